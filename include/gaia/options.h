@@ -1,0 +1,71 @@
+// Options for connecting a worker to a Gaia job.
+//
+// A program started by `gaia launch` gets its options from the launcher:
+//
+//   absl::StatusOr<gaia::WorkerOptions> options =
+//       gaia::WorkerOptions::FromCommandLine(argc, argv);
+//
+// which reads the `--gaia-config=<file>` flag the launcher passes (a JSON file
+// the launcher writes; see docs/WORKER_API.md). Tests and embedders fill the
+// struct directly.
+#ifndef GAIA_INCLUDE_GAIA_OPTIONS_H_
+#define GAIA_INCLUDE_GAIA_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gaia {
+
+struct WorkerOptions {
+  // Job id; every shard rejects a worker whose job id differs.
+  std::string job_id;
+
+  // This worker's index in [0, num_workers) of its shards' clock group.
+  uint32_t worker_id = 0;
+
+  // "host:port" of every shard the worker talks to, in partition order: row
+  // r of table t lives on shard_addresses[ShardOf(t, r, size)].
+  std::vector<std::string> shard_addresses;
+
+  // Name of this worker's DC (for logs and metrics only).
+  std::string dc;
+
+  // This worker's part of its DC's data: part `data_part` of `data_parts`,
+  // and the DC's data source ("" = app default). Apps read only this part.
+  uint32_t data_part = 0;
+  uint32_t data_parts = 1;
+  std::string data;
+
+  // If not empty, Clock() appends one JSON line of metrics per clock here
+  // (the launcher tails it for progress and metrics.jsonl).
+  std::string metrics_path;
+
+  // Deadline for connecting to every shard at start-up.
+  int64_t connect_timeout_ms = 30000;
+
+  // How long one read may wait (SSP/BSP blocking included) before it fails
+  // with DEADLINE_EXCEEDED. Long enough for the slowest expected straggler.
+  int64_t read_timeout_ms = 600000;
+
+  // Pushes are split into batches of at most this many value bytes. Larger
+  // batches amortize per-message cost; smaller ones start applying sooner.
+  int64_t max_batch_bytes = 4 << 20;
+
+  // Serve reads from the SSP-consistent row cache when a cached copy is fresh
+  // enough (DESIGN.md §4.1). Off = every read goes to the shard.
+  bool enable_cache = true;
+
+  // Reads the launcher's --gaia-config=<file> flag. Other flags are ignored
+  // (they belong to the app).
+  static absl::StatusOr<WorkerOptions> FromCommandLine(int argc,
+                                                       const char* const* argv);
+  // Reads the JSON file the launcher writes.
+  static absl::StatusOr<WorkerOptions> FromFile(const std::string& path);
+};
+
+}  // namespace gaia
+
+#endif  // GAIA_INCLUDE_GAIA_OPTIONS_H_

@@ -1,0 +1,133 @@
+// The job spec: what `gaia launch job.yaml` runs (DESIGN.md §7).
+//
+// Every field has an in-class default that is also its documented default in
+// docs/JOB_SPEC.md. ParseJobSpec() rejects unknown and malformed fields with
+// "file:line: field: reason"; on error nothing is returned.
+//
+// Example:
+//   absl::StatusOr<JobSpec> spec = ParseJobSpecFile("examples/mf-2dc.yaml");
+//   if (!spec.ok()) { std::cerr << spec.status().message(); return 2; }
+#ifndef GAIA_SRC_COMMON_JOB_SPEC_H_
+#define GAIA_SRC_COMMON_JOB_SPEC_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gaia::common {
+
+// DESIGN.md §4.3.
+enum class Mode { kLan, kBaseline, kGaia, kGaiaAsync };
+// DESIGN.md §4.1: BSP is SSP with staleness 0.
+enum class ConsistencyModel { kBsp, kSsp };
+enum class InitKind { kZeros, kUniform, kNormal };
+enum class WanEmulation { kNone, kProxy, kNetns };
+enum class AspGoal { kSpeed, kCost };
+enum class ThresholdDecay { kNone, kInverseSqrt, kLearningRate };
+
+const char* ModeName(Mode mode);                     // "lan", "baseline", ...
+absl::StatusOr<Mode> ParseMode(const std::string& name);
+
+struct TableSpec {
+  std::string name;        // required, unique, [A-Za-z0-9_-]+
+  uint64_t rows = 0;       // required, > 0; valid row ids are [0, rows)
+  uint32_t width = 0;      // required, > 0; floats per row
+  InitKind init = InitKind::kZeros;
+  double init_low = -0.1;  // uniform: [low, high)
+  double init_high = 0.1;
+  double init_mean = 0.0;  // normal
+  double init_stddev = 0.1;
+  uint64_t init_seed = 1;  // same seed => same initial table in every DC
+};
+
+struct DcSpec {
+  std::string name;        // required, unique, [A-Za-z0-9_-]+
+  uint32_t shards = 1;     // parameter-server shards in this DC, >= 1
+  uint32_t workers = 1;    // worker processes in this DC, >= 1
+  std::string data;        // this DC's data shard, handed to its workers as
+                           // --data=<value>; "" = the app's own default
+                           // (e.g. synthetic data for apps/mf)
+};
+
+struct ConsistencySpec {
+  ConsistencyModel model = ConsistencyModel::kBsp;
+  int32_t staleness = 0;   // ssp only; bsp forces 0. 0 <= staleness <= 1000
+};
+
+// ASP between DCs (modes gaia, gaia_async). Parsed and validated now; used by
+// the mirror (DESIGN.md §4.2).
+struct AspSpec {
+  std::string significance = "relative";  // relative|absolute|row_relative|<registered name>
+  double threshold = 0.01;                 // initial hard threshold v0, > 0
+  ThresholdDecay decay = ThresholdDecay::kInverseSqrt;
+  double value_floor = 1e-3;               // relative: |acc| / max(|value|, floor)
+  AspGoal goal = AspGoal::kSpeed;
+  int32_t ds = 2;                          // mirror-clock bound, >= 0
+  bool barriers = true;
+};
+
+struct OverlayGroupSpec {
+  std::string name;
+  std::vector<std::string> dcs;            // DC names, each in exactly one group
+  std::map<std::string, std::string> hubs; // destination group -> hub DC (in this group)
+};
+
+struct WanSpec {
+  WanEmulation emulate = WanEmulation::kNone;
+  std::string preset;        // a preset name (tools/wan_emulator/presets) or ""
+  std::string matrix;        // a CSV path, or ""; preset and matrix are exclusive
+  double bandwidth_mbps = 100.0;  // every directed link when neither is given
+  double delay_ms = 0.0;          // one-way, every link when neither is given
+};
+
+struct TlsSpec {
+  bool enabled = false;
+  std::string cert;  // PEM paths; required when enabled
+  std::string key;
+  std::string ca;
+};
+
+struct CheckpointSpec {
+  uint32_t every_clocks = 0;  // 0 = never
+  std::string dir;            // "" = <results run dir>/checkpoints
+  bool save_final = false;    // save every table from every DC at the end
+};
+
+struct AppSpec {
+  std::string program;        // required; a path, or a name looked up beside
+                              // the gaia binary, then on PATH
+  std::vector<std::pair<std::string, std::string>> args;  // passed as --key=value, in order
+  uint32_t clocks = 100;      // iterations each worker runs (--clocks=N), >= 1
+};
+
+struct JobSpec {
+  std::string source;              // file the spec came from ("" if a string)
+  std::string name;                // required, [A-Za-z0-9_.-]+
+  std::vector<Mode> modes = {Mode::kGaia};  // `mode:` a name or a list; run in order
+  AppSpec app;
+  std::vector<TableSpec> tables;   // required, >= 1; table id = index
+  std::vector<DcSpec> dcs;         // required, >= 1
+  ConsistencySpec consistency;
+  AspSpec asp;
+  std::vector<OverlayGroupSpec> overlay;  // empty = one group, full broadcast
+  WanSpec wan;
+  TlsSpec tls;
+  CheckpointSpec checkpoint;
+  std::string results_dir = "results";  // runs go to <results_dir>/<name>/<timestamp>/
+  double timeout_s = 3600;         // whole-job wall clock limit, > 0
+  double convergence_window = 10;  // clocks; DESIGN.md §8
+  double convergence_tolerance = 0.02;
+};
+
+// Parses and validates. `source` names the text in error messages.
+absl::StatusOr<JobSpec> ParseJobSpec(const std::string& yaml_text,
+                                     const std::string& source);
+absl::StatusOr<JobSpec> ParseJobSpecFile(const std::string& path);
+
+}  // namespace gaia::common
+
+#endif  // GAIA_SRC_COMMON_JOB_SPEC_H_

@@ -1,0 +1,62 @@
+// Little-endian packing of ids and values into protobuf `bytes` fields
+// (DESIGN.md §3). The build requires a little-endian host (checked below), so
+// packing is a memcpy.
+#ifndef GAIA_SRC_COMMON_PACKING_H_
+#define GAIA_SRC_COMMON_PACKING_H_
+
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace gaia::common {
+
+static_assert(std::endian::native == std::endian::little,
+              "Gaia's wire format is little-endian; big-endian hosts are not supported");
+
+template <typename T>
+void AppendPacked(std::string* out, std::span<const T> values) {
+  out->append(reinterpret_cast<const char*>(values.data()), values.size_bytes());
+}
+
+template <typename T>
+void AppendPacked(std::string* out, const T& value) {
+  out->append(reinterpret_cast<const char*>(&value), sizeof(T));
+}
+
+// Number of T in `bytes`, or nullopt if its size is not a multiple of sizeof(T).
+template <typename T>
+std::optional<size_t> PackedCount(const std::string& bytes) {
+  if (bytes.size() % sizeof(T) != 0) return std::nullopt;
+  return bytes.size() / sizeof(T);
+}
+
+// Copies element i of a packed array (unaligned-safe).
+template <typename T>
+T PackedAt(const std::string& bytes, size_t i) {
+  T value;
+  std::memcpy(&value, bytes.data() + i * sizeof(T), sizeof(T));
+  return value;
+}
+
+// Copies a whole packed array into a vector.
+template <typename T>
+std::vector<T> Unpack(const std::string& bytes) {
+  std::vector<T> out(bytes.size() / sizeof(T));
+  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+  return out;
+}
+
+// A sparse delta entry on the wire: 8 bytes, (uint32 column, float32 value).
+struct SparseEntry {
+  uint32_t col;
+  float value;
+};
+static_assert(sizeof(SparseEntry) == 8);
+
+}  // namespace gaia::common
+
+#endif  // GAIA_SRC_COMMON_PACKING_H_

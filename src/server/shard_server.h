@@ -1,0 +1,83 @@
+// One parameter-server shard: owns one partition of every table of one clock
+// group, serves the worker sessions (proto/gaia.proto `Shard`) and the
+// operator `Control` service.
+//
+//   ShardOptions options;  // filled from the job spec by `gaia server`
+//   absl::StatusOr<std::unique_ptr<ShardServer>> shard = ShardServer::Start(options);
+//   int port = (*shard)->port();
+//   ...
+//   (*shard)->Shutdown();   // or let the destructor do it
+//
+// Thread-safe. Several ShardServers may live in one process (tests host
+// several DCs in one process).
+#ifndef GAIA_SRC_SERVER_SHARD_SERVER_H_
+#define GAIA_SRC_SERVER_SHARD_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/common/job_spec.h"
+
+namespace gaia::server {
+
+struct ShardOptions {
+  // Workers whose Hello carries another job id are refused.
+  std::string job_id;
+
+  // Every table of the job, table id = index. The shard allocates and
+  // initializes only the rows it owns (common::ShardOf).
+  std::vector<common::TableSpec> tables;
+
+  // This shard's position in its clock group's partition.
+  uint32_t partition_index = 0;
+  uint32_t partition_size = 1;
+
+  // Workers in the clock group; the shard clock is the minimum of their clocks.
+  uint32_t num_workers = 1;
+
+  // 0 = BSP. A read asking for min_clock is answered once clock >= min_clock.
+  int32_t staleness = 0;
+
+  // "host:port"; port 0 picks a free port (see port()).
+  std::string listen_address = "127.0.0.1:0";
+};
+
+// Counters for the Control.Status RPC, progress and metrics.
+struct ShardStats {
+  int64_t shard_clock = 0;
+  uint32_t connected_workers = 0;
+  uint64_t rows_owned = 0;
+  uint64_t table_bytes = 0;
+  uint64_t updates_applied = 0;
+  uint64_t bytes_received = 0;
+};
+
+class ShardServer {
+ public:
+  // Allocates and initializes the tables, then starts serving. Fails with
+  // UNAVAILABLE naming the address if it cannot bind (e.g. port in use), and
+  // INVALID_ARGUMENT for bad options.
+  static absl::StatusOr<std::unique_ptr<ShardServer>> Start(const ShardOptions& options);
+
+  virtual ~ShardServer() = default;
+
+  // The bound TCP port.
+  virtual int port() const = 0;
+
+  virtual ShardStats Stats() const = 0;
+
+  // Blocks until Shutdown() is called (by another thread, a signal handler
+  // path, or the Control.Shutdown RPC).
+  virtual void Wait() = 0;
+
+  // Fails pending reads with ABORTED, closes sessions, stops serving.
+  // Idempotent.
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace gaia::server
+
+#endif  // GAIA_SRC_SERVER_SHARD_SERVER_H_
