@@ -23,6 +23,8 @@
 
 namespace gaia::server {
 
+class UpdateSink;  // src/server/update_sink.h
+
 struct ShardOptions {
   // Workers whose Hello carries another job id are refused.
   std::string job_id;
@@ -43,6 +45,15 @@ struct ShardOptions {
 
   // "host:port"; port 0 picks a free port (see port()).
   std::string listen_address = "127.0.0.1:0";
+
+  // How long Shutdown() lets open streams drain their last messages before
+  // cancelling them.
+  int64_t shutdown_grace_ms = 2000;
+
+  // Observes every update when it becomes visible (the ASP mirror's seam,
+  // DESIGN.md §4.2). Null = nobody observes. Called with the shard's lock
+  // held: it must not block or call back into the shard.
+  std::shared_ptr<UpdateSink> update_sink;
 };
 
 // Counters for the Control.Status RPC, progress and metrics.

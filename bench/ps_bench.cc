@@ -1,0 +1,172 @@
+// Loopback throughput and latency of the LAN path: workers -> shards over
+// real gRPC on 127.0.0.1, shards in this process.
+//
+//   build/bin/ps_bench --benchmark_counters_tabular=true
+//
+// Cases (DESIGN.md §6 bench/, issue "Core"): 1 worker -> 1 shard and
+// 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024.
+//  * Push: Inc `rows` rows, then Clock() (sends the batch, ticks the clock).
+//  * Pull: GetMany `rows` rows with the cache off (every read goes to a shard).
+//  * RoundTrip: one 1-row read; p50/p99 in counters.
+// "MB/s" counts value bytes (rows * width * 4) only.
+#include <algorithm>
+#include <cstdint>
+#include <memory>
+#include <numeric>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "absl/strings/str_cat.h"
+#include "gaia/worker.h"
+#include "src/common/job_spec.h"
+#include "src/server/shard_server.h"
+
+namespace gaia {
+namespace {
+
+struct Cluster {
+  std::vector<std::unique_ptr<server::ShardServer>> shards;
+  std::vector<std::unique_ptr<Worker>> workers;
+  std::vector<Table> tables;
+};
+
+// Rows large enough for every case; values are what the shards own.
+std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
+  auto cluster = std::make_unique<Cluster>();
+  common::TableSpec table;
+  table.name = "t";
+  table.rows = rows;
+  table.width = width;
+  std::vector<std::string> addresses;
+  const std::string job = absl::StrCat("bench-", width, "-", num);
+  for (int k = 0; k < num; ++k) {
+    server::ShardOptions options;
+    options.job_id = job;
+    options.tables = {table};
+    options.partition_index = k;
+    options.partition_size = num;
+    options.num_workers = num;
+    // BSP: a read after Clock() waits until the shards applied that clock,
+    // so a push iteration measures the full round trip, not enqueueing.
+    options.staleness = 0;
+    auto shard = server::ShardServer::Start(options);
+    if (!shard.ok()) return nullptr;
+    addresses.push_back(absl::StrCat("127.0.0.1:", (*shard)->port()));
+    cluster->shards.push_back(std::move(*shard));
+  }
+  for (int w = 0; w < num; ++w) {
+    WorkerOptions options;
+    options.job_id = job;
+    options.worker_id = w;
+    options.shard_addresses = addresses;
+    options.enable_cache = false;
+    options.max_batch_bytes = 8 << 20;
+    auto worker = Worker::Connect(options);
+    if (!worker.ok()) return nullptr;
+    cluster->tables.push_back(*(*worker)->GetTable("t"));
+    cluster->workers.push_back(std::move(*worker));
+  }
+  return cluster;
+}
+
+// Runs `fn(worker_index)` on one thread per worker and waits.
+template <typename Fn>
+void OnEveryWorker(int num, Fn fn) {
+  std::vector<std::thread> threads;
+  for (int w = 0; w < num; ++w) threads.emplace_back(fn, w);
+  for (auto& t : threads) t.join();
+}
+
+// args: workers(=shards), width, rows per request
+void BM_Push(benchmark::State& state) {
+  const int num = static_cast<int>(state.range(0));
+  const uint32_t width = static_cast<uint32_t>(state.range(1));
+  const int64_t rows = state.range(2);
+  auto cluster = StartCluster(num, width, static_cast<uint64_t>(rows) * num);
+  if (!cluster) {
+    state.SkipWithError("cluster start failed");
+    return;
+  }
+  std::vector<float> delta(width, 0.5f);
+  for (auto _ : state) {
+    OnEveryWorker(num, [&](int w) {
+      const Table& t = cluster->tables[w];
+      for (int64_t r = 0; r < rows; ++r) (void)t.Inc(static_cast<uint64_t>(w * rows + r), delta);
+      (void)cluster->workers[w]->Clock();
+      // Returns once every shard applied this clock's pushes.
+      std::vector<float> one(width);
+      (void)t.Get(static_cast<uint64_t>(w * rows), one);
+    });
+  }
+  const double bytes = static_cast<double>(state.iterations()) * num * rows * width * 4;
+  state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
+}
+
+void BM_Pull(benchmark::State& state) {
+  const int num = static_cast<int>(state.range(0));
+  const uint32_t width = static_cast<uint32_t>(state.range(1));
+  const int64_t rows = state.range(2);
+  auto cluster = StartCluster(num, width, static_cast<uint64_t>(rows) * num);
+  if (!cluster) {
+    state.SkipWithError("cluster start failed");
+    return;
+  }
+  std::vector<std::vector<uint64_t>> ids(num);
+  std::vector<std::vector<float>> out(num);
+  for (int w = 0; w < num; ++w) {
+    ids[w].resize(rows);
+    std::iota(ids[w].begin(), ids[w].end(), static_cast<uint64_t>(w * rows));
+    out[w].resize(static_cast<size_t>(rows) * width);
+  }
+  for (auto _ : state) {
+    OnEveryWorker(num, [&](int w) { (void)cluster->tables[w].GetMany(ids[w], out[w]); });
+  }
+  const double bytes = static_cast<double>(state.iterations()) * num * rows * width * 4;
+  state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
+}
+
+// One 1-row read per iteration from worker 0; latency percentiles in µs.
+void BM_RoundTrip(benchmark::State& state) {
+  const uint32_t width = static_cast<uint32_t>(state.range(0));
+  auto cluster = StartCluster(1, width, 1024);
+  if (!cluster) {
+    state.SkipWithError("cluster start failed");
+    return;
+  }
+  std::vector<float> out(width);
+  std::vector<double> latencies_us;
+  latencies_us.reserve(1 << 16);
+  uint64_t row = 0;
+  for (auto _ : state) {
+    const auto t0 = std::chrono::steady_clock::now();
+    (void)cluster->tables[0].Get(row++ % 1024, out);
+    latencies_us.push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(latencies_us.begin(), latencies_us.end());
+  if (!latencies_us.empty()) {
+    state.counters["p50_us"] = latencies_us[latencies_us.size() / 2];
+    state.counters["p99_us"] = latencies_us[latencies_us.size() * 99 / 100];
+  }
+}
+
+void PushPullArgs(benchmark::internal::Benchmark* b) {
+  for (int num : {1, 2}) {
+    b->Args({num, 1, 100000});    // 100k single floats per request
+    b->Args({num, 16, 10000});
+    b->Args({num, 1024, 1000});   // 4 MB per request
+  }
+  b->ArgNames({"workers", "width", "rows"})->UseRealTime()->MinTime(1.0);
+}
+
+BENCHMARK(BM_Push)->Apply(PushPullArgs);
+BENCHMARK(BM_Pull)->Apply(PushPullArgs);
+BENCHMARK(BM_RoundTrip)->Arg(1)->Arg(16)->Arg(1024)->ArgName("width")->UseRealTime()->MinTime(2.0);
+
+}  // namespace
+}  // namespace gaia
+
+BENCHMARK_MAIN();

@@ -1,0 +1,64 @@
+// A child process the launcher started: spawned with its output going to a
+// log file, polled for exit, and ended by its PID only.
+//
+// Not thread-safe; owned by the launcher's supervision loop.
+#ifndef GAIA_SRC_CLI_CHILD_PROCESS_H_
+#define GAIA_SRC_CLI_CHILD_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace gaia::cli {
+
+class ChildProcess {
+ public:
+  // Starts argv[0] (a path) with `argv`; stdout and stderr are appended to
+  // `log_path`. The child gets its own process group so a terminal Ctrl-C
+  // reaches only the launcher, which then ends its children in order.
+  static absl::StatusOr<std::unique_ptr<ChildProcess>> Spawn(
+      const std::string& label, const std::vector<std::string>& argv,
+      const std::string& log_path);
+
+  ~ChildProcess();  // Kills the child if it still runs.
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  const std::string& label() const { return label_; }
+  const std::string& log_path() const { return log_path_; }
+  pid_t pid() const { return pid_; }
+
+  // Non-blocking: the exit description once the child has ended.
+  // `exit_code` is the code, or 128 + signal number.
+  struct Exit {
+    int exit_code = 0;
+    std::string description;  // "exited with code 3" / "killed by signal 9 (Killed)"
+  };
+  std::optional<Exit> Poll();
+  bool running() { return !Poll().has_value(); }
+
+  // SIGTERM, then SIGKILL after `grace`; waits for the exit. Idempotent.
+  Exit Terminate(std::chrono::milliseconds grace);
+
+  // The last `max_lines` lines of the child's log (for error reports).
+  std::string LogTail(int max_lines) const;
+
+ private:
+  ChildProcess(std::string label, pid_t pid, std::string log_path)
+      : label_(std::move(label)), pid_(pid), log_path_(std::move(log_path)) {}
+
+  std::string label_;
+  pid_t pid_;
+  std::string log_path_;
+  std::optional<Exit> exit_;
+};
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_CHILD_PROCESS_H_

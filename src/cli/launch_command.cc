@@ -1,0 +1,164 @@
+// `gaia launch` and `gaia validate`.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "src/cli/commands.h"
+#include "src/cli/launcher.h"
+#include "src/cli/run_summary.h"
+#include "src/common/job_spec.h"
+#include "src/common/topology.h"
+
+namespace gaia::cli {
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+namespace {
+
+std::atomic<bool> g_stop_requested{false};
+
+void OnStopSignal(int) { g_stop_requested.store(true); }
+
+std::string Timestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// A run folder that does not exist yet (two launches in one second get -2, -3...).
+std::string NewRunDir(const std::string& results_dir, const std::string& job) {
+  const fs::path base = fs::path(results_dir) / job;
+  const std::string stamp = Timestamp();
+  fs::path dir = base / stamp;
+  for (int i = 2; fs::exists(dir) && i < 1000; ++i) dir = base / absl::StrCat(stamp, "-", i);
+  return dir.string();
+}
+
+}  // namespace
+
+int ValidateCommand(const std::string& spec_path) {
+  absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(spec_path);
+  if (!spec.ok()) {
+    std::cerr << spec.status().message() << "\n";
+    return 2;
+  }
+  for (common::Mode mode : spec->modes) {
+    absl::StatusOr<common::Topology> topo = common::PlanTopology(*spec, mode);
+    if (!topo.ok()) {
+      std::cerr << spec_path << ": mode " << common::ModeName(mode) << ": "
+                << topo.status().message() << "\n";
+      return 2;
+    }
+    std::cout << absl::StrFormat("%s: mode %-10s %zu DC(s), %zu shard(s), %zu worker(s)\n",
+                                 spec->name, common::ModeName(mode), topo->host_dcs.size(),
+                                 topo->shards.size(), topo->workers.size());
+  }
+  std::cout << spec_path << ": OK\n";
+  return 0;
+}
+
+int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
+  absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(flags.spec_path);
+  if (!spec.ok()) {
+    std::cerr << spec.status().message() << "\n";
+    return 2;
+  }
+  if (!flags.modes.empty()) {
+    spec->modes.clear();
+    for (const std::string& name : flags.modes) {
+      absl::StatusOr<common::Mode> mode = common::ParseMode(name);
+      if (!mode.ok()) {
+        std::cerr << "--mode: " << mode.status().message() << "\n";
+        return 2;
+      }
+      spec->modes.push_back(*mode);
+    }
+  }
+  if (!flags.results_dir.empty()) spec->results_dir = flags.results_dir;
+  for (common::Mode mode : spec->modes) {
+    if (auto topo = common::PlanTopology(*spec, mode); !topo.ok()) {
+      std::cerr << flags.spec_path << ": mode " << common::ModeName(mode) << ": "
+                << topo.status().message() << "\n";
+      return 2;
+    }
+  }
+
+  const std::string run_dir = NewRunDir(spec->results_dir, spec->name);
+  std::error_code ec;
+  fs::create_directories(run_dir, ec);
+  if (ec) {
+    std::cerr << "cannot create results folder " << run_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  fs::copy_file(flags.spec_path, fs::path(run_dir) / "job.yaml", ec);
+
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  std::cout << "gaia: job " << spec->name << ", modes "
+            << absl::StrJoin(spec->modes, ", ", [](std::string* out, common::Mode m) {
+                 out->append(common::ModeName(m));
+               })
+            << "; results in " << run_dir << "\n";
+  std::vector<RunResult> results;
+  std::optional<absl::Status> failure;
+  std::string failed_mode;
+  for (common::Mode mode : spec->modes) {
+    RunOptions options;
+    options.spec = *spec;
+    options.mode = mode;
+    options.job_id = absl::StrCat(spec->name, "-", common::ModeName(mode), "-",
+                                  fs::path(run_dir).filename().string(), "-", getpid());
+    options.bin_dir = bin_dir;
+    options.run_dir = run_dir;
+    options.progress = flags.quiet ? nullptr : &std::cout;
+    options.progress_is_tty = isatty(STDOUT_FILENO);
+    options.stop_requested = &g_stop_requested;
+    absl::StatusOr<RunResult> result = RunMode(options);
+    if (!result.ok()) {
+      failure = result.status();
+      failed_mode = common::ModeName(mode);
+      break;
+    }
+    std::cout << DescribeRun(*result) << "\n";
+    results.push_back(std::move(*result));
+  }
+
+  const Comparison comparison = Compare(results);
+  json summary = SummaryJson(*spec, run_dir, results, comparison);
+  if (failure) {
+    summary["status"] = "failed";
+    summary["failed_mode"] = failed_mode;
+    summary["error"] = std::string(failure->message());
+  } else {
+    summary["status"] = "ok";
+  }
+  std::ofstream(fs::path(run_dir) / "summary.json") << summary.dump(2) << "\n";
+  if (failure) {
+    std::cerr << "gaia: mode " << failed_mode << " failed: " << failure->message() << "\n"
+              << "gaia: logs in " << (fs::path(run_dir) / "logs").string() << "\n";
+    return absl::IsCancelled(*failure) ? 130 : 1;
+  }
+  if (!comparison.line.empty()) std::cout << comparison.line << "\n";
+  std::cout << "gaia: results in " << run_dir << "\n";
+  return 0;
+}
+
+}  // namespace gaia::cli

@@ -1,0 +1,354 @@
+#include "src/cli/launcher.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "src/cli/child_process.h"
+#include "src/cli/metrics_collector.h"
+#include "src/cli/relay_plan.h"
+#include "src/common/logging.h"
+#include "src/common/topology.h"
+
+namespace gaia::cli {
+namespace fs = std::filesystem;
+using common::Mode;
+using json = nlohmann::json;
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(100);
+constexpr auto kStartTimeout = std::chrono::seconds(60);
+constexpr auto kTerminateGrace = std::chrono::milliseconds(3000);
+
+double UnixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+absl::Status WriteFile(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
+  return absl::OkStatus();
+}
+
+// The processes of one run and the shutdown order: workers, then relays,
+// then shards (so no shard disappears under a worker that still flushes).
+struct Children {
+  std::vector<std::unique_ptr<ChildProcess>> shards;
+  std::unique_ptr<ChildProcess> relay;
+  std::vector<std::unique_ptr<ChildProcess>> workers;
+  std::vector<bool> worker_done;
+
+  void TerminateAll() {
+    for (auto& w : workers) w->Terminate(kTerminateGrace);
+    if (relay) relay->Terminate(kTerminateGrace);
+    for (auto& s : shards) s->Terminate(kTerminateGrace);
+  }
+};
+
+absl::Status ChildFailed(ChildProcess& child, const ChildProcess::Exit& exit) {
+  return absl::AbortedError(absl::StrCat(child.label(), " ", exit.description,
+                                         "; last lines of ", child.log_path(), ":\n",
+                                         child.LogTail(12)));
+}
+
+// Waits for a port file (`{"ports":[...]}` or a bare number) written by a
+// child that must stay alive meanwhile.
+absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::string& path,
+                                            const std::atomic<bool>* stop) {
+  const auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (stop && stop->load()) return absl::CancelledError("interrupted");
+    if (auto exit = child.Poll()) return ChildFailed(child, *exit);
+    std::ifstream in(path);
+    if (in) {
+      std::stringstream text;
+      text << in.rdbuf();
+      json j = json::parse(text.str(), nullptr, false);
+      std::vector<int> ports;
+      if (j.is_number_integer()) ports.push_back(j.get<int>());
+      if (j.is_object() && j.contains("ports") && j["ports"].is_array()) {
+        for (const json& p : j["ports"]) {
+          if (p.is_number_integer()) ports.push_back(p.get<int>());
+        }
+      }
+      if (!ports.empty()) return ports;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError(
+      absl::StrCat(child.label(), " did not report its port within ",
+                   std::chrono::duration_cast<std::chrono::seconds>(kStartTimeout).count(),
+                   " s; see ", child.log_path()));
+}
+
+std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+std::string FormatProgress(const RunOptions& options, const common::Topology& topo,
+                           const MetricsCollector& metrics, double elapsed_s,
+                           double updates_per_s, uint64_t wan_bytes) {
+  std::string line = absl::StrFormat("[%s] %6.1fs  clock", common::ModeName(options.mode),
+                                     elapsed_s);
+  const std::vector<int64_t> clocks = metrics.DcClocks();
+  for (size_t d = 0; d < topo.host_dcs.size(); ++d) {
+    absl::StrAppend(&line, " ", topo.host_dcs[d], "=",
+                    clocks[d] < 0 ? std::string("-") : absl::StrCat(clocks[d] + 1), "/",
+                    options.spec.app.clocks);
+  }
+  const auto& series = metrics.objective_series();
+  if (!series.empty()) absl::StrAppend(&line, absl::StrFormat("  objective %.6g", series.back().objective));
+  absl::StrAppend(&line, absl::StrFormat("  updates/s %.3gk", updates_per_s / 1000.0));
+  if (topo.host_dcs.size() > 1) {
+    absl::StrAppend(&line, absl::StrFormat("  wan %.2f MB", static_cast<double>(wan_bytes) / 1e6));
+  }
+  return line;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ResolveProgram(const std::string& program,
+                                           const std::string& bin_dir) {
+  if (program.find('/') != std::string::npos) {
+    if (access(program.c_str(), X_OK) == 0) return program;
+    return absl::NotFoundError(absl::StrCat("app.program: cannot execute ", program));
+  }
+  const std::string beside = (fs::path(bin_dir) / program).string();
+  if (access(beside.c_str(), X_OK) == 0) return beside;
+  const char* path_env = std::getenv("PATH");
+  for (absl::string_view dir : absl::StrSplit(path_env ? path_env : "", ':')) {
+    if (dir.empty()) continue;
+    const std::string candidate = (fs::path(std::string(dir)) / program).string();
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat("app.program: '", program, "' is neither beside ",
+                                          bin_dir, " nor on PATH"));
+}
+
+absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
+  auto log = common::Logger("launcher");
+  const common::JobSpec& spec = options.spec;
+  const Mode mode = options.mode;
+  if (mode == Mode::kGaia || mode == Mode::kGaiaAsync) {
+    return absl::UnimplementedError(absl::StrCat(
+        "mode ", common::ModeName(mode),
+        " needs the ASP mirror, which this build does not have yet; use lan or baseline"));
+  }
+  if (spec.wan.emulate == common::WanEmulation::kNetns) {
+    return absl::UnimplementedError(
+        "wan.emulate: netns (kernel emulation) is not available in this build; "
+        "use `emulate: proxy` (userspace relays)");
+  }
+  absl::StatusOr<common::Topology> topo_or = common::PlanTopology(spec, mode);
+  if (!topo_or.ok()) return topo_or.status();
+  const common::Topology& topo = *topo_or;
+  absl::StatusOr<std::string> program = ResolveProgram(spec.app.program, options.bin_dir);
+  if (!program.ok()) return program.status();
+
+  const std::string mode_name = common::ModeName(mode);
+  const fs::path log_dir = fs::path(options.run_dir) / "logs" / mode_name;
+  const fs::path work_dir = fs::path(options.run_dir) / "work" / mode_name;
+  std::error_code ec;
+  fs::create_directories(log_dir, ec);
+  fs::create_directories(work_dir, ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", work_dir.string(), ": ", ec.message()));
+
+  const std::string gaia_bin = (fs::path(options.bin_dir) / "gaia").string();
+  const auto t0 = std::chrono::steady_clock::now();
+  const double start_unix = UnixNow();
+  Children children;
+  auto fail = [&](absl::Status status) {
+    children.TerminateAll();
+    return status;
+  };
+
+  // 1. Shards.
+  std::vector<int> shard_ports(topo.shards.size(), 0);
+  for (size_t i = 0; i < topo.shards.size(); ++i) {
+    const std::string label = absl::StrCat("shard ", i, " (dc ", topo.host_dcs[topo.shards[i].host_dc], ")");
+    const std::string port_file = (work_dir / absl::StrCat("shard-", i, ".port")).string();
+    std::vector<std::string> argv = {gaia_bin, "server", "--job", spec.source,
+                                     "--mode", mode_name, "--shard", absl::StrCat(i),
+                                     "--job-id", options.job_id, "--port-file", port_file};
+    auto child = ChildProcess::Spawn(label, argv, (log_dir / absl::StrCat("shard-", i, ".log")).string());
+    if (!child.ok()) return fail(child.status());
+    children.shards.push_back(std::move(*child));
+  }
+  for (size_t i = 0; i < topo.shards.size(); ++i) {
+    auto ports = AwaitPorts(*children.shards[i], (work_dir / absl::StrCat("shard-", i, ".port")).string(),
+                            options.stop_requested);
+    if (!ports.ok()) return fail(ports.status());
+    shard_ports[i] = (*ports)[0];
+  }
+
+  // 2. WAN relay for cross-DC connections (baseline: worker -> remote shard).
+  RelayPlan relay_plan;
+  const bool use_relay = spec.wan.emulate == common::WanEmulation::kProxy &&
+                         mode == Mode::kBaseline && topo.host_dcs.size() > 1;
+  if (use_relay) {
+    relay_plan = PlanBaselineRelay(spec, topo, shard_ports);
+    const std::string config_path = (work_dir / "relay.json").string();
+    relay_plan.port_file = (work_dir / "relay.port").string();
+    relay_plan.stats_file = (work_dir / "relay-stats.json").string();
+    if (auto st = WriteFile(config_path, RelayConfigJson(relay_plan)); !st.ok()) return fail(st);
+    auto child = ChildProcess::Spawn(
+        "wan relay", {(fs::path(options.bin_dir) / "gaia-wan-relay").string(), "--config", config_path},
+        (log_dir / "relay.log").string());
+    if (!child.ok()) return fail(child.status());
+    children.relay = std::move(*child);
+    auto ports = AwaitPorts(*children.relay, relay_plan.port_file, options.stop_requested);
+    if (!ports.ok()) return fail(ports.status());
+    if (ports->size() != relay_plan.routes.size()) {
+      return fail(absl::InternalError("relay reported the wrong number of ports"));
+    }
+    for (size_t r = 0; r < ports->size(); ++r) relay_plan.routes[r].listen_port = (*ports)[r];
+  }
+
+  // 3. Workers.
+  std::vector<WorkerSource> sources;
+  for (size_t w = 0; w < topo.workers.size(); ++w) {
+    const common::WorkerRole& role = topo.workers[w];
+    json config;
+    config["job_id"] = options.job_id;
+    config["worker_id"] = role.worker_id;
+    config["dc"] = topo.host_dcs[role.host_dc];
+    config["data_part"] = role.data_part;
+    config["data_parts"] = role.data_parts;
+    config["data"] = spec.dcs[role.data_dc].data;
+    const std::string metrics_path = (work_dir / absl::StrCat("worker-", w, ".metrics.jsonl")).string();
+    config["metrics_path"] = metrics_path;
+    json addresses = json::array();
+    for (uint32_t s : topo.groups[role.group].shards) {
+      const uint32_t shard_dc = topo.shards[s].host_dc;
+      int port = shard_ports[s];
+      if (use_relay && shard_dc != role.host_dc) port = relay_plan.PortFor(role.host_dc, s);
+      addresses.push_back(Address(port));
+    }
+    config["shard_addresses"] = addresses;
+    const std::string config_path = (work_dir / absl::StrCat("worker-", w, ".json")).string();
+    if (auto st = WriteFile(config_path, config.dump(2)); !st.ok()) return fail(st);
+    std::vector<std::string> argv = {*program, absl::StrCat("--gaia-config=", config_path),
+                                     absl::StrCat("--clocks=", spec.app.clocks)};
+    for (const auto& [key, value] : spec.app.args) argv.push_back(absl::StrCat("--", key, "=", value));
+    const std::string label = absl::StrCat("worker ", w, " (dc ", topo.host_dcs[role.host_dc],
+                                           ", data ", spec.dcs[role.data_dc].name, " part ",
+                                           role.data_part, ")");
+    auto child = ChildProcess::Spawn(label, argv, (log_dir / absl::StrCat("worker-", w, ".log")).string());
+    if (!child.ok()) return fail(child.status());
+    children.workers.push_back(std::move(*child));
+    children.worker_done.push_back(false);
+    sources.push_back({metrics_path, role.host_dc});
+  }
+  log->info("{}: started {} shards, {} workers{}", mode_name, topo.shards.size(),
+            topo.workers.size(), use_relay ? ", 1 WAN relay" : "");
+
+  // 4. Supervise.
+  MetricsCollector metrics(sources, static_cast<uint32_t>(topo.host_dcs.size()), start_unix);
+  std::ofstream metrics_out(fs::path(options.run_dir) / "metrics.jsonl", std::ios::app);
+  RunResult result;
+  result.mode = mode;
+  auto last_progress = std::chrono::steady_clock::now();
+  uint64_t rows_at_last_progress = 0;
+  bool progress_printed = false;
+  while (true) {
+    const auto now = std::chrono::steady_clock::now();
+    const double elapsed = std::chrono::duration<double>(now - t0).count();
+    if (options.stop_requested && options.stop_requested->load()) {
+      return fail(absl::CancelledError("interrupted (Ctrl-C); stopped every process"));
+    }
+    if (elapsed > spec.timeout_s) {
+      return fail(absl::DeadlineExceededError(
+          absl::StrFormat("job exceeded timeout_s = %g; stopped every process", spec.timeout_s)));
+    }
+    for (auto& shard : children.shards) {
+      if (auto exit = shard->Poll()) return fail(ChildFailed(*shard, *exit));
+    }
+    if (children.relay) {
+      if (auto exit = children.relay->Poll()) return fail(ChildFailed(*children.relay, *exit));
+    }
+    bool all_done = true;
+    for (size_t w = 0; w < children.workers.size(); ++w) {
+      if (children.worker_done[w]) continue;
+      if (auto exit = children.workers[w]->Poll()) {
+        if (exit->exit_code != 0) return fail(ChildFailed(*children.workers[w], *exit));
+        children.worker_done[w] = true;
+      } else {
+        all_done = false;
+      }
+    }
+    metrics.Poll();
+    const uint64_t wan_bytes = use_relay ? ReadRelayStats(relay_plan.stats_file).total_bytes : 0;
+    for (const ClockRecord& record : metrics.TakeCompleted()) {
+      json line = {{"mode", mode_name}, {"clock", record.clock}, {"time_s", record.time_s},
+                   {"rows_pushed", record.rows_pushed}, {"bytes_pushed", record.bytes_pushed},
+                   {"read_wait_s", record.read_wait_s}, {"wan_bytes", wan_bytes}};
+      if (record.objective) line["objective"] = *record.objective;
+      metrics_out << line.dump() << "\n";
+      result.clocks_completed = record.clock + 1;
+    }
+    metrics_out.flush();
+    if (options.progress && (all_done || now - last_progress >=
+                                             std::chrono::duration<double>(options.progress_interval_s))) {
+      const double dt = std::max(1e-3, std::chrono::duration<double>(now - last_progress).count());
+      const double rate = static_cast<double>(metrics.total_rows_pushed() - rows_at_last_progress) / dt;
+      rows_at_last_progress = metrics.total_rows_pushed();
+      const std::string line = FormatProgress(options, topo, metrics, elapsed, rate, wan_bytes);
+      if (options.progress_is_tty) {
+        *options.progress << "\r\033[K" << line << std::flush;
+      } else {
+        *options.progress << line << "\n" << std::flush;
+      }
+      progress_printed = true;
+      last_progress = now;
+    }
+    if (all_done) break;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+  if (options.progress && options.progress_is_tty && progress_printed) *options.progress << "\n";
+
+  // 5. Orderly stop: relay first (it writes final stats on SIGTERM), then shards.
+  if (children.relay) {
+    auto exit = children.relay->Terminate(kTerminateGrace);
+    if (exit.exit_code != 0 && exit.exit_code != 128 + SIGTERM) {
+      log->warn("wan relay {} at shutdown", exit.description);
+    }
+    RelayStats stats = ReadRelayStats(relay_plan.stats_file);
+    result.wan_bytes = stats.total_bytes;
+    for (const auto& [name, bytes] : stats.links) result.wan_links.push_back({name, bytes});
+  }
+  for (auto& shard : children.shards) {
+    auto exit = shard->Terminate(kTerminateGrace);
+    if (exit.exit_code != 0) log->warn("{} {} at shutdown", shard->label(), exit.description);
+  }
+  result.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  metrics.Poll();
+  result.series = metrics.objective_series();
+  result.rows_pushed = metrics.total_rows_pushed();
+  result.convergence = FindConvergence(result.series, static_cast<int>(spec.convergence_window),
+                                       spec.convergence_tolerance);
+  return result;
+}
+
+}  // namespace gaia::cli

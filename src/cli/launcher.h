@@ -1,0 +1,63 @@
+// Runs one mode of a job: starts every shard, relay and worker process of
+// that mode on this host, supervises them, shows progress, collects metrics.
+//
+//   RunOptions options{.spec = spec, .mode = Mode::kLan, ...};
+//   absl::StatusOr<RunResult> result = RunMode(options);
+//
+// Any child failing (a worker exiting non-zero, a shard or relay dying),
+// a stop request (Ctrl-C) or the job timeout ends the run: every child is
+// terminated by PID and the error names the child, why, and its log tail.
+#ifndef GAIA_SRC_CLI_LAUNCHER_H_
+#define GAIA_SRC_CLI_LAUNCHER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/cli/convergence.h"
+#include "src/common/job_spec.h"
+
+namespace gaia::cli {
+
+struct RunOptions {
+  common::JobSpec spec;
+  common::Mode mode = common::Mode::kLan;
+  std::string job_id;      // unique per run; shards refuse other jobs' workers
+  std::string bin_dir;     // where gaia, gaia-wan-relay and apps live
+  std::string run_dir;     // results/<job>/<timestamp>
+  std::ostream* progress = nullptr;  // progress lines; nullptr = quiet
+  bool progress_is_tty = false;      // redraw one line instead of printing many
+  double progress_interval_s = 1.0;
+  const std::atomic<bool>* stop_requested = nullptr;  // set by the SIGINT handler
+};
+
+struct LinkStats {
+  std::string name;        // "a->b"
+  uint64_t bytes = 0;
+};
+
+struct RunResult {
+  common::Mode mode = common::Mode::kLan;
+  double elapsed_s = 0;
+  int64_t clocks_completed = 0;
+  std::vector<ObjectivePoint> series;
+  std::optional<ConvergencePoint> convergence;
+  std::vector<LinkStats> wan_links;
+  uint64_t wan_bytes = 0;
+  uint64_t rows_pushed = 0;
+};
+
+absl::StatusOr<RunResult> RunMode(const RunOptions& options);
+
+// Where a program named in the spec is found: a path as given, else beside
+// the gaia binary, else on PATH.
+absl::StatusOr<std::string> ResolveProgram(const std::string& program,
+                                           const std::string& bin_dir);
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_LAUNCHER_H_

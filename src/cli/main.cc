@@ -1,0 +1,68 @@
+// The `gaia` command: launch and validate jobs, run a shard.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "src/cli/commands.h"
+#include "src/common/logging.h"
+
+namespace {
+
+// The folder this binary lives in: the launcher finds shards, relays and apps
+// beside it.
+std::string BinDir(const char* argv0) {
+  std::error_code ec;
+  std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) self = std::filesystem::absolute(argv0, ec);
+  return self.parent_path().string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gaia: geo-distributed parameter server (lan, baseline modes)", "gaia"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+
+  gaia::cli::LaunchFlags launch;
+  CLI::App* launch_cmd = app.add_subcommand(
+      "launch", "Run a job: every mode it names, one after the other, on this host");
+  launch_cmd->add_option("spec", launch.spec_path, "Job spec (YAML), see docs/JOB_SPEC.md")
+      ->required();
+  launch_cmd->add_option("--results", launch.results_dir,
+                         "Results folder (default: the spec's results_dir)");
+  launch_cmd->add_option("--mode", launch.modes,
+                         "Run these modes instead of the spec's (lan, baseline)");
+  launch_cmd->add_flag("--quiet", launch.quiet, "No progress lines");
+
+  std::string validate_path;
+  CLI::App* validate_cmd = app.add_subcommand("validate", "Check a job spec and show its plan");
+  validate_cmd->add_option("spec", validate_path, "Job spec (YAML)")->required();
+
+  gaia::cli::ServerFlags server;
+  CLI::App* server_cmd = app.add_subcommand(
+      "server", "Run one parameter-server shard (the launcher starts these)");
+  server_cmd->add_option("--job", server.spec_path, "Job spec (YAML)")->required();
+  server_cmd->add_option("--mode", server.mode, "lan|baseline")->required();
+  server_cmd->add_option("--shard", server.shard, "Index of this shard in the mode's plan")
+      ->required();
+  server_cmd->add_option("--job-id", server.job_id,
+                         "Job id workers must present (default: the spec's name)");
+  server_cmd->add_option("--listen", server.listen, "host:port; port 0 picks a free one")
+      ->capture_default_str();
+  server_cmd->add_option("--port-file", server.port_file,
+                         "Write {\"ports\":[port]} here once listening");
+
+  CLI11_PARSE(app, argc, argv);
+  gaia::common::SetUpLogging(log_level);
+  if (*launch_cmd) return gaia::cli::LaunchCommand(launch, BinDir(argv[0]));
+  if (*validate_cmd) return gaia::cli::ValidateCommand(validate_path);
+  if (*server_cmd) return gaia::cli::ServerCommand(server);
+  return 2;
+}

@@ -1,0 +1,60 @@
+// Which WAN relay routes a run needs, the relay's JSON config, and reading
+// the relay's stats file (tools/wan_emulator, docs/WAN_EMULATOR.md).
+#ifndef GAIA_SRC_CLI_RELAY_PLAN_H_
+#define GAIA_SRC_CLI_RELAY_PLAN_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "src/common/job_spec.h"
+#include "src/common/topology.h"
+
+namespace gaia::cli {
+
+struct RelayLink {
+  std::string name;  // "<from>-><to>"
+  double bandwidth_mbps = 0;
+  double delay_ms = 0;
+};
+
+// Connections opened from DC `from_dc` to shard `shard` go through this route.
+struct RelayRoute {
+  uint32_t from_dc = 0;
+  uint32_t shard = 0;
+  int target_port = 0;
+  int listen_port = 0;      // filled in once the relay reports its ports
+  std::string forward_link;
+  std::string backward_link;
+};
+
+struct RelayPlan {
+  std::vector<RelayLink> links;
+  std::vector<RelayRoute> routes;
+  std::string port_file;
+  std::string stats_file;
+
+  // The relay port a worker in `from_dc` uses to reach `shard`; 0 if none.
+  int PortFor(uint32_t from_dc, uint32_t shard) const;
+};
+
+// baseline: one route per (worker DC, shard in another DC); one link per
+// directed DC pair, all shaped to spec.wan's bandwidth and delay.
+RelayPlan PlanBaselineRelay(const common::JobSpec& spec, const common::Topology& topo,
+                            const std::vector<int>& shard_ports);
+
+std::string RelayConfigJson(const RelayPlan& plan);
+
+struct RelayStats {
+  uint64_t total_bytes = 0;
+  std::vector<std::pair<std::string, uint64_t>> links;  // in the file's order
+};
+// Missing or half-written files read as zero (the relay rewrites atomically,
+// so this happens only before its first write).
+RelayStats ReadRelayStats(const std::string& path);
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_RELAY_PLAN_H_

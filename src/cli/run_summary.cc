@@ -1,0 +1,101 @@
+#include "src/cli/run_summary.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace gaia::cli {
+using json = nlohmann::json;
+using common::Mode;
+
+std::string DescribeRun(const RunResult& r) {
+  std::string line = absl::StrFormat("[%s] done in %.1f s, %d clocks", common::ModeName(r.mode),
+                                     r.elapsed_s, r.clocks_completed);
+  if (!r.series.empty()) absl::StrAppend(&line, absl::StrFormat(", final objective %.6g", r.series.back().objective));
+  if (r.convergence) {
+    absl::StrAppend(&line, absl::StrFormat(", converged at clock %d (%.1f s, objective %.6g)",
+                                           r.convergence->clock, r.convergence->time_s,
+                                           r.convergence->objective));
+  } else {
+    absl::StrAppend(&line, ", not converged");
+  }
+  if (!r.wan_links.empty()) absl::StrAppend(&line, absl::StrFormat(", WAN %.2f MB", r.wan_bytes / 1e6));
+  return line;
+}
+
+Comparison Compare(const std::vector<RunResult>& results) {
+  Comparison c;
+  const RunResult* lan = nullptr;
+  for (const RunResult& r : results) {
+    if (r.mode == Mode::kLan) lan = &r;
+  }
+  if (lan == nullptr || lan->series.empty()) return c;
+  if (lan->convergence) {
+    c.lan_converged = true;
+    c.target_objective = lan->convergence->objective;
+  } else {
+    c.target_objective = lan->series.back().objective;
+  }
+  if (auto p = FirstReaching(lan->series, *c.target_objective)) c.lan_time_s = p->time_s;
+  c.line = absl::StrFormat("comparison: target = lan %s objective %.6g, reached by lan at %.1f s",
+                           c.lan_converged ? "converged" : "final (lan did not converge)",
+                           *c.target_objective, c.lan_time_s.value_or(0));
+  for (const RunResult& r : results) {
+    if (&r == lan) continue;
+    ModeVsLan m{r.mode, std::nullopt, static_cast<double>(r.wan_bytes)};
+    if (auto p = FirstReaching(r.series, *c.target_objective)) m.time_to_target_s = p->time_s;
+    c.modes.push_back(m);
+    if (m.time_to_target_s) {
+      absl::StrAppend(&c.line, absl::StrFormat("; %s at %.1f s (%.2fx lan)", common::ModeName(r.mode),
+                                               *m.time_to_target_s,
+                                               c.lan_time_s && *c.lan_time_s > 0
+                                                   ? *m.time_to_target_s / *c.lan_time_s
+                                                   : 0.0));
+    } else {
+      absl::StrAppend(&c.line, absl::StrFormat("; %s never reached it (final %.6g)",
+                                               common::ModeName(r.mode),
+                                               r.series.empty() ? 0.0 : r.series.back().objective));
+    }
+    absl::StrAppend(&c.line, absl::StrFormat(", WAN %.2f MB", m.wan_bytes / 1e6));
+  }
+  return c;
+}
+
+json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
+                 const std::vector<RunResult>& results, const Comparison& comparison) {
+  json j;
+  j["job"] = spec.name;
+  j["run_dir"] = run_dir;
+  j["app"] = spec.app.program;
+  j["clocks"] = spec.app.clocks;
+  j["runs"] = json::array();
+  for (const RunResult& r : results) {
+    json run = {{"mode", common::ModeName(r.mode)}, {"elapsed_s", r.elapsed_s},
+                {"clocks_completed", r.clocks_completed}, {"rows_pushed", r.rows_pushed},
+                {"wan_bytes", r.wan_bytes}};
+    if (!r.series.empty()) run["final_objective"] = r.series.back().objective;
+    if (r.convergence) {
+      run["converged"] = {{"clock", r.convergence->clock}, {"time_s", r.convergence->time_s},
+                          {"objective", r.convergence->objective}};
+    } else {
+      run["converged"] = nullptr;
+    }
+    run["wan_links"] = json::array();
+    for (const LinkStats& l : r.wan_links) run["wan_links"].push_back({{"link", l.name}, {"bytes", l.bytes}});
+    j["runs"].push_back(run);
+  }
+  if (comparison.target_objective) {
+    json cmp = {{"target_objective", *comparison.target_objective},
+                {"lan_converged", comparison.lan_converged}, {"line", comparison.line}};
+    if (comparison.lan_time_s) cmp["lan_time_s"] = *comparison.lan_time_s;
+    cmp["modes"] = json::array();
+    for (const ModeVsLan& m : comparison.modes) {
+      json e = {{"mode", common::ModeName(m.mode)}, {"wan_bytes", m.wan_bytes}};
+      e["time_to_target_s"] = m.time_to_target_s ? json(*m.time_to_target_s) : json(nullptr);
+      cmp["modes"].push_back(e);
+    }
+    j["comparison"] = cmp;
+  }
+  return j;
+}
+
+}  // namespace gaia::cli

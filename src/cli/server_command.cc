@@ -1,0 +1,104 @@
+// `gaia server`: one shard process. Learns its role from the job spec and
+// the mode's topology, serves until SIGTERM/SIGINT or Control.Shutdown.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "src/cli/commands.h"
+#include "src/common/job_spec.h"
+#include "src/common/logging.h"
+#include "src/common/topology.h"
+#include "src/server/shard_server.h"
+
+namespace gaia::cli {
+
+int ServerCommand(const ServerFlags& flags) {
+  auto log = common::Logger("server");
+  absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(flags.spec_path);
+  if (!spec.ok()) {
+    std::cerr << "gaia server: " << spec.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<common::Mode> mode = common::ParseMode(flags.mode);
+  if (!mode.ok()) {
+    std::cerr << "gaia server: --mode: " << mode.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<common::Topology> topo = common::PlanTopology(*spec, *mode);
+  if (!topo.ok()) {
+    std::cerr << "gaia server: " << topo.status().message() << "\n";
+    return 2;
+  }
+  if (flags.shard >= topo->shards.size()) {
+    std::cerr << "gaia server: --shard " << flags.shard << " out of range: mode " << flags.mode
+              << " has " << topo->shards.size() << " shards\n";
+    return 2;
+  }
+  const common::ShardRole& role = topo->shards[flags.shard];
+  server::ShardOptions options;
+  options.job_id = flags.job_id.empty() ? spec->name : flags.job_id;
+  options.tables = spec->tables;
+  options.partition_index = role.partition_index;
+  options.partition_size = role.partition_size;
+  options.num_workers = topo->WorkersIn(role.group);
+  options.staleness = spec->consistency.staleness;
+  options.listen_address = flags.listen;
+
+  // Block the stop signals before any gRPC thread exists so that only the
+  // watcher below receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<server::ShardServer>> shard = server::ShardServer::Start(options);
+  if (!shard.ok()) {
+    std::cerr << "gaia server: " << shard.status().message() << "\n";
+    return 1;
+  }
+  log->info("shard {} of {} (dc {}) for job {} listening on port {} ({} workers, staleness {})",
+            role.partition_index, role.partition_size, topo->host_dcs[role.host_dc],
+            options.job_id, (*shard)->port(), options.num_workers, options.staleness);
+  if (!flags.port_file.empty()) {
+    const std::string tmp = flags.port_file + ".tmp";
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << "{\"ports\":[" << (*shard)->port() << "]}\n";
+    }
+    std::error_code ec;
+    std::filesystem::rename(tmp, flags.port_file, ec);
+    if (ec) {
+      std::cerr << "gaia server: cannot write --port-file " << flags.port_file << ": "
+                << ec.message() << "\n";
+      return 1;
+    }
+  }
+
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    const timespec poll{0, 200 * 1000 * 1000};
+    while (!done.load()) {
+      const int sig = sigtimedwait(&stop_signals, nullptr, &poll);
+      if (sig > 0) {
+        log->info("signal {}: shutting down", sig);
+        (*shard)->Shutdown();
+        return;
+      }
+    }
+  });
+  (*shard)->Wait();
+  done = true;
+  watcher.join();
+  log->info("stopped");
+  return 0;
+}
+
+}  // namespace gaia::cli

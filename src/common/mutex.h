@@ -1,0 +1,136 @@
+// Gaia's mutex: the subset of absl::Mutex's API the code uses, built on
+// std::shared_mutex and std::condition_variable_any.
+//
+// Why not absl::Mutex directly: Debian's libabsl is built without
+// ThreadSanitizer annotations, so TSan cannot see absl::Mutex's
+// happens-before edges and reports false races on everything it guards.
+// std::shared_mutex goes through pthread, which TSan intercepts. The capability
+// attributes keep clang's -Wthread-safety analysis (ABSL_GUARDED_BY etc.).
+//
+// Await(cond) re-checks `cond` whenever the mutex is released by a thread
+// that holds it, like absl::Mutex; the cost (a notify) is paid only while
+// some thread is waiting.
+#ifndef GAIA_SRC_COMMON_MUTEX_H_
+#define GAIA_SRC_COMMON_MUTEX_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+
+namespace gaia::common {
+
+class ABSL_LOCKABLE Mutex {
+ public:
+  Mutex() = default;
+  Mutex(const Mutex&) = delete;
+  Mutex& operator=(const Mutex&) = delete;
+
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    const bool wake = waiters_.load(std::memory_order_relaxed) > 0;
+    mu_.unlock();
+    if (wake) cv_.notify_all();
+  }
+  // Shared (reader) mode: several readers at once, no writer.
+  void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.lock_shared(); }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock_shared(); }
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
+  void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
+
+  // REQUIRES: held. Releases the mutex until `cond()` holds, then returns
+  // with it held again.
+  void Await(const std::function<bool()>& cond) ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (cond()) return;
+    waiters_.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock<std::shared_mutex> lock(mu_, std::adopt_lock);
+    cv_.wait(lock, cond);
+    lock.release();
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+  }
+
+  // As Await, giving up after `timeout`. Returns cond()'s final value.
+  bool AwaitWithTimeout(const std::function<bool()>& cond, absl::Duration timeout)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    return AwaitWithDeadline(cond, absl::Now() + timeout);
+  }
+  bool AwaitWithDeadline(const std::function<bool()>& cond, absl::Time deadline)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(this) {
+    if (cond()) return true;
+    waiters_.fetch_add(1, std::memory_order_relaxed);
+    std::unique_lock<std::shared_mutex> lock(mu_, std::adopt_lock);
+    const bool ok = cv_.wait_until(lock, absl::ToChronoTime(deadline), cond);
+    lock.release();
+    waiters_.fetch_sub(1, std::memory_order_relaxed);
+    return ok;
+  }
+
+  // Wakes waiters to re-check their conditions after a change made without
+  // this mutex (e.g. an atomic). Rarely needed.
+  void NotifyWaiters() { cv_.notify_all(); }
+
+ private:
+  std::shared_mutex mu_;
+  std::condition_variable_any cv_;
+  std::atomic<int> waiters_{0};
+};
+
+class ABSL_SCOPED_LOCKABLE MutexLock {
+ public:
+  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  MutexLock(const MutexLock&) = delete;
+  MutexLock& operator=(const MutexLock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
+ public:
+  explicit ReaderMutexLock(Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->ReaderLock();
+  }
+  ~ReaderMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->ReaderUnlock(); }
+  ReaderMutexLock(const ReaderMutexLock&) = delete;
+  ReaderMutexLock& operator=(const ReaderMutexLock&) = delete;
+
+ private:
+  Mutex* const mu_;
+};
+
+// A one-shot event, like absl::Notification (see above for why not it).
+class Notification {
+ public:
+  void Notify() {
+    MutexLock lock(&mu_);
+    notified_ = true;
+  }
+  bool HasBeenNotified() const {
+    MutexLock lock(&mu_);
+    return notified_;
+  }
+  void WaitForNotification() const {
+    MutexLock lock(&mu_);
+    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return notified_; });
+  }
+  bool WaitForNotificationWithDeadline(absl::Time deadline) const {
+    MutexLock lock(&mu_);
+    return mu_.AwaitWithDeadline([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return notified_; },
+                                 deadline);
+  }
+
+ private:
+  mutable Mutex mu_;
+  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace gaia::common
+
+#endif  // GAIA_SRC_COMMON_MUTEX_H_

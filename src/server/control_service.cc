@@ -1,0 +1,63 @@
+#include "src/server/control_service.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <string>
+
+#include "src/common/logging.h"
+
+namespace gaia::server {
+
+uint64_t ResidentSetBytes() {
+  // statm: size resident shared text lib data dt, in pages.
+  std::ifstream statm("/proc/self/statm");
+  uint64_t size_pages = 0;
+  uint64_t resident_pages = 0;
+  if (!(statm >> size_pages >> resident_pages)) return 0;
+  const long page = sysconf(_SC_PAGESIZE);
+  return page > 0 ? resident_pages * static_cast<uint64_t>(page) : 0;
+}
+
+grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* context,
+                                                 const rpc::StatusRequest* /*request*/,
+                                                 rpc::StatusReply* reply) {
+  const ShardStats stats = core_->Stats();
+  reply->set_shard_clock(stats.shard_clock);
+  reply->set_connected_workers(stats.connected_workers);
+  reply->set_rows_owned(stats.rows_owned);
+  reply->set_table_bytes(stats.table_bytes);
+  reply->set_updates_applied(stats.updates_applied);
+  reply->set_bytes_received(stats.bytes_received);
+  reply->set_rss_bytes(ResidentSetBytes());
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControlService::Dump(grpc::CallbackServerContext* context,
+                                               const rpc::DumpRequest* request,
+                                               rpc::DumpReply* reply) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<rpc::DumpReply> dump = core_->Dump(request->table_id());
+  if (!dump.ok()) {
+    reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(dump.status().code()),
+                                 std::string(dump.status().message())));
+    return reactor;
+  }
+  *reply = std::move(*dump);
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* ControlService::Shutdown(grpc::CallbackServerContext* context,
+                                                   const rpc::ShutdownRequest* /*request*/,
+                                                   rpc::ShutdownReply* /*reply*/) {
+  common::Logger("server")->info("shutdown requested by {}", context->peer());
+  request_shutdown_();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(grpc::Status::OK);
+  return reactor;
+}
+
+}  // namespace gaia::server

@@ -1,0 +1,246 @@
+#include "src/server/parameter_store.h"
+
+#include <cstring>
+#include <limits>
+#include <new>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/initializer.h"
+#include "src/common/packing.h"
+#include "src/common/partition.h"
+
+namespace gaia::server {
+namespace {
+
+using common::PackedAt;
+
+// Checks one packed row id of `field` (a uint64 array) of table `table_id`.
+absl::Status CheckRow(const ParameterStore& store, uint32_t table_id, uint64_t row,
+                      const char* field) {
+  const uint64_t num_rows = store.spec(table_id).rows;
+  if (row >= num_rows) {
+    return absl::InvalidArgumentError(absl::StrCat("table ", table_id, " ", field, ": row ", row,
+                                                   " out of range [0, ", num_rows, ")"));
+  }
+  if (common::ShardOf(table_id, row, store.partition_size()) != store.partition_index()) {
+    return absl::NotFoundError(absl::StrCat("table ", table_id, " ", field, ": row ", row,
+                                            " is not owned by shard ", store.partition_index(),
+                                            " of ", store.partition_size()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SizeError(uint32_t table_id, const char* field, size_t bytes, const char* what) {
+  return absl::InvalidArgumentError(
+      absl::StrCat("table ", table_id, " ", field, ": ", bytes, " bytes ", what));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
+    std::vector<common::TableSpec> tables, uint32_t partition_index, uint32_t partition_size) {
+  if (partition_size == 0 || partition_index >= partition_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "partition_index ", partition_index, " not in [0, partition_size ", partition_size, ")"));
+  }
+  if (tables.empty()) return absl::InvalidArgumentError("tables: at least one table is required");
+  for (size_t t = 0; t < tables.size(); ++t) {
+    const common::TableSpec& spec = tables[t];
+    if (spec.rows == 0 || spec.width == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " (", spec.name, "): rows and width must be > 0"));
+    }
+    if (spec.rows > std::numeric_limits<uint64_t>::max() / sizeof(float) / spec.width) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " (", spec.name, "): rows * width overflows"));
+    }
+  }
+  if (tables.size() > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("too many tables");
+  }
+
+  std::unique_ptr<ParameterStore> store(new ParameterStore(partition_index, partition_size));
+  try {
+    store->tables_.resize(tables.size());
+    for (uint32_t t = 0; t < tables.size(); ++t) {
+      Table& table = store->tables_[t];
+      table.spec = std::move(tables[t]);
+      for (uint64_t r = 0; r < table.spec.rows; ++r) {
+        if (common::ShardOf(t, r, partition_size) == partition_index) table.rows.push_back(r);
+      }
+      table.rows.shrink_to_fit();
+      table.slots.reserve(table.rows.size());
+      const uint32_t width = table.spec.width;
+      table.values.resize(table.rows.size() * width);
+      for (uint64_t slot = 0; slot < table.rows.size(); ++slot) {
+        table.slots.emplace(table.rows[slot], slot);
+        common::InitializeRow(table.spec, t, table.rows[slot],
+                              std::span<float>(table.values.data() + slot * width, width));
+      }
+    }
+  } catch (const std::bad_alloc&) {
+    return absl::ResourceExhaustedError(absl::StrCat("not enough memory for the tables of shard ",
+                                                     partition_index, " of ", partition_size));
+  } catch (const std::length_error&) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("tables of shard ", partition_index, " exceed the addressable size"));
+  }
+  return store;
+}
+
+bool ParameterStore::Owns(uint32_t table_id, uint64_t row) const {
+  return table_id < tables_.size() && row < tables_[table_id].spec.rows &&
+         common::ShardOf(table_id, row, partition_size_) == partition_index_;
+}
+
+uint64_t ParameterStore::rows_owned() const {
+  uint64_t n = 0;
+  for (const Table& table : tables_) n += table.rows.size();
+  return n;
+}
+
+uint64_t ParameterStore::table_bytes() const {
+  uint64_t n = 0;
+  for (const Table& table : tables_) n += table.values.size() * sizeof(float);
+  return n;
+}
+
+absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch) const {
+  if (batch.clock() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat("push clock ", batch.clock(), " < 0"));
+  }
+  for (const rpc::TableDelta& delta : batch.tables()) {
+    if (absl::Status s = ValidateTableDelta(delta); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) const {
+  const uint32_t t = delta.table_id();
+  if (t >= tables_.size()) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
+  }
+  const uint64_t width = tables_[t].spec.width;
+
+  // Dense part.
+  const std::string& dense_ids = delta.dense_row_ids();
+  if (dense_ids.size() % sizeof(uint64_t) != 0) {
+    return SizeError(t, "dense_row_ids", dense_ids.size(), "is not a multiple of 8");
+  }
+  const uint64_t n = dense_ids.size() / sizeof(uint64_t);
+  if (delta.dense_values().size() != n * width * sizeof(float)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, " dense_values: ", delta.dense_values().size(), " bytes, expected ",
+        n * width * sizeof(float), " (", n, " rows x width ", width, " x 4)"));
+  }
+  for (uint64_t i = 0; i < n; ++i) {
+    if (absl::Status s = CheckRow(*this, t, PackedAt<uint64_t>(dense_ids, i), "dense_row_ids");
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  // Sparse part.
+  const std::string& sparse_ids = delta.sparse_row_ids();
+  if (sparse_ids.size() % sizeof(uint64_t) != 0) {
+    return SizeError(t, "sparse_row_ids", sparse_ids.size(), "is not a multiple of 8");
+  }
+  const uint64_t m = sparse_ids.size() / sizeof(uint64_t);
+  const std::string& nnz = delta.sparse_row_nnz();
+  if (nnz.size() != m * sizeof(uint32_t)) {
+    return absl::InvalidArgumentError(absl::StrCat("table ", t, " sparse_row_nnz: ", nnz.size(),
+                                                   " bytes, expected ", m * sizeof(uint32_t), " (",
+                                                   m, " sparse rows x 4)"));
+  }
+  uint64_t total_nnz = 0;  // < 2^32 * 2^61: no overflow
+  for (uint64_t i = 0; i < m; ++i) {
+    if (absl::Status s = CheckRow(*this, t, PackedAt<uint64_t>(sparse_ids, i), "sparse_row_ids");
+        !s.ok()) {
+      return s;
+    }
+    total_nnz += PackedAt<uint32_t>(nnz, i);
+  }
+  const std::string& entries = delta.sparse_entries();
+  if (entries.size() != total_nnz * sizeof(common::SparseEntry)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, " sparse_entries: ", entries.size(), " bytes, expected ",
+        total_nnz * sizeof(common::SparseEntry), " (sum of sparse_row_nnz ", total_nnz, " x 8)"));
+  }
+  for (uint64_t e = 0; e < total_nnz; ++e) {
+    const uint32_t col = PackedAt<common::SparseEntry>(entries, e).col;
+    if (col >= width) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_entries[", e, "]: column ", col, " >= width ", width));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ParameterStore::ValidateRead(const rpc::ReadRequest& request) const {
+  const uint32_t t = request.table_id();
+  if (t >= tables_.size()) {
+    return absl::NotFoundError(
+        absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
+  }
+  const std::string& ids = request.row_ids();
+  if (ids.size() % sizeof(uint64_t) != 0) {
+    return SizeError(t, "row_ids", ids.size(), "is not a multiple of 8");
+  }
+  const uint64_t n = ids.size() / sizeof(uint64_t);
+  for (uint64_t i = 0; i < n; ++i) {
+    if (absl::Status s = CheckRow(*this, t, PackedAt<uint64_t>(ids, i), "row_ids"); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::span<const float> ParameterStore::Row(uint32_t table_id, uint64_t row) const {
+  if (table_id >= tables_.size()) return {};
+  const Table& table = tables_[table_id];
+  auto it = table.slots.find(row);
+  if (it == table.slots.end()) return {};
+  const uint32_t width = table.spec.width;
+  return std::span<const float>(table.values.data() + it->second * width, width);
+}
+
+std::span<float> ParameterStore::MutableRow(uint32_t table_id, uint64_t row) {
+  if (table_id >= tables_.size()) return {};
+  Table& table = tables_[table_id];
+  auto it = table.slots.find(row);
+  if (it == table.slots.end()) return {};
+  const uint32_t width = table.spec.width;
+  return std::span<float>(table.values.data() + it->second * width, width);
+}
+
+void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,
+                              std::string* out) const {
+  const Table& table = tables_[table_id];
+  const size_t row_bytes = size_t{table.spec.width} * sizeof(float);
+  const size_t n = row_ids.size() / sizeof(uint64_t);
+  // reserve + append: one allocation, and each byte written once (resize
+  // would zero-fill the whole reply first).
+  out->reserve(out->size() + n * row_bytes);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = table.slots.find(PackedAt<uint64_t>(row_ids, i));
+    // Validated by the caller; stay memory-safe regardless.
+    if (it == table.slots.end()) {
+      out->append(row_bytes, '\0');
+      continue;
+    }
+    out->append(reinterpret_cast<const char*>(table.values.data() + it->second * table.spec.width),
+                row_bytes);
+  }
+}
+
+void ParameterStore::Dump(uint32_t table_id, std::string* row_ids, std::string* values) const {
+  const Table& table = tables_[table_id];
+  row_ids->assign(reinterpret_cast<const char*>(table.rows.data()),
+                  table.rows.size() * sizeof(uint64_t));
+  values->assign(reinterpret_cast<const char*>(table.values.data()),
+                 table.values.size() * sizeof(float));
+}
+
+}  // namespace gaia::server

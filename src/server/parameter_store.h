@@ -1,0 +1,95 @@
+// The rows of every table that one shard owns: dense float32 rows, one
+// contiguous arena per table, and a row id -> slot index.
+//
+//   absl::StatusOr<std::unique_ptr<ParameterStore>> store =
+//       ParameterStore::Create(tables, /*partition_index=*/0, /*partition_size=*/2);
+//   if (absl::Status s = (*store)->ValidatePush(batch); !s.ok()) { ... reject ... }
+//
+// Thread-safety: the table layout (specs, owned rows, index) is constant after
+// Create(), so Owns(), Validate*() and the accessors of that layout may be
+// called concurrently with anything. Row values are not synchronized: callers
+// serialize MutableRow() writers against readers (ShardCore holds its lock).
+#ifndef GAIA_SRC_SERVER_PARAMETER_STORE_H_
+#define GAIA_SRC_SERVER_PARAMETER_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/gaia.pb.h"
+#include "src/common/job_spec.h"
+
+namespace gaia::server {
+
+class ParameterStore {
+ public:
+  // Allocates the rows r of each table with
+  // common::ShardOf(table_id, r, partition_size) == partition_index and fills
+  // them with common::InitializeRow. INVALID_ARGUMENT for a bad partition or
+  // an empty/oversized table, RESOURCE_EXHAUSTED if memory runs out.
+  static absl::StatusOr<std::unique_ptr<ParameterStore>> Create(
+      std::vector<common::TableSpec> tables, uint32_t partition_index, uint32_t partition_size);
+
+  ParameterStore(const ParameterStore&) = delete;
+  ParameterStore& operator=(const ParameterStore&) = delete;
+
+  uint32_t num_tables() const { return static_cast<uint32_t>(tables_.size()); }
+  // REQUIRES: table_id < num_tables().
+  const common::TableSpec& spec(uint32_t table_id) const { return tables_[table_id].spec; }
+  uint32_t width(uint32_t table_id) const { return tables_[table_id].spec.width; }
+  uint32_t partition_index() const { return partition_index_; }
+  uint32_t partition_size() const { return partition_size_; }
+
+  // True iff table_id exists, row < its row count and this shard owns it.
+  bool Owns(uint32_t table_id, uint64_t row) const;
+
+  // Rows this shard holds in all tables, and the bytes of their values.
+  uint64_t rows_owned() const;
+  uint64_t table_bytes() const;
+
+  // Whole-message validation, done before anything is applied so a bad
+  // message changes nothing. NOT_FOUND: unknown table, or row not owned by
+  // this shard. INVALID_ARGUMENT: row id out of range, a packed field whose
+  // size is not a multiple of its element, a count mismatch between fields,
+  // a sparse column >= width. Messages name the table, row and field.
+  absl::Status ValidatePush(const rpc::PushBatch& batch) const;
+  absl::Status ValidateTableDelta(const rpc::TableDelta& delta) const;
+  absl::Status ValidateRead(const rpc::ReadRequest& request) const;
+
+  // Values of an owned row (width floats); empty span if not owned.
+  std::span<const float> Row(uint32_t table_id, uint64_t row) const;
+  std::span<float> MutableRow(uint32_t table_id, uint64_t row);
+
+  // Appends the values of the packed uint64 `row_ids`, in order, to `out`
+  // (one reservation, one copy per row). REQUIRES: every row passed Owns().
+  void ReadRows(uint32_t table_id, const std::string& row_ids, std::string* out) const;
+
+  // Every owned row of the table in ascending row order, and its values.
+  // REQUIRES: table_id < num_tables().
+  void Dump(uint32_t table_id, std::string* row_ids, std::string* values) const;
+
+ private:
+  struct Table {
+    common::TableSpec spec;
+    std::vector<uint64_t> rows;                     // owned rows, ascending; slot = index
+    absl::flat_hash_map<uint64_t, uint64_t> slots;  // row id -> slot
+    std::vector<float> values;                      // rows.size() * width, row-major
+  };
+
+  ParameterStore(uint32_t partition_index, uint32_t partition_size)
+      : partition_index_(partition_index), partition_size_(partition_size) {}
+
+  const uint32_t partition_index_;
+  const uint32_t partition_size_;
+  // Layout constant after Create(); `values` are written through MutableRow().
+  std::vector<Table> tables_;
+};
+
+}  // namespace gaia::server
+
+#endif  // GAIA_SRC_SERVER_PARAMETER_STORE_H_

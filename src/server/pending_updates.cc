@@ -1,0 +1,129 @@
+#include "src/server/pending_updates.h"
+
+#include <cstring>
+#include <span>
+
+#include "src/common/packing.h"
+
+namespace gaia::server {
+namespace {
+
+// dst[j] += src[j] for `n` floats; `src` may be unaligned (protobuf bytes).
+inline void AddUnaligned(float* dst, const char* src, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    float v;
+    std::memcpy(&v, src + j * sizeof(float), sizeof(float));
+    dst[j] += v;
+  }
+}
+
+}  // namespace
+
+float* PendingUpdates::RowFor(TableBuffer& buffer, uint64_t row, uint32_t width) {
+  auto [it, inserted] = buffer.index.try_emplace(row, buffer.rows.size());
+  if (inserted) {
+    buffer.rows.push_back(row);
+    buffer.deltas.resize(buffer.deltas.size() + width, 0.0f);
+  }
+  return buffer.deltas.data() + it->second * width;
+}
+
+void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta) {
+  const uint32_t t = delta.table_id();
+  const uint32_t width = store_->width(t);
+  if (buffer.tables.size() <= t) buffer.tables.resize(store_->num_tables());
+  TableBuffer& table = buffer.tables[t];
+
+  const std::string& dense_ids = delta.dense_row_ids();
+  const size_t n = dense_ids.size() / sizeof(uint64_t);
+  const char* values = delta.dense_values().data();
+  const size_t row_bytes = size_t{width} * sizeof(float);
+  for (size_t i = 0; i < n; ++i, values += row_bytes) {
+    const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
+    auto [it, inserted] = table.index.try_emplace(row, table.rows.size());
+    if (inserted) {
+      // First delta of this row in this clock: copy instead of zero + add.
+      table.rows.push_back(row);
+      const size_t pos = table.deltas.size();
+      table.deltas.resize(pos + width);
+      std::memcpy(table.deltas.data() + pos, values, row_bytes);
+    } else {
+      AddUnaligned(table.deltas.data() + it->second * width, values, width);
+    }
+  }
+
+  const std::string& sparse_ids = delta.sparse_row_ids();
+  const size_t m = sparse_ids.size() / sizeof(uint64_t);
+  const std::string& nnz = delta.sparse_row_nnz();
+  const std::string& entries = delta.sparse_entries();
+  size_t e = 0;
+  for (size_t i = 0; i < m; ++i) {
+    float* dst = RowFor(table, common::PackedAt<uint64_t>(sparse_ids, i), width);
+    const uint32_t count = common::PackedAt<uint32_t>(nnz, i);
+    for (uint32_t k = 0; k < count; ++k, ++e) {
+      const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
+      dst[entry.col] += entry.value;
+    }
+  }
+  buffer.row_deltas += n + m;
+}
+
+PendingUpdates::ClockBuffer& PendingUpdates::BufferFor(int64_t clock) {
+  auto it = buffers_.find(clock);
+  if (it != buffers_.end()) return it->second;
+  ClockBuffer buffer;
+  if (!spares_.empty()) {
+    buffer = std::move(spares_.back());
+    spares_.pop_back();
+  }
+  return buffers_.emplace(clock, std::move(buffer)).first->second;
+}
+
+void PendingUpdates::Add(int64_t clock, const rpc::PushBatch& batch) {
+  ClockBuffer& buffer = BufferFor(clock);
+  for (const rpc::TableDelta& delta : batch.tables()) AddDelta(buffer, delta);
+}
+
+uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* store,
+                                     UpdateSink* sink) {
+  uint64_t applied = 0;
+  auto it = buffers_.begin();
+  for (; it != buffers_.end() && it->first < visible_clock; ++it) {
+    ClockBuffer& buffer = it->second;
+    for (uint32_t t = 0; t < buffer.tables.size(); ++t) {
+      const TableBuffer& table = buffer.tables[t];
+      if (table.rows.empty()) continue;
+      const uint32_t width = store->width(t);
+      for (size_t i = 0; i < table.rows.size(); ++i) {
+        std::span<float> dst = store->MutableRow(t, table.rows[i]);
+        const float* src = table.deltas.data() + i * width;
+        for (size_t j = 0; j < dst.size(); ++j) dst[j] += src[j];
+      }
+      if (sink != nullptr) {
+        sink->OnRowsApplied(t, table.rows, table.deltas, visible_clock);
+      }
+    }
+    applied += buffer.row_deltas;
+    if (spares_.size() < kMaxSpareBuffers) {
+      for (TableBuffer& table : buffer.tables) {
+        table.index.clear();
+        table.rows.clear();
+        table.deltas.clear();
+      }
+      buffer.row_deltas = 0;
+      spares_.push_back(std::move(buffer));
+    }
+  }
+  buffers_.erase(buffers_.begin(), it);
+  return applied;
+}
+
+uint64_t PendingUpdates::buffered_bytes() const {
+  uint64_t bytes = 0;
+  for (const auto& [clock, buffer] : buffers_) {
+    for (const TableBuffer& table : buffer.tables) bytes += table.deltas.size() * sizeof(float);
+  }
+  return bytes;
+}
+
+}  // namespace gaia::server

@@ -1,0 +1,83 @@
+// Updates received for clocks the shard clock has not yet passed.
+//
+// DESIGN.md §4.1 as implemented here: an update tagged with clock k becomes
+// visible (is added into the ParameterStore) only when the shard clock moves
+// past k. The visible table is therefore always exactly
+// "initial + every update of clocks < shard_clock", so a BSP reader never
+// sees a clock-k update early, and an SSP read asking for min_clock = c - s is
+// served once shard_clock >= c - s with every update of clocks <= c - s - 1.
+//
+// Per clock value we keep one coalesced delta buffer per table: a row id ->
+// index map plus a contiguous float arena (index * width), so a row pushed
+// many times during one clock costs one arena row and one add per element.
+//
+//   PendingUpdates pending(store.get());
+//   pending.Add(/*clock=*/3, batch);                 // after store->ValidatePush(batch)
+//   pending.ApplyBefore(/*visible_clock=*/4, store.get(), sink);  // clock 3 becomes visible
+//
+// Not thread-safe: ShardCore serializes every call with its lock.
+#ifndef GAIA_SRC_SERVER_PENDING_UPDATES_H_
+#define GAIA_SRC_SERVER_PENDING_UPDATES_H_
+
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "proto/gaia.pb.h"
+#include "src/server/parameter_store.h"
+#include "src/server/update_sink.h"
+
+namespace gaia::server {
+
+class PendingUpdates {
+ public:
+  // `store` supplies table widths; it must outlive this object.
+  explicit PendingUpdates(const ParameterStore* store) : store_(store) {}
+
+  PendingUpdates(const PendingUpdates&) = delete;
+  PendingUpdates& operator=(const PendingUpdates&) = delete;
+
+  // Adds every delta of `batch` into the buffer of `clock`.
+  // REQUIRES: store->ValidatePush(batch).ok().
+  void Add(int64_t clock, const rpc::PushBatch& batch);
+
+  // Adds every buffer of a clock < `visible_clock` into `store`, oldest first,
+  // reports each table's rows to `sink` (nullable) and frees the buffers.
+  // Returns the number of incoming row deltas (before coalescing) applied.
+  uint64_t ApplyBefore(int64_t visible_clock, ParameterStore* store, UpdateSink* sink);
+
+  // Clocks with buffered updates, and the float bytes they hold.
+  size_t buffered_clocks() const { return buffers_.size(); }
+  uint64_t buffered_bytes() const;
+
+ private:
+  struct TableBuffer {
+    absl::flat_hash_map<uint64_t, uint64_t> index;  // row id -> position in `rows`
+    std::vector<uint64_t> rows;                     // in first-seen order
+    std::vector<float> deltas;                      // rows.size() * width
+  };
+  struct ClockBuffer {
+    std::vector<TableBuffer> tables;  // by table id, sized lazily
+    uint64_t row_deltas = 0;          // incoming row deltas, before coalescing
+  };
+
+  // Returns the arena row of `row`, appending a zeroed row if it is new.
+  static float* RowFor(TableBuffer& buffer, uint64_t row, uint32_t width);
+  void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta);
+
+  // The buffer of `clock`, reusing a spare one's memory if there is one.
+  ClockBuffer& BufferFor(int64_t clock);
+
+  // Applied buffers kept (emptied, capacity retained) for the next clocks:
+  // a steady stream of large pushes then allocates and page-faults nothing.
+  static constexpr size_t kMaxSpareBuffers = 2;
+
+  const ParameterStore* const store_;
+  std::map<int64_t, ClockBuffer> buffers_;  // by clock
+  std::vector<ClockBuffer> spares_;         // at most kMaxSpareBuffers
+};
+
+}  // namespace gaia::server
+
+#endif  // GAIA_SRC_SERVER_PENDING_UPDATES_H_

@@ -1,0 +1,244 @@
+#include "src/server/shard_core.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/logging.h"
+#include "src/common/rpc_options.h"
+
+namespace gaia::server {
+namespace {
+
+absl::Status ShuttingDown() { return absl::AbortedError("shard is shutting down"); }
+
+rpc::ShardMessage AbortedRead(uint64_t request_id) {
+  rpc::ShardMessage message;
+  rpc::Error* error = message.mutable_error();
+  error->set_code(rpc::Error::ABORTED);
+  error->set_message("shard is shutting down; read was not answered");
+  error->set_request_id(request_id);
+  return message;
+}
+
+}  // namespace
+
+ShardCore::ShardCore(Options options, std::unique_ptr<ParameterStore> store)
+    : options_(std::move(options)),
+      store_(std::move(store)),
+      pending_(store_.get()),
+      clocks_(options_.num_workers) {}
+
+absl::Status ShardCore::Attach(std::shared_ptr<SessionLink> link) {
+  common::MutexLock lock(&mu_);
+  if (shutting_down_) return ShuttingDown();
+  links_.insert(std::move(link));
+  return absl::OkStatus();
+}
+
+void ShardCore::Detach(const std::shared_ptr<SessionLink>& link, std::optional<uint32_t> worker,
+                       bool said_goodbye) {
+  int64_t worker_clock = 0;
+  {
+    common::MutexLock lock(&mu_);
+    links_.erase(link);
+    if (!worker.has_value()) return;
+    --connected_workers_;
+    worker_clock = clocks_.worker_clock(*worker);
+    if (said_goodbye || shutting_down_) return;
+  }
+  common::Logger("server")->warn(
+      "shard {}: worker {} ended its session without Goodbye at clock {}; the shard clock "
+      "waits for it until it reconnects",
+      store_->partition_index(), *worker, worker_clock);
+}
+
+absl::StatusOr<rpc::HelloReply> ShardCore::Hello(const rpc::Hello& hello) {
+  if (hello.job_id() != options_.job_id) {
+    return absl::FailedPreconditionError(absl::StrCat("Hello.job_id '", hello.job_id(),
+                                                      "' does not match this shard's job '",
+                                                      options_.job_id, "'"));
+  }
+  if (hello.worker_id() >= options_.num_workers) {
+    return absl::FailedPreconditionError(absl::StrCat("Hello.worker_id ", hello.worker_id(),
+                                                      " not in [0, num_workers ",
+                                                      options_.num_workers, ")"));
+  }
+  rpc::HelloReply reply;
+  reply.set_shard_index(store_->partition_index());
+  reply.set_num_shards(store_->partition_size());
+  reply.set_num_workers(options_.num_workers);
+  reply.set_staleness(options_.staleness);
+  for (uint32_t t = 0; t < store_->num_tables(); ++t) {
+    rpc::TableInfo* info = reply.add_tables();
+    info->set_table_id(t);
+    info->set_name(store_->spec(t).name);
+    info->set_width(store_->spec(t).width);
+    info->set_num_rows(store_->spec(t).rows);
+  }
+  common::MutexLock lock(&mu_);
+  if (shutting_down_) return ShuttingDown();
+  ++connected_workers_;
+  reply.set_shard_clock(clocks_.reported_clock());
+  common::Logger("server")->info("shard {}: worker {} joined (nonce {:x}) at shard clock {}",
+                                 store_->partition_index(), hello.worker_id(),
+                                 hello.session_nonce(), clocks_.reported_clock());
+  return reply;
+}
+
+absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
+  // The store's layout is constant: validate the whole batch before locking.
+  if (absl::Status s = store_->ValidatePush(batch); !s.ok()) return s;
+  uint64_t value_bytes = 0;
+  for (const rpc::TableDelta& delta : batch.tables()) {
+    value_bytes += delta.dense_values().size() + delta.sparse_entries().size();
+  }
+  bool late = false;
+  int64_t shard_clock = 0;
+  {
+    common::MutexLock lock(&mu_);
+    if (shutting_down_) return ShuttingDown();
+    bytes_received_ += value_bytes;
+    pending_.Add(batch.clock(), batch);
+    shard_clock = clocks_.clock();
+    if (batch.clock() < shard_clock) {
+      // Late push: its clock is already visible, so make it visible now.
+      late = true;
+      updates_applied_ +=
+          pending_.ApplyBefore(shard_clock, store_.get(), options_.update_sink.get());
+    }
+  }
+  if (late) {
+    common::Logger("server")->warn(
+        "shard {}: worker {} pushed for clock {} behind shard clock {}; applied immediately",
+        store_->partition_index(), worker, batch.clock(), shard_clock);
+  }
+  return absl::OkStatus();
+}
+
+void ShardCore::OnAdvancedLocked(std::vector<Delivery>* deliveries) {
+  const int64_t clock = clocks_.clock();
+  updates_applied_ += pending_.ApplyBefore(clock, store_.get(), options_.update_sink.get());
+  if (options_.update_sink) options_.update_sink->OnClockAdvanced(clocks_.reported_clock());
+  for (uint64_t ticket : clocks_.TakeReady()) {
+    auto it = parked_.find(ticket);
+    if (it == parked_.end()) continue;
+    Delivery delivery{std::move(it->second.link), {}};
+    *delivery.message.mutable_read() = BuildReplyLocked(it->second.request);
+    deliveries->push_back(std::move(delivery));
+    parked_.erase(it);
+  }
+}
+
+absl::Status ShardCore::Tick(uint32_t worker, int64_t clock) {
+  std::vector<Delivery> deliveries;
+  {
+    common::MutexLock lock(&mu_);
+    if (shutting_down_) return ShuttingDown();
+    absl::StatusOr<bool> advanced = clocks_.Tick(worker, clock);
+    if (!advanced.ok()) return advanced.status();
+    if (*advanced) OnAdvancedLocked(&deliveries);
+  }
+  Deliver(std::move(deliveries));
+  return absl::OkStatus();
+}
+
+absl::Status ShardCore::Goodbye(uint32_t worker, int64_t final_clock) {
+  std::vector<Delivery> deliveries;
+  {
+    common::MutexLock lock(&mu_);
+    if (shutting_down_) return ShuttingDown();
+    absl::StatusOr<bool> advanced = clocks_.Goodbye(worker, final_clock);
+    if (!advanced.ok()) return advanced.status();
+    if (*advanced) OnAdvancedLocked(&deliveries);
+  }
+  common::Logger("server")->info("shard {}: worker {} said Goodbye at clock {}",
+                                 store_->partition_index(), worker, final_clock);
+  Deliver(std::move(deliveries));
+  return absl::OkStatus();
+}
+
+rpc::ReadReply ShardCore::BuildReplyLocked(const rpc::ReadRequest& request) const {
+  rpc::ReadReply reply;
+  reply.set_request_id(request.request_id());
+  reply.set_shard_clock(clocks_.reported_clock());
+  store_->ReadRows(request.table_id(), request.row_ids(), reply.mutable_values());
+  return reply;
+}
+
+absl::StatusOr<std::optional<rpc::ReadReply>> ShardCore::Read(rpc::ReadRequest request,
+                                                              std::shared_ptr<SessionLink> link) {
+  if (absl::Status s = store_->ValidateRead(request); !s.ok()) return s;
+  const uint64_t reply_bytes = request.row_ids().size() / sizeof(uint64_t) *
+                               store_->width(request.table_id()) * sizeof(float);
+  // Leave room for the envelope; a larger reply could never be sent.
+  if (reply_bytes > static_cast<uint64_t>(common::kMaxMessageBytes) - 4096) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "read of table ", request.table_id(), " needs a ", reply_bytes,
+        "-byte reply, above the message limit of ", common::kMaxMessageBytes, " bytes"));
+  }
+  {
+    common::ReaderMutexLock lock(&mu_);
+    if (shutting_down_) return ShuttingDown();
+    if (clocks_.Ready(request.min_clock())) return BuildReplyLocked(request);
+  }
+  common::MutexLock lock(&mu_);
+  if (shutting_down_) return ShuttingDown();
+  // The clock may have advanced between the two locks.
+  if (clocks_.Ready(request.min_clock())) return BuildReplyLocked(request);
+  const uint64_t ticket = clocks_.Park(request.min_clock());
+  parked_.emplace(ticket, ParkedRead{std::move(request), std::move(link)});
+  return std::optional<rpc::ReadReply>();
+}
+
+absl::StatusOr<rpc::DumpReply> ShardCore::Dump(uint32_t table_id) const {
+  if (table_id >= store_->num_tables()) {
+    return absl::NotFoundError(absl::StrCat("unknown table ", table_id, " (this job has ",
+                                            store_->num_tables(), " tables)"));
+  }
+  rpc::DumpReply reply;
+  common::ReaderMutexLock lock(&mu_);
+  store_->Dump(table_id, reply.mutable_row_ids(), reply.mutable_values());
+  return reply;
+}
+
+ShardStats ShardCore::Stats() const {
+  ShardStats stats;
+  stats.rows_owned = store_->rows_owned();
+  stats.table_bytes = store_->table_bytes();
+  common::ReaderMutexLock lock(&mu_);
+  stats.shard_clock = clocks_.reported_clock();
+  stats.connected_workers = connected_workers_;
+  stats.updates_applied = updates_applied_;
+  stats.bytes_received = bytes_received_;
+  return stats;
+}
+
+void ShardCore::Shutdown() {
+  std::vector<Delivery> deliveries;
+  std::vector<std::shared_ptr<SessionLink>> links;
+  {
+    common::MutexLock lock(&mu_);
+    if (shutting_down_) return;
+    shutting_down_ = true;
+    for (uint64_t ticket : clocks_.TakeAll()) {
+      auto it = parked_.find(ticket);
+      if (it == parked_.end()) continue;
+      deliveries.push_back(
+          {std::move(it->second.link), AbortedRead(it->second.request.request_id())});
+    }
+    parked_.clear();
+    links.assign(links_.begin(), links_.end());
+  }
+  if (!deliveries.empty()) {
+    common::Logger("server")->info("shard {}: shutting down, aborting {} parked reads",
+                                   store_->partition_index(), deliveries.size());
+  }
+  Deliver(std::move(deliveries));
+  for (const std::shared_ptr<SessionLink>& link : links) link->Close(ShuttingDown());
+}
+
+void ShardCore::Deliver(std::vector<Delivery> deliveries) {
+  for (Delivery& delivery : deliveries) delivery.link->Deliver(std::move(delivery.message));
+}
+
+}  // namespace gaia::server

@@ -1,0 +1,133 @@
+// The state of one shard behind its RPC services: the parameter store, the
+// updates waiting for their clock, the clock tracker with its parked reads and
+// the live worker sessions. The gRPC layer (shard_service, control_service)
+// translates messages into calls on this class; everything here is plain
+// C++ and testable without a network.
+//
+// Thread-safe. Methods never call into a session while holding the lock:
+// replies for released reads are built under the lock and delivered after it
+// is dropped.
+#ifndef GAIA_SRC_SERVER_SHARD_CORE_H_
+#define GAIA_SRC_SERVER_SHARD_CORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/common/mutex.h"
+#include "proto/gaia.pb.h"
+#include "src/server/clock_tracker.h"
+#include "src/server/parameter_store.h"
+#include "src/server/pending_updates.h"
+#include "src/server/shard_server.h"
+#include "src/server/update_sink.h"
+
+namespace gaia::server {
+
+// One worker stream as ShardCore sees it. Implementations are thread-safe and
+// silently drop messages once their stream has finished.
+class SessionLink {
+ public:
+  virtual ~SessionLink() = default;
+  // Queues `message` for the worker.
+  virtual void Deliver(rpc::ShardMessage message) = 0;
+  // Ends the stream with `status` once the queued messages are written.
+  virtual void Close(const absl::Status& status) = 0;
+};
+
+class ShardCore {
+ public:
+  struct Options {
+    std::string job_id;
+    uint32_t num_workers = 1;
+    int32_t staleness = 0;
+    // Observes updates as they become visible; nullable (DESIGN.md §4.2).
+    std::shared_ptr<UpdateSink> update_sink;
+  };
+
+  // REQUIRES: options.num_workers > 0, store != nullptr.
+  ShardCore(Options options, std::unique_ptr<ParameterStore> store);
+
+  ShardCore(const ShardCore&) = delete;
+  ShardCore& operator=(const ShardCore&) = delete;
+
+  // A stream opened / ended. Attached links are closed by Shutdown().
+  // Attach fails with ABORTED once shutting down.
+  absl::Status Attach(std::shared_ptr<SessionLink> link);
+  // `worker` is the worker id if the session said Hello, else nullopt.
+  void Detach(const std::shared_ptr<SessionLink>& link, std::optional<uint32_t> worker,
+              bool said_goodbye);
+
+  // FAILED_PRECONDITION if the job id differs or worker_id is out of range;
+  // ABORTED while shutting down.
+  absl::StatusOr<rpc::HelloReply> Hello(const rpc::Hello& hello);
+
+  // Validates the whole batch, then buffers it for its clock (or applies it
+  // at once if its clock is already behind the shard clock: a late push,
+  // which a correct worker never sends). On error nothing changes.
+  absl::Status Push(uint32_t worker, const rpc::PushBatch& batch);
+
+  // The worker moved to `clock`; if the shard clock advances, updates of the
+  // passed clocks become visible and released reads are delivered.
+  absl::Status Tick(uint32_t worker, int64_t clock);
+  absl::Status Goodbye(uint32_t worker, int64_t final_clock);
+
+  // Returns the reply if the read can be answered now, or nullopt if it was
+  // parked (the reply, or an ABORTED Error at shutdown, is later delivered to
+  // `link`). Errors for invalid requests; nothing is parked then.
+  absl::StatusOr<std::optional<rpc::ReadReply>> Read(rpc::ReadRequest request,
+                                                     std::shared_ptr<SessionLink> link);
+
+  // Visible values of every owned row of a table, rows ascending.
+  absl::StatusOr<rpc::DumpReply> Dump(uint32_t table_id) const;
+
+  ShardStats Stats() const;
+
+  // Fails parked reads with ABORTED, closes every attached stream and
+  // refuses new work. Idempotent.
+  void Shutdown();
+
+ private:
+  struct ParkedRead {
+    rpc::ReadRequest request;
+    std::shared_ptr<SessionLink> link;
+  };
+  struct Delivery {
+    std::shared_ptr<SessionLink> link;
+    rpc::ShardMessage message;
+  };
+
+  rpc::ReadReply BuildReplyLocked(const rpc::ReadRequest& request) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // After a clock advance: makes updates visible, builds released replies.
+  void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  static void Deliver(std::vector<Delivery> deliveries);
+
+  // Constant after construction. The store's layout is constant too (its
+  // Validate* methods run without the lock); its values are guarded by mu_.
+  const Options options_;
+  const std::unique_ptr<ParameterStore> store_;
+
+  // Guards the store's values and everything below. Pushes, ticks and parking
+  // take it exclusively; ready reads, Dump and Stats share it.
+  mutable common::Mutex mu_;
+  PendingUpdates pending_ ABSL_GUARDED_BY(mu_);
+  ClockTracker clocks_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<uint64_t, ParkedRead> parked_ ABSL_GUARDED_BY(mu_);  // by ticket
+  absl::flat_hash_set<std::shared_ptr<SessionLink>> links_ ABSL_GUARDED_BY(mu_);
+  uint32_t connected_workers_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t updates_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace gaia::server
+
+#endif  // GAIA_SRC_SERVER_SHARD_CORE_H_

@@ -1,0 +1,276 @@
+#include "src/server/shard_service.h"
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "src/common/mutex.h"
+#include "src/common/logging.h"
+
+namespace gaia::server {
+namespace {
+
+using Reactor = grpc::ServerBidiReactor<rpc::WorkerMessage, rpc::ShardMessage>;
+
+grpc::Status ToGrpcStatus(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+}
+
+rpc::ShardMessage ErrorMessage(const absl::Status& status) {
+  rpc::ShardMessage message;
+  message.mutable_error()->set_code(ToWireCode(status.code()));
+  message.mutable_error()->set_message(std::string(status.message()));
+  return message;
+}
+
+class SessionReactor;
+
+// The handle ShardCore keeps to a stream: forwards to the reactor while it
+// exists. Lock order: Link::mu_ before SessionReactor::mu_.
+class Link final : public SessionLink {
+ public:
+  explicit Link(SessionReactor* reactor) : reactor_(reactor) {}
+  void Deliver(rpc::ShardMessage message) override;
+  void Close(const absl::Status& status) override;
+  // The reactor is about to be deleted.
+  void Detach() {
+    common::MutexLock lock(&mu_);
+    reactor_ = nullptr;
+  }
+
+ private:
+  common::Mutex mu_;
+  SessionReactor* reactor_ ABSL_GUARDED_BY(mu_);  // null once the stream is done
+};
+
+// One worker's Session stream. gRPC serializes OnReadDone calls (we keep one
+// read in flight), so the session fields below are touched by one thread at
+// a time. Writes may be requested from any thread (released reads are
+// delivered by whichever thread advanced the clock): one write is in flight,
+// the rest wait in `outbox_`. StartRead/StartWrite/Finish are issued under
+// mu_ so none can follow Finish(); gRPC never runs a reaction inline from
+// them, so this cannot deadlock.
+class SessionReactor final : public Reactor {
+ public:
+  SessionReactor(std::shared_ptr<ShardCore> core, std::string peer)
+      : core_(std::move(core)), peer_(std::move(peer)) {
+    link_ = std::make_shared<Link>(this);
+    if (absl::Status s = core_->Attach(link_); !s.ok()) {
+      common::MutexLock lock(&mu_);
+      RequestFinishLocked(ToGrpcStatus(s));
+      return;
+    }
+    common::MutexLock lock(&mu_);
+    StartRead(&incoming_);
+  }
+
+  // Queues a message; dropped if the stream has finished. Thread-safe.
+  void Send(rpc::ShardMessage message) {
+    common::MutexLock lock(&mu_);
+    if (finished_) return;
+    outbox_.push_back(std::move(message));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&outbox_.front());
+    }
+  }
+
+  // Ends the stream with `status` after the queued messages. Thread-safe.
+  void Close(const grpc::Status& status) {
+    common::MutexLock lock(&mu_);
+    RequestFinishLocked(status);
+  }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // half-close by the worker, or the stream broke
+      common::MutexLock lock(&mu_);
+      RequestFinishLocked(grpc::Status::OK);
+      return;
+    }
+    std::optional<grpc::Status> end = Handle();
+    common::MutexLock lock(&mu_);
+    if (end.has_value()) {
+      RequestFinishLocked(*end);
+    } else if (!finish_requested_) {
+      StartRead(&incoming_);
+    }
+  }
+
+  void OnWriteDone(bool ok) override {
+    common::MutexLock lock(&mu_);
+    outbox_.pop_front();
+    writing_ = false;
+    if (!ok) {  // the stream is broken; nothing more can be written
+      outbox_.clear();
+      RequestFinishLocked(grpc::Status(grpc::StatusCode::UNAVAILABLE, "write failed"));
+      return;
+    }
+    if (!outbox_.empty() && !finished_) {
+      writing_ = true;
+      StartWrite(&outbox_.front());
+      return;
+    }
+    MaybeFinishLocked();
+  }
+
+  void OnCancel() override {
+    common::MutexLock lock(&mu_);
+    RequestFinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    link_->Detach();
+    core_->Detach(link_, worker_, said_goodbye_);
+    delete this;
+  }
+
+  void RequestFinishLocked(grpc::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!finish_requested_) {
+      finish_requested_ = true;
+      finish_status_ = std::move(status);
+    }
+    MaybeFinishLocked();
+  }
+
+  void MaybeFinishLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finish_requested_ && !finished_ && !writing_) {
+      finished_ = true;
+      Finish(finish_status_);
+    }
+  }
+
+  void SendError(const absl::Status& status, std::optional<uint64_t> request_id,
+                 std::optional<int64_t> push_clock) {
+    rpc::ShardMessage message = ErrorMessage(status);
+    if (request_id) message.mutable_error()->set_request_id(*request_id);
+    if (push_clock) message.mutable_error()->set_push_clock(*push_clock);
+    Send(std::move(message));
+  }
+
+  // Handles incoming_. Returns the status to end the stream with, or nullopt
+  // to keep reading.
+  std::optional<grpc::Status> Handle();
+
+  const std::shared_ptr<ShardCore> core_;
+  const std::string peer_;
+  std::shared_ptr<Link> link_;  // set in the constructor, then constant
+
+  // Read path only (see class comment).
+  rpc::WorkerMessage incoming_;
+  std::optional<uint32_t> worker_;  // set by a successful Hello
+  bool said_goodbye_ = false;
+
+  // Guards the write queue and the finish state.
+  common::Mutex mu_;
+  std::deque<rpc::ShardMessage> outbox_ ABSL_GUARDED_BY(mu_);  // front in flight if writing_
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;  // Finish() was called
+};
+
+void Link::Deliver(rpc::ShardMessage message) {
+  common::MutexLock lock(&mu_);
+  if (reactor_ != nullptr) reactor_->Send(std::move(message));
+}
+
+void Link::Close(const absl::Status& status) {
+  common::MutexLock lock(&mu_);
+  if (reactor_ != nullptr) reactor_->Close(ToGrpcStatus(status));
+}
+
+std::optional<grpc::Status> SessionReactor::Handle() {
+  rpc::WorkerMessage& message = incoming_;
+  if (!worker_.has_value()) {
+    absl::Status status;
+    if (message.kind_case() != rpc::WorkerMessage::kHello) {
+      status = absl::FailedPreconditionError("the first message of a session must be Hello");
+    } else {
+      absl::StatusOr<rpc::HelloReply> reply = core_->Hello(message.hello());
+      if (reply.ok()) {
+        worker_ = message.hello().worker_id();
+        rpc::ShardMessage out;
+        *out.mutable_hello() = std::move(*reply);
+        Send(std::move(out));
+        return std::nullopt;
+      }
+      status = reply.status();
+    }
+    common::Logger("server")->warn("refused session from {}: {}", peer_, status.ToString());
+    SendError(status, std::nullopt, std::nullopt);
+    return ToGrpcStatus(status);
+  }
+
+  const uint32_t worker = *worker_;
+  switch (message.kind_case()) {
+    case rpc::WorkerMessage::kHello:
+      SendError(absl::FailedPreconditionError("duplicate Hello on a session"), std::nullopt,
+                std::nullopt);
+      break;
+    case rpc::WorkerMessage::kPush: {
+      const int64_t clock = message.push().clock();
+      absl::Status s = said_goodbye_ ? absl::FailedPreconditionError("PushBatch after Goodbye")
+                                     : core_->Push(worker, message.push());
+      if (!s.ok()) SendError(s, std::nullopt, clock);
+      break;
+    }
+    case rpc::WorkerMessage::kClock:
+      if (absl::Status s = core_->Tick(worker, message.clock().clock()); !s.ok()) {
+        SendError(s, std::nullopt, std::nullopt);
+      }
+      break;
+    case rpc::WorkerMessage::kRead: {
+      const uint64_t request_id = message.read().request_id();
+      absl::StatusOr<std::optional<rpc::ReadReply>> reply =
+          core_->Read(std::move(*message.mutable_read()), link_);
+      if (!reply.ok()) {
+        SendError(reply.status(), request_id, std::nullopt);
+      } else if (reply->has_value()) {
+        rpc::ShardMessage out;
+        *out.mutable_read() = std::move(**reply);
+        Send(std::move(out));
+      }
+      break;
+    }
+    case rpc::WorkerMessage::kGoodbye:
+      if (absl::Status s = core_->Goodbye(worker, message.goodbye().final_clock()); !s.ok()) {
+        SendError(s, std::nullopt, std::nullopt);
+      } else {
+        said_goodbye_ = true;
+      }
+      break;
+    case rpc::WorkerMessage::KIND_NOT_SET:
+      SendError(absl::InvalidArgumentError("empty WorkerMessage"), std::nullopt, std::nullopt);
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+rpc::Error::Code ToWireCode(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kOutOfRange:
+      return rpc::Error::INVALID_ARGUMENT;
+    case absl::StatusCode::kNotFound:
+      return rpc::Error::NOT_FOUND;
+    case absl::StatusCode::kFailedPrecondition:
+      return rpc::Error::FAILED_PRECONDITION;
+    case absl::StatusCode::kAborted:
+      return rpc::Error::ABORTED;
+    default:
+      return rpc::Error::UNKNOWN;
+  }
+}
+
+grpc::ServerBidiReactor<rpc::WorkerMessage, rpc::ShardMessage>* ShardService::Session(
+    grpc::CallbackServerContext* context) {
+  return new SessionReactor(core_, context->peer());
+}
+
+}  // namespace gaia::server

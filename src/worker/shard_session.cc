@@ -1,0 +1,314 @@
+#include "src/worker/shard_session.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "src/common/logging.h"
+#include "src/common/rpc_options.h"
+
+namespace gaia::internal {
+namespace {
+
+absl::Status FromShardError(const std::string& address, const rpc::Error& error) {
+  const std::string message = absl::StrCat("shard ", address, ": ", error.message());
+  switch (error.code()) {
+    case rpc::Error::INVALID_ARGUMENT: return absl::InvalidArgumentError(message);
+    case rpc::Error::NOT_FOUND: return absl::NotFoundError(message);
+    case rpc::Error::FAILED_PRECONDITION: return absl::FailedPreconditionError(message);
+    case rpc::Error::ABORTED: return absl::AbortedError(message);
+    default: return absl::UnknownError(message);
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials() {
+  return grpc::InsecureChannelCredentials();
+}
+
+std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address) {
+  return grpc::CreateCustomChannel(address, WorkerChannelCredentials(),
+                                   common::ClientChannelArguments());
+}
+
+std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel> channel,
+                                                  std::string address, rpc::Hello hello) {
+  std::unique_ptr<ShardSession> session(new ShardSession(std::move(address)));
+  session->stub_ = rpc::Shard::NewStub(std::move(channel));
+  session->context_.set_wait_for_ready(true);
+  session->stub_->async()->Session(&session->context_, session.get());
+  // Writes are started from application threads, outside reactions: the
+  // hold keeps gRPC from finishing the call under them (released once no
+  // more writes can start).
+  session->AddHold();
+  session->StartRead(&session->incoming_);
+  rpc::WorkerMessage message;
+  *message.mutable_hello() = std::move(hello);
+  session->Enqueue(std::move(message));
+  session->StartCall();
+  return session;
+}
+
+ShardSession::~ShardSession() {
+  context_.TryCancel();
+  common::MutexLock lock(&mu_);
+  mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return IsDone(); });
+}
+
+absl::StatusOr<rpc::HelloReply> ShardSession::AwaitHello(absl::Time deadline) {
+  common::MutexLock lock(&mu_);
+  if (!mu_.AwaitWithDeadline([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return HelloSettled(); },
+                             deadline)) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("shard ", address_, ": no answer to Hello before the connect "
+                     "timeout (is the shard running and reachable?)"));
+  }
+  if (hello_received_) return hello_reply_;
+  if (!hello_status_.ok()) return hello_status_;
+  return absl::UnavailableError(absl::StrCat("shard ", address_,
+                                             ": stream closed during Hello: ",
+                                             final_status_.error_message()));
+}
+
+absl::StatusOr<std::shared_ptr<PendingRead>> ShardSession::Read(uint32_t table_id,
+                                                                std::string packed_row_ids,
+                                                                int64_t min_clock) {
+  auto pending = std::make_shared<PendingRead>();
+  rpc::WorkerMessage message;
+  {
+    common::MutexLock lock(&mu_);
+    if (!error_.ok()) return error_;
+    if (broken_ || closing_) {
+      return absl::UnavailableError(absl::StrCat("shard ", address_, ": session closed"));
+    }
+    pending->request_id = next_request_id_++;
+    pending_.emplace(pending->request_id, pending);
+  }
+  rpc::ReadRequest* read = message.mutable_read();
+  read->set_request_id(pending->request_id);
+  read->set_table_id(table_id);
+  read->set_row_ids(std::move(packed_row_ids));
+  read->set_min_clock(min_clock);
+  Enqueue(std::move(message));
+  return pending;
+}
+
+void ShardSession::Abandon(uint64_t request_id) {
+  common::MutexLock lock(&mu_);
+  pending_.erase(request_id);
+}
+
+absl::Status ShardSession::Send(rpc::WorkerMessage message) {
+  {
+    common::MutexLock lock(&mu_);
+    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return QueueHasRoom(); });
+    if (!error_.ok()) return error_;
+    if (broken_ || closing_) {
+      return absl::UnavailableError(absl::StrCat("shard ", address_, ": session closed"));
+    }
+  }
+  Enqueue(std::move(message));
+  return absl::OkStatus();
+}
+
+absl::Status ShardSession::error() const {
+  common::MutexLock lock(&mu_);
+  return error_;
+}
+
+void ShardSession::Enqueue(rpc::WorkerMessage message) {
+  WriteAction action;
+  {
+    common::MutexLock lock(&mu_);
+    if (broken_) return;  // the caller sees the failure through error()/reads
+    queued_bytes_ += message.ByteSizeLong();
+    queue_.push_back(std::move(message));
+    action = NextWriteLocked();
+  }
+  RunWriteAction(action, /*release_hold=*/false);
+}
+
+ShardSession::WriteAction ShardSession::NextWriteLocked() {
+  if (write_in_flight_ || broken_) return WriteAction::kNone;
+  if (!queue_.empty()) {
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    queued_bytes_ -= std::min(queued_bytes_, in_flight_.ByteSizeLong());
+    write_in_flight_ = true;
+    return WriteAction::kWrite;
+  }
+  if (closing_ && !writes_done_started_) {
+    writes_done_started_ = true;
+    write_in_flight_ = true;
+    return WriteAction::kWritesDone;
+  }
+  return WriteAction::kNone;
+}
+
+bool ShardSession::TakeHoldReleaseLocked() {
+  if (hold_released_ || write_in_flight_) return false;
+  if (!broken_ && !writes_done_started_) return false;
+  hold_released_ = true;
+  return true;
+}
+
+void ShardSession::RunWriteAction(WriteAction action, bool release_hold) {
+  if (action == WriteAction::kWrite) StartWrite(&in_flight_);
+  if (action == WriteAction::kWritesDone) StartWritesDone();
+  if (release_hold) RemoveHold();
+}
+
+void ShardSession::OnWriteDone(bool ok) {
+  WriteAction action;
+  bool release_hold;
+  {
+    common::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    if (!ok) broken_ = true;
+    action = NextWriteLocked();
+    release_hold = TakeHoldReleaseLocked();
+  }
+  RunWriteAction(action, release_hold);
+}
+
+void ShardSession::OnWritesDoneDone(bool /*ok*/) {
+  bool release_hold;
+  {
+    common::MutexLock lock(&mu_);
+    write_in_flight_ = false;
+    release_hold = TakeHoldReleaseLocked();
+  }
+  RunWriteAction(WriteAction::kNone, release_hold);
+}
+
+void ShardSession::OnReadDone(bool ok) {
+  if (!ok) {
+    // The shard ended the stream (or it broke); OnDone brings the status.
+    bool release_hold;
+    {
+      common::MutexLock lock(&mu_);
+      broken_ = true;
+      release_hold = TakeHoldReleaseLocked();
+    }
+    RunWriteAction(WriteAction::kNone, release_hold);
+    return;
+  }
+  {
+    common::MutexLock lock(&mu_);
+    Dispatch(incoming_);
+  }
+  StartRead(&incoming_);
+}
+
+void ShardSession::Dispatch(rpc::ShardMessage& message) {
+  switch (message.kind_case()) {
+    case rpc::ShardMessage::kHello:
+      hello_reply_ = std::move(*message.mutable_hello());
+      hello_received_ = true;
+      return;
+    case rpc::ShardMessage::kRead: {
+      auto it = pending_.find(message.read().request_id());
+      if (it == pending_.end()) return;  // abandoned after a timeout
+      std::shared_ptr<PendingRead> pending = std::move(it->second);
+      pending_.erase(it);
+      pending->reply = std::move(*message.mutable_read());
+      pending->done.Notify();
+      return;
+    }
+    case rpc::ShardMessage::kError: {
+      const rpc::Error& error = message.error();
+      absl::Status status = FromShardError(address_, error);
+      if (error.request_id() != 0) {
+        auto it = pending_.find(error.request_id());
+        if (it == pending_.end()) return;
+        std::shared_ptr<PendingRead> pending = std::move(it->second);
+        pending_.erase(it);
+        pending->status = std::move(status);
+        pending->done.Notify();
+        return;
+      }
+      if (!hello_received_) {
+        hello_status_ = status;
+        return;
+      }
+      common::Logger("worker")->error("shard {}: error for clock {}: {}", address_,
+                                      error.push_clock(), error.message());
+      if (error_.ok()) {
+        error_ = error.push_clock() == 0
+                     ? status
+                     : absl::Status(status.code(),
+                                    absl::StrCat(status.message(), " (push of clock ",
+                                                 error.push_clock(), ")"));
+      }
+      return;
+    }
+    default:
+      return;  // a newer shard's message kind; ignore
+  }
+}
+
+void ShardSession::FailPendingLocked(const absl::Status& status) {
+  for (auto& [id, pending] : pending_) {
+    pending->status = status;
+    pending->done.Notify();
+  }
+  pending_.clear();
+}
+
+void ShardSession::OnDone(const grpc::Status& status) {
+  common::MutexLock lock(&mu_);
+  done_ = true;
+  broken_ = true;
+  final_status_ = status;
+  const absl::Status failure = absl::UnavailableError(absl::StrCat(
+      "shard ", address_, ": session ended (", status.error_code(), ": ",
+      status.error_message().empty() ? "no message" : status.error_message(), ")"));
+  FailPendingLocked(failure);
+  if (error_.ok() && !closing_) error_ = failure;
+  queue_.clear();
+  queued_bytes_ = 0;
+}
+
+void ShardSession::SendGoodbye(int64_t final_clock) {
+  WriteAction action = WriteAction::kNone;
+  {
+    common::MutexLock lock(&mu_);
+    if (closing_) return;
+    closing_ = true;
+    if (!broken_) {
+      rpc::WorkerMessage goodbye;
+      goodbye.mutable_goodbye()->set_final_clock(final_clock);
+      queued_bytes_ += goodbye.ByteSizeLong();
+      queue_.push_back(std::move(goodbye));
+      action = NextWriteLocked();
+    }
+  }
+  RunWriteAction(action, /*release_hold=*/false);
+}
+
+absl::Status ShardSession::Close(int64_t final_clock, absl::Time deadline) {
+  SendGoodbye(final_clock);
+
+  bool cancelled = false;
+  {
+    common::MutexLock lock(&mu_);
+    cancelled =
+        !mu_.AwaitWithDeadline([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return IsDone(); }, deadline);
+  }
+  // Not under mu_: gRPC may run reactions (which lock mu_) inside TryCancel.
+  if (cancelled) context_.TryCancel();
+  common::MutexLock lock(&mu_);
+  mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return IsDone(); });
+  if (!error_.ok()) return error_;
+  if (cancelled) {
+    return absl::DeadlineExceededError(
+        absl::StrCat("shard ", address_, ": did not end the session after Goodbye"));
+  }
+  if (!final_status_.ok()) {
+    return absl::UnavailableError(absl::StrCat("shard ", address_, ": session ended with ",
+                                               final_status_.error_message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gaia::internal

@@ -1,0 +1,163 @@
+// One worker's session with one shard: the `Shard.Session` bidi stream
+// (proto/gaia.proto), driven by the gRPC callback API.
+//
+//   auto session = ShardSession::Start(channel, "host:port", hello);
+//   absl::StatusOr<rpc::HelloReply> reply = session->AwaitHello(deadline);
+//   auto read = session->Read(table, packed_rows, min_clock);   // async
+//   (*read)->done.WaitForNotificationWithDeadline(deadline);
+//   session->Send(push_message);                                 // queued
+//   session->Close(final_clock, deadline);                       // Goodbye
+//
+// Writes: one in flight at a time (gRPC allows no more), the rest queued in
+// order; ordering on the stream is part of the protocol (a PushBatch before a
+// ClockTick belongs to that clock). Send() blocks while more than
+// kMaxQueuedBytes are queued, so a fast producer cannot exhaust memory.
+//
+// Errors: an Error the shard sends about a push (no request id) is kept as a
+// sticky background error, returned by error() and every later Send()/Read(),
+// like leveldb's bg_error_: the shard rejected updates, so the model no longer
+// holds what the worker believes. A broken stream fails every pending read
+// with UNAVAILABLE naming the shard address, and becomes the sticky error.
+//
+// Thread-safe. No lock is held while calling into gRPC.
+#ifndef GAIA_SRC_WORKER_SHARD_SESSION_H_
+#define GAIA_SRC_WORKER_SHARD_SESSION_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/common/mutex.h"
+#include "src/common/mutex.h"
+#include "absl/time/time.h"
+#include "proto/gaia.grpc.pb.h"
+#include "proto/gaia.pb.h"
+
+namespace gaia::internal {
+
+// Credentials for worker->shard channels. The single place to add TLS.
+std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials();
+
+// A channel to `address` with Gaia's client channel arguments.
+std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address);
+
+// Completion of one ReadRequest. `status` and `reply` are written before
+// `done` is notified and never after.
+struct PendingRead {
+  common::Notification done;
+  absl::Status status;
+  rpc::ReadReply reply;
+  uint64_t request_id = 0;
+};
+
+class ShardSession final
+    : public grpc::ClientBidiReactor<rpc::WorkerMessage, rpc::ShardMessage> {
+ public:
+  // Queued bytes above which Send() waits for the stream to drain.
+  static constexpr size_t kMaxQueuedBytes = 64 << 20;
+
+  // Opens the stream and queues `hello`. The call waits for the channel to
+  // become ready (wait_for_ready), so a shard still starting up is fine;
+  // AwaitHello bounds the wait.
+  static std::unique_ptr<ShardSession> Start(std::shared_ptr<grpc::Channel> channel,
+                                             std::string address, rpc::Hello hello);
+
+  // Cancels the stream if still open and waits for gRPC to finish with it.
+  ~ShardSession() override;
+  ShardSession(const ShardSession&) = delete;
+  ShardSession& operator=(const ShardSession&) = delete;
+
+  // Waits for the shard's HelloReply. DEADLINE_EXCEEDED if none by `deadline`;
+  // the shard's Error (e.g. wrong job) or the stream failure otherwise.
+  absl::StatusOr<rpc::HelloReply> AwaitHello(absl::Time deadline);
+
+  // Sends a ReadRequest; the result arrives in the returned PendingRead. Fails
+  // at once if the session is broken.
+  absl::StatusOr<std::shared_ptr<PendingRead>> Read(uint32_t table_id,
+                                                    std::string packed_row_ids,
+                                                    int64_t min_clock);
+
+  // Forgets a read the caller stopped waiting for (its reply is dropped).
+  void Abandon(uint64_t request_id);
+
+  // Queues a push/clock message. Returns the sticky error if there is one.
+  absl::Status Send(rpc::WorkerMessage message);
+
+  // The sticky background error (OK if none).
+  absl::Status error() const;
+
+  // Queues Goodbye{final_clock} followed by the half-close; later Send()s and
+  // Read()s fail. Idempotent. Lets a caller close many sessions in parallel.
+  void SendGoodbye(int64_t final_clock);
+
+  // SendGoodbye(final_clock), then waits until `deadline` for
+  // the shard to end the stream; cancels it after that. Returns the sticky
+  // error, or how the stream ended if that was not clean. Idempotent.
+  absl::Status Close(int64_t final_clock, absl::Time deadline);
+
+  const std::string& address() const { return address_; }
+
+  // grpc::ClientBidiReactor (called by gRPC only).
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnWritesDoneDone(bool ok) override;
+  void OnDone(const grpc::Status& status) override;
+
+ private:
+  enum class WriteAction { kNone, kWrite, kWritesDone };
+
+  explicit ShardSession(std::string address) : address_(std::move(address)) {}
+
+  void Enqueue(rpc::WorkerMessage message) ABSL_LOCKS_EXCLUDED(mu_);
+  WriteAction NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool TakeHoldReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);
+  void Dispatch(rpc::ShardMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FailPendingLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool QueueHasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queued_bytes_ <= kMaxQueuedBytes || broken_;
+  }
+  bool HelloSettled() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return hello_received_ || !hello_status_.ok() || done_;
+  }
+  bool IsDone() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_; }
+
+  // Constant after construction.
+  const std::string address_;
+  std::unique_ptr<rpc::Shard::Stub> stub_;
+  grpc::ClientContext context_;
+
+  // Touched only by gRPC's read reaction chain (one read in flight).
+  rpc::ShardMessage incoming_;
+  // Touched only by whoever set write_in_flight_ (one write in flight).
+  rpc::WorkerMessage in_flight_;
+
+  mutable common::Mutex mu_;
+  std::deque<rpc::WorkerMessage> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  bool closing_ ABSL_GUARDED_BY(mu_) = false;        // Goodbye queued
+  bool writes_done_started_ ABSL_GUARDED_BY(mu_) = false;
+  bool broken_ ABSL_GUARDED_BY(mu_) = false;         // no more writes possible
+  bool hold_released_ ABSL_GUARDED_BY(mu_) = false;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;           // OnDone ran
+  grpc::Status final_status_ ABSL_GUARDED_BY(mu_);
+  bool hello_received_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Status hello_status_ ABSL_GUARDED_BY(mu_);
+  rpc::HelloReply hello_reply_ ABSL_GUARDED_BY(mu_);
+  absl::Status error_ ABSL_GUARDED_BY(mu_);          // sticky
+  uint64_t next_request_id_ ABSL_GUARDED_BY(mu_) = 1;
+  absl::flat_hash_map<uint64_t, std::shared_ptr<PendingRead>> pending_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace gaia::internal
+
+#endif  // GAIA_SRC_WORKER_SHARD_SESSION_H_

@@ -1,0 +1,120 @@
+// The implementation behind gaia::Worker and gaia::Table (include/gaia/worker.h).
+//
+// One ShardSession (bidi stream) per shard; one UpdateBuffer per shard, each
+// under its own mutex so threads Inc-ing rows of different shards do not
+// contend; an SSP-consistent RowCache; a MetricsWriter fed by Clock().
+//
+// Thread-safe. No lock is held while waiting on the network: reads wait on
+// per-request notifications, Clock() only enqueues messages.
+#ifndef GAIA_SRC_WORKER_WORKER_IMPL_H_
+#define GAIA_SRC_WORKER_WORKER_IMPL_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/common/mutex.h"
+#include "gaia/options.h"
+#include "gaia/worker.h"
+#include "src/worker/metrics_writer.h"
+#include "src/worker/row_cache.h"
+#include "src/worker/shard_session.h"
+#include "src/worker/update_buffer.h"
+
+namespace gaia::internal {
+
+// Checks the fields Connect() relies on; INVALID_ARGUMENT naming the field.
+absl::Status ValidateWorkerOptions(const WorkerOptions& options);
+
+class WorkerImpl {
+ public:
+  // Byte budget of the row cache (when options.enable_cache).
+  static constexpr uint64_t kCacheCapacityBytes = 256ull << 20;
+
+  static absl::StatusOr<std::unique_ptr<WorkerImpl>> Connect(const WorkerOptions& options);
+  ~WorkerImpl();  // Finish()es if connected and not finished
+  WorkerImpl(const WorkerImpl&) = delete;
+  WorkerImpl& operator=(const WorkerImpl&) = delete;
+
+  absl::StatusOr<Table> GetTable(std::string_view name);
+  const std::string& TableName(uint32_t table_id) const;
+
+  absl::Status GetMany(uint32_t table_id, std::span<const uint64_t> rows,
+                       std::span<float> out);
+  absl::Status Inc(uint32_t table_id, uint64_t row, std::span<const float> delta);
+  absl::Status IncSparse(uint32_t table_id, uint64_t row, std::span<const uint32_t> cols,
+                         std::span<const float> vals);
+
+  absl::Status Clock();
+  int64_t clock() const { return clock_.load(std::memory_order_acquire); }
+  int32_t staleness() const { return staleness_; }
+  void ReportObjective(double objective);
+  void ReportLearningRate(double learning_rate);
+  absl::Status Finish();
+  const WorkerOptions& options() const { return options_; }
+
+ private:
+  struct TableMeta {
+    std::string name;
+    uint32_t width = 0;
+    uint64_t num_rows = 0;
+  };
+  struct ShardState {
+    explicit ShardState(std::vector<uint32_t> widths) : buffer(std::move(widths)) {}
+    std::unique_ptr<ShardSession> session;
+    common::Mutex mu;
+    UpdateBuffer buffer ABSL_GUARDED_BY(mu);
+  };
+
+  explicit WorkerImpl(const WorkerOptions& options);
+
+  absl::Status Handshake();
+  // Validation shared by the public calls; nothing is sent when it fails.
+  absl::Status CheckTableAndRow(uint32_t table_id, uint64_t row) const;
+  // First sticky error of any session (OK if none).
+  absl::Status BackgroundError() const;
+  uint32_t ShardFor(uint32_t table_id, uint64_t row) const;
+  // Moves every shard's buffered updates into PushBatch(clock) messages and
+  // queues them. Adds the pushed rows/bytes to the counters.
+  absl::Status FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* bytes)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(clock_mu_);
+
+  // Constant after Connect().
+  const WorkerOptions options_;
+  const std::chrono::steady_clock::time_point start_time_;
+  std::vector<TableMeta> tables_;  // index = table id
+  absl::flat_hash_map<std::string, uint32_t> table_ids_;
+  int32_t staleness_ = 0;
+  std::vector<std::unique_ptr<ShardState>> shards_;
+  std::unique_ptr<RowCache> cache_;  // null when caching is off
+  bool connected_ = false;
+
+  std::atomic<int64_t> clock_{0};
+  std::atomic<bool> finished_{false};
+  // Per-clock counters for the metrics line.
+  std::atomic<uint64_t> reads_{0};
+  std::atomic<int64_t> read_wait_ns_{0};
+
+  // Serializes Clock() and Finish() (they take the buffers and tick the clock).
+  common::Mutex clock_mu_;
+  std::unique_ptr<MetricsWriter> metrics_ ABSL_GUARDED_BY(clock_mu_);
+  absl::Status finish_status_ ABSL_GUARDED_BY(clock_mu_);
+
+  common::Mutex report_mu_;
+  std::optional<double> objective_ ABSL_GUARDED_BY(report_mu_);
+  std::optional<double> learning_rate_ ABSL_GUARDED_BY(report_mu_);
+};
+
+}  // namespace gaia::internal
+
+#endif  // GAIA_SRC_WORKER_WORKER_IMPL_H_

@@ -1,0 +1,124 @@
+#include "src/server/pending_updates.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <vector>
+
+#include "src/common/packing.h"
+
+namespace gaia::server {
+namespace {
+
+std::string Pack64(const std::vector<uint64_t>& v) {
+  std::string out;
+  common::AppendPacked<uint64_t>(&out, std::span<const uint64_t>(v));
+  return out;
+}
+std::string PackF(const std::vector<float>& v) {
+  std::string out;
+  common::AppendPacked<float>(&out, std::span<const float>(v));
+  return out;
+}
+
+rpc::PushBatch Dense(int64_t clock, std::vector<uint64_t> rows, std::vector<float> values) {
+  rpc::PushBatch batch;
+  batch.set_clock(clock);
+  rpc::TableDelta* d = batch.add_tables();
+  d->set_table_id(0);
+  d->set_dense_row_ids(Pack64(rows));
+  d->set_dense_values(PackF(values));
+  return batch;
+}
+
+class RecordingSink : public UpdateSink {
+ public:
+  void OnRowsApplied(uint32_t table_id, std::span<const uint64_t> rows,
+                     std::span<const float> deltas, int64_t shard_clock) override {
+    for (size_t i = 0; i < rows.size(); ++i) {
+      applied[{table_id, rows[i]}].push_back(deltas[i * 2]);
+    }
+    last_clock = shard_clock;
+  }
+  void OnClockAdvanced(int64_t) override {}
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> applied;
+  int64_t last_clock = -1;
+};
+
+class PendingUpdatesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    common::TableSpec spec;
+    spec.name = "t";
+    spec.rows = 8;
+    spec.width = 2;
+    auto store = ParameterStore::Create({spec}, 0, 1);
+    ASSERT_TRUE(store.ok());
+    store_ = std::move(*store);
+    pending_ = std::make_unique<PendingUpdates>(store_.get());
+  }
+  std::vector<float> Row(uint64_t r) {
+    std::span<const float> row = store_->Row(0, r);
+    return std::vector<float>(row.begin(), row.end());
+  }
+
+  std::unique_ptr<ParameterStore> store_;
+  std::unique_ptr<PendingUpdates> pending_;
+};
+
+TEST_F(PendingUpdatesTest, UpdatesBecomeVisibleOnlyWhenTheirClockPasses) {
+  pending_->Add(0, Dense(0, {1}, {1, 2}));
+  pending_->Add(1, Dense(1, {1}, {10, 20}));
+  EXPECT_EQ(pending_->buffered_clocks(), 2u);
+  EXPECT_EQ(pending_->ApplyBefore(0, store_.get(), nullptr), 0u);
+  EXPECT_EQ(Row(1), (std::vector<float>{0, 0}));
+
+  EXPECT_EQ(pending_->ApplyBefore(1, store_.get(), nullptr), 1u);
+  EXPECT_EQ(Row(1), (std::vector<float>{1, 2}));
+  EXPECT_EQ(pending_->buffered_clocks(), 1u);
+
+  EXPECT_EQ(pending_->ApplyBefore(5, store_.get(), nullptr), 1u);
+  EXPECT_EQ(Row(1), (std::vector<float>{11, 22}));
+  EXPECT_EQ(pending_->buffered_clocks(), 0u);
+  EXPECT_EQ(pending_->buffered_bytes(), 0u);
+}
+
+TEST_F(PendingUpdatesTest, CoalescesRowsWithinAClock) {
+  pending_->Add(3, Dense(3, {2, 5, 2}, {1, 1, 2, 2, 3, 3}));
+  pending_->Add(3, Dense(3, {2}, {0.5f, 0.5f}));
+  // One arena row per distinct row: 2 rows x 2 floats.
+  EXPECT_EQ(pending_->buffered_bytes(), 2u * 2 * sizeof(float));
+  RecordingSink sink;
+  EXPECT_EQ(pending_->ApplyBefore(4, store_.get(), &sink), 4u);  // incoming row deltas
+  EXPECT_EQ(Row(2), (std::vector<float>{4.5f, 4.5f}));
+  EXPECT_EQ(Row(5), (std::vector<float>{2, 2}));
+  EXPECT_EQ(sink.applied[std::make_pair(0u, uint64_t{2})], (std::vector<float>{4.5f}));
+  EXPECT_EQ(sink.applied[std::make_pair(0u, uint64_t{5})], (std::vector<float>{2}));
+  EXPECT_EQ(sink.last_clock, 4);
+}
+
+TEST_F(PendingUpdatesTest, AppliesSparseEntries) {
+  rpc::PushBatch batch;
+  batch.set_clock(0);
+  rpc::TableDelta* d = batch.add_tables();
+  d->set_table_id(0);
+  d->set_sparse_row_ids(Pack64({3, 4}));
+  std::string nnz;
+  common::AppendPacked<uint32_t>(&nnz, 2u);
+  common::AppendPacked<uint32_t>(&nnz, 1u);
+  d->set_sparse_row_nnz(nnz);
+  std::string entries;
+  common::AppendPacked(&entries, common::SparseEntry{1, 5.0f});
+  common::AppendPacked(&entries, common::SparseEntry{1, 1.0f});
+  common::AppendPacked(&entries, common::SparseEntry{0, -2.0f});
+  d->set_sparse_entries(entries);
+  ASSERT_TRUE(store_->ValidatePush(batch).ok());
+  pending_->Add(0, batch);
+  pending_->Add(0, Dense(0, {3}, {1, 1}));
+  pending_->ApplyBefore(1, store_.get(), nullptr);
+  EXPECT_EQ(Row(3), (std::vector<float>{1, 7}));
+  EXPECT_EQ(Row(4), (std::vector<float>{-2, 0}));
+}
+
+}  // namespace
+}  // namespace gaia::server

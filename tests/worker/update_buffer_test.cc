@@ -1,0 +1,109 @@
+#include "src/worker/update_buffer.h"
+
+#include <cstring>
+#include <map>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/common/packing.h"
+
+namespace gaia::internal {
+namespace {
+
+// (table, row) -> summed row, decoded from a set of batches.
+std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> Decode(
+    const std::vector<rpc::PushBatch>& batches, const std::vector<uint32_t>& widths) {
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> rows;
+  for (const rpc::PushBatch& batch : batches) {
+    for (const rpc::TableDelta& delta : batch.tables()) {
+      EXPECT_TRUE(delta.sparse_row_ids().empty());
+      const std::vector<uint64_t> ids = common::Unpack<uint64_t>(delta.dense_row_ids());
+      const std::vector<float> values = common::Unpack<float>(delta.dense_values());
+      const uint32_t w = widths[delta.table_id()];
+      EXPECT_EQ(values.size(), ids.size() * w);
+      for (size_t i = 0; i < ids.size(); ++i) {
+        auto& row = rows[{delta.table_id(), ids[i]}];
+        EXPECT_TRUE(row.empty()) << "row sent twice";
+        row.assign(values.begin() + i * w, values.begin() + (i + 1) * w);
+      }
+    }
+  }
+  return rows;
+}
+
+TEST(UpdateBuffer, CoalescesDenseAndSparsePerRow) {
+  UpdateBuffer buffer({4, 2});
+  const float a[] = {1, 2, 3, 4};
+  const float b[] = {10, 20, 30, 40};
+  buffer.Add(0, 7, a);
+  buffer.Add(0, 7, b);
+  const uint32_t cols[] = {3, 0, 3};
+  const float vals[] = {0.5f, 100, 0.25f};
+  buffer.AddSparse(0, 7, cols, vals);
+  const float c[] = {-1, 1};
+  buffer.Add(1, 7, c);  // same row id, other table: a separate row
+  EXPECT_EQ(buffer.rows(), 2u);
+  EXPECT_EQ(buffer.value_bytes(), (4 + 2) * sizeof(float));
+
+  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(/*clock=*/5, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].clock(), 5);
+  auto rows = Decode(batches, {4, 2});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ((rows[{0, 7}]), (std::vector<float>{111, 22, 33, 44.75f}));
+  EXPECT_EQ((rows[{1, 7}]), (std::vector<float>{-1, 1}));
+  EXPECT_TRUE(buffer.empty());
+  EXPECT_TRUE(buffer.TakeBatches(6, 1 << 20).empty());
+}
+
+TEST(UpdateBuffer, SparseOnlyRowIsDenseOnTheWire) {
+  UpdateBuffer buffer({3});
+  const uint32_t cols[] = {1};
+  const float vals[] = {2.5f};
+  buffer.AddSparse(0, 42, cols, vals);
+  auto rows = Decode(buffer.TakeBatches(0, 1 << 20), {3});
+  EXPECT_EQ((rows[{0, 42}]), (std::vector<float>{0, 2.5f, 0}));
+}
+
+TEST(UpdateBuffer, SplitsAtMaxBatchBytesWithoutLosingRows) {
+  const uint32_t width = 8;  // 32 bytes per row
+  UpdateBuffer buffer({width, 2});
+  std::vector<float> delta(width);
+  for (uint64_t r = 0; r < 100; ++r) {
+    for (uint32_t i = 0; i < width; ++i) delta[i] = static_cast<float>(r * 10 + i);
+    buffer.Add(0, r, delta);
+  }
+  const float small[] = {1, 2};
+  for (uint64_t r = 0; r < 10; ++r) buffer.Add(1, r, small);
+
+  const int64_t limit = 10 * 32 + 16;  // ten wide rows and a bit
+  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(3, limit);
+  ASSERT_GT(batches.size(), 1u);
+  for (const rpc::PushBatch& batch : batches) {
+    EXPECT_EQ(batch.clock(), 3);
+    size_t bytes = 0;
+    for (const rpc::TableDelta& d : batch.tables()) bytes += d.dense_values().size();
+    EXPECT_LE(bytes, static_cast<size_t>(limit));
+    EXPECT_GT(bytes, 0u);
+  }
+  auto rows = Decode(batches, {width, 2});
+  ASSERT_EQ(rows.size(), 110u);
+  for (uint64_t r = 0; r < 100; ++r) {
+    EXPECT_EQ((rows[{0, r}][3]), static_cast<float>(r * 10 + 3));
+  }
+  EXPECT_EQ((rows[{1, 9}]), (std::vector<float>{1, 2}));
+}
+
+TEST(UpdateBuffer, RowWiderThanLimitTravelsAlone) {
+  UpdateBuffer buffer({16});
+  std::vector<float> delta(16, 1.0f);
+  buffer.Add(0, 1, delta);
+  buffer.Add(0, 2, delta);
+  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(0, /*max_batch_bytes=*/8);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(Decode(batches, {16}).size(), 2u);
+}
+
+}  // namespace
+}  // namespace gaia::internal

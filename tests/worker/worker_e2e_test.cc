@@ -1,0 +1,252 @@
+// The worker library against real ShardServers on 127.0.0.1:0, through the
+// public API only: BSP and SSP visibility, caching, batching, concurrency.
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gaia/worker.h"
+#include "tests/worker/test_cluster.h"
+
+namespace gaia {
+namespace {
+
+using testing::TestCluster;
+using testing::ZeroTable;
+
+constexpr auto kWait = std::chrono::seconds(20);
+
+std::unique_ptr<Worker> MustConnect(const WorkerOptions& options) {
+  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Connect(options);
+  EXPECT_TRUE(worker.ok()) << worker.status();
+  return worker.ok() ? std::move(*worker) : nullptr;
+}
+
+Table MustTable(const Worker& worker, const std::string& name) {
+  absl::StatusOr<Table> table = worker.GetTable(name);
+  EXPECT_TRUE(table.ok()) << table.status();
+  return table.ok() ? *table : Table();
+}
+
+// All rows of `table`, read with one GetMany.
+std::vector<float> ReadAll(const Table& table) {
+  std::vector<uint64_t> rows(table.num_rows());
+  for (uint64_t r = 0; r < rows.size(); ++r) rows[r] = r;
+  std::vector<float> out(rows.size() * table.width(), -1.0f);
+  absl::Status status = table.GetMany(rows, out);
+  EXPECT_TRUE(status.ok()) << status;
+  return out;
+}
+
+class BspTest : public ::testing::TestWithParam<bool> {};
+
+// Two workers, BSP: a read at clock c sees exactly the updates of clocks < c,
+// from both workers, and blocks until the slower worker has left clock c-1.
+TEST_P(BspTest, ReadsSeeExactlyEarlierClocksOfAllWorkers) {
+  TestCluster cluster({.tables = {ZeroTable("w", 40, 4)}, .num_shards = 2, .num_workers = 2});
+  ASSERT_TRUE(cluster.ok());
+  WorkerOptions o0 = cluster.Options(0);
+  WorkerOptions o1 = cluster.Options(1);
+  o0.enable_cache = o1.enable_cache = GetParam();
+  auto w0 = MustConnect(o0);
+  auto w1 = MustConnect(o1);
+  ASSERT_TRUE(w0 && w1);
+  EXPECT_EQ(w0->staleness(), 0);
+  Table t0 = MustTable(*w0, "w");
+  Table t1 = MustTable(*w1, "w");
+  EXPECT_EQ(t0.name(), "w");
+  EXPECT_EQ(t0.width(), 4u);
+  EXPECT_EQ(t0.num_rows(), 40u);
+
+  const int kClocks = 4;
+  for (int c = 0; c < kClocks; ++c) {
+    // Both workers see the same table: (c) clocks of (row+1) from w0 and
+    // 10*(row+1) from w1 per element.
+    for (const Table* t : {&t0, &t1}) {
+      std::vector<float> all = ReadAll(*t);
+      for (uint64_t r = 0; r < 40; ++r) {
+        ASSERT_FLOAT_EQ(all[r * 4 + 2], static_cast<float>(c * 11 * (r + 1)))
+            << "clock " << c << " row " << r;
+      }
+    }
+    for (uint64_t r = 0; r < 40; ++r) {
+      std::vector<float> d0(4, static_cast<float>(r + 1));
+      std::vector<float> d1(4, static_cast<float>(10 * (r + 1)));
+      ASSERT_TRUE(t0.Inc(r, d0).ok());
+      ASSERT_TRUE(t1.Inc(r, d1).ok());
+    }
+    // The current clock's own updates are not visible yet.
+    std::vector<float> row(4);
+    ASSERT_TRUE(t0.Get(5, row).ok());
+    EXPECT_FLOAT_EQ(row[0], static_cast<float>(c * 11 * 6));
+
+    ASSERT_TRUE(w0->Clock().ok());
+    // w0 is at clock c+1, w1 still at c: w0's read must wait for w1.
+    auto pending = std::async(std::launch::async, [&] {
+      std::vector<float> out(4);
+      absl::Status s = t0.Get(5, out);
+      EXPECT_TRUE(s.ok()) << s;
+      return out[1];
+    });
+    ASSERT_TRUE(w1->Clock().ok());
+    ASSERT_EQ(pending.wait_for(kWait), std::future_status::ready);
+    EXPECT_FLOAT_EQ(pending.get(), static_cast<float>((c + 1) * 11 * 6));
+  }
+  EXPECT_EQ(w0->clock(), kClocks);
+  EXPECT_TRUE(w0->Finish().ok());
+  EXPECT_TRUE(w0->Finish().ok());  // idempotent
+  EXPECT_TRUE(w1->Finish().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(CacheOnOff, BspTest, ::testing::Bool());
+
+// SSP with staleness 2: a worker may run up to 2 clocks ahead of the slowest
+// before its reads block, and then sees the slow worker's early updates.
+TEST(Ssp, ReadsBlockOnlyBeyondStaleness) {
+  TestCluster cluster({.tables = {ZeroTable("w", 8, 2)}, .num_shards = 1, .num_workers = 2,
+                       .staleness = 2});
+  ASSERT_TRUE(cluster.ok());
+  WorkerOptions o0 = cluster.Options(0);
+  o0.read_timeout_ms = 5000;
+  auto w0 = MustConnect(o0);
+  auto w1 = MustConnect(cluster.Options(1));
+  ASSERT_TRUE(w0 && w1);
+  EXPECT_EQ(w0->staleness(), 2);
+  Table t0 = MustTable(*w0, "w");
+  Table t1 = MustTable(*w1, "w");
+  std::vector<float> row(2);
+  const std::vector<float> one = {1, 1};
+
+  // w1 never clocks here; w0 runs ahead to clock 2, reading all the way.
+  for (int c = 0; c < 2; ++c) {
+    ASSERT_TRUE(t0.Inc(0, one).ok());
+    ASSERT_TRUE(w0->Clock().ok());
+    absl::Status s = t0.Get(0, row);
+    ASSERT_TRUE(s.ok()) << "clock " << w0->clock() << ": " << s;
+  }
+  ASSERT_TRUE(t0.Inc(0, one).ok());
+  ASSERT_TRUE(w0->Clock().ok());  // clock 3: needs shard clock >= 1
+
+  const std::vector<float> hundred = {100, 100};
+  ASSERT_TRUE(t1.Inc(0, hundred).ok());
+  auto pending = std::async(std::launch::async, [&] {
+    std::vector<float> out(2);
+    absl::Status s = t0.Get(0, out);
+    EXPECT_TRUE(s.ok()) << s;
+    return out[0];
+  });
+  ASSERT_TRUE(w1->Clock().ok());
+  ASSERT_EQ(pending.wait_for(kWait), std::future_status::ready);
+  // Shard clock 1: clock 0 of both workers, i.e. 1 + 100.
+  EXPECT_FLOAT_EQ(pending.get(), 101.0f);
+}
+
+// Four threads Inc into one worker concurrently; after Clock() every sum is exact.
+TEST(Concurrency, FourThreadsIncIntoOneWorker) {
+  TestCluster cluster({.tables = {ZeroTable("w", 64, 8), ZeroTable("b", 16, 3)},
+                       .num_shards = 3});
+  ASSERT_TRUE(cluster.ok());
+  auto worker = MustConnect(cluster.Options(0));
+  ASSERT_TRUE(worker);
+  Table w = MustTable(*worker, "w");
+  Table b = MustTable(*worker, "b");
+  constexpr int kThreads = 4;
+  constexpr int kRounds = 200;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      const std::vector<float> ones(8, 1.0f);
+      const uint32_t cols[] = {0, 2};
+      const float vals[] = {1.0f, 2.0f};
+      for (int round = 0; round < kRounds; ++round) {
+        for (uint64_t r = 0; r < 64; ++r) ASSERT_TRUE(w.Inc(r, ones).ok());
+        ASSERT_TRUE(b.IncSparse((round + i) % 16, cols, vals).ok());
+        if (round % 50 == 0) {  // reads interleave with Incs
+          std::vector<float> out(8);
+          ASSERT_TRUE(w.Get(round % 64, out).ok());
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(worker->Clock().ok());
+  std::vector<float> all = ReadAll(w);
+  for (float v : all) ASSERT_EQ(v, static_cast<float>(kThreads * kRounds));
+  std::vector<float> bias = ReadAll(b);
+  float col0 = 0, col1 = 0, col2 = 0;
+  for (uint64_t r = 0; r < 16; ++r) {
+    col0 += bias[r * 3];
+    col1 += bias[r * 3 + 1];
+    col2 += bias[r * 3 + 2];
+  }
+  EXPECT_EQ(col0, static_cast<float>(kThreads * kRounds));
+  EXPECT_EQ(col1, 0.0f);
+  EXPECT_EQ(col2, static_cast<float>(2 * kThreads * kRounds));
+}
+
+// Wide rows with a tiny batch limit: many PushBatches per clock, nothing lost.
+TEST(Batching, SmallBatchLimitDeliversEverything) {
+  TestCluster cluster({.tables = {ZeroTable("wide", 32, 1000)}, .num_shards = 2});
+  ASSERT_TRUE(cluster.ok());
+  WorkerOptions options = cluster.Options(0);
+  options.max_batch_bytes = 8 * 1000;  // two rows per batch
+  auto worker = MustConnect(options);
+  ASSERT_TRUE(worker);
+  Table t = MustTable(*worker, "wide");
+  std::vector<float> delta(1000);
+  for (int c = 0; c < 3; ++c) {
+    for (uint64_t r = 0; r < 32; ++r) {
+      for (size_t i = 0; i < delta.size(); ++i) delta[i] = static_cast<float>(r + i % 7);
+      ASSERT_TRUE(t.Inc(r, delta).ok());
+    }
+    ASSERT_TRUE(worker->Clock().ok());
+  }
+  std::vector<float> all = ReadAll(t);
+  for (uint64_t r = 0; r < 32; ++r) {
+    for (size_t i = 0; i < 1000; i += 97) {
+      ASSERT_EQ(all[r * 1000 + i], 3.0f * static_cast<float>(r + i % 7));
+    }
+  }
+}
+
+TEST(Metrics, ClockAppendsOneLinePerClock) {
+  TestCluster cluster({.tables = {ZeroTable("w", 4, 2)}, .num_shards = 1});
+  ASSERT_TRUE(cluster.ok());
+  WorkerOptions options = cluster.Options(0);
+  options.metrics_path = (std::filesystem::temp_directory_path() /
+                          ("gaia_worker_metrics_" + std::to_string(::getpid()) + ".jsonl"))
+                             .string();
+  std::filesystem::remove(options.metrics_path);
+  {
+    auto worker = MustConnect(options);
+    ASSERT_TRUE(worker);
+    Table t = MustTable(*worker, "w");
+    const std::vector<float> d = {1, 2};
+    ASSERT_TRUE(t.Inc(1, d).ok());
+    worker->ReportObjective(0.5);
+    ASSERT_TRUE(worker->Clock().ok());
+    std::vector<float> out(2);
+    ASSERT_TRUE(t.Get(1, out).ok());
+    ASSERT_TRUE(worker->Clock().ok());
+  }
+  std::ifstream in(options.metrics_path);
+  std::string line1, line2, extra;
+  ASSERT_TRUE(std::getline(in, line1));
+  ASSERT_TRUE(std::getline(in, line2));
+  EXPECT_FALSE(std::getline(in, extra));
+  EXPECT_NE(line1.find("\"clock\":0"), std::string::npos) << line1;
+  EXPECT_NE(line1.find("\"objective\":0.5"), std::string::npos) << line1;
+  EXPECT_NE(line1.find("\"rows_pushed\":1,\"bytes_pushed\":8"), std::string::npos) << line1;
+  EXPECT_NE(line2.find("\"clock\":1"), std::string::npos) << line2;
+  EXPECT_NE(line2.find("\"objective\":null"), std::string::npos) << line2;
+  EXPECT_NE(line2.find("\"reads\":1,"), std::string::npos) << line2;
+  std::filesystem::remove(options.metrics_path);
+}
+
+}  // namespace
+}  // namespace gaia
