@@ -63,6 +63,11 @@ int ValidateCommand(const std::string& spec_path) {
                 << topo.status().message() << "\n";
       return 2;
     }
+    if (absl::Status supported = CheckSupported(*spec, mode); !supported.ok()) {
+      std::cerr << spec_path << ": mode " << common::ModeName(mode) << ": "
+                << supported.message() << "\n";
+      return 2;
+    }
     std::cout << absl::StrFormat("%s: mode %-10s %zu DC(s), %zu shard(s), %zu worker(s)\n",
                                  spec->name, common::ModeName(mode), topo->host_dcs.size(),
                                  topo->shards.size(), topo->workers.size());
@@ -90,9 +95,11 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
   }
   if (!flags.results_dir.empty()) spec->results_dir = flags.results_dir;
   for (common::Mode mode : spec->modes) {
-    if (auto topo = common::PlanTopology(*spec, mode); !topo.ok()) {
+    absl::Status plan = common::PlanTopology(*spec, mode).status();
+    if (plan.ok()) plan = CheckSupported(*spec, mode);
+    if (!plan.ok()) {
       std::cerr << flags.spec_path << ": mode " << common::ModeName(mode) << ": "
-                << topo.status().message() << "\n";
+                << plan.message() << "\n";
       return 2;
     }
   }
@@ -112,6 +119,7 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
 
+  std::cout << std::flush;
   std::cout << "gaia: job " << spec->name << ", modes "
             << absl::StrJoin(spec->modes, ", ", [](std::string* out, common::Mode m) {
                  out->append(common::ModeName(m));

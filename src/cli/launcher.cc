@@ -129,6 +129,32 @@ std::string FormatProgress(const RunOptions& options, const common::Topology& to
 
 }  // namespace
 
+absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
+  if (mode == Mode::kGaia || mode == Mode::kGaiaAsync) {
+    return absl::UnimplementedError(absl::StrCat(
+        "mode ", common::ModeName(mode),
+        " needs the ASP mirror, which this build does not have yet; use lan or baseline"));
+  }
+  if (spec.wan.emulate == common::WanEmulation::kNetns) {
+    return absl::UnimplementedError(
+        "wan.emulate: netns (kernel emulation) is not available in this build; "
+        "use `emulate: proxy` (userspace relays)");
+  }
+  if (!spec.wan.preset.empty() || !spec.wan.matrix.empty()) {
+    return absl::UnimplementedError(
+        "wan.preset / wan.matrix are not available in this build; give every link "
+        "wan.bandwidth_mbps and wan.delay_ms instead");
+  }
+  if (spec.tls.enabled) {
+    return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
+  }
+  if (spec.checkpoint.every_clocks > 0 || spec.checkpoint.save_final) {
+    return absl::UnimplementedError(
+        "checkpoint.every_clocks / checkpoint.save_final are not available in this build");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> ResolveProgram(const std::string& program,
                                            const std::string& bin_dir) {
   if (program.find('/') != std::string::npos) {
@@ -151,16 +177,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   auto log = common::Logger("launcher");
   const common::JobSpec& spec = options.spec;
   const Mode mode = options.mode;
-  if (mode == Mode::kGaia || mode == Mode::kGaiaAsync) {
-    return absl::UnimplementedError(absl::StrCat(
-        "mode ", common::ModeName(mode),
-        " needs the ASP mirror, which this build does not have yet; use lan or baseline"));
-  }
-  if (spec.wan.emulate == common::WanEmulation::kNetns) {
-    return absl::UnimplementedError(
-        "wan.emulate: netns (kernel emulation) is not available in this build; "
-        "use `emulate: proxy` (userspace relays)");
-  }
+  if (absl::Status supported = CheckSupported(spec, mode); !supported.ok()) return supported;
   absl::StatusOr<common::Topology> topo_or = common::PlanTopology(spec, mode);
   if (!topo_or.ok()) return topo_or.status();
   const common::Topology& topo = *topo_or;

@@ -53,6 +53,10 @@ struct RunResult {
 
 absl::StatusOr<RunResult> RunMode(const RunOptions& options);
 
+// OK if this build can run `mode` of `spec`; otherwise UNIMPLEMENTED naming
+// the field that asks for a feature this build lacks.
+absl::Status CheckSupported(const common::JobSpec& spec, common::Mode mode);
+
 // Where a program named in the spec is found: a path as given, else beside
 // the gaia binary, else on PATH.
 absl::StatusOr<std::string> ResolveProgram(const std::string& program,

@@ -1,0 +1,181 @@
+// The launcher's pure logic: convergence, time-to-target, metrics
+// aggregation from worker files, relay planning, comparison.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "src/cli/convergence.h"
+#include "src/cli/metrics_collector.h"
+#include "src/cli/relay_plan.h"
+#include "src/cli/run_summary.h"
+#include "src/common/job_spec.h"
+#include "src/common/topology.h"
+#include "tests/testing/subprocess.h"
+
+namespace gaia::cli {
+namespace {
+
+std::vector<ObjectivePoint> Series(const std::vector<double>& objectives) {
+  std::vector<ObjectivePoint> s;
+  for (size_t i = 0; i < objectives.size(); ++i) {
+    s.push_back({static_cast<int64_t>(i), static_cast<double>(i), objectives[i]});
+  }
+  return s;
+}
+
+TEST(Convergence, FirstClockWhoseTenClockChangeIsUnderTwoPercent) {
+  std::vector<double> obj;
+  for (int i = 0; i < 40; ++i) obj.push_back(100.0 + 1000.0 / (1 + i * i));
+  auto c = FindConvergence(Series(obj), 10, 0.02);
+  ASSERT_TRUE(c.has_value());
+  // Check the rule directly at the found point and one before it.
+  EXPECT_LE(std::abs(obj[c->clock] - obj[c->clock - 10]), 0.02 * obj[c->clock - 10]);
+  EXPECT_GT(std::abs(obj[c->clock - 1] - obj[c->clock - 11]), 0.02 * obj[c->clock - 11]);
+}
+
+TEST(Convergence, NeverWhenStillFalling) {
+  std::vector<double> obj;
+  for (int i = 0; i < 30; ++i) obj.push_back(1000.0 * std::pow(0.9, i));
+  EXPECT_FALSE(FindConvergence(Series(obj), 10, 0.02).has_value());
+  EXPECT_FALSE(FindConvergence(Series({5, 5, 5}), 10, 0.02).has_value()) << "too short";
+}
+
+TEST(Convergence, FirstReachingTarget) {
+  auto s = Series({10, 8, 6, 4, 5});
+  EXPECT_EQ(FirstReaching(s, 6)->clock, 2);
+  EXPECT_FALSE(FirstReaching(s, 3).has_value());
+}
+
+void Append(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::app) << text;
+}
+
+TEST(MetricsCollector, CompletesAClockOnlyWhenEveryWorkerReported) {
+  const std::string dir = testing::MakeTempDir("metrics");
+  const std::string a = dir + "/a.jsonl", b = dir + "/b.jsonl";
+  MetricsCollector collector({{a, 0}, {b, 1}}, 2, 1000.0);
+  Append(a, R"({"clock":0,"unix_time_s":1001.0,"objective":3.0,"rows_pushed":5})" "\n");
+  collector.Poll();
+  EXPECT_TRUE(collector.TakeCompleted().empty());
+  EXPECT_THAT(collector.DcClocks(), ::testing::ElementsAre(0, -1));
+  // A half-written line is held back until its newline arrives.
+  Append(b, R"({"clock":0,"unix_time_s":1002.5,"objec)");
+  collector.Poll();
+  EXPECT_TRUE(collector.TakeCompleted().empty());
+  Append(b, R"(tive":4.0,"rows_pushed":7})" "\n");
+  collector.Poll();
+  auto done = collector.TakeCompleted();
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_EQ(done[0].clock, 0);
+  EXPECT_DOUBLE_EQ(*done[0].objective, 7.0);
+  EXPECT_DOUBLE_EQ(done[0].time_s, 2.5);  // the later worker, relative to the start
+  EXPECT_EQ(done[0].rows_pushed, 12u);
+  EXPECT_EQ(collector.malformed_lines(), 0u);
+}
+
+TEST(MetricsCollector, SkipsGarbageAndRepeatedClocks) {
+  const std::string dir = testing::MakeTempDir("metrics");
+  const std::string a = dir + "/a.jsonl";
+  MetricsCollector collector({{a, 0}}, 1, 0.0);
+  Append(a, "not json\n{\"clock\":0,\"objective\":1}\n{\"clock\":0,\"objective\":9}\n"
+            "{\"clock\":1}\n");
+  collector.Poll();
+  auto done = collector.TakeCompleted();
+  ASSERT_EQ(done.size(), 2u);
+  EXPECT_DOUBLE_EQ(*done[0].objective, 1.0);
+  EXPECT_FALSE(done[1].objective.has_value()) << "clock 1 reported no objective";
+  EXPECT_EQ(collector.malformed_lines(), 2u);
+  EXPECT_EQ(collector.objective_series().size(), 1u);
+}
+
+common::JobSpec TwoDcSpec() {
+  common::JobSpec spec;
+  spec.name = "j";
+  spec.app.program = "/bin/true";
+  spec.tables.push_back({});
+  spec.tables[0].name = "t";
+  spec.tables[0].rows = 10;
+  spec.tables[0].width = 2;
+  spec.dcs = {{"a", 2, 1, ""}, {"b", 1, 2, ""}};
+  spec.wan.bandwidth_mbps = 50;
+  spec.wan.delay_ms = 7;
+  return spec;
+}
+
+TEST(RelayPlan, BaselineRoutesEveryCrossDcWorkerShardPair) {
+  const common::JobSpec spec = TwoDcSpec();
+  auto topo = common::PlanTopology(spec, common::Mode::kBaseline);
+  ASSERT_TRUE(topo.ok());
+  RelayPlan plan = PlanBaselineRelay(spec, *topo, {1001, 1002, 1003});
+  ASSERT_EQ(plan.links.size(), 2u);
+  EXPECT_EQ(plan.links[0].name, "a->b");
+  EXPECT_EQ(plan.links[1].name, "b->a");
+  EXPECT_DOUBLE_EQ(plan.links[0].bandwidth_mbps, 50);
+  EXPECT_DOUBLE_EQ(plan.links[0].delay_ms, 7);
+  // DC a reaches shard 2 (in b); DC b reaches shards 0 and 1 (in a).
+  ASSERT_EQ(plan.routes.size(), 3u);
+  for (size_t r = 0; r < plan.routes.size(); ++r) plan.routes[r].listen_port = 2000 + r;
+  EXPECT_EQ(plan.PortFor(0, 2), 2000);
+  EXPECT_EQ(plan.PortFor(1, 0), 2001);
+  EXPECT_EQ(plan.PortFor(1, 1), 2002);
+  EXPECT_EQ(plan.PortFor(0, 0), 0) << "same-DC connections bypass the relay";
+  EXPECT_EQ(plan.routes[0].forward_link, "a->b");
+  EXPECT_EQ(plan.routes[0].backward_link, "b->a");
+  EXPECT_THAT(RelayConfigJson(plan), ::testing::HasSubstr("127.0.0.1:1003"));
+}
+
+TEST(RelayPlan, StatsFileMissingOrPartialReadsAsZero) {
+  const std::string dir = testing::MakeTempDir("stats");
+  EXPECT_EQ(ReadRelayStats(dir + "/none.json").total_bytes, 0u);
+  testing::WriteTextFile(dir + "/half.json", "{\"links\":[{\"name\":\"a->b\",\"by");
+  EXPECT_EQ(ReadRelayStats(dir + "/half.json").total_bytes, 0u);
+  testing::WriteTextFile(dir + "/ok.json",
+                         R"({"links":[{"name":"a->b","bytes":10},{"name":"b->a","bytes":32}]})");
+  RelayStats stats = ReadRelayStats(dir + "/ok.json");
+  EXPECT_EQ(stats.total_bytes, 42u);
+  ASSERT_EQ(stats.links.size(), 2u);
+  EXPECT_EQ(stats.links[1].first, "b->a");
+}
+
+TEST(Comparison, TimeToLanConvergedObjective) {
+  RunResult lan;
+  lan.mode = common::Mode::kLan;
+  lan.series = Series({100, 50, 20, 19.9, 19.8});
+  lan.convergence = ConvergencePoint{3, 3.0, 19.9};
+  RunResult baseline;
+  baseline.mode = common::Mode::kBaseline;
+  baseline.series = {{0, 0, 100}, {1, 4, 60}, {2, 8, 19.95}, {3, 12, 19.85}};
+  baseline.wan_bytes = 5'000'000;
+  Comparison c = Compare({lan, baseline});
+  ASSERT_TRUE(c.target_objective.has_value());
+  EXPECT_DOUBLE_EQ(*c.target_objective, 19.9);
+  ASSERT_EQ(c.modes.size(), 1u);
+  ASSERT_TRUE(c.modes[0].time_to_target_s.has_value());
+  EXPECT_DOUBLE_EQ(*c.modes[0].time_to_target_s, 12.0);
+  EXPECT_THAT(c.line, ::testing::HasSubstr("baseline at 12.0 s (4.00x lan)"));
+  EXPECT_THAT(c.line, ::testing::HasSubstr("WAN 5.00 MB"));
+}
+
+TEST(Comparison, NoLanRunNoComparison) {
+  RunResult baseline;
+  baseline.mode = common::Mode::kBaseline;
+  baseline.series = Series({3, 2, 1});
+  EXPECT_TRUE(Compare({baseline}).line.empty());
+}
+
+TEST(CheckSupported, RefusesFeaturesThisBuildLacks) {
+  common::JobSpec spec = TwoDcSpec();
+  EXPECT_TRUE(CheckSupported(spec, common::Mode::kBaseline).ok());
+  EXPECT_FALSE(CheckSupported(spec, common::Mode::kGaia).ok());
+  spec.wan.preset = "ss-2dc";
+  EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kLan).message()),
+              ::testing::HasSubstr("wan.preset"));
+}
+
+}  // namespace
+}  // namespace gaia::cli
