@@ -1,7 +1,11 @@
 // Loopback throughput and latency of the LAN path: workers -> shards over
 // real gRPC on 127.0.0.1, shards in this process.
 //
-//   build/bin/ps_bench --benchmark_counters_tabular=true
+//   build/bin/ps_bench --benchmark_counters_tabular=true [--gaia_tune_malloc=0|1]
+//
+// --gaia_tune_malloc=1 (default) applies server::TuneAllocatorForLargeMessages()
+// first, as `gaia server` does; 0 runs with glibc's defaults. See
+// docs/PERFORMANCE.md.
 //
 // Cases (DESIGN.md §6 bench/, issue "Core"): 1 worker -> 1 shard and
 // 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024.
@@ -10,6 +14,8 @@
 //  * RoundTrip: one 1-row read; p50/p99 in counters.
 // "MB/s" counts value bytes (rows * width * 4) only.
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <numeric>
@@ -22,6 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "gaia/worker.h"
 #include "src/common/job_spec.h"
+#include "src/server/malloc_tuning.h"
 #include "src/server/shard_server.h"
 
 namespace gaia {
@@ -169,4 +176,25 @@ BENCHMARK(BM_RoundTrip)->Arg(1)->Arg(16)->Arg(1024)->ArgName("width")->UseRealTi
 }  // namespace
 }  // namespace gaia
 
-BENCHMARK_MAIN();
+// BENCHMARK_MAIN plus --gaia_tune_malloc (removed before benchmark parses).
+int main(int argc, char** argv) {
+  bool tune = true;
+  int kept = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--gaia_tune_malloc=", 19) == 0) {
+      tune = std::strcmp(argv[i] + 19, "0") != 0;
+    } else {
+      argv[kept++] = argv[i];
+    }
+  }
+  argc = kept;
+  if (tune && !gaia::server::TuneAllocatorForLargeMessages()) {
+    std::fprintf(stderr, "warning: allocator tuning refused; running with defaults\n");
+  }
+  benchmark::AddCustomContext("gaia_tune_malloc", tune ? "1" : "0");
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

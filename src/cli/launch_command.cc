@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -112,6 +113,13 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
     return 1;
   }
   fs::copy_file(flags.spec_path, fs::path(run_dir) / "job.yaml", ec);
+
+  // Worker programs (gaia_mf, users' own) move multi-MB messages too; give
+  // every child the allocator setting `gaia server` applies to itself
+  // (src/server/malloc_tuning.h), unless the user chose their own.
+  setenv("GLIBC_TUNABLES",
+         "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824",
+         /*overwrite=*/0);
 
   struct sigaction action {};
   action.sa_handler = OnStopSignal;

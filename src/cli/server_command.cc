@@ -15,11 +15,15 @@
 #include "src/common/job_spec.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
+#include "src/server/malloc_tuning.h"
 #include "src/server/shard_server.h"
 
 namespace gaia::cli {
 
 int ServerCommand(const ServerFlags& flags) {
+  // Before any thread allocates: reuse multi-MB message buffers instead of
+  // page-faulting fresh ones (src/server/malloc_tuning.h).
+  server::TuneAllocatorForLargeMessages();
   auto log = common::Logger("server");
   absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(flags.spec_path);
   if (!spec.ok()) {

@@ -24,6 +24,14 @@ absl::Status ClockTracker::CheckWorker(uint32_t worker, int64_t clock) const {
   return absl::OkStatus();
 }
 
+bool ClockTracker::OnlyHolder(uint32_t worker, int64_t clock) const {
+  if (done_[worker] || clocks_[worker] != clock) return false;
+  for (uint32_t w = 0; w < clocks_.size(); ++w) {
+    if (w != worker && !done_[w] && clocks_[w] <= clock) return false;
+  }
+  return true;
+}
+
 bool ClockTracker::Recompute() {
   int64_t min_clock = kAllDone;
   for (size_t w = 0; w < clocks_.size(); ++w) {

@@ -56,6 +56,11 @@ class ClockTracker {
   // Returns whether the shard clock advanced. Errors as Tick().
   absl::StatusOr<bool> Goodbye(uint32_t worker, int64_t final_clock);
 
+  // True if `worker` is at `clock` and every other worker is past it or has
+  // said Goodbye: no one but `worker` still holds the shard clock at `clock`.
+  // REQUIRES: worker < num_workers().
+  bool OnlyHolder(uint32_t worker, int64_t clock) const;
+
   // True if a read asking for `min_clock` can be answered now.
   bool Ready(int64_t min_clock) const { return clock_ >= min_clock; }
 

@@ -31,6 +31,19 @@ absl::Status CheckRow(const ParameterStore& store, uint32_t table_id, uint64_t r
   return absl::OkStatus();
 }
 
+// CheckRow for a whole packed array; the common all-owned case costs one
+// index load per row when the table has a dense index.
+absl::Status CheckRows(const ParameterStore& store, uint32_t table_id, const std::string& ids,
+                       const char* field) {
+  const uint64_t n = ids.size() / sizeof(uint64_t);
+  for (uint64_t i = 0; i < n; ++i) {
+    const uint64_t row = PackedAt<uint64_t>(ids, i);
+    if (store.OwnsFast(table_id, row)) continue;
+    if (absl::Status s = CheckRow(store, table_id, row, field); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
 absl::Status SizeError(uint32_t table_id, const char* field, size_t bytes, const char* what) {
   return absl::InvalidArgumentError(
       absl::StrCat("table ", table_id, " ", field, ": ", bytes, " bytes ", what));
@@ -70,11 +83,23 @@ absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
         if (common::ShardOf(t, r, partition_size) == partition_index) table.rows.push_back(r);
       }
       table.rows.shrink_to_fit();
-      table.slots.reserve(table.rows.size());
+      // A hash map costs ~20-40 bytes per owned row; the dense array 4 bytes
+      // per row of the whole table (partition_size rows per owned row).
+      const bool dense = table.rows.size() < kNoDenseSlot &&
+                         table.spec.rows <= table.rows.size() * 8;
+      if (dense) {
+        table.dense.assign(table.spec.rows, kNoDenseSlot);
+      } else {
+        table.slots.reserve(table.rows.size());
+      }
       const uint32_t width = table.spec.width;
       table.values.resize(table.rows.size() * width);
       for (uint64_t slot = 0; slot < table.rows.size(); ++slot) {
-        table.slots.emplace(table.rows[slot], slot);
+        if (dense) {
+          table.dense[table.rows[slot]] = static_cast<uint32_t>(slot);
+        } else {
+          table.slots.emplace(table.rows[slot], slot);
+        }
         common::InitializeRow(table.spec, t, table.rows[slot],
                               std::span<float>(table.values.data() + slot * width, width));
       }
@@ -135,12 +160,7 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
         "table ", t, " dense_values: ", delta.dense_values().size(), " bytes, expected ",
         n * width * sizeof(float), " (", n, " rows x width ", width, " x 4)"));
   }
-  for (uint64_t i = 0; i < n; ++i) {
-    if (absl::Status s = CheckRow(*this, t, PackedAt<uint64_t>(dense_ids, i), "dense_row_ids");
-        !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = CheckRows(*this, t, dense_ids, "dense_row_ids"); !s.ok()) return s;
 
   // Sparse part.
   const std::string& sparse_ids = delta.sparse_row_ids();
@@ -188,31 +208,64 @@ absl::Status ParameterStore::ValidateRead(const rpc::ReadRequest& request) const
   if (ids.size() % sizeof(uint64_t) != 0) {
     return SizeError(t, "row_ids", ids.size(), "is not a multiple of 8");
   }
-  const uint64_t n = ids.size() / sizeof(uint64_t);
-  for (uint64_t i = 0; i < n; ++i) {
-    if (absl::Status s = CheckRow(*this, t, PackedAt<uint64_t>(ids, i), "row_ids"); !s.ok()) {
-      return s;
-    }
-  }
-  return absl::OkStatus();
+  return CheckRows(*this, t, ids, "row_ids");
 }
 
 std::span<const float> ParameterStore::Row(uint32_t table_id, uint64_t row) const {
   if (table_id >= tables_.size()) return {};
   const Table& table = tables_[table_id];
-  auto it = table.slots.find(row);
-  if (it == table.slots.end()) return {};
+  const uint64_t slot = table.SlotOf(row);
+  if (slot == kNoSlot) return {};
   const uint32_t width = table.spec.width;
-  return std::span<const float>(table.values.data() + it->second * width, width);
+  return std::span<const float>(table.values.data() + slot * width, width);
 }
 
 std::span<float> ParameterStore::MutableRow(uint32_t table_id, uint64_t row) {
   if (table_id >= tables_.size()) return {};
   Table& table = tables_[table_id];
-  auto it = table.slots.find(row);
-  if (it == table.slots.end()) return {};
+  const uint64_t slot = table.SlotOf(row);
+  if (slot == kNoSlot) return {};
   const uint32_t width = table.spec.width;
-  return std::span<float>(table.values.data() + it->second * width, width);
+  return std::span<float>(table.values.data() + slot * width, width);
+}
+
+uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta) {
+  const uint32_t t = delta.table_id();
+  Table& table = tables_[t];
+  const uint32_t width = table.spec.width;
+  const size_t row_bytes = size_t{width} * sizeof(float);
+  const std::string& dense_ids = delta.dense_row_ids();
+  const size_t n = dense_ids.size() / sizeof(uint64_t);
+  const char* src = delta.dense_values().data();
+  for (size_t i = 0; i < n; ++i, src += row_bytes) {
+    const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(dense_ids, i));
+    if (slot == kNoSlot) continue;  // validated by the caller; stay memory-safe
+    float* dst = table.values.data() + slot * width;
+    for (uint32_t j = 0; j < width; ++j) {
+      float v;
+      std::memcpy(&v, src + size_t{j} * sizeof(float), sizeof(float));
+      dst[j] += v;
+    }
+  }
+  const std::string& sparse_ids = delta.sparse_row_ids();
+  const size_t m = sparse_ids.size() / sizeof(uint64_t);
+  const std::string& nnz = delta.sparse_row_nnz();
+  const std::string& entries = delta.sparse_entries();
+  size_t e = 0;
+  for (size_t i = 0; i < m; ++i) {
+    const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(sparse_ids, i));
+    const uint32_t count = PackedAt<uint32_t>(nnz, i);
+    if (slot == kNoSlot) {
+      e += count;
+      continue;
+    }
+    float* dst = table.values.data() + slot * width;
+    for (uint32_t k = 0; k < count; ++k, ++e) {
+      const common::SparseEntry entry = PackedAt<common::SparseEntry>(entries, e);
+      if (entry.col < width) dst[entry.col] += entry.value;
+    }
+  }
+  return n + m;
 }
 
 void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,
@@ -220,18 +273,33 @@ void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,
   const Table& table = tables_[table_id];
   const size_t row_bytes = size_t{table.spec.width} * sizeof(float);
   const size_t n = row_ids.size() / sizeof(uint64_t);
-  // reserve + append: one allocation, and each byte written once (resize
-  // would zero-fill the whole reply first).
-  out->reserve(out->size() + n * row_bytes);
-  for (size_t i = 0; i < n; ++i) {
-    auto it = table.slots.find(PackedAt<uint64_t>(row_ids, i));
-    // Validated by the caller; stay memory-safe regardless.
-    if (it == table.slots.end()) {
-      out->append(row_bytes, '\0');
-      continue;
+  if (row_bytes >= 256) {
+    // Wide rows: reserve + append writes each byte once (resize would
+    // zero-fill the whole reply first).
+    out->reserve(out->size() + n * row_bytes);
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(row_ids, i));
+      // Validated by the caller; stay memory-safe regardless.
+      if (slot == kNoSlot) {
+        out->append(row_bytes, '\0');
+      } else {
+        out->append(reinterpret_cast<const char*>(table.values.data() + slot * table.spec.width),
+                    row_bytes);
+      }
     }
-    out->append(reinterpret_cast<const char*>(table.values.data() + it->second * table.spec.width),
-                row_bytes);
+    return;
+  }
+  // Narrow rows: per-row append overhead dominates; one resize, then copies.
+  const size_t start = out->size();
+  out->resize(start + n * row_bytes);
+  char* dst = out->data() + start;
+  for (size_t i = 0; i < n; ++i, dst += row_bytes) {
+    const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(row_ids, i));
+    if (slot == kNoSlot) {
+      std::memset(dst, 0, row_bytes);
+    } else {
+      std::memcpy(dst, table.values.data() + slot * table.spec.width, row_bytes);
+    }
   }
 }
 

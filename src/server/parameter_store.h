@@ -1,5 +1,9 @@
 // The rows of every table that one shard owns: dense float32 rows, one
-// contiguous arena per table, and a row id -> slot index.
+// contiguous arena per table, and a row id -> slot index. The index is a
+// dense array (row id -> slot, 4 bytes per row of the whole table) when that
+// is no larger than a hash map of the owned rows would be, else a hash map;
+// a dense lookup is one load, which matters for narrow rows (width 1 reads
+// and pushes are dominated by it).
 //
 //   absl::StatusOr<std::unique_ptr<ParameterStore>> store =
 //       ParameterStore::Create(tables, /*partition_index=*/0, /*partition_size=*/2);
@@ -48,6 +52,13 @@ class ParameterStore {
   // True iff table_id exists, row < its row count and this shard owns it.
   bool Owns(uint32_t table_id, uint64_t row) const;
 
+  // Owns() when the table has a dense index (one load); otherwise false
+  // (the caller then falls back to the full check). REQUIRES: table_id valid.
+  bool OwnsFast(uint32_t table_id, uint64_t row) const {
+    const Table& table = tables_[table_id];
+    return row < table.dense.size() && table.dense[row] != kNoDenseSlot;
+  }
+
   // Rows this shard holds in all tables, and the bytes of their values.
   uint64_t rows_owned() const;
   uint64_t table_bytes() const;
@@ -65,6 +76,26 @@ class ParameterStore {
   std::span<const float> Row(uint32_t table_id, uint64_t row) const;
   std::span<float> MutableRow(uint32_t table_id, uint64_t row);
 
+  // The slot of an owned row (its index in the table's arena), or kNoSlot.
+  static constexpr uint64_t kNoSlot = ~uint64_t{0};
+  uint64_t SlotOf(uint32_t table_id, uint64_t row) const {
+    return tables_[table_id].SlotOf(row);
+  }
+  // The values of slot `slot`. REQUIRES: slot < owned rows of the table.
+  float* SlotData(uint32_t table_id, uint64_t slot) {
+    return tables_[table_id].values.data() + slot * tables_[table_id].spec.width;
+  }
+  const float* SlotData(uint32_t table_id, uint64_t slot) const {
+    return tables_[table_id].values.data() + slot * tables_[table_id].spec.width;
+  }
+  // Rows this shard owns in one table. REQUIRES: table_id < num_tables().
+  uint64_t owned_rows(uint32_t table_id) const { return tables_[table_id].rows.size(); }
+
+  // Adds a validated delta into the table at once (dense and sparse parts).
+  // Returns the number of row deltas it held.
+  // REQUIRES: ValidateTableDelta(delta).ok().
+  uint64_t AddDelta(const rpc::TableDelta& delta);
+
   // Appends the values of the packed uint64 `row_ids`, in order, to `out`
   // (one reservation, one copy per row). REQUIRES: every row passed Owns().
   void ReadRows(uint32_t table_id, const std::string& row_ids, std::string* out) const;
@@ -74,11 +105,24 @@ class ParameterStore {
   void Dump(uint32_t table_id, std::string* row_ids, std::string* values) const;
 
  private:
+  static constexpr uint32_t kNoDenseSlot = ~uint32_t{0};
   struct Table {
     common::TableSpec spec;
-    std::vector<uint64_t> rows;                     // owned rows, ascending; slot = index
-    absl::flat_hash_map<uint64_t, uint64_t> slots;  // row id -> slot
-    std::vector<float> values;                      // rows.size() * width, row-major
+    std::vector<uint64_t> rows;  // owned rows, ascending; slot = index
+    // row id -> slot: `dense` (size spec.rows, kNoDenseSlot if not owned)
+    // when chosen, else `slots`. Exactly one of them is filled.
+    std::vector<uint32_t> dense;
+    absl::flat_hash_map<uint64_t, uint64_t> slots;
+    std::vector<float> values;  // rows.size() * width, row-major
+
+    uint64_t SlotOf(uint64_t row) const {
+      if (!dense.empty()) {
+        if (row >= dense.size() || dense[row] == kNoDenseSlot) return kNoSlot;
+        return dense[row];
+      }
+      auto it = slots.find(row);
+      return it == slots.end() ? kNoSlot : it->second;
+    }
   };
 
   ParameterStore(uint32_t partition_index, uint32_t partition_size)

@@ -19,10 +19,12 @@ inline void AddUnaligned(float* dst, const char* src, size_t n) {
 
 }  // namespace
 
-float* PendingUpdates::RowFor(TableBuffer& buffer, uint64_t row, uint32_t width) {
+float* PendingUpdates::RowFor(const ParameterStore& store, uint32_t table_id,
+                              TableBuffer& buffer, uint64_t row, uint32_t width) {
   auto [it, inserted] = buffer.index.try_emplace(row, buffer.rows.size());
   if (inserted) {
     buffer.rows.push_back(row);
+    buffer.slots.push_back(store.SlotOf(table_id, row));
     buffer.deltas.resize(buffer.deltas.size() + width, 0.0f);
   }
   return buffer.deltas.data() + it->second * width;
@@ -38,12 +40,16 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
   const size_t n = dense_ids.size() / sizeof(uint64_t);
   const char* values = delta.dense_values().data();
   const size_t row_bytes = size_t{width} * sizeof(float);
+  // One growth step instead of a chain of rehashes while the index fills
+  // (absl's clear() frees a large table, so every clock starts empty).
+  table.index.reserve(table.index.size() + n + delta.sparse_row_ids().size() / sizeof(uint64_t));
   for (size_t i = 0; i < n; ++i, values += row_bytes) {
     const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
     auto [it, inserted] = table.index.try_emplace(row, table.rows.size());
     if (inserted) {
       // First delta of this row in this clock: copy instead of zero + add.
       table.rows.push_back(row);
+      table.slots.push_back(store_->SlotOf(t, row));
       const size_t pos = table.deltas.size();
       table.deltas.resize(pos + width);
       std::memcpy(table.deltas.data() + pos, values, row_bytes);
@@ -58,7 +64,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
   const std::string& entries = delta.sparse_entries();
   size_t e = 0;
   for (size_t i = 0; i < m; ++i) {
-    float* dst = RowFor(table, common::PackedAt<uint64_t>(sparse_ids, i), width);
+    float* dst = RowFor(*store_, t, table, common::PackedAt<uint64_t>(sparse_ids, i), width);
     const uint32_t count = common::PackedAt<uint32_t>(nnz, i);
     for (uint32_t k = 0; k < count; ++k, ++e) {
       const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
@@ -95,19 +101,28 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
       if (table.rows.empty()) continue;
       const uint32_t width = store->width(t);
       for (size_t i = 0; i < table.rows.size(); ++i) {
-        std::span<float> dst = store->MutableRow(t, table.rows[i]);
+        // Slots were resolved against store_; `store` is the same store.
+        const uint64_t slot = table.slots[i];
+        if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
+        float* dst = store->SlotData(t, slot);
         const float* src = table.deltas.data() + i * width;
-        for (size_t j = 0; j < dst.size(); ++j) dst[j] += src[j];
+        for (size_t j = 0; j < width; ++j) dst[j] += src[j];
       }
       if (sink != nullptr) {
         sink->OnRowsApplied(t, table.rows, table.deltas, visible_clock);
       }
     }
     applied += buffer.row_deltas;
-    if (spares_.size() < kMaxSpareBuffers) {
+    uint64_t capacity_bytes = 0;
+    for (const TableBuffer& table : buffer.tables) {
+      capacity_bytes += table.deltas.capacity() * sizeof(float) +
+                        (table.rows.capacity() + table.slots.capacity()) * sizeof(uint64_t);
+    }
+    if (spares_.size() < kMaxSpareBuffers && capacity_bytes <= kMaxSpareBytes) {
       for (TableBuffer& table : buffer.tables) {
         table.index.clear();
         table.rows.clear();
+        table.slots.clear();
         table.deltas.clear();
       }
       buffer.row_deltas = 0;

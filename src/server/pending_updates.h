@@ -45,6 +45,8 @@ class PendingUpdates {
   // Adds every buffer of a clock < `visible_clock` into `store`, oldest first,
   // reports each table's rows to `sink` (nullable) and frees the buffers.
   // Returns the number of incoming row deltas (before coalescing) applied.
+  // REQUIRES: `store` is the store given to the constructor (row slots are
+  // resolved once, at Add time).
   uint64_t ApplyBefore(int64_t visible_clock, ParameterStore* store, UpdateSink* sink);
 
   // Clocks with buffered updates, and the float bytes they hold.
@@ -55,6 +57,7 @@ class PendingUpdates {
   struct TableBuffer {
     absl::flat_hash_map<uint64_t, uint64_t> index;  // row id -> position in `rows`
     std::vector<uint64_t> rows;                     // in first-seen order
+    std::vector<uint64_t> slots;                    // store slot of rows[i]
     std::vector<float> deltas;                      // rows.size() * width
   };
   struct ClockBuffer {
@@ -63,7 +66,8 @@ class PendingUpdates {
   };
 
   // Returns the arena row of `row`, appending a zeroed row if it is new.
-  static float* RowFor(TableBuffer& buffer, uint64_t row, uint32_t width);
+  static float* RowFor(const ParameterStore& store, uint32_t table_id, TableBuffer& buffer,
+                       uint64_t row, uint32_t width);
   void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta);
 
   // The buffer of `clock`, reusing a spare one's memory if there is one.
@@ -72,6 +76,10 @@ class PendingUpdates {
   // Applied buffers kept (emptied, capacity retained) for the next clocks:
   // a steady stream of large pushes then allocates and page-faults nothing.
   static constexpr size_t kMaxSpareBuffers = 2;
+  // ...unless a buffer holds more than this many bytes of capacity: a shard
+  // must not keep clock-sized copies of its table around (its RSS budget is
+  // 1.3 x table bytes + 64 MiB, docs/PERFORMANCE.md).
+  static constexpr uint64_t kMaxSpareBytes = 16 << 20;
 
   const ParameterStore* const store_;
   std::map<int64_t, ClockBuffer> buffers_;  // by clock

@@ -98,8 +98,40 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
     common::MutexLock lock(&mu_);
     if (shutting_down_) return ShuttingDown();
     bytes_received_ += value_bytes;
-    pending_.Add(batch.clock(), batch);
     shard_clock = clocks_.clock();
+    if (options_.staleness == 0 && options_.update_sink == nullptr &&
+        batch.clock() == shard_clock && clocks_.OnlyHolder(worker, batch.clock())) {
+      // Early-applied clock. Adding a clock-c push to the table before the
+      // shard clock passes c is safe here because no read is answered from
+      // the table until the shard clock passes c:
+      //  * The table is visible only to reads answered while the shard clock
+      //    is at its current value c (= batch.clock(), the pushing worker's
+      //    clock; every other worker is past c or gone, so only this
+      //    worker's tick or Goodbye can advance it).
+      //  * From now until then, every read is held to min_clock >= c + 1
+      //    (EffectiveMinClockLocked): reads from the other workers ask
+      //    c + 1 or more anyway under BSP (staleness 0); a read of this
+      //    worker or a read sent before a tick (it may ask min_clock <= c)
+      //    is parked and answered after the advance, stamped with the new
+      //    shard clock, so it sees exactly "updates of clocks < its
+      //    shard_clock" like every other reply.
+      //  * Reads answered before this push saw the table without it.
+      //  * OnAdvancedLocked clears early_clock_ once the clock passes c;
+      //    buffered pushes of clock c from other workers are added then, and
+      //    addition commutes.
+      // Dump() is the one unsynchronized view: it may include these updates
+      // while the shard clock is still c. With staleness > 0 readers may ask
+      // for c, so holding them would add latency: the fast path is off. It
+      // is off with an update sink too, which must see each clock's rows
+      // coalesced when the clock becomes visible.
+      for (const rpc::TableDelta& delta : batch.tables()) {
+        updates_applied_ += store_->AddDelta(delta);
+      }
+      early_clock_ = batch.clock();
+      ++early_pushes_;
+      return absl::OkStatus();
+    }
+    pending_.Add(batch.clock(), batch);
     if (batch.clock() < shard_clock) {
       // Late push: its clock is already visible, so make it visible now.
       late = true;
@@ -117,6 +149,7 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
 
 void ShardCore::OnAdvancedLocked(std::vector<Delivery>* deliveries) {
   const int64_t clock = clocks_.clock();
+  if (early_clock_ >= 0 && clock > early_clock_) early_clock_ = -1;
   updates_applied_ += pending_.ApplyBefore(clock, store_.get(), options_.update_sink.get());
   if (options_.update_sink) options_.update_sink->OnClockAdvanced(clocks_.reported_clock());
   for (uint64_t ticket : clocks_.TakeReady()) {
@@ -179,13 +212,16 @@ absl::StatusOr<std::optional<rpc::ReadReply>> ShardCore::Read(rpc::ReadRequest r
   {
     common::ReaderMutexLock lock(&mu_);
     if (shutting_down_) return ShuttingDown();
-    if (clocks_.Ready(request.min_clock())) return BuildReplyLocked(request);
+    if (clocks_.Ready(EffectiveMinClockLocked(request))) {
+      return BuildReplyLocked(request);
+    }
   }
   common::MutexLock lock(&mu_);
   if (shutting_down_) return ShuttingDown();
   // The clock may have advanced between the two locks.
-  if (clocks_.Ready(request.min_clock())) return BuildReplyLocked(request);
-  const uint64_t ticket = clocks_.Park(request.min_clock());
+  const int64_t min_clock = EffectiveMinClockLocked(request);
+  if (clocks_.Ready(min_clock)) return BuildReplyLocked(request);
+  const uint64_t ticket = clocks_.Park(min_clock);
   parked_.emplace(ticket, ParkedRead{std::move(request), std::move(link)});
   return std::optional<rpc::ReadReply>();
 }
@@ -210,6 +246,7 @@ ShardStats ShardCore::Stats() const {
   stats.connected_workers = connected_workers_;
   stats.updates_applied = updates_applied_;
   stats.bytes_received = bytes_received_;
+  stats.pushes_applied_early = early_pushes_;
   return stats;
 }
 

@@ -10,6 +10,7 @@
 #ifndef GAIA_SRC_SERVER_SHARD_CORE_H_
 #define GAIA_SRC_SERVER_SHARD_CORE_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -72,6 +73,11 @@ class ShardCore {
   // Validates the whole batch, then buffers it for its clock (or applies it
   // at once if its clock is already behind the shard clock: a late push,
   // which a correct worker never sends). On error nothing changes.
+  //
+  // Fast path (BSP only, no update sink): a push for clock c from the only
+  // worker still at clock c is added to the table at once instead of being
+  // buffered; see "Early-applied clock" in shard_core.cc for why no read can
+  // observe it before the shard clock passes c.
   absl::Status Push(uint32_t worker, const rpc::PushBatch& batch);
 
   // The worker moved to `clock`; if the shard clock advances, updates of the
@@ -104,6 +110,14 @@ class ShardCore {
     rpc::ShardMessage message;
   };
 
+  // The min_clock a read must wait for: its own, raised past a clock whose
+  // updates were applied early (see Push()) unless it reads no rows.
+  int64_t EffectiveMinClockLocked(const rpc::ReadRequest& request) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (early_clock_ < 0 || request.row_ids().empty()) return request.min_clock();
+    return std::max(request.min_clock(), early_clock_ + 1);
+  }
+
   rpc::ReadReply BuildReplyLocked(const rpc::ReadRequest& request) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // After a clock advance: makes updates visible, builds released replies.
@@ -126,6 +140,10 @@ class ShardCore {
   uint64_t updates_applied_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  // The clock whose updates the fast path already added to the table while
+  // the shard clock is still at it; -1 when none.
+  int64_t early_clock_ ABSL_GUARDED_BY(mu_) = -1;
+  uint64_t early_pushes_ ABSL_GUARDED_BY(mu_) = 0;  // pushes taken by the fast path
 };
 
 }  // namespace gaia::server

@@ -64,6 +64,9 @@ struct ShardStats {
   uint64_t table_bytes = 0;
   uint64_t updates_applied = 0;
   uint64_t bytes_received = 0;
+  // Pushes added to the table on arrival by the BSP fast path (the pushing
+  // worker was the only one left at its clock) instead of being buffered.
+  uint64_t pushes_applied_early = 0;
 };
 
 class ShardServer {

@@ -6,22 +6,35 @@
 
 namespace gaia::internal {
 
-UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths) {
+UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows) {
   tables_.resize(widths.size());
-  for (size_t t = 0; t < widths.size(); ++t) tables_[t].width = widths[t];
+  for (size_t t = 0; t < widths.size(); ++t) {
+    tables_[t].width = widths[t];
+    if (t < num_rows.size() && num_rows[t] <= kDenseIndexMaxRows) {
+      tables_[t].dense_rows = num_rows[t];
+    }
+  }
 }
 
 float* UpdateBuffer::RowSlot(uint32_t table, uint64_t row) {
   TableArena& arena = tables_[table];
-  auto [it, inserted] =
-      arena.index.try_emplace(row, static_cast<uint32_t>(arena.row_ids.size()));
-  if (inserted) {
+  uint32_t* position;
+  if (row < arena.dense_rows) {
+    if (arena.dense.empty()) arena.dense.assign(arena.dense_rows, kAbsent);
+    position = &arena.dense[row];
+  } else {
+    // Sized for last clock's rows up front: one allocation, no rehash chain.
+    if (arena.index.empty() && arena.last_rows > 0) arena.index.reserve(arena.last_rows);
+    position = &arena.index.try_emplace(row, kAbsent).first->second;
+  }
+  if (*position == kAbsent) {
+    *position = static_cast<uint32_t>(arena.row_ids.size());
     arena.row_ids.push_back(row);
     arena.values.resize(arena.values.size() + arena.width, 0.0f);
     ++rows_;
     value_bytes_ += uint64_t{arena.width} * sizeof(float);
   }
-  return arena.values.data() + size_t{it->second} * arena.width;
+  return arena.values.data() + size_t{*position} * arena.width;
 }
 
 void UpdateBuffer::Add(uint32_t table, uint64_t row, std::span<const float> delta) {
@@ -77,6 +90,12 @@ std::vector<rpc::PushBatch> UpdateBuffer::TakeBatches(int64_t clock,
       current_bytes += count * row_bytes;
       begin += count;
     }
+    if (!arena.dense.empty()) {
+      for (uint64_t row : arena.row_ids) {
+        if (row < arena.dense.size()) arena.dense[row] = kAbsent;
+      }
+    }
+    arena.last_rows = n;
     arena.row_ids.clear();
     arena.values.clear();
     arena.index.clear();

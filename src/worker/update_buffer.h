@@ -27,8 +27,14 @@ namespace gaia::internal {
 
 class UpdateBuffer {
  public:
-  // widths[t] is the row width (floats) of table t.
-  explicit UpdateBuffer(std::vector<uint32_t> widths);
+  // Tables with at most this many rows index buffered rows with a dense
+  // array (4 bytes per table row, allocated on first use) instead of a hash
+  // map: one load per Inc instead of a hash probe.
+  static constexpr uint64_t kDenseIndexMaxRows = 1 << 20;
+
+  // widths[t] is the row width (floats) of table t; num_rows[t], when given,
+  // its row count (enables the dense index for small tables).
+  explicit UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows = {});
 
   // REQUIRES: table < widths.size(), delta.size() == widths[table]. The
   // caller validates; these are programmer invariants.
@@ -50,11 +56,17 @@ class UpdateBuffer {
   std::vector<rpc::PushBatch> TakeBatches(int64_t clock, int64_t max_batch_bytes);
 
  private:
+  static constexpr uint32_t kAbsent = ~uint32_t{0};
   struct TableArena {
     uint32_t width = 0;
+    uint64_t dense_rows = 0;                         // > 0: use `dense`
     std::vector<uint64_t> row_ids;                   // first-touch order
     std::vector<float> values;                       // row_ids.size() * width
-    absl::flat_hash_map<uint64_t, uint32_t> index;   // row id -> position
+    // row id -> position: `dense` (size dense_rows once used, kAbsent for
+    // rows not buffered) or `index`.
+    std::vector<uint32_t> dense;
+    absl::flat_hash_map<uint64_t, uint32_t> index;
+    size_t last_rows = 0;                            // rows taken last clock
   };
 
   // Returns the row's slot in the arena, zero-filled if new.

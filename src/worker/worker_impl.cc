@@ -125,6 +125,7 @@ absl::Status WorkerImpl::Handshake() {
   }
   staleness_ = first.staleness();
   std::vector<uint32_t> widths;
+  std::vector<uint64_t> num_rows;
   for (int t = 0; t < first.tables_size(); ++t) {
     const rpc::TableInfo& info = first.tables(t);
     if (info.table_id() != static_cast<uint32_t>(t) || info.width() == 0 ||
@@ -137,9 +138,10 @@ absl::Status WorkerImpl::Handshake() {
     tables_.push_back(TableMeta{info.name(), info.width(), info.num_rows()});
     table_ids_.emplace(info.name(), static_cast<uint32_t>(t));
     widths.push_back(info.width());
+    num_rows.push_back(info.num_rows());
   }
   for (size_t i = 0; i < n; ++i) {
-    shards_.push_back(std::make_unique<ShardState>(widths));
+    shards_.push_back(std::make_unique<ShardState>(widths, num_rows));
     shards_.back()->session = std::move(sessions[i]);
   }
   if (options_.enable_cache) cache_ = std::make_unique<RowCache>(kCacheCapacityBytes);

@@ -70,7 +70,8 @@ class WorkerImpl {
     uint64_t num_rows = 0;
   };
   struct ShardState {
-    explicit ShardState(std::vector<uint32_t> widths) : buffer(std::move(widths)) {}
+    ShardState(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows)
+        : buffer(std::move(widths), std::move(num_rows)) {}
     std::unique_ptr<ShardSession> session;
     common::Mutex mu;
     UpdateBuffer buffer ABSL_GUARDED_BY(mu);

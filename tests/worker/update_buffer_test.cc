@@ -106,4 +106,29 @@ TEST(UpdateBuffer, RowWiderThanLimitTravelsAlone) {
 }
 
 }  // namespace
+TEST(UpdateBuffer, DenseIndexCoalescesAndResetsBetweenClocks) {
+  // Table 0 is small enough for the dense index, table 1 is not.
+  UpdateBuffer buffer({1, 2}, {100, UpdateBuffer::kDenseIndexMaxRows + 1});
+  const float one[] = {1};
+  const float two[] = {1, 2};
+  buffer.Add(0, 5, one);
+  buffer.Add(0, 99, one);
+  buffer.Add(0, 5, one);
+  buffer.Add(1, UpdateBuffer::kDenseIndexMaxRows, two);
+  buffer.Add(1, UpdateBuffer::kDenseIndexMaxRows, two);
+  EXPECT_EQ(buffer.rows(), 3u);
+  auto rows = Decode(buffer.TakeBatches(0, 1 << 20), {1, 2});
+  EXPECT_EQ(rows.size(), 3u);
+  EXPECT_EQ((rows[{0, 5}]), (std::vector<float>{2}));
+  EXPECT_EQ((rows[{0, 99}]), (std::vector<float>{1}));
+  EXPECT_EQ((rows[{1, UpdateBuffer::kDenseIndexMaxRows}]), (std::vector<float>{2, 4}));
+
+  // The next clock starts empty: earlier rows are neither resent nor summed.
+  buffer.Add(0, 99, one);
+  EXPECT_EQ(buffer.rows(), 1u);
+  rows = Decode(buffer.TakeBatches(1, 1 << 20), {1, 2});
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ((rows[{0, 99}]), (std::vector<float>{1}));
+}
+
 }  // namespace gaia::internal
