@@ -119,6 +119,9 @@ TEST(EarlyApply, GoodbyeReleasesReadsHeldForAnEarlyClock) {
   Hello(w0, 0);
   Hello(w1, 1);
   ASSERT_TRUE(w0.Tick(1));
+  // The two sessions are separate streams: make sure the shard processed w0's
+  // tick before w1 pushes, so w1 is the only holder of clock 0.
+  EXPECT_TRUE(w0.Sync().empty());
   ASSERT_TRUE(w1.Push(0, {DenseDelta(0, {5}, {4.0f, 4.0f})}));
   ASSERT_TRUE(w0.SendRead(1, 0, {5}, 1));
   EXPECT_TRUE(w0.Sync().empty());
