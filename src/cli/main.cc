@@ -59,7 +59,13 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--port-file", server.port_file,
                          "Write {\"ports\":[port]} here once listening");
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every flag error exits 2 (README).
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
   gaia::common::SetUpLogging(log_level);
   if (*launch_cmd) return gaia::cli::LaunchCommand(launch, BinDir(argv[0]));
   if (*validate_cmd) return gaia::cli::ValidateCommand(validate_path);

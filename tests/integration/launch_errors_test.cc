@@ -73,6 +73,18 @@ TEST(LaunchErrors, ModeThisBuildLacksIsRefusedBeforeStarting) {
   EXPECT_FALSE(std::filesystem::exists(dir + "/m")) << "nothing may be started or written";
 }
 
+TEST(LaunchErrors, BadFlagsExitTwoAndHelpExitsZero) {
+  auto bad = RunProcess({Gaia(), "launch", "--no-such-flag", "x.yaml"}, std::chrono::seconds(30));
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("no-such-flag"));
+  auto none = RunProcess({Gaia()}, std::chrono::seconds(30));
+  EXPECT_EQ(none.exit_code, 2) << none.output;
+  auto help = RunProcess({Gaia(), "--help"}, std::chrono::seconds(30));
+  EXPECT_EQ(help.exit_code, 0) << help.output;
+  EXPECT_THAT(help.output, HasSubstr("launch"));
+  EXPECT_THAT(help.output, HasSubstr("validate"));
+}
+
 TEST(LaunchErrors, LaunchOfMissingSpecFails) {
   auto result = RunProcess({Gaia(), "launch", "/nonexistent/job.yaml"}, std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.output;
