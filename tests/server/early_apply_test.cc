@@ -17,19 +17,7 @@ using testing::TestSession;
 constexpr char kJob[] = "job-early";
 
 std::unique_ptr<ShardServer> Start(uint32_t num_workers, int32_t staleness) {
-  ShardOptions options;
-  options.job_id = kJob;
-  common::TableSpec spec;
-  spec.name = "w";
-  spec.rows = 16;
-  spec.width = 2;
-  spec.init = common::InitKind::kZeros;
-  options.tables = {spec};
-  options.num_workers = num_workers;
-  options.staleness = staleness;
-  absl::StatusOr<std::unique_ptr<ShardServer>> server = ShardServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return testing::StartOrFail(testing::SmallTableOptions(kJob, num_workers, staleness));
 }
 
 void Hello(TestSession& session, uint32_t worker) {
@@ -38,8 +26,7 @@ void Hello(TestSession& session, uint32_t worker) {
 }
 
 std::vector<float> Values(const rpc::ShardMessage& message) {
-  EXPECT_TRUE(message.has_read()) << message.DebugString();
-  return common::Unpack<float>(message.read().values());
+  return testing::ReadValues(message);
 }
 
 TEST(EarlyApply, SingleWorkerPushIsAppliedAtOnceButReadsWaitForTheTick) {

@@ -24,30 +24,15 @@ using testing::TestSession;
 constexpr char kJob[] = "job-1";
 
 ShardOptions Options(uint32_t num_workers, int32_t staleness, uint32_t partition_size = 1) {
-  ShardOptions options;
-  options.job_id = kJob;
-  common::TableSpec spec;
-  spec.name = "w";
-  spec.rows = 16;
-  spec.width = 2;
-  spec.init = common::InitKind::kZeros;
-  options.tables = {spec};
-  options.num_workers = num_workers;
-  options.staleness = staleness;
-  options.partition_size = partition_size;
-  options.partition_index = 0;
-  return options;
+  return testing::SmallTableOptions(kJob, num_workers, staleness, partition_size);
 }
 
 std::unique_ptr<ShardServer> StartOrDie(const ShardOptions& options) {
-  absl::StatusOr<std::unique_ptr<ShardServer>> server = ShardServer::Start(options);
-  EXPECT_TRUE(server.ok()) << server.status();
-  return server.ok() ? std::move(*server) : nullptr;
+  return testing::StartOrFail(options);
 }
 
 std::vector<float> Values(const rpc::ShardMessage& message) {
-  EXPECT_TRUE(message.has_read()) << message.DebugString();
-  return common::Unpack<float>(message.read().values());
+  return testing::ReadValues(message);
 }
 
 void ExpectHelloOk(TestSession& session, uint32_t worker) {

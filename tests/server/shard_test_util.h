@@ -17,6 +17,7 @@
 #include "proto/gaia.grpc.pb.h"
 #include "src/common/packing.h"
 #include "src/common/rpc_options.h"
+#include "src/server/shard_server.h"
 
 namespace gaia::server::testing {
 
@@ -28,6 +29,37 @@ inline std::shared_ptr<grpc::Channel> Connect(int port) {
   return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
                                    grpc::InsecureChannelCredentials(),
                                    common::ClientChannelArguments());
+}
+
+// A one-table (16 rows x 2 floats, zeros) shard of job `job`.
+inline ShardOptions SmallTableOptions(const std::string& job, uint32_t num_workers,
+                                      int32_t staleness, uint32_t partition_size = 1) {
+  ShardOptions options;
+  options.job_id = job;
+  common::TableSpec spec;
+  spec.name = "w";
+  spec.rows = 16;
+  spec.width = 2;
+  spec.init = common::InitKind::kZeros;
+  options.tables = {spec};
+  options.num_workers = num_workers;
+  options.staleness = staleness;
+  options.partition_size = partition_size;
+  options.partition_index = 0;
+  return options;
+}
+
+// Starts a shard; a failure is a test failure and returns nullptr.
+inline std::unique_ptr<ShardServer> StartOrFail(const ShardOptions& options) {
+  absl::StatusOr<std::unique_ptr<ShardServer>> server = ShardServer::Start(options);
+  EXPECT_TRUE(server.ok()) << server.status();
+  return server.ok() ? std::move(*server) : nullptr;
+}
+
+// The values of a ReadReply (a test failure if `message` is not one).
+inline std::vector<float> ReadValues(const rpc::ShardMessage& message) {
+  EXPECT_TRUE(message.has_read()) << message.DebugString();
+  return common::Unpack<float>(message.read().values());
 }
 
 inline std::string PackRows(const std::vector<uint64_t>& rows) {
