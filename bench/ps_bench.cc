@@ -25,9 +25,11 @@
 
 #include <benchmark/benchmark.h>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gaia/worker.h"
 #include "src/common/job_spec.h"
+#include "src/common/partition.h"
 #include "src/server/malloc_tuning.h"
 #include "src/server/shard_server.h"
 
@@ -79,60 +81,98 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
   return cluster;
 }
 
-// Runs `fn(worker_index)` on one thread per worker and waits.
+// Runs `fn(worker_index) -> absl::Status` on one thread per worker, waits,
+// and returns the first error: a failed operation must not count as moved bytes.
 template <typename Fn>
-void OnEveryWorker(int num, Fn fn) {
+absl::Status OnEveryWorker(int num, Fn fn) {
+  std::vector<absl::Status> statuses(num);
   std::vector<std::thread> threads;
-  for (int w = 0; w < num; ++w) threads.emplace_back(fn, w);
+  for (int w = 0; w < num; ++w) threads.emplace_back([&, w] { statuses[w] = fn(w); });
   for (auto& t : threads) t.join();
+  for (const absl::Status& s : statuses) {
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+// The case's arguments and a running cluster, or nullptr after SkipWithError.
+struct Case {
+  int num = 0;         // workers = shards
+  uint32_t width = 0;
+  int64_t rows = 0;    // rows per worker per request
+  std::unique_ptr<Cluster> cluster;
+};
+Case StartCase(benchmark::State& state) {
+  Case c;
+  c.num = static_cast<int>(state.range(0));
+  c.width = static_cast<uint32_t>(state.range(1));
+  c.rows = state.range(2);
+  c.cluster = StartCluster(c.num, c.width, static_cast<uint64_t>(c.rows) * c.num);
+  if (!c.cluster) state.SkipWithError("cluster start failed");
+  return c;
+}
+
+void ReportValueRate(benchmark::State& state, const Case& c) {
+  const double bytes = static_cast<double>(state.iterations()) * c.num * c.rows * c.width * 4;
+  state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
 }
 
 // args: workers(=shards), width, rows per request
 void BM_Push(benchmark::State& state) {
-  const int num = static_cast<int>(state.range(0));
-  const uint32_t width = static_cast<uint32_t>(state.range(1));
-  const int64_t rows = state.range(2);
-  auto cluster = StartCluster(num, width, static_cast<uint64_t>(rows) * num);
-  if (!cluster) {
-    state.SkipWithError("cluster start failed");
-    return;
+  Case c = StartCase(state);
+  if (!c.cluster) return;
+  // Per worker, one of its rows on every shard: reading them after Clock()
+  // returns once every shard applied this clock (BSP), so an iteration is a
+  // full round trip, not enqueueing.
+  std::vector<std::vector<uint64_t>> sync_rows(c.num);
+  for (int w = 0; w < c.num; ++w) {
+    for (int k = 0; k < c.num; ++k) {
+      for (int64_t r = w * c.rows; r < (w + 1) * c.rows; ++r) {
+        if (common::ShardOf(0, static_cast<uint64_t>(r), c.num) == static_cast<uint32_t>(k)) {
+          sync_rows[w].push_back(static_cast<uint64_t>(r));
+          break;
+        }
+      }
+    }
   }
-  std::vector<float> delta(width, 0.5f);
+  const std::vector<float> delta(c.width, 0.5f);
   for (auto _ : state) {
-    OnEveryWorker(num, [&](int w) {
-      const Table& t = cluster->tables[w];
-      for (int64_t r = 0; r < rows; ++r) (void)t.Inc(static_cast<uint64_t>(w * rows + r), delta);
-      (void)cluster->workers[w]->Clock();
-      // Returns once every shard applied this clock's pushes.
-      std::vector<float> one(width);
-      (void)t.Get(static_cast<uint64_t>(w * rows), one);
+    absl::Status status = OnEveryWorker(c.num, [&](int w) -> absl::Status {
+      const Table& t = c.cluster->tables[w];
+      for (int64_t r = w * c.rows; r < (w + 1) * c.rows; ++r) {
+        if (absl::Status s = t.Inc(static_cast<uint64_t>(r), delta); !s.ok()) return s;
+      }
+      if (absl::Status s = c.cluster->workers[w]->Clock(); !s.ok()) return s;
+      std::vector<float> out(sync_rows[w].size() * c.width);
+      return t.GetMany(sync_rows[w], out);
     });
+    if (!status.ok()) {
+      state.SkipWithError(std::string(status.message()).c_str());
+      return;
+    }
   }
-  const double bytes = static_cast<double>(state.iterations()) * num * rows * width * 4;
-  state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
+  ReportValueRate(state, c);
 }
 
 void BM_Pull(benchmark::State& state) {
-  const int num = static_cast<int>(state.range(0));
-  const uint32_t width = static_cast<uint32_t>(state.range(1));
-  const int64_t rows = state.range(2);
-  auto cluster = StartCluster(num, width, static_cast<uint64_t>(rows) * num);
-  if (!cluster) {
-    state.SkipWithError("cluster start failed");
-    return;
-  }
-  std::vector<std::vector<uint64_t>> ids(num);
-  std::vector<std::vector<float>> out(num);
-  for (int w = 0; w < num; ++w) {
-    ids[w].resize(rows);
-    std::iota(ids[w].begin(), ids[w].end(), static_cast<uint64_t>(w * rows));
-    out[w].resize(static_cast<size_t>(rows) * width);
+  Case c = StartCase(state);
+  if (!c.cluster) return;
+  std::vector<std::vector<uint64_t>> ids(c.num);
+  std::vector<std::vector<float>> out(c.num);
+  for (int w = 0; w < c.num; ++w) {
+    ids[w].resize(c.rows);
+    std::iota(ids[w].begin(), ids[w].end(), static_cast<uint64_t>(w * c.rows));
+    out[w].resize(static_cast<size_t>(c.rows) * c.width);
   }
   for (auto _ : state) {
-    OnEveryWorker(num, [&](int w) { (void)cluster->tables[w].GetMany(ids[w], out[w]); });
+    absl::Status status = OnEveryWorker(
+        c.num, [&](int w) { return c.cluster->tables[w].GetMany(ids[w], out[w]); });
+    if (!status.ok()) {
+      state.SkipWithError(std::string(status.message()).c_str());
+      return;
+    }
   }
-  const double bytes = static_cast<double>(state.iterations()) * num * rows * width * 4;
-  state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
+  ReportValueRate(state, c);
 }
 
 // One 1-row read per iteration from worker 0; latency percentiles in µs.
@@ -149,7 +189,10 @@ void BM_RoundTrip(benchmark::State& state) {
   uint64_t row = 0;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    (void)cluster->tables[0].Get(row++ % 1024, out);
+    if (absl::Status s = cluster->tables[0].Get(row++ % 1024, out); !s.ok()) {
+      state.SkipWithError(std::string(s.message()).c_str());
+      return;
+    }
     latencies_us.push_back(
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
   }

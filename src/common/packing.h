@@ -50,6 +50,16 @@ std::vector<T> Unpack(const std::string& bytes) {
   return out;
 }
 
+// dst[j] += the j-th packed float of `src`, for j < n. `src` may be
+// unaligned (it usually points into a protobuf `bytes` field).
+inline void AddPackedFloats(float* dst, const char* src, size_t n) {
+  for (size_t j = 0; j < n; ++j) {
+    float v;
+    std::memcpy(&v, src + j * sizeof(float), sizeof(float));
+    dst[j] += v;
+  }
+}
+
 // A sparse delta entry on the wire: 8 bytes, (uint32 column, float32 value).
 struct SparseEntry {
   uint32_t col;

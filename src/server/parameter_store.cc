@@ -240,12 +240,7 @@ uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta) {
   for (size_t i = 0; i < n; ++i, src += row_bytes) {
     const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(dense_ids, i));
     if (slot == kNoSlot) continue;  // validated by the caller; stay memory-safe
-    float* dst = table.values.data() + slot * width;
-    for (uint32_t j = 0; j < width; ++j) {
-      float v;
-      std::memcpy(&v, src + size_t{j} * sizeof(float), sizeof(float));
-      dst[j] += v;
-    }
+    common::AddPackedFloats(table.values.data() + slot * width, src, width);
   }
   const std::string& sparse_ids = delta.sparse_row_ids();
   const size_t m = sparse_ids.size() / sizeof(uint64_t);

@@ -6,18 +6,6 @@
 #include "src/common/packing.h"
 
 namespace gaia::server {
-namespace {
-
-// dst[j] += src[j] for `n` floats; `src` may be unaligned (protobuf bytes).
-inline void AddUnaligned(float* dst, const char* src, size_t n) {
-  for (size_t j = 0; j < n; ++j) {
-    float v;
-    std::memcpy(&v, src + j * sizeof(float), sizeof(float));
-    dst[j] += v;
-  }
-}
-
-}  // namespace
 
 float* PendingUpdates::RowFor(const ParameterStore& store, uint32_t table_id,
                               TableBuffer& buffer, uint64_t row, uint32_t width) {
@@ -54,7 +42,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
       table.deltas.resize(pos + width);
       std::memcpy(table.deltas.data() + pos, values, row_bytes);
     } else {
-      AddUnaligned(table.deltas.data() + it->second * width, values, width);
+      common::AddPackedFloats(table.deltas.data() + it->second * width, values, width);
     }
   }
 
