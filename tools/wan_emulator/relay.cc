@@ -40,13 +40,7 @@ absl::Status AddToEpoll(int epoll_fd, int fd, uint32_t events, uint64_t tag) {
 }  // namespace
 
 Relay::Relay(RelayOptions options)
-    : options_(std::move(options)),
-      limits_{.read_chunk_bytes = options_.read_chunk_bytes,
-              .queue_limit_bytes = options_.queue_limit_bytes,
-              .queue_limit_ms = options_.queue_limit_ms,
-              .max_queue_bytes = options_.max_queue_bytes,
-              .min_wake_ms = options_.min_wake_ms,
-              .min_wake_bytes = options_.min_wake_bytes} {}
+    : options_(std::move(options)) {}
 
 Relay::~Relay() { Stop(); }
 
@@ -58,8 +52,8 @@ LinkShaper* Relay::FindLink(std::string_view name) const {
 }
 
 absl::Status Relay::SetUpLocked() {
-  if (options_.read_chunk_bytes == 0 || options_.queue_limit_bytes == 0 ||
-      options_.max_queue_bytes == 0 || !(options_.queue_limit_ms >= 0)) {
+  if (options_.pipe.read_chunk_bytes == 0 || options_.pipe.queue_limit_bytes == 0 ||
+      options_.pipe.max_queue_bytes == 0 || !(options_.pipe.queue_limit_ms >= 0)) {
     return absl::InvalidArgumentError(
         "read_chunk_bytes, queue_limit_bytes and max_queue_bytes must be > 0, "
         "queue_limit_ms >= 0");
@@ -293,7 +287,7 @@ void Relay::Accept(const Listener& listener) {
       continue;
     }
     auto conn = std::make_unique<Connection>(id, label, client, *target, route.forward,
-                                             route.backward, &limits_);
+                                             route.backward, &options_.pipe);
     if (absl::Status s = AddToEpoll(epoll_fd_, client, kSocketEvents, id << 1); !s.ok()) {
       log->warn("{}: {}", label, std::string(s.message()));
       continue;  // conn's destructor closes both fds
@@ -348,7 +342,7 @@ void Relay::ServiceAll(std::vector<char>& scratch) {
 void Relay::Loop() {
   auto log = gaia::common::Logger("wan");
   std::vector<epoll_event> events(256);
-  std::vector<char> scratch(options_.read_chunk_bytes);
+  std::vector<char> scratch(options_.pipe.read_chunk_bytes);
   while (true) {
     const int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), -1);
     if (n < 0) {

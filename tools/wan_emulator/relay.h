@@ -62,22 +62,8 @@ struct RelayOptions {
   // Token bucket of every link: depth max(16 KiB, 2 ms of rate), catch-up
   // 50 ms of rate (see link_shaper.h).
   LinkShaper::Options shaper;
-  // Largest single read from a socket.
-  size_t read_chunk_bytes = 256 * 1024;
-  // Backpressure: a direction stops reading while it holds more than
-  //   bandwidth*delay + max(queue_limit_bytes, queue_limit_ms of rate)
-  // bytes: the bytes "on the wire" plus a queue that absorbs a receiving
-  // application that stalls briefly (without it a busy host loses link
-  // capacity whenever the receiver is descheduled). Capped at
-  // max_queue_bytes to bound memory on long, fast links.
-  size_t queue_limit_bytes = 256 * 1024;
-  double queue_limit_ms = 50.0;
-  size_t max_queue_bytes = 64 * 1024 * 1024;
-  // A direction that ran out of tokens is woken when about min_wake_ms of
-  // the link's rate (at least min_wake_bytes) is available again: fewer
-  // wake-ups at high rates, short waits at low rates.
-  double min_wake_ms = 0.5;
-  size_t min_wake_bytes = 512;
+  // Read sizes, backpressure and wake-up thresholds of every connection.
+  PipeLimits pipe;
 };
 
 class Relay {
@@ -137,7 +123,6 @@ class Relay {
   void ServiceAll(std::vector<char>& scratch);
 
   const RelayOptions options_;
-  const PipeLimits limits_;
 
   // Set up by Start() before the loop thread runs, then constant until
   // Stop() has joined it.

@@ -161,14 +161,14 @@ absl::Status ParseTuning(const json& root, RelayConfig* config) {
   if (!(value >= 1 && value <= 1e9)) return FieldError("min_burst_bytes", "must be in [1, 1e9]");
   config->relay.shaper.min_burst_bytes = static_cast<size_t>(value);
 
-  value = static_cast<double>(config->relay.queue_limit_bytes);
+  value = static_cast<double>(config->relay.pipe.queue_limit_bytes);
   if (absl::Status s = GetNumber(root, "", "queue_limit_bytes", false, &value); !s.ok()) {
     return s;
   }
   if (!(value >= 1024 && value <= 1e9)) {
     return FieldError("queue_limit_bytes", "must be in [1024, 1e9]");
   }
-  config->relay.queue_limit_bytes = static_cast<size_t>(value);
+  config->relay.pipe.queue_limit_bytes = static_cast<size_t>(value);
   return absl::OkStatus();
 }
 
