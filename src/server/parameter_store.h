@@ -88,6 +88,8 @@ class ParameterStore {
   const float* SlotData(uint32_t table_id, uint64_t slot) const {
     return tables_[table_id].values.data() + slot * tables_[table_id].spec.width;
   }
+  // The row id held in `slot`. REQUIRES: slot < owned_rows(table_id).
+  uint64_t RowAt(uint32_t table_id, uint64_t slot) const { return tables_[table_id].rows[slot]; }
   // Rows this shard owns in one table. REQUIRES: table_id < num_tables().
   uint64_t owned_rows(uint32_t table_id) const { return tables_[table_id].rows.size(); }
 

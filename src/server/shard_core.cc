@@ -26,7 +26,9 @@ ShardCore::ShardCore(Options options, std::unique_ptr<ParameterStore> store)
     : options_(std::move(options)),
       store_(std::move(store)),
       pending_(store_.get()),
-      clocks_(options_.num_workers) {}
+      clocks_(options_.num_workers) {
+  if (options_.update_sink) options_.update_sink->Attach(*store_);
+}
 
 absl::Status ShardCore::Attach(std::shared_ptr<SessionLink> link) {
   common::MutexLock lock(&mu_);
@@ -151,22 +153,76 @@ void ShardCore::OnAdvancedLocked(std::vector<Delivery>* deliveries) {
   const int64_t clock = clocks_.clock();
   if (early_clock_ >= 0 && clock > early_clock_) early_clock_ = -1;
   updates_applied_ += pending_.ApplyBefore(clock, store_.get(), options_.update_sink.get());
-  if (options_.update_sink) options_.update_sink->OnClockAdvanced(clocks_.reported_clock());
+  if (options_.update_sink) {
+    options_.update_sink->OnClockAdvanced(clocks_.reported_clock(),
+                                          clock == ClockTracker::kAllDone);
+  }
   for (uint64_t ticket : clocks_.TakeReady()) {
     auto it = parked_.find(ticket);
     if (it == parked_.end()) continue;
-    Delivery delivery{std::move(it->second.link), {}};
-    *delivery.message.mutable_read() = BuildReplyLocked(it->second.request);
-    deliveries->push_back(std::move(delivery));
+    ParkedRead read = std::move(it->second);
     parked_.erase(it);
+    ReleaseOrGateLocked(std::move(read), deliveries);
   }
 }
 
-absl::Status ShardCore::Tick(uint32_t worker, int64_t clock) {
+void ShardCore::ReleaseOrGateLocked(ParkedRead read, std::vector<Delivery>* deliveries) {
+  const ReadGate::Hold hold = GateCheckLocked(read.request);
+  if (hold.kind != ReadGate::Hold::kNone) {
+    gated_.push_back({std::move(read), hold, absl::Now()});
+    return;
+  }
+  Delivery delivery{std::move(read.link), {}};
+  *delivery.message.mutable_read() = BuildReplyLocked(read.request);
+  deliveries->push_back(std::move(delivery));
+}
+
+void ShardCore::ReopenGate() {
+  std::vector<Delivery> deliveries;
+  {
+    common::MutexLock lock(&mu_);
+    if (gated_.empty()) return;
+    const absl::Time now = absl::Now();
+    std::vector<GatedRead> still;
+    for (GatedRead& gated : gated_) {
+      if (GateCheckLocked(gated.read.request).kind != ReadGate::Hold::kNone) {
+        still.push_back(std::move(gated));
+        continue;
+      }
+      options_.read_gate->ReadReleased(gated.hold, absl::ToDoubleSeconds(now - gated.since));
+      Delivery delivery{std::move(gated.read.link), {}};
+      *delivery.message.mutable_read() = BuildReplyLocked(gated.read.request);
+      deliveries.push_back(std::move(delivery));
+    }
+    gated_ = std::move(still);
+  }
+  Deliver(std::move(deliveries));
+}
+
+absl::Status ShardCore::ApplyMirrored(
+    const google::protobuf::RepeatedPtrField<rpc::TableDelta>& deltas) {
+  for (const rpc::TableDelta& delta : deltas) {
+    if (absl::Status s = store_->ValidateTableDelta(delta); !s.ok()) return s;
+  }
+  common::MutexLock lock(&mu_);
+  if (shutting_down_) return ShuttingDown();
+  for (const rpc::TableDelta& delta : deltas) updates_mirrored_ += store_->AddDelta(delta);
+  return absl::OkStatus();
+}
+
+void ShardCore::FlushSink() {
+  common::MutexLock lock(&mu_);
+  if (options_.update_sink && !shutting_down_) options_.update_sink->OnFlush();
+}
+
+absl::Status ShardCore::Tick(uint32_t worker, int64_t clock, double learning_rate) {
   std::vector<Delivery> deliveries;
   {
     common::MutexLock lock(&mu_);
     if (shutting_down_) return ShuttingDown();
+    if (learning_rate > 0 && options_.update_sink) {
+      options_.update_sink->OnLearningRate(learning_rate);
+    }
     absl::StatusOr<bool> advanced = clocks_.Tick(worker, clock);
     if (!advanced.ok()) return advanced.status();
     if (*advanced) OnAdvancedLocked(&deliveries);
@@ -212,15 +268,21 @@ absl::StatusOr<std::optional<rpc::ReadReply>> ShardCore::Read(rpc::ReadRequest r
   {
     common::ReaderMutexLock lock(&mu_);
     if (shutting_down_) return ShuttingDown();
-    if (clocks_.Ready(EffectiveMinClockLocked(request))) {
+    if (clocks_.Ready(EffectiveMinClockLocked(request)) &&
+        GateCheckLocked(request).kind == ReadGate::Hold::kNone) {
       return BuildReplyLocked(request);
     }
   }
   common::MutexLock lock(&mu_);
   if (shutting_down_) return ShuttingDown();
-  // The clock may have advanced between the two locks.
+  // The clock (or the gate) may have changed between the two locks.
   const int64_t min_clock = EffectiveMinClockLocked(request);
-  if (clocks_.Ready(min_clock)) return BuildReplyLocked(request);
+  if (clocks_.Ready(min_clock)) {
+    const ReadGate::Hold hold = GateCheckLocked(request);
+    if (hold.kind == ReadGate::Hold::kNone) return BuildReplyLocked(request);
+    gated_.push_back({ParkedRead{std::move(request), std::move(link)}, hold, absl::Now()});
+    return std::optional<rpc::ReadReply>();
+  }
   const uint64_t ticket = clocks_.Park(min_clock);
   parked_.emplace(ticket, ParkedRead{std::move(request), std::move(link)});
   return std::optional<rpc::ReadReply>();
@@ -245,6 +307,7 @@ ShardStats ShardCore::Stats() const {
   stats.shard_clock = clocks_.reported_clock();
   stats.connected_workers = connected_workers_;
   stats.updates_applied = updates_applied_;
+  stats.updates_mirrored = updates_mirrored_;
   stats.bytes_received = bytes_received_;
   stats.pushes_applied_early = early_pushes_;
   return stats;
@@ -264,6 +327,11 @@ void ShardCore::Shutdown() {
           {std::move(it->second.link), AbortedRead(it->second.request.request_id())});
     }
     parked_.clear();
+    for (GatedRead& gated : gated_) {
+      deliveries.push_back(
+          {std::move(gated.read.link), AbortedRead(gated.read.request.request_id())});
+    }
+    gated_.clear();
     links.assign(links_.begin(), links_.end());
   }
   if (!deliveries.empty()) {

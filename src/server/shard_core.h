@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -22,11 +23,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "src/common/mutex.h"
 #include "proto/gaia.pb.h"
 #include "src/server/clock_tracker.h"
 #include "src/server/parameter_store.h"
 #include "src/server/pending_updates.h"
+#include "src/server/read_gate.h"
 #include "src/server/shard_server.h"
 #include "src/server/update_sink.h"
 
@@ -51,6 +54,8 @@ class ShardCore {
     int32_t staleness = 0;
     // Observes updates as they become visible; nullable (DESIGN.md §4.2).
     std::shared_ptr<UpdateSink> update_sink;
+    // May hold back reads (ASP barriers, DS bound); nullable.
+    std::shared_ptr<ReadGate> read_gate;
   };
 
   // REQUIRES: options.num_workers > 0, store != nullptr.
@@ -82,7 +87,8 @@ class ShardCore {
 
   // The worker moved to `clock`; if the shard clock advances, updates of the
   // passed clocks become visible and released reads are delivered.
-  absl::Status Tick(uint32_t worker, int64_t clock);
+  // `learning_rate` > 0 is passed on to the update sink.
+  absl::Status Tick(uint32_t worker, int64_t clock, double learning_rate = 0);
   absl::Status Goodbye(uint32_t worker, int64_t final_clock);
 
   // Returns the reply if the read can be answered now, or nullopt if it was
@@ -90,6 +96,19 @@ class ShardCore {
   // `link`). Errors for invalid requests; nothing is parked then.
   absl::StatusOr<std::optional<rpc::ReadReply>> Read(rpc::ReadRequest request,
                                                      std::shared_ptr<SessionLink> link);
+
+  // Adds updates received from another DC (DESIGN.md §4.2) to the visible
+  // values at once. They bypass the clock buffers and the update sink: a
+  // mirrored update changes `value`, never the mirror's accumulators. All
+  // deltas are validated first; on error nothing changes.
+  absl::Status ApplyMirrored(
+      const google::protobuf::RepeatedPtrField<rpc::TableDelta>& deltas);
+
+  // The read gate may admit more reads now: re-checks every read it held.
+  void ReopenGate();
+
+  // Calls the update sink's OnFlush() under the lock (no-op without a sink).
+  void FlushSink();
 
   // Visible values of every owned row of a table, rows ascending.
   absl::StatusOr<rpc::DumpReply> Dump(uint32_t table_id) const;
@@ -104,6 +123,12 @@ class ShardCore {
   struct ParkedRead {
     rpc::ReadRequest request;
     std::shared_ptr<SessionLink> link;
+  };
+  // A read whose clock is ready but which the read gate holds back.
+  struct GatedRead {
+    ParkedRead read;
+    ReadGate::Hold hold;
+    absl::Time since;
   };
   struct Delivery {
     std::shared_ptr<SessionLink> link;
@@ -120,6 +145,15 @@ class ShardCore {
 
   rpc::ReadReply BuildReplyLocked(const rpc::ReadRequest& request) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  ReadGate::Hold GateCheckLocked(const rpc::ReadRequest& request) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_) {
+    if (options_.read_gate == nullptr) return {};
+    return options_.read_gate->Check(request.table_id(), request.row_ids(),
+                                     clocks_.reported_clock());
+  }
+  // A read whose clock is ready: answered into `deliveries`, or held by the gate.
+  void ReleaseOrGateLocked(ParkedRead read, std::vector<Delivery>* deliveries)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a clock advance: makes updates visible, builds released replies.
   void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Deliver(std::vector<Delivery> deliveries);
@@ -135,9 +169,11 @@ class ShardCore {
   PendingUpdates pending_ ABSL_GUARDED_BY(mu_);
   ClockTracker clocks_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<uint64_t, ParkedRead> parked_ ABSL_GUARDED_BY(mu_);  // by ticket
+  std::vector<GatedRead> gated_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_set<std::shared_ptr<SessionLink>> links_ ABSL_GUARDED_BY(mu_);
   uint32_t connected_workers_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t updates_applied_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t updates_mirrored_ ABSL_GUARDED_BY(mu_) = 0;  // row deltas from other DCs
   uint64_t bytes_received_ ABSL_GUARDED_BY(mu_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   // The clock whose updates the fast path already added to the table while

@@ -56,6 +56,7 @@ class ShardServerImpl final : public ShardServer {
     core_options.num_workers = options_.num_workers;
     core_options.staleness = options_.staleness;
     core_options.update_sink = options_.update_sink;
+    core_options.read_gate = options_.read_gate;
     core_ = std::make_shared<ShardCore>(std::move(core_options), std::move(store));
     shard_service_ = std::make_unique<ShardService>(core_);
     control_service_ = std::make_unique<ControlService>(core_, [this] { RequestShutdownAsync(); });
@@ -86,6 +87,8 @@ class ShardServerImpl final : public ShardServer {
   int port() const override { return port_; }
 
   ShardStats Stats() const override { return core_->Stats(); }
+
+  std::shared_ptr<ShardCore> core() const override { return core_; }
 
   void Wait() override {
     common::MutexLock lock(&mu_);

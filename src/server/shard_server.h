@@ -23,6 +23,8 @@
 
 namespace gaia::server {
 
+class ReadGate;    // src/server/read_gate.h
+class ShardCore;   // src/server/shard_core.h
 class UpdateSink;  // src/server/update_sink.h
 
 struct ShardOptions {
@@ -54,6 +56,9 @@ struct ShardOptions {
   // DESIGN.md §4.2). Null = nobody observes. Called with the shard's lock
   // held: it must not block or call back into the shard.
   std::shared_ptr<UpdateSink> update_sink;
+
+  // May hold back reads (ASP barriers and the DS bound). Null = never.
+  std::shared_ptr<ReadGate> read_gate;
 };
 
 // Counters for the Control.Status RPC, progress and metrics.
@@ -63,6 +68,7 @@ struct ShardStats {
   uint64_t rows_owned = 0;
   uint64_t table_bytes = 0;
   uint64_t updates_applied = 0;
+  uint64_t updates_mirrored = 0;  // row deltas received from other DCs
   uint64_t bytes_received = 0;
   // Pushes added to the table on arrival by the BSP fast path (the pushing
   // worker was the only one left at its clock) instead of being buffered.
@@ -82,6 +88,10 @@ class ShardServer {
   virtual int port() const = 0;
 
   virtual ShardStats Stats() const = 0;
+
+  // The shard's state, for the mirror in the same process (it applies
+  // updates from other DCs and reopens the read gate through it).
+  virtual std::shared_ptr<ShardCore> core() const = 0;
 
   // Blocks until Shutdown() is called (by another thread, a signal handler
   // path, or the Control.Shutdown RPC).

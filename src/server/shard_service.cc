@@ -219,7 +219,8 @@ std::optional<grpc::Status> SessionReactor::Handle() {
       break;
     }
     case rpc::WorkerMessage::kClock:
-      if (absl::Status s = core_->Tick(worker, message.clock().clock()); !s.ok()) {
+      if (absl::Status s = core_->Tick(worker, message.clock().clock(),
+                                           message.clock().learning_rate()); !s.ok()) {
         SendError(s, std::nullopt, std::nullopt);
       }
       break;

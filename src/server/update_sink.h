@@ -1,6 +1,6 @@
-// The narrow seam through which the ASP mirror (DESIGN.md §4.2) will observe
+// The narrow seam through which the ASP mirror (DESIGN.md §4.2) observes
 // updates as they become visible in a shard's table. The shard knows mirrors
-// only through this interface (DESIGN.md §6).
+// only through this interface and ReadGate (DESIGN.md §6).
 #ifndef GAIA_SRC_SERVER_UPDATE_SINK_H_
 #define GAIA_SRC_SERVER_UPDATE_SINK_H_
 
@@ -9,12 +9,19 @@
 
 namespace gaia::server {
 
-// Implementations must be thread-safe with respect to their own state. Every
-// call is made with the shard's state lock held, so an implementation must
-// not block for long and must never call back into the shard.
+class ParameterStore;
+
+// Every call except Attach is made with the shard's state lock held, so an
+// implementation may read the attached store's values in it, must not block
+// for long and must never call back into the shard.
 class UpdateSink {
  public:
   virtual ~UpdateSink() = default;
+
+  // Once, before any other call: the store whose values the shard changes.
+  // Its layout is constant; its values may be read only inside the calls
+  // below (the shard's lock is held then).
+  virtual void Attach(const ParameterStore& /*store*/) {}
 
   // `rows` of `table_id` were just increased by `deltas` (rows.size() * width
   // floats, row-major, coalesced per row). `shard_clock` is the shard clock at
@@ -23,8 +30,16 @@ class UpdateSink {
                              std::span<const float> deltas, int64_t shard_clock) = 0;
 
   // The shard clock advanced to `clock`; every update of clocks < `clock` has
-  // been reported through OnRowsApplied before this call.
-  virtual void OnClockAdvanced(int64_t clock) = 0;
+  // been reported through OnRowsApplied before this call. `all_done`: every
+  // worker said Goodbye, no local update will follow.
+  virtual void OnClockAdvanced(int64_t clock, bool all_done) = 0;
+
+  // A worker reported its learning rate (> 0) with its clock tick.
+  virtual void OnLearningRate(double /*learning_rate*/) {}
+
+  // Someone asked for a flush (ShardCore::FlushSink): send everything
+  // accumulated so far.
+  virtual void OnFlush() {}
 };
 
 }  // namespace gaia::server

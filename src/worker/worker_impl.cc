@@ -269,11 +269,17 @@ absl::Status WorkerImpl::Clock() {
   uint64_t rows = 0;
   uint64_t bytes = 0;
   absl::Status status = FlushUpdates(c, &rows, &bytes);
+  double learning_rate = 0;
+  {
+    common::MutexLock report_lock(&report_mu_);
+    learning_rate = learning_rate_.value_or(0.0);
+  }
   // Every shard gets the tick, with or without updates: the shard clock is
   // the minimum over workers, so silence would stall everyone.
   for (const auto& shard : shards_) {
     rpc::WorkerMessage tick;
     tick.mutable_clock()->set_clock(c + 1);
+    if (learning_rate > 0) tick.mutable_clock()->set_learning_rate(learning_rate);
     status.Update(shard->session->Send(std::move(tick)));
   }
   clock_.store(c + 1, std::memory_order_release);

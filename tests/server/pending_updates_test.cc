@@ -40,7 +40,7 @@ class RecordingSink : public UpdateSink {
     }
     last_clock = shard_clock;
   }
-  void OnClockAdvanced(int64_t) override {}
+  void OnClockAdvanced(int64_t, bool) override {}
   std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> applied;
   int64_t last_clock = -1;
 };

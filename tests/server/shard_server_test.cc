@@ -238,7 +238,7 @@ class RecordingSink : public UpdateSink {
       log_.push_back({table_id, rows[i], deltas[i * 2], shard_clock});
     }
   }
-  void OnClockAdvanced(int64_t clock) override {
+  void OnClockAdvanced(int64_t clock, bool) override {
     absl::MutexLock lock(&mu_);
     clocks_.push_back(clock);
   }

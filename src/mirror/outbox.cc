@@ -1,0 +1,125 @@
+#include "src/mirror/outbox.h"
+
+#include <utility>
+
+#include "src/common/packing.h"
+
+namespace gaia::mirror {
+namespace {
+
+constexpr uint64_t kRowOverheadBytes = 12;   // row id + nnz
+constexpr uint64_t kEntryBytes = 8;          // (column, value)
+
+}  // namespace
+
+Outbox::Outbox(std::vector<uint32_t> widths) : widths_(std::move(widths)) {
+  for (Lane& lane : lanes_) lane.tables.resize(widths_.size());
+}
+
+void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const uint32_t> cols,
+                    std::span<const float> vals) {
+  Lane& lane = lanes_[relayed ? 1 : 0];
+  TableLane& t = lane.tables[table];
+  const uint32_t width = widths_[table];
+  auto [it, inserted] = t.index.try_emplace(row, static_cast<uint32_t>(t.rows.size()));
+  if (inserted) {
+    t.rows.push_back(row);
+    t.values.resize(t.values.size() + width, 0.0f);
+    t.set.resize(t.set.size() + width, 0);
+    ++lane.rows;
+    queued_bytes_ += kRowOverheadBytes;
+  }
+  float* values = t.values.data() + static_cast<size_t>(it->second) * width;
+  uint8_t* set = t.set.data() + static_cast<size_t>(it->second) * width;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    values[cols[i]] += vals[i];
+    if (!set[cols[i]]) {
+      set[cols[i]] = 1;
+      queued_bytes_ += kEntryBytes;
+    }
+  }
+}
+
+void Outbox::AddClock(uint32_t origin, int64_t clock) {
+  int64_t& pending = clocks_[origin];
+  pending = std::max(pending, clock);
+}
+
+void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
+  size_t packed = 0;
+  for (uint32_t table = 0; table < lane.tables.size() && packed < max_bytes; ++table) {
+    TableLane& t = lane.tables[table];
+    if (t.rows.empty()) continue;
+    const uint32_t width = widths_[table];
+    rpc::TableDelta* delta = batch->add_updates();
+    delta->set_table_id(table);
+    std::string* row_ids = delta->mutable_sparse_row_ids();
+    std::string* nnz = delta->mutable_sparse_row_nnz();
+    std::string* entries = delta->mutable_sparse_entries();
+    while (!t.rows.empty() && packed < max_bytes) {
+      const size_t pos = t.rows.size() - 1;
+      const float* values = t.values.data() + pos * width;
+      const uint8_t* set = t.set.data() + pos * width;
+      uint32_t count = 0;
+      for (uint32_t c = 0; c < width; ++c) {
+        if (!set[c]) continue;
+        queued_bytes_ -= kEntryBytes;
+        if (values[c] == 0.0f) continue;  // cancelled out while queued
+        common::AppendPacked<uint32_t>(entries, c);
+        common::AppendPacked<float>(entries, values[c]);
+        ++count;
+      }
+      queued_bytes_ -= kRowOverheadBytes;
+      if (count > 0) {
+        common::AppendPacked<uint64_t>(row_ids, t.rows[pos]);
+        common::AppendPacked<uint32_t>(nnz, count);
+        packed += kRowOverheadBytes + count * kEntryBytes;
+      }
+      t.index.erase(t.rows[pos]);
+      t.rows.pop_back();
+      t.values.resize(pos * width);
+      t.set.resize(pos * width);
+      --lane.rows;
+    }
+    if (row_ids->empty()) batch->mutable_updates()->RemoveLast();
+    if (t.rows.empty()) {
+      // Give back what a burst made the lane grow to.
+      t = TableLane();
+    }
+  }
+}
+
+std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
+  rpc::MirrorBatch batch;
+  for (int l = 0; l < 2; ++l) {
+    if (lanes_[l].rows == 0) continue;
+    batch.set_relayed(l == 1);
+    PackLane(lanes_[l], max_bytes, &batch);
+    break;
+  }
+  if (lanes_[0].rows == 0 && lanes_[1].rows == 0) {
+    for (const auto& [origin, clock] : clocks_) {
+      rpc::MirrorClock* c = batch.add_clocks();
+      c->set_origin_dc(origin);
+      c->set_clock(clock);
+    }
+    clocks_.clear();
+    if (last_barrier_id_ > released_barrier_id_) {
+      batch.set_barriers_through(last_barrier_id_);
+      released_barrier_id_ = last_barrier_id_;
+    }
+  }
+  if (batch.updates_size() == 0 && batch.clocks_size() == 0 && batch.barriers_through() == 0) {
+    return std::nullopt;
+  }
+  return batch;
+}
+
+bool Outbox::empty() const {
+  return lanes_[0].rows == 0 && lanes_[1].rows == 0 && clocks_.empty() &&
+         last_barrier_id_ == released_barrier_id_;
+}
+
+uint64_t Outbox::queued_rows() const { return lanes_[0].rows + lanes_[1].rows; }
+
+}  // namespace gaia::mirror

@@ -1,0 +1,88 @@
+// What one directed mirror link still has to send, coalesced (DESIGN.md
+// §4.2). Significant updates for the same (table, row, column) that queue up
+// while the link is busy are summed, so a slow link carries each element at
+// most once per batch however many clocks it falls behind, and the memory it
+// takes is bounded by the table size, not by the outage length. A hub's
+// forwarded updates and its own share the outbox: that is its aggregation.
+//
+// Ordering (what the receiver may rely on): a mirror clock queued after some
+// updates is sent in the same batch as the last of them or later. Clocks wait
+// until every queued update is packed; updates queued after a clock may
+// overtake it, which only makes the receiver's copy fresher.
+//
+// Two lanes: updates from the sender's own group, and updates `relayed` into
+// the group by a hub (the receiver must not forward those). A batch carries
+// one lane.
+//
+//   Outbox outbox({16});                       // one table, width 16
+//   outbox.AddRow(false, 0, row, cols, vals);
+//   outbox.AddClock(/*origin=*/0, /*clock=*/5);
+//   while (std::optional<rpc::MirrorBatch> b = outbox.Seal(1 << 20)) send(*b);
+//
+// Not thread-safe.
+#ifndef GAIA_SRC_MIRROR_OUTBOX_H_
+#define GAIA_SRC_MIRROR_OUTBOX_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "proto/gaia.pb.h"
+
+namespace gaia::mirror {
+
+class Outbox {
+ public:
+  // widths[t] = floats per row of table t.
+  explicit Outbox(std::vector<uint32_t> widths);
+
+  // Adds vals[i] to column cols[i] of the row. REQUIRES: table valid,
+  // cols < width, same sizes.
+  void AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const uint32_t> cols,
+              std::span<const float> vals);
+
+  // Origin `origin` reached `clock`; a later clock of the same origin
+  // replaces an unsent earlier one.
+  void AddClock(uint32_t origin, int64_t clock);
+
+  // A barrier was sent for rows queued now; the batch that empties the
+  // outbox releases it. Returns the new barrier id (1, 2, ...).
+  uint64_t NextBarrierId() { return ++last_barrier_id_; }
+
+  // Packs the next batch (seq left 0): rows of one lane up to about
+  // `max_bytes`, and, once no update is left, the pending clocks and
+  // barriers_through. nullopt when nothing is queued.
+  std::optional<rpc::MirrorBatch> Seal(size_t max_bytes);
+
+  bool empty() const;
+  uint64_t queued_rows() const;
+  uint64_t queued_bytes() const { return queued_bytes_; }  // approximate wire size
+
+ private:
+  struct TableLane {
+    absl::flat_hash_map<uint64_t, uint32_t> index;  // row -> position
+    std::vector<uint64_t> rows;
+    std::vector<float> values;   // rows.size() * width
+    std::vector<uint8_t> set;    // rows.size() * width: column present
+  };
+  struct Lane {
+    std::vector<TableLane> tables;
+    uint64_t rows = 0;
+  };
+  // Moves rows of `lane` into `batch` (last rows first) until about max_bytes.
+  void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
+
+  const std::vector<uint32_t> widths_;
+  Lane lanes_[2];  // [0] own group, [1] relayed
+  std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
+  uint64_t queued_bytes_ = 0;
+  uint64_t last_barrier_id_ = 0;
+  uint64_t released_barrier_id_ = 0;
+};
+
+}  // namespace gaia::mirror
+
+#endif  // GAIA_SRC_MIRROR_OUTBOX_H_

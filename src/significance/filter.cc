@@ -1,0 +1,92 @@
+#include "src/significance/filter.h"
+
+#include <utility>
+
+namespace gaia::significance {
+
+SignificanceFilter::SignificanceFilter(std::vector<TableShape> tables,
+                                       gaia::SignificanceFn significance)
+    : significance_(std::move(significance)) {
+  tables_.resize(tables.size());
+  for (size_t t = 0; t < tables.size(); ++t) {
+    tables_[t].width = tables[t].width;
+    tables_[t].acc.assign(tables[t].slots * tables[t].width, 0.0f);
+    tables_[t].dirty.assign(tables[t].slots, 0);
+  }
+}
+
+void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
+                                    std::span<const float> delta) {
+  Table& table = tables_[table_id];
+  float* acc = table.acc.data() + slot * table.width;
+  uint64_t nonzero = 0;
+  for (uint32_t i = 0; i < table.width; ++i) {
+    acc[i] += delta[i];
+    nonzero += delta[i] != 0.0f;
+  }
+  counters_.elements_seen += nonzero;
+  if (nonzero != 0 && !table.dirty[slot]) {
+    table.dirty[slot] = 1;
+    table.dirty_list.push_back(slot);
+  }
+}
+
+void SignificanceFilter::SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
+                                    const EmitFn& emit) {
+  Table& table = tables_[table_id];
+  const uint32_t width = table.width;
+  scores_.resize(width);
+  std::vector<uint64_t> still_dirty;
+  for (uint64_t slot : table.dirty_list) {
+    float* acc = table.acc.data() + slot * width;
+    ++counters_.rows_swept;
+    if (threshold >= 0) {
+      significance_(std::span<const float>(acc, width), value_of(table_id, slot), scores_);
+    }
+    cols_.clear();
+    vals_.clear();
+    bool remaining = false;
+    for (uint32_t i = 0; i < width; ++i) {
+      if (acc[i] == 0.0f) continue;
+      if (threshold < 0 || scores_[i] > threshold) {
+        cols_.push_back(i);
+        vals_.push_back(acc[i]);
+        acc[i] = 0.0f;
+      } else {
+        remaining = true;
+      }
+    }
+    if (!cols_.empty()) {
+      counters_.elements_sent += cols_.size();
+      emit(SignificantRow{table_id, slot, cols_, vals_});
+    }
+    if (remaining) {
+      still_dirty.push_back(slot);
+    } else {
+      table.dirty[slot] = 0;
+    }
+  }
+  table.dirty_list = std::move(still_dirty);
+}
+
+void SignificanceFilter::Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit) {
+  if (threshold < 0) threshold = 0;
+  for (uint32_t t = 0; t < tables_.size(); ++t) SweepTable(t, threshold, value_of, emit);
+}
+
+void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
+  for (uint32_t t = 0; t < tables_.size(); ++t) SweepTable(t, -1.0, value_of, emit);
+}
+
+uint64_t SignificanceFilter::dirty_rows() const {
+  uint64_t n = 0;
+  for (const Table& table : tables_) n += table.dirty_list.size();
+  return n;
+}
+
+std::span<const float> SignificanceFilter::Acc(uint32_t table_id, uint64_t slot) const {
+  const Table& table = tables_[table_id];
+  return {table.acc.data() + slot * table.width, table.width};
+}
+
+}  // namespace gaia::significance

@@ -1,0 +1,96 @@
+// The significance filter (DESIGN.md §4.2.1): per-element accumulators of the
+// local updates not yet sent to other DCs, and the sweep that picks the
+// significant ones.
+//
+// Rows are addressed by (table, slot): a slot is a dense row index the owner
+// chooses (the shard's ParameterStore slot). The filter keeps `acc` with the
+// same shape as the table and a list of dirty slots (updated since last sent), so a sweep
+// costs O(rows updated since they were last sent), not O(table).
+//
+//   SignificanceFilter filter({{.width = 16, .slots = 1000}}, RelativeSignificance(1e-3));
+//   filter.Accumulate(0, slot, delta);              // value += delta was done by the caller
+//   filter.Sweep(threshold, value_of, [&](const SignificantRow& row) { queue(row); });
+//   filter.Flush(value_of, emit);                    // end of job: send everything
+//
+// Not thread-safe: the owner serializes calls (the shard's lock).
+#ifndef GAIA_SRC_SIGNIFICANCE_FILTER_H_
+#define GAIA_SRC_SIGNIFICANCE_FILTER_H_
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "gaia/significance.h"
+
+namespace gaia::significance {
+
+struct TableShape {
+  uint32_t width = 1;  // floats per row, > 0
+  uint64_t slots = 0;  // rows this owner holds
+};
+
+// One row's elements leaving the filter: acc values of columns `cols`.
+struct SignificantRow {
+  uint32_t table = 0;
+  uint64_t slot = 0;
+  std::span<const uint32_t> cols;
+  std::span<const float> acc;
+};
+
+struct FilterCounters {
+  uint64_t elements_seen = 0;   // nonzero elements accumulated
+  uint64_t elements_sent = 0;   // elements emitted by sweeps and flushes
+  uint64_t rows_swept = 0;      // dirty rows scored
+};
+
+class SignificanceFilter {
+ public:
+  // The row's current values (including its acc), width floats.
+  using ValueFn = std::function<std::span<const float>(uint32_t table, uint64_t slot)>;
+  using EmitFn = std::function<void(const SignificantRow&)>;
+
+  SignificanceFilter(std::vector<TableShape> tables, gaia::SignificanceFn significance);
+
+  // acc += delta for the row. REQUIRES: table and slot in range,
+  // delta.size() == width.
+  void Accumulate(uint32_t table, uint64_t slot, std::span<const float> delta);
+
+  // Scores every dirty row; elements with significance > threshold are
+  // emitted (one call per row, columns ascending) and their acc set to 0.
+  void Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit);
+
+  // Emits every nonzero acc regardless of significance and clears them all.
+  void Flush(const ValueFn& value_of, const EmitFn& emit);
+
+  // Rows updated since they were last swept clean. A row whose acc cancelled
+  // to exactly 0 counts until the next Sweep/Flush (which skips it).
+  uint64_t dirty_rows() const;
+  const FilterCounters& counters() const { return counters_; }
+
+  // The accumulated update of a row (for tests and invariant checks).
+  std::span<const float> Acc(uint32_t table, uint64_t slot) const;
+
+ private:
+  struct Table {
+    uint32_t width = 1;
+    std::vector<float> acc;       // slots * width
+    std::vector<uint8_t> dirty;   // per slot
+    std::vector<uint64_t> dirty_list;
+  };
+  // Sweeps one table; threshold < 0 emits every nonzero element.
+  void SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
+                  const EmitFn& emit);
+
+  const gaia::SignificanceFn significance_;
+  std::vector<Table> tables_;
+  FilterCounters counters_;
+  // Scratch reused by sweeps.
+  std::vector<float> scores_;
+  std::vector<uint32_t> cols_;
+  std::vector<float> vals_;
+};
+
+}  // namespace gaia::significance
+
+#endif  // GAIA_SRC_SIGNIFICANCE_FILTER_H_

@@ -1,0 +1,203 @@
+// Several DCs in one test process: per DC a clock group of shards, each with
+// its ASP mirror, on 127.0.0.1:0 (STYLE.md §13). Workers connect with
+// Options(dc, worker).
+//
+//   GeoCluster cluster({.num_dcs = 2, .tables = {...}});
+//   auto worker = gaia::Worker::Connect(cluster.Options(0, 0));
+//   ...
+//   ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(20)));
+//   std::vector<float> values = cluster.TableValues(dc, table);
+#ifndef GAIA_TESTS_MIRROR_GEO_CLUSTER_H_
+#define GAIA_TESTS_MIRROR_GEO_CLUSTER_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gaia/options.h"
+#include "src/common/job_spec.h"
+#include "src/common/packing.h"
+#include "src/mirror/mirror.h"
+#include "src/server/shard_core.h"
+#include "src/server/shard_server.h"
+#include "src/significance/registry.h"
+
+namespace gaia::testing {
+
+class GeoCluster {
+ public:
+  struct Config {
+    std::string job_id = "mirror-test";
+    uint32_t num_dcs = 2;
+    uint32_t shards_per_dc = 1;
+    uint32_t workers_per_dc = 1;
+    int32_t staleness = 0;
+    std::vector<common::TableSpec> tables;
+    // Groups and hubs; default: one group (full broadcast).
+    std::function<mirror::Overlay(uint32_t num_dcs)> overlay;
+    std::string significance = "relative";
+    significance::ThresholdOptions threshold;
+    int32_t ds = 2;
+    bool barriers = true;
+    double barrier_backlog_ms = 100;
+    // Rewrites the address dc `from` uses to reach a peer (e.g. through a
+    // relay); default: direct.
+    std::function<std::string(uint32_t from, uint32_t to, uint32_t shard, int port)> route;
+  };
+
+  explicit GeoCluster(Config config) : config_(std::move(config)), registry_(1e-3) {
+    for (uint32_t dc = 0; dc < config_.num_dcs; ++dc) {
+      for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
+        if (!StartShard(dc, k)) return;
+      }
+    }
+    ConnectPeers();
+    ok_ = true;
+  }
+
+  ~GeoCluster() {
+    for (auto& m : mirrors_) m->Stop();
+    for (auto& s : shards_) s->Shutdown();
+  }
+
+  bool ok() const { return ok_; }
+
+  WorkerOptions Options(uint32_t dc, uint32_t worker) const {
+    WorkerOptions options;
+    options.job_id = config_.job_id;
+    options.worker_id = worker;
+    for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
+      options.shard_addresses.push_back("127.0.0.1:" + std::to_string(shard(dc, k).port()));
+    }
+    options.dc = "dc" + std::to_string(dc);
+    options.connect_timeout_ms = 10000;
+    options.read_timeout_ms = 30000;
+    return options;
+  }
+
+  server::ShardServer& shard(uint32_t dc, uint32_t k) const {
+    return *shards_[dc * config_.shards_per_dc + k];
+  }
+  mirror::Mirror& mirror(uint32_t dc, uint32_t k) const {
+    return *mirrors_[dc * config_.shards_per_dc + k];
+  }
+  int mirror_port(uint32_t dc, uint32_t k) const { return mirror(dc, k).port(); }
+
+  // (Re)sends every mirror its peers' addresses (after a route change).
+  void ConnectPeers() {
+    for (uint32_t dc = 0; dc < config_.num_dcs; ++dc) {
+      for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
+        std::map<uint32_t, std::string> peers;
+        for (uint32_t to = 0; to < config_.num_dcs; ++to) {
+          if (to == dc) continue;
+          const int port = mirror_port(to, k);
+          peers[to] = config_.route ? config_.route(dc, to, k, port)
+                                    : "127.0.0.1:" + std::to_string(port);
+        }
+        mirror(dc, k).SetPeers(peers);
+      }
+    }
+  }
+
+  // Every mirror has flushed after its workers finished, and nothing is
+  // queued, unacknowledged or being applied anywhere, twice in a row with
+  // no message moving in between.
+  bool AwaitQuiescent(absl::Duration timeout) const {
+    const absl::Time deadline = absl::Now() + timeout;
+    uint64_t last_total = ~uint64_t{0};
+    while (absl::Now() < deadline) {
+      bool quiet = true;
+      uint64_t total = 0;
+      for (const auto& m : mirrors_) {
+        const rpc::MirrorStatusReply status = m->GetStatus();
+        quiet = quiet && status.final_flush_done() && status.idle();
+        for (const rpc::MirrorLinkStats& link : status.links()) total += link.messages();
+      }
+      if (quiet && total == last_total) return true;
+      last_total = quiet ? total : ~uint64_t{0};
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    return false;
+  }
+
+  // Values of every row of a table in one DC (row-major, rows ascending).
+  std::vector<float> TableValues(uint32_t dc, uint32_t table) const {
+    const common::TableSpec& spec = config_.tables[table];
+    std::vector<float> values(spec.rows * spec.width, 0.0f);
+    for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
+      auto dump = shard(dc, k).core()->Dump(table);
+      EXPECT_TRUE(dump.ok()) << dump.status();
+      if (!dump.ok()) continue;
+      std::vector<uint64_t> rows = common::Unpack<uint64_t>(dump->row_ids());
+      std::vector<float> vals = common::Unpack<float>(dump->values());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        std::copy_n(vals.begin() + i * spec.width, spec.width,
+                    values.begin() + rows[i] * spec.width);
+      }
+    }
+    return values;
+  }
+
+  const Config& config() const { return config_; }
+
+ private:
+  bool StartShard(uint32_t dc, uint32_t k) {
+    mirror::MirrorOptions m;
+    m.job_id = config_.job_id;
+    m.dc = dc;
+    m.partition_index = k;
+    m.partition_size = config_.shards_per_dc;
+    m.tables = config_.tables;
+    m.overlay = config_.overlay ? config_.overlay(config_.num_dcs)
+                                : mirror::Overlay(std::vector<uint32_t>(config_.num_dcs, 0), {{0}});
+    auto fn = registry_.Find(config_.significance);
+    EXPECT_TRUE(fn.ok()) << fn.status();
+    if (!fn.ok()) return false;
+    m.significance = *fn;
+    m.threshold = config_.threshold;
+    m.ds = config_.ds;
+    m.barriers = config_.barriers;
+    m.barrier_backlog_ms = config_.barrier_backlog_ms;
+    m.reconnect_backoff_ms = 50;
+    auto created = mirror::Mirror::Create(m);
+    EXPECT_TRUE(created.ok()) << created.status();
+    if (!created.ok()) return false;
+
+    server::ShardOptions options;
+    options.job_id = config_.job_id;
+    options.tables = config_.tables;
+    options.partition_index = k;
+    options.partition_size = config_.shards_per_dc;
+    options.num_workers = config_.workers_per_dc;
+    options.staleness = config_.staleness;
+    options.update_sink = *created;
+    options.read_gate = (*created)->gate();
+    options.shutdown_grace_ms = 200;
+    auto shard = server::ShardServer::Start(options);
+    EXPECT_TRUE(shard.ok()) << shard.status();
+    if (!shard.ok()) return false;
+    absl::Status started = (*created)->Start((*shard)->core());
+    EXPECT_TRUE(started.ok()) << started;
+    if (!started.ok()) return false;
+    mirrors_.push_back(std::move(*created));
+    shards_.push_back(std::move(*shard));
+    return true;
+  }
+
+  Config config_;
+  significance::Registry registry_;  // outlives the mirrors (declared first)
+  std::vector<std::shared_ptr<mirror::Mirror>> mirrors_;
+  std::vector<std::unique_ptr<server::ShardServer>> shards_;
+  bool ok_ = false;
+};
+
+}  // namespace gaia::testing
+
+#endif  // GAIA_TESTS_MIRROR_GEO_CLUSTER_H_
