@@ -25,6 +25,9 @@ struct ServerFlags {
   std::string job_id;
   std::string listen = "127.0.0.1:0";
   std::string port_file;    // written (atomically) once listening
+  // gaia modes: where the launcher writes the peers' mirror addresses
+  // ({"peers": {"<dc>": "host:port"}}); read once it appears.
+  std::string peers_file;
 };
 int ServerCommand(const ServerFlags& flags);
 

@@ -21,6 +21,8 @@
 #include "absl/strings/str_split.h"
 #include "src/cli/child_process.h"
 #include "src/cli/metrics_collector.h"
+#include "src/cli/mirror_monitor.h"
+#include "src/cli/model_io.h"
 #include "src/cli/relay_plan.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
@@ -109,7 +111,8 @@ std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
 
 std::string FormatProgress(const RunOptions& options, const common::Topology& topo,
                            const MetricsCollector& metrics, double elapsed_s,
-                           double updates_per_s, uint64_t wan_bytes) {
+                           double updates_per_s, uint64_t wan_bytes,
+                           const MirrorTotals* mirror, double wan_mbps) {
   std::string line = absl::StrFormat("[%s] %6.1fs  clock", common::ModeName(options.mode),
                                      elapsed_s);
   const std::vector<int64_t> clocks = metrics.DcClocks();
@@ -124,17 +127,16 @@ std::string FormatProgress(const RunOptions& options, const common::Topology& to
   if (topo.host_dcs.size() > 1) {
     absl::StrAppend(&line, absl::StrFormat("  wan %.2f MB", static_cast<double>(wan_bytes) / 1e6));
   }
+  if (mirror != nullptr && mirror->ok) {
+    absl::StrAppend(&line, absl::StrFormat(" (%.2f MB/s)  filtered %.1f%%", wan_mbps,
+                                           100.0 * mirror->filtered_fraction()));
+  }
   return line;
 }
 
 }  // namespace
 
-absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
-  if (mode == Mode::kGaia || mode == Mode::kGaiaAsync) {
-    return absl::UnimplementedError(absl::StrCat(
-        "mode ", common::ModeName(mode),
-        " needs the ASP mirror, which this build does not have yet; use lan or baseline"));
-  }
+absl::Status CheckSupported(const common::JobSpec& spec, Mode /*mode*/) {
   if (spec.wan.emulate == common::WanEmulation::kNetns) {
     return absl::UnimplementedError(
         "wan.emulate: netns (kernel emulation) is not available in this build; "
@@ -148,9 +150,9 @@ absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
   if (spec.tls.enabled) {
     return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
   }
-  if (spec.checkpoint.every_clocks > 0 || spec.checkpoint.save_final) {
+  if (spec.checkpoint.every_clocks > 0) {
     return absl::UnimplementedError(
-        "checkpoint.every_clocks / checkpoint.save_final are not available in this build");
+        "checkpoint.every_clocks is not available in this build (checkpoint.save_final is)");
   }
   return absl::OkStatus();
 }
@@ -201,14 +203,23 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     return status;
   };
 
-  // 1. Shards.
+  // 1. Shards (with their mirrors in gaia modes).
+  const bool gaia_mode = mode == Mode::kGaia || mode == Mode::kGaiaAsync;
+  auto peers_file = [&](size_t i) {
+    return (work_dir / absl::StrCat("shard-", i, ".peers.json")).string();
+  };
   std::vector<int> shard_ports(topo.shards.size(), 0);
+  std::vector<int> mirror_ports(topo.shards.size(), 0);
   for (size_t i = 0; i < topo.shards.size(); ++i) {
     const std::string label = absl::StrCat("shard ", i, " (dc ", topo.host_dcs[topo.shards[i].host_dc], ")");
     const std::string port_file = (work_dir / absl::StrCat("shard-", i, ".port")).string();
     std::vector<std::string> argv = {gaia_bin, "server", "--job", spec.source,
                                      "--mode", mode_name, "--shard", absl::StrCat(i),
                                      "--job-id", options.job_id, "--port-file", port_file};
+    if (gaia_mode) {
+      argv.push_back("--peers-file");
+      argv.push_back(peers_file(i));
+    }
     auto child = ChildProcess::Spawn(label, argv, (log_dir / absl::StrCat("shard-", i, ".log")).string());
     if (!child.ok()) return fail(child.status());
     children.shards.push_back(std::move(*child));
@@ -218,14 +229,20 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
                             options.stop_requested);
     if (!ports.ok()) return fail(ports.status());
     shard_ports[i] = (*ports)[0];
+    if (gaia_mode) {
+      if (ports->size() < 2) return fail(absl::InternalError("shard reported no mirror port"));
+      mirror_ports[i] = (*ports)[1];
+    }
   }
 
-  // 2. WAN relay for cross-DC connections (baseline: worker -> remote shard).
+  // 2. WAN relay for cross-DC connections (baseline: worker -> remote shard;
+  //    gaia modes: mirror -> remote mirror).
   RelayPlan relay_plan;
   const bool use_relay = spec.wan.emulate == common::WanEmulation::kProxy &&
-                         mode == Mode::kBaseline && topo.host_dcs.size() > 1;
+                         (mode == Mode::kBaseline || gaia_mode) && topo.host_dcs.size() > 1;
   if (use_relay) {
-    relay_plan = PlanBaselineRelay(spec, topo, shard_ports);
+    relay_plan = gaia_mode ? PlanGaiaRelay(spec, topo, mirror_ports)
+                           : PlanBaselineRelay(spec, topo, shard_ports);
     const std::string config_path = (work_dir / "relay.json").string();
     relay_plan.port_file = (work_dir / "relay.port").string();
     relay_plan.stats_file = (work_dir / "relay-stats.json").string();
@@ -242,6 +259,35 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     }
     for (size_t r = 0; r < ports->size(); ++r) relay_plan.routes[r].listen_port = (*ports)[r];
   }
+
+  // 2b. Gaia modes: tell every mirror where its peers are (through the
+  //     relay when emulating the WAN), and where `gaia flush` finds them.
+  std::vector<std::string> mirror_addresses;
+  if (gaia_mode) {
+    for (size_t i = 0; i < topo.shards.size(); ++i) {
+      mirror_addresses.push_back(Address(mirror_ports[i]));
+      json peers = json::object();
+      for (size_t j = 0; j < topo.shards.size(); ++j) {
+        if (topo.shards[j].host_dc == topo.shards[i].host_dc ||
+            topo.shards[j].partition_index != topo.shards[i].partition_index) {
+          continue;
+        }
+        const int port = use_relay ? relay_plan.PortFor(topo.shards[i].host_dc,
+                                                        static_cast<uint32_t>(j))
+                                   : mirror_ports[j];
+        peers[absl::StrCat(topo.shards[j].host_dc)] = Address(port);
+      }
+      if (auto st = WriteFile(peers_file(i), json{{"peers", peers}}.dump(2)); !st.ok()) {
+        return fail(st);
+      }
+    }
+    json mirrors = {{"mode", mode_name}, {"mirrors", mirror_addresses}};
+    if (auto st = WriteFile((work_dir / "mirrors.json").string(), mirrors.dump(2)); !st.ok()) {
+      return fail(st);
+    }
+  }
+  std::unique_ptr<MirrorMonitor> monitor;
+  if (gaia_mode) monitor = std::make_unique<MirrorMonitor>(mirror_addresses);
 
   // 3. Workers.
   std::vector<WorkerSource> sources;
@@ -288,6 +334,8 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   result.mode = mode;
   auto last_progress = std::chrono::steady_clock::now();
   uint64_t rows_at_last_progress = 0;
+  uint64_t wan_at_last_progress = 0;
+  MirrorTotals mirror_totals;
   bool progress_printed = false;
   while (true) {
     const auto now = std::chrono::steady_clock::now();
@@ -316,22 +364,36 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
       }
     }
     metrics.Poll();
-    const uint64_t wan_bytes = use_relay ? ReadRelayStats(relay_plan.stats_file).total_bytes : 0;
+    const bool progress_due =
+        all_done ||
+        now - last_progress >= std::chrono::duration<double>(options.progress_interval_s);
+    if (monitor && progress_due) mirror_totals = monitor->Poll();
+    const uint64_t wan_bytes = use_relay   ? ReadRelayStats(relay_plan.stats_file).total_bytes
+                               : monitor ? mirror_totals.bytes()
+                                         : 0;
     for (const ClockRecord& record : metrics.TakeCompleted()) {
       json line = {{"mode", mode_name}, {"clock", record.clock}, {"time_s", record.time_s},
                    {"rows_pushed", record.rows_pushed}, {"bytes_pushed", record.bytes_pushed},
                    {"read_wait_s", record.read_wait_s}, {"wan_bytes", wan_bytes}};
       if (record.objective) line["objective"] = *record.objective;
+      if (monitor && mirror_totals.ok) {
+        line["hard_threshold"] = mirror_totals.hard_threshold;
+        line["soft_threshold"] = mirror_totals.soft_threshold;
+        line["filtered_fraction"] = mirror_totals.filtered_fraction();
+      }
       metrics_out << line.dump() << "\n";
       result.clocks_completed = record.clock + 1;
     }
     metrics_out.flush();
-    if (options.progress && (all_done || now - last_progress >=
-                                             std::chrono::duration<double>(options.progress_interval_s))) {
+    if (options.progress && progress_due) {
       const double dt = std::max(1e-3, std::chrono::duration<double>(now - last_progress).count());
       const double rate = static_cast<double>(metrics.total_rows_pushed() - rows_at_last_progress) / dt;
       rows_at_last_progress = metrics.total_rows_pushed();
-      const std::string line = FormatProgress(options, topo, metrics, elapsed, rate, wan_bytes);
+      const double wan_mbps =
+          static_cast<double>(wan_bytes - std::min(wan_bytes, wan_at_last_progress)) / dt / 1e6;
+      wan_at_last_progress = wan_bytes;
+      const std::string line = FormatProgress(options, topo, metrics, elapsed, rate, wan_bytes,
+                                              monitor ? &mirror_totals : nullptr, wan_mbps);
       if (options.progress_is_tty) {
         *options.progress << "\r\033[K" << line << std::flush;
       } else {
@@ -345,6 +407,46 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   }
   if (options.progress && options.progress_is_tty && progress_printed) *options.progress << "\n";
 
+  // 4b. Gaia modes: every worker is done, so every shard flushed its
+  //     accumulators; wait until the mirrors have delivered everything, then
+  //     check that the DC copies agree (DESIGN.md §4.2.5).
+  if (monitor) {
+    const double left_s = spec.timeout_s -
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (auto st = monitor->AwaitSettled(absl::Seconds(std::max(1.0, left_s))); !st.ok()) {
+      return fail(st);
+    }
+    mirror_totals = monitor->Poll();
+    result.mirror = mirror_totals;
+  }
+  if (gaia_mode || spec.checkpoint.save_final) {
+    std::vector<Model> models;
+    for (size_t g = 0; g < topo.groups.size(); ++g) {
+      std::vector<std::string> addresses;
+      for (uint32_t s : topo.groups[g].shards) addresses.push_back(Address(shard_ports[s]));
+      absl::StatusOr<Model> model = FetchModel(spec, addresses);
+      if (!model.ok()) return fail(model.status());
+      models.push_back(std::move(*model));
+    }
+    for (size_t g = 1; g < models.size(); ++g) {
+      result.dc_max_difference =
+          std::max(result.dc_max_difference, MaxAbsDifference(models[0], models[g]));
+    }
+    if (spec.checkpoint.save_final) {
+      const fs::path base = spec.checkpoint.dir.empty()
+                                ? fs::path(options.run_dir) / "model" / mode_name
+                                : fs::path(spec.checkpoint.dir) / mode_name;
+      for (size_t g = 0; g < models.size(); ++g) {
+        // In gaia modes each clock group is one DC; otherwise one global model.
+        const std::string dc = gaia_mode ? topo.host_dcs[g] : std::string("global");
+        if (auto st = SaveModel(spec, models[g], dc, (base / dc).string()); !st.ok()) {
+          return fail(st);
+        }
+      }
+      result.model_dir = base.string();
+    }
+  }
+
   // 5. Orderly stop: relay first (it writes final stats on SIGTERM), then shards.
   if (children.relay) {
     auto exit = children.relay->Terminate(kTerminateGrace);
@@ -354,6 +456,13 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     RelayStats stats = ReadRelayStats(relay_plan.stats_file);
     result.wan_bytes = stats.total_bytes;
     for (const auto& [name, bytes] : stats.links) result.wan_links.push_back({name, bytes});
+  } else if (result.mirror) {
+    // No relay: the mirrors' own count of what crossed between DCs.
+    result.wan_bytes = result.mirror->bytes();
+    for (const auto& [key, link] : result.mirror->links) {
+      result.wan_links.push_back(
+          {absl::StrCat(topo.host_dcs[key.first], "->", topo.host_dcs[key.second]), link.bytes});
+    }
   }
   for (auto& shard : children.shards) {
     auto exit = shard->Terminate(kTerminateGrace);

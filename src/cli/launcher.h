@@ -19,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/cli/convergence.h"
+#include "src/cli/mirror_monitor.h"
 #include "src/common/job_spec.h"
 
 namespace gaia::cli {
@@ -49,6 +50,9 @@ struct RunResult {
   std::vector<LinkStats> wan_links;
   uint64_t wan_bytes = 0;
   uint64_t rows_pushed = 0;
+  std::optional<MirrorTotals> mirror;  // gaia modes: after the final flush
+  double dc_max_difference = 0;        // largest |difference| between DC copies
+  std::string model_dir;               // checkpoint.save_final: where the model went
 };
 
 absl::StatusOr<RunResult> RunMode(const RunOptions& options);

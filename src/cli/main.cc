@@ -24,7 +24,7 @@ std::string BinDir(const char* argv0) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gaia: geo-distributed parameter server (lan, baseline modes)", "gaia"};
+  CLI::App app{"gaia: geo-distributed parameter server", "gaia"};
   app.require_subcommand(1);
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
   CLI::App* server_cmd = app.add_subcommand(
       "server", "Run one parameter-server shard (the launcher starts these)");
   server_cmd->add_option("--job", server.spec_path, "Job spec (YAML)")->required();
-  server_cmd->add_option("--mode", server.mode, "lan|baseline")->required();
+  server_cmd->add_option("--mode", server.mode, "lan|baseline|gaia|gaia_async")->required();
   server_cmd->add_option("--shard", server.shard, "Index of this shard in the mode's plan")
       ->required();
   server_cmd->add_option("--job-id", server.job_id,
@@ -57,7 +57,9 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--listen", server.listen, "host:port; port 0 picks a free one")
       ->capture_default_str();
   server_cmd->add_option("--port-file", server.port_file,
-                         "Write {\"ports\":[port]} here once listening");
+                         "Write {\"ports\":[shard port, mirror port]} here once listening");
+  server_cmd->add_option("--peers-file", server.peers_file,
+                         "gaia modes: peers' mirror addresses, written by the launcher");
 
   try {
     app.parse(argc, argv);

@@ -25,6 +25,13 @@ int RelayPlan::PortFor(uint32_t from_dc, uint32_t shard) const {
 
 RelayPlan PlanBaselineRelay(const common::JobSpec& spec, const common::Topology& topo,
                             const std::vector<int>& shard_ports) {
+  // Routes lead to the shards' own ports; the layout is the same as for the
+  // mirrors' ports in gaia modes.
+  return PlanGaiaRelay(spec, topo, shard_ports);
+}
+
+RelayPlan PlanGaiaRelay(const common::JobSpec& spec, const common::Topology& topo,
+                        const std::vector<int>& shard_ports) {
   RelayPlan plan;
   const uint32_t n = static_cast<uint32_t>(topo.host_dcs.size());
   for (uint32_t a = 0; a < n; ++a) {

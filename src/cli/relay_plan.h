@@ -45,6 +45,11 @@ struct RelayPlan {
 RelayPlan PlanBaselineRelay(const common::JobSpec& spec, const common::Topology& topo,
                             const std::vector<int>& shard_ports);
 
+// gaia modes: one route per (sending DC, shard of another DC) to that shard's
+// mirror port; `shard` in routes is the topology's shard index.
+RelayPlan PlanGaiaRelay(const common::JobSpec& spec, const common::Topology& topo,
+                        const std::vector<int>& mirror_ports);
+
 std::string RelayConfigJson(const RelayPlan& plan);
 
 struct RelayStats {

@@ -19,6 +19,11 @@ std::string DescribeRun(const RunResult& r) {
     absl::StrAppend(&line, ", not converged");
   }
   if (!r.wan_links.empty()) absl::StrAppend(&line, absl::StrFormat(", WAN %.2f MB", r.wan_bytes / 1e6));
+  if (r.mirror) {
+    absl::StrAppend(&line, absl::StrFormat(", %.1f%% of updates filtered, DC copies within %.3g",
+                                           100.0 * r.mirror->filtered_fraction(),
+                                           r.dc_max_difference));
+  }
   return line;
 }
 
@@ -81,6 +86,29 @@ json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
     }
     run["wan_links"] = json::array();
     for (const LinkStats& l : r.wan_links) run["wan_links"].push_back({{"link", l.name}, {"bytes", l.bytes}});
+    if (r.mirror) {
+      const MirrorTotals& m = *r.mirror;
+      json mirror = {{"elements_seen", m.elements_seen},
+                     {"elements_sent", m.elements_sent},
+                     {"filtered_fraction", m.filtered_fraction()},
+                     {"final_hard_threshold", m.hard_threshold},
+                     {"dc_max_difference", r.dc_max_difference}};
+      mirror["links"] = json::array();
+      for (const auto& [key, link] : m.links) {
+        mirror["links"].push_back({{"from_dc", spec.dcs[key.first].name},
+                                   {"to_dc", spec.dcs[key.second].name},
+                                   {"bytes", link.bytes},
+                                   {"messages", link.messages},
+                                   {"elements", link.elements},
+                                   {"barriers", link.barriers},
+                                   {"retransmitted", link.retransmitted},
+                                   {"rejected", link.rejected},
+                                   {"barrier_blocked_s", link.barrier_blocked_s},
+                                   {"clock_stall_s", link.clock_stall_s}});
+      }
+      run["mirror"] = mirror;
+    }
+    if (!r.model_dir.empty()) run["model_dir"] = r.model_dir;
     j["runs"].push_back(run);
   }
   if (comparison.target_objective) {

@@ -12,10 +12,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/cli/commands.h"
+#include "src/cli/mirror_setup.h"
 #include "src/common/job_spec.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
 #include "src/server/malloc_tuning.h"
+#include "src/server/shard_core.h"
 #include "src/server/shard_server.h"
 
 namespace gaia::cli {
@@ -55,6 +57,36 @@ int ServerCommand(const ServerFlags& flags) {
   options.staleness = spec->consistency.staleness;
   options.listen_address = flags.listen;
 
+  // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
+  // registry holds plugin code the mirror calls: it outlives the mirror.
+  const bool gaia_mode = *mode == common::Mode::kGaia || *mode == common::Mode::kGaiaAsync;
+  std::unique_ptr<significance::Registry> registry;
+  std::shared_ptr<mirror::Mirror> shard_mirror;
+  if (gaia_mode) {
+    absl::StatusOr<std::unique_ptr<significance::Registry>> loaded = LoadSignificance(*spec);
+    if (!loaded.ok()) {
+      std::cerr << "gaia server: " << loaded.status().message() << "\n";
+      return 2;
+    }
+    registry = std::move(*loaded);
+    absl::StatusOr<mirror::MirrorOptions> mirror_options =
+        MirrorOptionsFor(*spec, *topo, flags.shard, options.job_id, *registry);
+    if (!mirror_options.ok()) {
+      std::cerr << "gaia server: " << mirror_options.status().message() << "\n";
+      return 2;
+    }
+    mirror_options->listen_address = "127.0.0.1:0";
+    absl::StatusOr<std::shared_ptr<mirror::Mirror>> created =
+        mirror::Mirror::Create(std::move(*mirror_options));
+    if (!created.ok()) {
+      std::cerr << "gaia server: " << created.status().message() << "\n";
+      return 2;
+    }
+    shard_mirror = std::move(*created);
+    options.update_sink = shard_mirror;
+    options.read_gate = shard_mirror->gate();
+  }
+
   // Block the stop signals before any gRPC thread exists so that only the
   // watcher below receives them.
   sigset_t stop_signals;
@@ -71,11 +103,20 @@ int ServerCommand(const ServerFlags& flags) {
   log->info("shard {} of {} (dc {}) for job {} listening on port {} ({} workers, staleness {})",
             role.partition_index, role.partition_size, topo->host_dcs[role.host_dc],
             options.job_id, (*shard)->port(), options.num_workers, options.staleness);
+  if (shard_mirror) {
+    if (absl::Status started = shard_mirror->Start((*shard)->core()); !started.ok()) {
+      std::cerr << "gaia server: " << started.message() << "\n";
+      (*shard)->Shutdown();
+      return 1;
+    }
+  }
   if (!flags.port_file.empty()) {
     const std::string tmp = flags.port_file + ".tmp";
     {
       std::ofstream out(tmp, std::ios::trunc);
-      out << "{\"ports\":[" << (*shard)->port() << "]}\n";
+      out << "{\"ports\":[" << (*shard)->port();
+      if (shard_mirror) out << "," << shard_mirror->port();
+      out << "]}\n";
     }
     std::error_code ec;
     std::filesystem::rename(tmp, flags.port_file, ec);
@@ -88,11 +129,23 @@ int ServerCommand(const ServerFlags& flags) {
 
   std::atomic<bool> done{false};
   std::thread watcher([&] {
-    const timespec poll{0, 200 * 1000 * 1000};
+    const timespec poll{0, 100 * 1000 * 1000};
+    bool peers_known = shard_mirror == nullptr || flags.peers_file.empty();
     while (!done.load()) {
+      if (!peers_known) {
+        absl::StatusOr<std::map<uint32_t, std::string>> peers = ReadPeersFile(flags.peers_file);
+        if (peers.ok()) {
+          shard_mirror->SetPeers(*peers);
+          peers_known = true;
+        } else if (!absl::IsUnavailable(peers.status())) {
+          log->error("--peers-file: {}", std::string(peers.status().message()));
+          peers_known = true;
+        }
+      }
       const int sig = sigtimedwait(&stop_signals, nullptr, &poll);
       if (sig > 0) {
         log->info("signal {}: shutting down", sig);
+        if (shard_mirror) shard_mirror->Stop();
         (*shard)->Shutdown();
         return;
       }
@@ -101,6 +154,7 @@ int ServerCommand(const ServerFlags& flags) {
   (*shard)->Wait();
   done = true;
   watcher.join();
+  if (shard_mirror) shard_mirror->Stop();
   log->info("stopped");
   return 0;
 }

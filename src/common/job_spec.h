@@ -68,6 +68,9 @@ struct AspSpec {
   AspGoal goal = AspGoal::kSpeed;
   int32_t ds = 2;                          // mirror-clock bound, >= 0
   bool barriers = true;
+  double barrier_backlog_ms = 100;         // barrier when a link's backlog exceeds this
+  std::vector<std::string> plugins;        // shared libraries with significance functions;
+                                           // relative paths are from the spec's folder
 };
 
 struct OverlayGroupSpec {

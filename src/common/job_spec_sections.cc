@@ -77,7 +77,9 @@ void ParseConsistency(YamlReader* r, const YAML::Node& node, ConsistencySpec* ou
 
 void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
   const YamlFields f = r->Fields(
-      node, "asp", {"significance", "threshold", "decay", "value_floor", "goal", "ds", "barriers"});
+      node, "asp",
+      {"significance", "threshold", "decay", "value_floor", "goal", "ds", "barriers",
+       "barrier_backlog_ms", "plugins"});
   if (const YAML::Node* n = f.Get("significance")) {
     std::string s;
     r->String(*n, f.PathOf("significance"), &s);
@@ -109,6 +111,21 @@ void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
     r->Unsigned(*n, f.PathOf("ds"), 0, kMaxDs, &out->ds);
   }
   if (const YAML::Node* n = f.Get("barriers")) r->Bool(*n, f.PathOf("barriers"), &out->barriers);
+  if (const YAML::Node* n = f.Get("barrier_backlog_ms")) {
+    ReadNumber(r, *n, f.PathOf("barrier_backlog_ms"), Positive, "must be > 0",
+               &out->barrier_backlog_ms);
+  }
+  if (const YAML::Node* n = f.Get("plugins")) {
+    const std::vector<YAML::Node> items = r->Sequence(*n, f.PathOf("plugins"));
+    for (size_t i = 0; i < items.size(); ++i) {
+      std::string path;
+      const std::string at = absl::StrCat(f.PathOf("plugins"), "[", i, "]");
+      r->String(items[i], at, &path);
+      if (r->ok() && r->Check(!path.empty(), items[i], at, "must be a file path")) {
+        out->plugins.push_back(path);
+      }
+    }
+  }
 }
 
 void ParseOverlay(YamlReader* r, const YAML::Node& node, const std::vector<DcSpec>& dcs,

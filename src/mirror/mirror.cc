@@ -235,9 +235,12 @@ void Mirror::OnClockAdvanced(int64_t clock, bool all_done) {
     }
     MaybeBarriersLocked();
     // The clock follows the data it covers (Outbox keeps that order).
-    const int64_t mirror_clock = all_done ? kDoneClock : clock;
-    for (uint32_t dc : options_.overlay.OwnTargets(options_.dc)) {
-      out_[out_index_[dc]].outbox->AddClock(options_.dc, mirror_clock);
+    // Without a DS bound (gaia_async) nobody needs mirror clocks.
+    if (options_.ds >= 0) {
+      const int64_t mirror_clock = all_done ? kDoneClock : clock;
+      for (uint32_t dc : options_.overlay.OwnTargets(options_.dc)) {
+        out_[out_index_[dc]].outbox->AddClock(options_.dc, mirror_clock);
+      }
     }
     if (all_done) {
       common::Logger("mirror")->info(

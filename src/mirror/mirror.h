@@ -72,7 +72,8 @@ struct MirrorOptions {
 
   gaia::SignificanceFn significance;       // required
   significance::ThresholdOptions threshold;
-  int32_t ds = 2;                          // mirror-clock bound; < 0: none (gaia_async)
+  int32_t ds = 2;                          // mirror-clock bound; < 0: none and no
+                                           // MIRROR CLOCKs are sent (gaia_async)
   bool barriers = true;                    // false: never send or honour barriers
   // A barrier goes ahead of newly queued rows when the link's backlog would
   // take longer than this to drain at its measured bandwidth.

@@ -171,7 +171,12 @@ TEST(Comparison, NoLanRunNoComparison) {
 TEST(CheckSupported, RefusesFeaturesThisBuildLacks) {
   common::JobSpec spec = TwoDcSpec();
   EXPECT_TRUE(CheckSupported(spec, common::Mode::kBaseline).ok());
-  EXPECT_FALSE(CheckSupported(spec, common::Mode::kGaia).ok());
+  EXPECT_TRUE(CheckSupported(spec, common::Mode::kGaia).ok());
+  EXPECT_TRUE(CheckSupported(spec, common::Mode::kGaiaAsync).ok());
+  spec.checkpoint.every_clocks = 5;
+  EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kGaia).message()),
+              ::testing::HasSubstr("checkpoint.every_clocks"));
+  spec.checkpoint.every_clocks = 0;
   spec.wan.preset = "ss-2dc";
   EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kLan).message()),
               ::testing::HasSubstr("wan.preset"));

@@ -62,14 +62,13 @@ TEST(LaunchErrors, ValidateAcceptsGoodSpecAndShowsPlan) {
   EXPECT_THAT(result.output, HasSubstr("1 shard(s), 2 worker(s)"));
 }
 
-TEST(LaunchErrors, ModeThisBuildLacksIsRefusedBeforeStarting) {
+TEST(LaunchErrors, FeatureThisBuildLacksIsRefusedBeforeStarting) {
   const std::string dir = MakeTempDir("mode");
   const std::string path = dir + "/job.yaml";
-  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir));
-  auto result = RunProcess({Gaia(), "launch", "--quiet", "--mode", "gaia", path},
-                           std::chrono::seconds(30));
+  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir) + "wan: {emulate: netns}\n");
+  auto result = RunProcess({Gaia(), "launch", "--quiet", path}, std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("mode gaia"));
+  EXPECT_THAT(result.output, HasSubstr("netns"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/m")) << "nothing may be started or written";
 }
 

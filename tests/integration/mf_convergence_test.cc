@@ -88,5 +88,34 @@ TEST_F(MfConvergence, TwoDcBaselineOverRelayMatchesSerialReference) {
   EXPECT_EQ(run["wan_links"].size(), 2u);
 }
 
+// ASP between the DCs (DESIGN.md §4.2): converges like the serial
+// reference, and after the final flush both DCs hold the same model.
+TEST_F(MfConvergence, TwoDcGaiaMatchesSerialReferenceAndDcCopiesAgree) {
+  ASSERT_TRUE(std::isfinite(serial_));
+  const json run = LaunchExample("gaia");
+  ExpectWithinTwoPercent(run, serial_);
+  ASSERT_TRUE(run.contains("mirror")) << run.dump(2);
+  const json& mirror = run["mirror"];
+  EXPECT_LT(mirror["dc_max_difference"].get<double>(), 1e-3);
+  EXPECT_GT(mirror["elements_seen"].get<uint64_t>(), 0u);
+  EXPECT_GT(mirror["elements_sent"].get<uint64_t>(), 0u);
+  ASSERT_EQ(mirror["links"].size(), 2u);  // virginia->california and back
+  for (const json& link : mirror["links"]) {
+    EXPECT_GT(link["bytes"].get<uint64_t>(), 0u) << link.dump();
+    EXPECT_EQ(link["rejected"].get<uint64_t>(), 0u) << link.dump();
+  }
+  EXPECT_GT(run.value("wan_bytes", uint64_t{0}), 0u);
+}
+
+TEST_F(MfConvergence, TwoDcGaiaAsyncEndsWithEqualCopiesAndNoBarriers) {
+  const json run = LaunchExample("gaia_async");
+  ASSERT_TRUE(run.contains("mirror")) << run.dump(2);
+  EXPECT_LT(run["mirror"]["dc_max_difference"].get<double>(), 1e-3);
+  for (const json& link : run["mirror"]["links"]) {
+    EXPECT_EQ(link["barriers"].get<uint64_t>(), 0u) << link.dump();
+    EXPECT_EQ(link["clock_stall_s"].get<double>(), 0.0) << link.dump();
+  }
+}
+
 }  // namespace
 }  // namespace gaia

@@ -47,8 +47,11 @@ class GeoCluster {
     int32_t ds = 2;
     bool barriers = true;
     double barrier_backlog_ms = 100;
+    // Larger incoming mirror messages are refused (MirrorOptions).
+    size_t max_message_bytes = 64 << 20;
     // Rewrites the address dc `from` uses to reach a peer (e.g. through a
-    // relay); default: direct.
+    // relay); default: direct. An empty address leaves the link idle until
+    // the next ConnectPeers().
     std::function<std::string(uint32_t from, uint32_t to, uint32_t shard, int port)> route;
   };
 
@@ -165,6 +168,7 @@ class GeoCluster {
     m.ds = config_.ds;
     m.barriers = config_.barriers;
     m.barrier_backlog_ms = config_.barrier_backlog_ms;
+    m.max_message_bytes = config_.max_message_bytes;
     m.reconnect_backoff_ms = 50;
     auto created = mirror::Mirror::Create(m);
     EXPECT_TRUE(created.ok()) << created.status();

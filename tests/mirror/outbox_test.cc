@@ -1,0 +1,217 @@
+// Outbox (src/mirror/outbox.h): coalescing, lanes, clock and barrier
+// ordering, cancelled entries, byte accounting.
+#include "src/mirror/outbox.h"
+
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/common/packing.h"
+
+namespace gaia::mirror {
+namespace {
+
+// One (table, row, column) -> value entry of a sealed batch.
+struct Element {
+  uint32_t table;
+  uint64_t row;
+  uint32_t col;
+  auto operator<=>(const Element&) const = default;
+};
+
+// Decodes the sparse updates of a batch; fails the test on a malformed one.
+std::map<Element, float> Elements(const rpc::MirrorBatch& batch) {
+  std::map<Element, float> out;
+  for (const rpc::TableDelta& delta : batch.updates()) {
+    EXPECT_TRUE(delta.dense_row_ids().empty());
+    EXPECT_TRUE(delta.dense_values().empty());
+    const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.sparse_row_ids());
+    const std::vector<uint32_t> nnz = common::Unpack<uint32_t>(delta.sparse_row_nnz());
+    EXPECT_EQ(rows.size(), nnz.size());
+    const std::string& entries = delta.sparse_entries();
+    size_t e = 0;
+    for (size_t r = 0; r < rows.size() && r < nnz.size(); ++r) {
+      for (uint32_t i = 0; i < nnz[r]; ++i, ++e) {
+        EXPECT_LE((e + 1) * 8, entries.size());
+        if ((e + 1) * 8 > entries.size()) return out;
+        uint32_t col;
+        float value;
+        std::memcpy(&col, entries.data() + e * 8, 4);
+        std::memcpy(&value, entries.data() + e * 8 + 4, 4);
+        const bool inserted = out.emplace(Element{delta.table_id(), rows[r], col}, value).second;
+        EXPECT_TRUE(inserted) << "element sent twice in one batch";
+      }
+    }
+    EXPECT_EQ(e * 8, entries.size());
+  }
+  return out;
+}
+
+// Seals until empty (bounded), returning every batch.
+std::vector<rpc::MirrorBatch> Drain(Outbox& outbox, size_t max_bytes) {
+  std::vector<rpc::MirrorBatch> batches;
+  for (int i = 0; i < 1000; ++i) {
+    std::optional<rpc::MirrorBatch> batch = outbox.Seal(max_bytes);
+    if (!batch) return batches;
+    batches.push_back(std::move(*batch));
+  }
+  ADD_FAILURE() << "outbox never drained";
+  return batches;
+}
+
+TEST(Outbox, CoalescesTheSameElement) {
+  Outbox outbox({4, 2});
+  const std::vector<uint32_t> cols = {1, 3};
+  outbox.AddRow(false, 0, 7, cols, std::vector<float>{0.5f, 1.0f});
+  outbox.AddRow(false, 0, 7, std::vector<uint32_t>{1}, std::vector<float>{0.25f});
+  outbox.AddRow(false, 1, 7, std::vector<uint32_t>{0}, std::vector<float>{2.0f});
+  EXPECT_EQ(outbox.queued_rows(), 2u);  // (0, 7) and (1, 7)
+  EXPECT_GT(outbox.queued_bytes(), 0u);
+  EXPECT_FALSE(outbox.empty());
+
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  EXPECT_EQ(batches[0].seq(), 0u);
+  EXPECT_FALSE(batches[0].relayed());
+  const std::map<Element, float> got = Elements(batches[0]);
+  const std::map<Element, float> want = {
+      {{0, 7, 1}, 0.75f}, {{0, 7, 3}, 1.0f}, {{1, 7, 0}, 2.0f}};
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+  EXPECT_EQ(outbox.queued_rows(), 0u);
+  EXPECT_TRUE(outbox.empty());
+}
+
+TEST(Outbox, OneLanePerBatchFlaggedCorrectly) {
+  Outbox outbox({2});
+  for (uint64_t row = 0; row < 6; ++row) {
+    // Even rows are the sender's own, odd rows relayed into the group.
+    outbox.AddRow(row % 2 == 1, 0, row, std::vector<uint32_t>{0},
+                  std::vector<float>{static_cast<float>(row + 1)});
+  }
+  // The same element in both lanes stays apart: each lane is its own stream.
+  outbox.AddRow(true, 0, 0, std::vector<uint32_t>{1}, std::vector<float>{9.0f});
+
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  ASSERT_EQ(batches.size(), 2u);
+  std::set<bool> lanes;
+  for (const rpc::MirrorBatch& batch : batches) {
+    lanes.insert(batch.relayed());
+    for (const auto& [element, value] : Elements(batch)) {
+      if (element.row == 0 && element.col == 1) {
+        EXPECT_TRUE(batch.relayed());
+        EXPECT_EQ(value, 9.0f);
+        continue;
+      }
+      EXPECT_EQ(batch.relayed(), element.row % 2 == 1) << "row " << element.row;
+      EXPECT_EQ(value, static_cast<float>(element.row + 1));
+    }
+  }
+  EXPECT_EQ(lanes, (std::set<bool>{false, true}));
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST(Outbox, ClocksFollowEveryQueuedRow) {
+  Outbox outbox({3});
+  constexpr uint64_t kRows = 20;
+  for (uint64_t row = 0; row < kRows; ++row) {
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{static_cast<uint32_t>(row % 3)},
+                  std::vector<float>{1.0f + static_cast<float>(row)});
+  }
+  outbox.AddClock(/*origin=*/0, 3);
+  outbox.AddClock(/*origin=*/2, 4);
+  outbox.AddClock(/*origin=*/0, 5);  // replaces 3
+  // About two rows (20 bytes each) per batch.
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 40);
+  ASSERT_GE(batches.size(), 5u);
+  std::set<uint64_t> rows;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    const bool last = i + 1 == batches.size();
+    if (!last) {
+      EXPECT_EQ(batches[i].clocks_size(), 0) << "clock overtook rows in batch " << i;
+    }
+    for (const auto& [element, value] : Elements(batches[i])) {
+      EXPECT_TRUE(rows.insert(element.row).second) << "row " << element.row << " sent twice";
+      EXPECT_EQ(value, 1.0f + static_cast<float>(element.row));
+    }
+  }
+  EXPECT_EQ(rows.size(), kRows);
+  const rpc::MirrorBatch& last = batches.back();
+  std::map<uint32_t, int64_t> clocks;
+  for (const rpc::MirrorClock& c : last.clocks()) {
+    EXPECT_TRUE(clocks.emplace(c.origin_dc(), c.clock()).second) << "origin twice";
+  }
+  EXPECT_EQ(clocks, (std::map<uint32_t, int64_t>{{0, 5}, {2, 4}}));
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+  EXPECT_TRUE(outbox.empty());
+
+  // A clock alone is a batch of its own.
+  outbox.AddClock(1, 9);
+  const std::vector<rpc::MirrorBatch> alone = Drain(outbox, 40);
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].updates_size(), 0);
+  ASSERT_EQ(alone[0].clocks_size(), 1);
+  EXPECT_EQ(alone[0].clocks(0).origin_dc(), 1u);
+  EXPECT_EQ(alone[0].clocks(0).clock(), 9);
+}
+
+TEST(Outbox, BarriersThroughOnTheBatchThatEmptiesIt) {
+  Outbox outbox({1});
+  for (uint64_t row = 0; row < 10; ++row) {
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  }
+  EXPECT_EQ(outbox.NextBarrierId(), 1u);
+  EXPECT_EQ(outbox.NextBarrierId(), 2u);
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 40);
+  ASSERT_GE(batches.size(), 3u);
+  for (size_t i = 0; i + 1 < batches.size(); ++i) {
+    EXPECT_EQ(batches[i].barriers_through(), 0u) << "batch " << i << " released too early";
+  }
+  EXPECT_EQ(batches.back().barriers_through(), 2u);
+  EXPECT_TRUE(outbox.empty());
+
+  // A barrier with nothing queued is released by a batch of its own, once.
+  EXPECT_EQ(outbox.NextBarrierId(), 3u);
+  EXPECT_FALSE(outbox.empty());
+  const std::vector<rpc::MirrorBatch> release = Drain(outbox, 40);
+  ASSERT_EQ(release.size(), 1u);
+  EXPECT_EQ(release[0].barriers_through(), 3u);
+  EXPECT_EQ(release[0].updates_size(), 0);
+  EXPECT_TRUE(outbox.empty());
+  EXPECT_FALSE(outbox.Seal(40).has_value());
+}
+
+TEST(Outbox, CancelledEntriesAreNotSent) {
+  Outbox outbox({2});
+  outbox.AddRow(false, 0, 3, std::vector<uint32_t>{0, 1}, std::vector<float>{1.0f, 2.0f});
+  outbox.AddRow(false, 0, 3, std::vector<uint32_t>{0}, std::vector<float>{-1.0f});
+  outbox.AddRow(false, 0, 4, std::vector<uint32_t>{1}, std::vector<float>{0.5f});
+  outbox.AddRow(false, 0, 4, std::vector<uint32_t>{1}, std::vector<float>{-0.5f});
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  const std::map<Element, float> want = {{{0, 3, 1}, 2.0f}};
+  EXPECT_EQ(Elements(batches[0]), want);
+  ASSERT_EQ(batches[0].updates_size(), 1);
+  EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).sparse_row_ids()),
+            std::vector<uint64_t>{3});  // row 4 is not sent at all
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+
+  // Only cancelled rows queued: nothing to send.
+  outbox.AddRow(true, 0, 5, std::vector<uint32_t>{0}, std::vector<float>{0.25f});
+  outbox.AddRow(true, 0, 5, std::vector<uint32_t>{0}, std::vector<float>{-0.25f});
+  EXPECT_FALSE(outbox.Seal(1 << 20).has_value());
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+  EXPECT_EQ(outbox.queued_rows(), 0u);
+  EXPECT_TRUE(outbox.empty());
+}
+
+}  // namespace
+}  // namespace gaia::mirror
