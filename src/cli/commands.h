@@ -31,6 +31,12 @@ struct ServerFlags {
 };
 int ServerCommand(const ServerFlags& flags);
 
+struct FlushFlags {
+  std::string run_dir;                 // results/<job>/<timestamp> of a running job
+  std::vector<std::string> addresses;  // or mirror addresses directly
+};
+int FlushCommand(const FlushFlags& flags);
+
 }  // namespace gaia::cli
 
 #endif  // GAIA_SRC_CLI_COMMANDS_H_

@@ -61,6 +61,12 @@ int main(int argc, char** argv) {
   server_cmd->add_option("--peers-file", server.peers_file,
                          "gaia modes: peers' mirror addresses, written by the launcher");
 
+  gaia::cli::FlushFlags flush;
+  CLI::App* flush_cmd = app.add_subcommand(
+      "flush", "Make a running gaia-mode job send every accumulated update now");
+  flush_cmd->add_option("run", flush.run_dir, "The run's results folder (results/<job>/<time>)");
+  flush_cmd->add_option("--mirror", flush.addresses, "A mirror address host:port (repeatable)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -72,5 +78,6 @@ int main(int argc, char** argv) {
   if (*launch_cmd) return gaia::cli::LaunchCommand(launch, BinDir(argv[0]));
   if (*validate_cmd) return gaia::cli::ValidateCommand(validate_path);
   if (*server_cmd) return gaia::cli::ServerCommand(server);
+  if (*flush_cmd) return gaia::cli::FlushCommand(flush);
   return 2;
 }

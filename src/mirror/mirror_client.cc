@@ -41,7 +41,7 @@ std::optional<rpc::MirrorMessage> Mirror::NextMessageLocked(OutLink& link) {
   sent.bytes = batch->ByteSizeLong();
   sent.written = true;
   for (const rpc::TableDelta& delta : batch->updates()) {
-    link.stats.elements += delta.sparse_entries().size() / 8;
+    link.stats.elements += delta.sparse_entries().size() / 8 + delta.dense_values().size() / 4;
   }
   link.stats.bytes += sent.bytes;
   link.stats.messages += 1;

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
+#include "src/common/packing.h"
 #include "src/mirror/mirror.h"
 #include "src/server/parameter_store.h"
 #include "src/server/shard_core.h"
@@ -162,16 +163,7 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
         absl::StrCat("sequence gap: got ", batch.seq(), ", expected ", expected)));
     return;
   }
-  absl::Status applied = absl::OkStatus();
-  for (const rpc::TableDelta& delta : batch.updates()) {
-    if (!delta.dense_row_ids().empty() || !delta.dense_values().empty()) {
-      applied = absl::InvalidArgumentError(
-          absl::StrCat("table ", delta.table_id(), ": mirror updates must be sparse"));
-    }
-  }
-  if (applied.ok()) {
-    applied = core_->ApplyMirrored(batch.updates());
-  }
+  const absl::Status applied = core_->ApplyMirrored(batch.updates());
   if (!applied.ok()) {
     log->warn("dc {} shard {}: rejected batch {} from dc {}: {}", options_.dc,
               options_.partition_index, batch.seq(), from, std::string(applied.message()));
@@ -190,7 +182,7 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     if (applied.ok()) {
       batches_applied_ += 1;
       for (const rpc::TableDelta& delta : batch.updates()) {
-        in.stats.elements += delta.sparse_entries().size() / 8;
+        in.stats.elements += delta.sparse_entries().size() / 8 + delta.dense_values().size() / 4;
       }
       ForwardLocked(from, batch);
     } else {
@@ -210,6 +202,20 @@ void Mirror::ForwardLocked(uint32_t from, const rpc::MirrorBatch& batch) {
   std::vector<uint32_t> cols;
   std::vector<float> vals;
   for (const rpc::TableDelta& delta : batch.updates()) {
+    const uint32_t width = options_.tables[delta.table_id()].width;
+    const size_t dense_rows = delta.dense_row_ids().size() / sizeof(uint64_t);
+    cols.resize(width);
+    for (uint32_t c = 0; c < width; ++c) cols[c] = c;
+    vals.resize(width);
+    for (size_t r = 0; r < dense_rows; ++r) {
+      const uint64_t row = common::PackedAt<uint64_t>(delta.dense_row_ids(), r);
+      std::memcpy(vals.data(), delta.dense_values().data() + r * width * sizeof(float),
+                  width * sizeof(float));
+      for (const Overlay::Forward& f : forwards) {
+        if (out_index_[f.dc] < 0) continue;
+        QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
+      }
+    }
     const std::string& row_ids = delta.sparse_row_ids();
     const std::string& nnz = delta.sparse_row_nnz();
     const char* entry = delta.sparse_entries().data();

@@ -53,9 +53,6 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     const uint32_t width = widths_[table];
     rpc::TableDelta* delta = batch->add_updates();
     delta->set_table_id(table);
-    std::string* row_ids = delta->mutable_sparse_row_ids();
-    std::string* nnz = delta->mutable_sparse_row_nnz();
-    std::string* entries = delta->mutable_sparse_entries();
     while (!t.rows.empty() && packed < max_bytes) {
       const size_t pos = t.rows.size() - 1;
       const float* values = t.values.data() + pos * width;
@@ -64,15 +61,25 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c]) continue;
         queued_bytes_ -= kEntryBytes;
-        if (values[c] == 0.0f) continue;  // cancelled out while queued
-        common::AppendPacked<uint32_t>(entries, c);
-        common::AppendPacked<float>(entries, values[c]);
-        ++count;
+        count += values[c] != 0.0f;  // zero: cancelled out while queued
       }
       queued_bytes_ -= kRowOverheadBytes;
-      if (count > 0) {
-        common::AppendPacked<uint64_t>(row_ids, t.rows[pos]);
-        common::AppendPacked<uint32_t>(nnz, count);
+      if (count * kEntryBytes > width * sizeof(float)) {
+        // Most of the row: dense floats (zeros where nothing is queued) are
+        // smaller than (column, value) pairs.
+        common::AppendPacked<uint64_t>(delta->mutable_dense_row_ids(), t.rows[pos]);
+        common::AppendPacked<float>(delta->mutable_dense_values(),
+                                    std::span<const float>(values, width));
+        packed += sizeof(uint64_t) + width * sizeof(float);
+      } else if (count > 0) {
+        std::string* entries = delta->mutable_sparse_entries();
+        for (uint32_t c = 0; c < width; ++c) {
+          if (!set[c] || values[c] == 0.0f) continue;
+          common::AppendPacked<uint32_t>(entries, c);
+          common::AppendPacked<float>(entries, values[c]);
+        }
+        common::AppendPacked<uint64_t>(delta->mutable_sparse_row_ids(), t.rows[pos]);
+        common::AppendPacked<uint32_t>(delta->mutable_sparse_row_nnz(), count);
         packed += kRowOverheadBytes + count * kEntryBytes;
       }
       t.index.erase(t.rows[pos]);
@@ -81,7 +88,9 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       t.set.resize(pos * width);
       --lane.rows;
     }
-    if (row_ids->empty()) batch->mutable_updates()->RemoveLast();
+    if (delta->sparse_row_ids().empty() && delta->dense_row_ids().empty()) {
+      batch->mutable_updates()->RemoveLast();
+    }
     if (t.rows.empty()) {
       // Give back what a burst made the lane grow to.
       t = TableLane();

@@ -10,6 +10,9 @@
 // until every queued update is packed; updates queued after a clock may
 // overtake it, which only makes the receiver's copy fresher.
 //
+// Rows go out sparse, as (column, value) pairs, or dense (width floats) when
+// that is smaller, i.e. when more than half of the row is queued.
+//
 // Two lanes: updates from the sender's own group, and updates `relayed` into
 // the group by a hub (the receiver must not forward those). A batch carries
 // one lane.
