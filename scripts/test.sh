@@ -5,7 +5,7 @@
 #      (labels integration, install);
 #   3. a TSan build: the concurrent parts (shard clock/pending logic, a live
 #      shard with concurrent sessions, the worker library under several
-#      threads, the relay).
+#      threads, the relay, the ASP mirror).
 # GAIA_TEST_SANITIZERS=0 skips 2 and 3 (quick local runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,7 +27,7 @@ if [ "${GAIA_TEST_SANITIZERS:-1}" = "1" ]; then
 
   echo "=== TSan build: concurrent parts"
   TSAN_TESTS=(clock_tracker_test pending_updates_test shard_server_test worker_unit_test
-              worker_e2e_test wan_link_shaper_test wan_relay_test)
+              worker_e2e_test wan_link_shaper_test wan_relay_test mirror_unit_test mirror_test)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=thread
   cmake --build build-tsan -j "$JOBS" --target "${TSAN_TESTS[@]}"

@@ -105,14 +105,21 @@ void Mirror::Stop() {
   }
   if (client_thread_.joinable()) client_thread_.join();
   if (server_thread_.joinable()) server_thread_.join();
+  std::vector<std::shared_ptr<InboundStream>> inbound;
   {
     common::MutexLock lock(&mu_);
     for (OutLink& link : out_) {
       if (link.call) calls.push_back(std::move(link.call));
     }
+    for (InLink& in : in_) {
+      if (in.stream) inbound.push_back(std::move(in.stream));
+    }
   }
   for (auto& call : calls) call->Cancel();
   calls.clear();  // waits for gRPC to finish each call
+  // End incoming streams now rather than letting the server's shutdown wait
+  // for the peers to give up.
+  for (auto& stream : inbound) stream->Fail(absl::UnavailableError("mirror shutting down"));
   if (server_) {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     server_->Wait();

@@ -57,6 +57,8 @@ asp:
   goal: cost
   ds: 4
   barriers: false
+  barrier_backlog_ms: 25
+  plugins: [libmine.so, /opt/gaia/libother.so]
 overlay:
   - name: east
     dcs: [virginia]
@@ -135,6 +137,8 @@ TEST(JobSpec, FullSpecFillsEveryField) {
   EXPECT_EQ(spec->asp.goal, AspGoal::kCost);
   EXPECT_EQ(spec->asp.ds, 4);
   EXPECT_FALSE(spec->asp.barriers);
+  EXPECT_DOUBLE_EQ(spec->asp.barrier_backlog_ms, 25);
+  EXPECT_THAT(spec->asp.plugins, ElementsAre("libmine.so", "/opt/gaia/libother.so"));
 
   ASSERT_EQ(spec->overlay.size(), 2u);
   EXPECT_EQ(spec->overlay[0].name, "east");
@@ -190,6 +194,8 @@ TEST(JobSpec, OmittedFieldsKeepDocumentedDefaults) {
   EXPECT_EQ(spec->asp.goal, AspGoal::kSpeed);
   EXPECT_EQ(spec->asp.ds, 2);
   EXPECT_TRUE(spec->asp.barriers);
+  EXPECT_DOUBLE_EQ(spec->asp.barrier_backlog_ms, 100);
+  EXPECT_TRUE(spec->asp.plugins.empty());
   EXPECT_TRUE(spec->overlay.empty());
   EXPECT_EQ(spec->wan.emulate, WanEmulation::kNone);
   EXPECT_EQ(spec->wan.preset, "");

