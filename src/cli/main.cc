@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   launch_cmd->add_option("--results", launch.results_dir,
                          "Results folder (default: the spec's results_dir)");
   launch_cmd->add_option("--mode", launch.modes,
-                         "Run these modes instead of the spec's (lan, baseline)");
+                         "Run these modes instead of the spec's (lan, baseline, gaia, gaia_async)");
   launch_cmd->add_flag("--quiet", launch.quiet, "No progress lines");
 
   std::string validate_path;
