@@ -33,10 +33,12 @@ class ABSL_LOCKABLE Mutex {
   Mutex& operator=(const Mutex&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  // Waiters are woken before the mutex is released: once it is released a
+  // waiter may return and destroy the object this mutex lives in, so Unlock
+  // must not touch any member afterwards.
   void Unlock() ABSL_UNLOCK_FUNCTION() {
-    const bool wake = waiters_.load(std::memory_order_relaxed) > 0;
+    if (waiters_.load(std::memory_order_relaxed) > 0) cv_.notify_all();
     mu_.unlock();
-    if (wake) cv_.notify_all();
   }
   // Shared (reader) mode: several readers at once, no writer.
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.lock_shared(); }

@@ -124,6 +124,10 @@ void Mirror::Stop() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
     server_->Wait();
   }
+  // The shard holds this mirror as its update sink: drop the shard so that
+  // neither keeps the other alive.
+  common::MutexLock lock(&mu_);
+  core_.reset();
 }
 
 void Mirror::Wake() {
@@ -273,8 +277,13 @@ void Mirror::OnFlush() {
 }
 
 uint64_t Mirror::Flush() {
-  if (core_ == nullptr) return 0;
-  core_->FlushSink();  // calls OnFlush under the shard's lock
+  std::shared_ptr<server::ShardCore> core;
+  {
+    common::MutexLock lock(&mu_);
+    if (stopping_ || core_ == nullptr) return 0;
+    core = core_;
+  }
+  core->FlushSink();  // calls OnFlush under the shard's lock
   common::MutexLock lock(&mu_);
   return flushed_elements_;
 }

@@ -195,7 +195,8 @@ class Mirror final : public server::UpdateSink, public InboundHandler {
   void ForwardLocked(uint32_t from, const rpc::MirrorBatch& batch)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  // Constant after construction (store_ and core_ after Attach/Start).
+  // Constant after construction (store_ and core_ after Attach/Start; Stop
+  // resets core_ under mu_ once no thread or handler uses it).
   const MirrorOptions options_;
   const uint32_t num_dcs_;
   const std::shared_ptr<AspGate> gate_;
