@@ -85,6 +85,8 @@ struct WanSpec {
   std::string matrix;        // a CSV path, or ""; preset and matrix are exclusive
   double bandwidth_mbps = 100.0;  // every directed link when neither is given
   double delay_ms = 0.0;          // one-way, every link when neither is given
+  bool symmetric = false;         // matrix: a pair given one way also gets the reverse
+  double bandwidth_scale = 1.0;   // multiplies every bandwidth of preset/matrix, > 0
 };
 
 struct TlsSpec {

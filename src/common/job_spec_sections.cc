@@ -229,7 +229,8 @@ void ParseOverlay(YamlReader* r, const YAML::Node& node, const std::vector<DcSpe
 
 void ParseWan(YamlReader* r, const YAML::Node& node, WanSpec* out) {
   const YamlFields f =
-      r->Fields(node, "wan", {"emulate", "preset", "matrix", "bandwidth_mbps", "delay_ms"});
+      r->Fields(node, "wan", {"emulate", "preset", "matrix", "bandwidth_mbps", "delay_ms",
+                               "symmetric", "bandwidth_scale"});
   if (const YAML::Node* n = f.Get("emulate")) {
     size_t k = 0;
     r->Choice(*n, f.PathOf("emulate"), {"none", "proxy", "netns"}, &k);
@@ -251,6 +252,18 @@ void ParseWan(YamlReader* r, const YAML::Node& node, WanSpec* out) {
                   "applies only when neither preset nor matrix is given")) {
       return;
     }
+  }
+  for (const char* key : {"symmetric", "bandwidth_scale"}) {
+    const YAML::Node* n = f.Get(key);
+    if (n == nullptr) continue;
+    if (!r->Check(has_links, *n, f.PathOf(key), "applies only with a preset or a matrix")) {
+      return;
+    }
+  }
+  if (const YAML::Node* n = f.Get("symmetric")) r->Bool(*n, f.PathOf("symmetric"), &out->symmetric);
+  if (const YAML::Node* n = f.Get("bandwidth_scale")) {
+    ReadNumber(r, *n, f.PathOf("bandwidth_scale"), Positive, "must be > 0",
+               &out->bandwidth_scale);
   }
   if (const YAML::Node* n = f.Get("bandwidth_mbps")) {
     ReadNumber(r, *n, f.PathOf("bandwidth_mbps"), Positive, "must be > 0", &out->bandwidth_mbps);

@@ -13,6 +13,7 @@
 #include "src/cli/metrics_collector.h"
 #include "src/cli/relay_plan.h"
 #include "src/cli/run_summary.h"
+#include "src/cli/wan_links.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
 #include "tests/testing/subprocess.h"
@@ -111,7 +112,9 @@ TEST(RelayPlan, BaselineRoutesEveryCrossDcWorkerShardPair) {
   const common::JobSpec spec = TwoDcSpec();
   auto topo = common::PlanTopology(spec, common::Mode::kBaseline);
   ASSERT_TRUE(topo.ok());
-  RelayPlan plan = PlanBaselineRelay(spec, *topo, {1001, 1002, 1003});
+  auto links = ResolveWanLinks(spec, topo->host_dcs);
+  ASSERT_TRUE(links.ok()) << links.status();
+  RelayPlan plan = PlanBaselineRelay(*links, *topo, {1001, 1002, 1003});
   ASSERT_EQ(plan.links.size(), 2u);
   EXPECT_EQ(plan.links[0].name, "a->b");
   EXPECT_EQ(plan.links[1].name, "b->a");
@@ -177,9 +180,16 @@ TEST(CheckSupported, RefusesFeaturesThisBuildLacks) {
   EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kGaia).message()),
               ::testing::HasSubstr("checkpoint.every_clocks"));
   spec.checkpoint.every_clocks = 0;
+  // A preset whose regions are not the job's DCs: refused wherever the WAN
+  // is emulated, ignored in lan mode (no WAN there).
+  spec.wan.emulate = common::WanEmulation::kProxy;
   spec.wan.preset = "ss-2dc";
-  EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kLan).message()),
-              ::testing::HasSubstr("wan.preset"));
+  EXPECT_TRUE(CheckSupported(spec, common::Mode::kLan).ok());
+  EXPECT_THAT(std::string(CheckSupported(spec, common::Mode::kBaseline).message()),
+              ::testing::HasSubstr("wan.preset: "));
+  spec.dcs[0].name = "singapore";
+  spec.dcs[1].name = "sao-paulo";
+  EXPECT_TRUE(CheckSupported(spec, common::Mode::kGaia).ok());
 }
 
 }  // namespace

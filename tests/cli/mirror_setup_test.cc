@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "src/cli/relay_plan.h"
+#include "src/cli/wan_links.h"
 #include "tests/testing/subprocess.h"
 
 namespace gaia::cli {
@@ -98,7 +99,9 @@ TEST(RelayPlan, GaiaRoutesEveryMirrorToEveryOtherDcsShards) {
   const common::JobSpec spec = GaiaSpec();
   auto topo = common::PlanTopology(spec, common::Mode::kGaia);
   ASSERT_TRUE(topo.ok());
-  RelayPlan plan = PlanGaiaRelay(spec, *topo, {9000, 9001, 9002, 9003});
+  auto links = ResolveWanLinks(spec, topo->host_dcs);
+  ASSERT_TRUE(links.ok()) << links.status();
+  RelayPlan plan = PlanGaiaRelay(*links, *topo, {9000, 9001, 9002, 9003});
   ASSERT_EQ(plan.links.size(), 2u);
   // Each DC reaches the other DC's two shards through the relay.
   ASSERT_EQ(plan.routes.size(), 4u);

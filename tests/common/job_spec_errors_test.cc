@@ -249,6 +249,10 @@ TEST(JobSpecErrors, InconsistentCombinations) {
                       "preset and matrix are exclusive"));
   EXPECT_TRUE(Rejects(Spec("wan:\n  preset: vc\n  delay_ms: 3\n"), 7, "wan.delay_ms",
                       "applies only when neither preset nor matrix is given"));
+  EXPECT_TRUE(Rejects(Spec("wan:\n  bandwidth_mbps: 5\n  symmetric: true\n"), 7,
+                      "wan.symmetric", "applies only with a preset or a matrix"));
+  EXPECT_TRUE(Rejects(Spec("wan:\n  preset: vc\n  bandwidth_scale: 0\n"), 7,
+                      "wan.bandwidth_scale", "must be > 0"));
   EXPECT_TRUE(
       Rejects("name: t\nmode: [lan, gaia]\napp: {program: mf}\n"
               "tables: [{name: w, rows: 1, width: 1}]\n"

@@ -69,6 +69,8 @@ overlay:
 wan:
   emulate: proxy
   preset: ec2-11
+  symmetric: true
+  bandwidth_scale: 0.25
 tls: {enabled: true, cert: /pki/c.pem, key: /pki/k.pem, ca: /pki/ca.pem}
 checkpoint: {every_clocks: 10, dir: /ckpt, save_final: true}
 results_dir: out
@@ -151,6 +153,8 @@ TEST(JobSpec, FullSpecFillsEveryField) {
   EXPECT_EQ(spec->wan.emulate, WanEmulation::kProxy);
   EXPECT_EQ(spec->wan.preset, "ec2-11");
   EXPECT_EQ(spec->wan.matrix, "");
+  EXPECT_TRUE(spec->wan.symmetric);
+  EXPECT_DOUBLE_EQ(spec->wan.bandwidth_scale, 0.25);
 
   EXPECT_TRUE(spec->tls.enabled);
   EXPECT_EQ(spec->tls.cert, "/pki/c.pem");
