@@ -37,6 +37,22 @@ struct FlushFlags {
 };
 int FlushCommand(const FlushFlags& flags);
 
+// `gaia wan ...`: the kernel WAN emulator (docs/WAN_KERNEL.md).
+struct WanFlags {
+  std::string preset;                // up: a shipped link matrix ...
+  std::string matrix_path;           // ... or a CSV file (exactly one)
+  std::vector<std::string> dcs;      // up: the DCs to emulate (default: all regions)
+  bool symmetric = false;            // up: a pair given one way is used both ways
+  std::string name = "gaia";         // instance name, [a-z0-9]{1,8}
+  std::string subnet;                // up: IPv4 CIDR; empty = first free 10.213.X.0/24
+  bool all = false;                  // down: every instance
+  double seconds = 2;                // check: measuring time per link
+};
+int WanUpCommand(const WanFlags& flags);
+int WanDownCommand(const WanFlags& flags);
+int WanStatusCommand();
+int WanCheckCommand(const WanFlags& flags);
+
 }  // namespace gaia::cli
 
 #endif  // GAIA_SRC_CLI_COMMANDS_H_

@@ -4,11 +4,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <sstream>
 #include <thread>
@@ -24,6 +27,8 @@
 #include "src/cli/mirror_monitor.h"
 #include "src/cli/model_io.h"
 #include "src/cli/relay_plan.h"
+#include "src/cli/wan_links.h"
+#include "tools/wan_emulator/netns_emulator.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
 
@@ -60,16 +65,55 @@ absl::Status WriteFile(const std::string& path, const std::string& text) {
 // then shards (so no shard disappears under a worker that still flushes).
 struct Children {
   std::vector<std::unique_ptr<ChildProcess>> shards;
-  std::unique_ptr<ChildProcess> relay;
+  std::vector<std::unique_ptr<ChildProcess>> relays;
   std::vector<std::unique_ptr<ChildProcess>> workers;
   std::vector<bool> worker_done;
 
   void TerminateAll() {
     for (auto& w : workers) w->Terminate(kTerminateGrace);
-    if (relay) relay->Terminate(kTerminateGrace);
+    for (auto& r : relays) r->Terminate(kTerminateGrace);
     for (auto& s : shards) s->Terminate(kTerminateGrace);
   }
 };
+
+// The run's kernel WAN emulator (wan.emulate: netns): one namespace per DC.
+// Taken down when the run ends, however it ends, after its processes.
+struct KernelWan {
+  std::optional<wan::NetnsPlan> plan;
+
+  ~KernelWan() {
+    if (!plan) return;
+    if (absl::Status st = wan::Down(plan->name); !st.ok()) {
+      common::Logger("launcher")->warn("wan emulator {}: {}", plan->name, std::string(st.message()));
+    }
+  }
+  bool up() const { return plan.has_value(); }
+  // Where the launcher (root namespace) reaches DC `dc`'s processes.
+  std::string Host(uint32_t dc) const { return plan ? plan->dcs[dc].ip : "127.0.0.1"; }
+  // `argv` run inside DC `dc`'s namespace (`ip netns exec` keeps the PID).
+  std::vector<std::string> InDc(uint32_t dc, std::vector<std::string> argv) const {
+    if (!plan) return argv;
+    argv.insert(argv.begin(), {wan::FindTool("ip"), "netns", "exec", plan->dcs[dc].netns});
+    return argv;
+  }
+};
+
+// Brings up the kernel emulator for a run's DCs under a name of its own.
+absl::Status StartKernelWan(const wan::LinkMatrix& links, const common::Topology& topo,
+                            KernelWan* out) {
+  wan::NetnsOptions options;
+  options.name = absl::StrFormat("r%x", static_cast<unsigned>(getpid()) & 0xffffffu);
+  absl::StatusOr<std::string> subnet = wan::ChooseSubnet(options.name);
+  if (!subnet.ok()) return subnet.status();
+  options.subnet = *subnet;
+  absl::StatusOr<wan::NetnsPlan> plan = wan::Up(links, topo.host_dcs, options);
+  if (!plan.ok()) {
+    return absl::Status(plan.status().code(),
+                        absl::StrCat("wan.emulate: netns: ", plan.status().message()));
+  }
+  out->plan = std::move(*plan);
+  return absl::OkStatus();
+}
 
 absl::Status ChildFailed(ChildProcess& child, const ChildProcess::Exit& exit) {
   return absl::AbortedError(absl::StrCat(child.label(), " ", exit.description,
@@ -108,11 +152,47 @@ absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::stri
 }
 
 std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+std::string Address(const std::string& host, int port) { return absl::StrCat(host, ":", port); }
+
+// A directed WAN link's rate since the last progress line.
+struct LinkRate {
+  std::string name;  // "<from>-><to>"
+  double mb_per_s = 0;
+};
+
+// Bytes carried so far per directed DC link: the relay's counters when it
+// carries the WAN, else the mirrors' own.
+std::map<std::string, uint64_t> LinkBytes(const RelayStats* relay, const MirrorTotals* mirror,
+                                          const common::Topology& topo) {
+  std::map<std::string, uint64_t> bytes;
+  if (relay != nullptr) {
+    for (const auto& [name, b] : relay->links) bytes[name] += b;
+  } else if (mirror != nullptr && mirror->ok) {
+    for (const auto& [key, link] : mirror->links) {
+      bytes[absl::StrCat(topo.host_dcs[key.first], "->", topo.host_dcs[key.second])] += link.bytes;
+    }
+  }
+  return bytes;
+}
+
+// The busiest links first.
+std::vector<LinkRate> LinkRates(const std::map<std::string, uint64_t>& now,
+                                const std::map<std::string, uint64_t>& before, double dt_s) {
+  std::vector<LinkRate> rates;
+  for (const auto& [name, b] : now) {
+    auto it = before.find(name);
+    const uint64_t prev = it == before.end() ? 0 : std::min(it->second, b);
+    rates.push_back({name, static_cast<double>(b - prev) / dt_s / 1e6});
+  }
+  std::stable_sort(rates.begin(), rates.end(),
+                   [](const LinkRate& a, const LinkRate& b) { return a.mb_per_s > b.mb_per_s; });
+  return rates;
+}
 
 std::string FormatProgress(const RunOptions& options, const common::Topology& topo,
                            const MetricsCollector& metrics, double elapsed_s,
                            double updates_per_s, uint64_t wan_bytes,
-                           const MirrorTotals* mirror, double wan_mbps) {
+                           const MirrorTotals* mirror, const std::vector<LinkRate>& links) {
   std::string line = absl::StrFormat("[%s] %6.1fs  clock", common::ModeName(options.mode),
                                      elapsed_s);
   const std::vector<int64_t> clocks = metrics.DcClocks();
@@ -127,25 +207,25 @@ std::string FormatProgress(const RunOptions& options, const common::Topology& to
   if (topo.host_dcs.size() > 1) {
     absl::StrAppend(&line, absl::StrFormat("  wan %.2f MB", static_cast<double>(wan_bytes) / 1e6));
   }
+  // Per-link MB/s, busiest first; at most three links on the line.
+  constexpr size_t kLinksShown = 3;
+  for (size_t i = 0; i < links.size() && i < kLinksShown; ++i) {
+    absl::StrAppend(&line, i == 0 ? " [" : ", ", links[i].name,
+                    absl::StrFormat(" %.2f MB/s", links[i].mb_per_s));
+  }
+  if (links.size() > kLinksShown) absl::StrAppend(&line, ", +", links.size() - kLinksShown, " links");
+  if (!links.empty()) absl::StrAppend(&line, "]");
   if (mirror != nullptr && mirror->ok) {
-    absl::StrAppend(&line, absl::StrFormat(" (%.2f MB/s)  filtered %.1f%%", wan_mbps,
-                                           100.0 * mirror->filtered_fraction()));
+    absl::StrAppend(&line, absl::StrFormat("  filtered %.1f%%", 100.0 * mirror->filtered_fraction()));
   }
   return line;
 }
 
 }  // namespace
 
-absl::Status CheckSupported(const common::JobSpec& spec, Mode /*mode*/) {
-  if (spec.wan.emulate == common::WanEmulation::kNetns) {
-    return absl::UnimplementedError(
-        "wan.emulate: netns (kernel emulation) is not available in this build; "
-        "use `emulate: proxy` (userspace relays)");
-  }
-  if (!spec.wan.preset.empty() || !spec.wan.matrix.empty()) {
-    return absl::UnimplementedError(
-        "wan.preset / wan.matrix are not available in this build; give every link "
-        "wan.bandwidth_mbps and wan.delay_ms instead");
+absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
+  if (spec.wan.emulate != common::WanEmulation::kNone && mode != Mode::kLan) {
+    if (auto links = ResolveWanLinks(spec, DcNames(spec)); !links.ok()) return links.status();
   }
   if (spec.tls.enabled) {
     return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
@@ -197,6 +277,25 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   const std::string gaia_bin = (fs::path(options.bin_dir) / "gaia").string();
   const auto t0 = std::chrono::steady_clock::now();
   const double start_unix = UnixNow();
+
+  // 0. The emulated WAN's links, and the kernel emulator when asked for.
+  const bool emulate_wan = spec.wan.emulate != common::WanEmulation::kNone &&
+                           (mode == Mode::kBaseline || mode == Mode::kGaia ||
+                            mode == Mode::kGaiaAsync) &&
+                           topo.host_dcs.size() > 1;
+  wan::LinkMatrix links;
+  if (emulate_wan) {
+    absl::StatusOr<wan::LinkMatrix> resolved = ResolveWanLinks(spec, topo.host_dcs);
+    if (!resolved.ok()) return resolved.status();
+    links = std::move(*resolved);
+  }
+  KernelWan kernel_wan;  // declared before the children: down after they end
+  if (emulate_wan && spec.wan.emulate == common::WanEmulation::kNetns) {
+    if (absl::Status st = StartKernelWan(links, topo, &kernel_wan); !st.ok()) return st;
+    log->info("{}: kernel WAN emulator {} up ({} DCs, subnet {}, delay {})", mode_name,
+              kernel_wan.plan->name, topo.host_dcs.size(), kernel_wan.plan->subnet,
+              kernel_wan.plan->kernel_delay ? "netem" : "in per-DC relays (no netem)");
+  }
   Children children;
   auto fail = [&](absl::Status status) {
     children.TerminateAll();
@@ -220,7 +319,13 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
       argv.push_back("--peers-file");
       argv.push_back(peers_file(i));
     }
-    auto child = ChildProcess::Spawn(label, argv, (log_dir / absl::StrCat("shard-", i, ".log")).string());
+    if (kernel_wan.up()) {
+      // Reached from the launcher and, in baseline, from other DCs.
+      argv.push_back("--listen");
+      argv.push_back("0.0.0.0:0");
+    }
+    auto child = ChildProcess::Spawn(label, kernel_wan.InDc(topo.shards[i].host_dc, argv),
+                                     (log_dir / absl::StrCat("shard-", i, ".log")).string());
     if (!child.ok()) return fail(child.status());
     children.shards.push_back(std::move(*child));
   }
@@ -235,29 +340,44 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     }
   }
 
-  // 2. WAN relay for cross-DC connections (baseline: worker -> remote shard;
-  //    gaia modes: mirror -> remote mirror).
-  RelayPlan relay_plan;
-  const bool use_relay = spec.wan.emulate == common::WanEmulation::kProxy &&
-                         (mode == Mode::kBaseline || gaia_mode) && topo.host_dcs.size() > 1;
+  // 2. WAN relays for cross-DC connections (baseline: worker -> remote shard;
+  //    gaia modes: mirror -> remote mirror). proxy: one relay shapes every
+  //    link; netns: tc shapes, a relay per DC (in its namespace) adds delay
+  //    where the kernel cannot and counts bytes.
+  std::vector<RelayPlan> relay_plans;
+  const bool use_relay = emulate_wan;
   if (use_relay) {
-    relay_plan = gaia_mode ? PlanGaiaRelay(spec, topo, mirror_ports)
-                           : PlanBaselineRelay(spec, topo, shard_ports);
-    const std::string config_path = (work_dir / "relay.json").string();
-    relay_plan.port_file = (work_dir / "relay.port").string();
-    relay_plan.stats_file = (work_dir / "relay-stats.json").string();
-    if (auto st = WriteFile(config_path, RelayConfigJson(relay_plan)); !st.ok()) return fail(st);
-    auto child = ChildProcess::Spawn(
-        "wan relay", {(fs::path(options.bin_dir) / "gaia-wan-relay").string(), "--config", config_path},
-        (log_dir / "relay.log").string());
+    RelayPlan plan = gaia_mode ? PlanGaiaRelay(links, topo, mirror_ports)
+                               : PlanBaselineRelay(links, topo, shard_ports);
+    if (kernel_wan.up()) {
+      std::vector<std::string> hosts;
+      for (uint32_t dc = 0; dc < topo.host_dcs.size(); ++dc) hosts.push_back(kernel_wan.Host(dc));
+      relay_plans = SplitPerSourceDc(plan, topo, hosts, !kernel_wan.plan->kernel_delay);
+    } else {
+      relay_plans.push_back(std::move(plan));
+    }
+  }
+  for (size_t k = 0; k < relay_plans.size(); ++k) {
+    RelayPlan& plan = relay_plans[k];
+    if (plan.routes.empty()) continue;
+    const std::string tag = kernel_wan.up() ? absl::StrCat("-", topo.host_dcs[k]) : "";
+    const std::string config_path = (work_dir / absl::StrCat("relay", tag, ".json")).string();
+    plan.port_file = (work_dir / absl::StrCat("relay", tag, ".port")).string();
+    plan.stats_file = (work_dir / absl::StrCat("relay", tag, "-stats.json")).string();
+    if (auto st = WriteFile(config_path, RelayConfigJson(plan)); !st.ok()) return fail(st);
+    std::vector<std::string> argv = {(fs::path(options.bin_dir) / "gaia-wan-relay").string(),
+                                     "--config", config_path};
+    if (kernel_wan.up()) argv = kernel_wan.InDc(static_cast<uint32_t>(k), argv);
+    auto child = ChildProcess::Spawn(absl::StrCat("wan relay", tag), argv,
+                                     (log_dir / absl::StrCat("relay", tag, ".log")).string());
     if (!child.ok()) return fail(child.status());
-    children.relay = std::move(*child);
-    auto ports = AwaitPorts(*children.relay, relay_plan.port_file, options.stop_requested);
+    children.relays.push_back(std::move(*child));
+    auto ports = AwaitPorts(*children.relays.back(), plan.port_file, options.stop_requested);
     if (!ports.ok()) return fail(ports.status());
-    if (ports->size() != relay_plan.routes.size()) {
+    if (ports->size() != plan.routes.size()) {
       return fail(absl::InternalError("relay reported the wrong number of ports"));
     }
-    for (size_t r = 0; r < ports->size(); ++r) relay_plan.routes[r].listen_port = (*ports)[r];
+    for (size_t r = 0; r < ports->size(); ++r) plan.routes[r].listen_port = (*ports)[r];
   }
 
   // 2b. Gaia modes: tell every mirror where its peers are (through the
@@ -265,15 +385,16 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   std::vector<std::string> mirror_addresses;
   if (gaia_mode) {
     for (size_t i = 0; i < topo.shards.size(); ++i) {
-      mirror_addresses.push_back(Address(mirror_ports[i]));
+      mirror_addresses.push_back(Address(kernel_wan.Host(topo.shards[i].host_dc), mirror_ports[i]));
       json peers = json::object();
       for (size_t j = 0; j < topo.shards.size(); ++j) {
         if (topo.shards[j].host_dc == topo.shards[i].host_dc ||
             topo.shards[j].partition_index != topo.shards[i].partition_index) {
           continue;
         }
-        const int port = use_relay ? relay_plan.PortFor(topo.shards[i].host_dc,
-                                                        static_cast<uint32_t>(j))
+        // Through the sending DC's relay (local to its namespace), else direct.
+        const int port = use_relay ? PortFor(relay_plans, topo.shards[i].host_dc,
+                                             static_cast<uint32_t>(j))
                                    : mirror_ports[j];
         peers[absl::StrCat(topo.shards[j].host_dc)] = Address(port);
       }
@@ -306,7 +427,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     for (uint32_t s : topo.groups[role.group].shards) {
       const uint32_t shard_dc = topo.shards[s].host_dc;
       int port = shard_ports[s];
-      if (use_relay && shard_dc != role.host_dc) port = relay_plan.PortFor(role.host_dc, s);
+      if (use_relay && shard_dc != role.host_dc) port = PortFor(relay_plans, role.host_dc, s);
       addresses.push_back(Address(port));
     }
     config["shard_addresses"] = addresses;
@@ -318,14 +439,15 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     const std::string label = absl::StrCat("worker ", w, " (dc ", topo.host_dcs[role.host_dc],
                                            ", data ", spec.dcs[role.data_dc].name, " part ",
                                            role.data_part, ")");
-    auto child = ChildProcess::Spawn(label, argv, (log_dir / absl::StrCat("worker-", w, ".log")).string());
+    auto child = ChildProcess::Spawn(label, kernel_wan.InDc(role.host_dc, argv),
+                                     (log_dir / absl::StrCat("worker-", w, ".log")).string());
     if (!child.ok()) return fail(child.status());
     children.workers.push_back(std::move(*child));
     children.worker_done.push_back(false);
     sources.push_back({metrics_path, role.host_dc});
   }
-  log->info("{}: started {} shards, {} workers{}", mode_name, topo.shards.size(),
-            topo.workers.size(), use_relay ? ", 1 WAN relay" : "");
+  log->info("{}: started {} shards, {} workers, {} WAN relay(s)", mode_name, topo.shards.size(),
+            topo.workers.size(), children.relays.size());
 
   // 4. Supervise.
   MetricsCollector metrics(sources, static_cast<uint32_t>(topo.host_dcs.size()), start_unix);
@@ -334,7 +456,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
   result.mode = mode;
   auto last_progress = std::chrono::steady_clock::now();
   uint64_t rows_at_last_progress = 0;
-  uint64_t wan_at_last_progress = 0;
+  std::map<std::string, uint64_t> link_bytes_at_last_progress;
   MirrorTotals mirror_totals;
   bool progress_printed = false;
   while (true) {
@@ -350,8 +472,8 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     for (auto& shard : children.shards) {
       if (auto exit = shard->Poll()) return fail(ChildFailed(*shard, *exit));
     }
-    if (children.relay) {
-      if (auto exit = children.relay->Poll()) return fail(ChildFailed(*children.relay, *exit));
+    for (auto& relay : children.relays) {
+      if (auto exit = relay->Poll()) return fail(ChildFailed(*relay, *exit));
     }
     bool all_done = true;
     for (size_t w = 0; w < children.workers.size(); ++w) {
@@ -368,7 +490,8 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
         all_done ||
         now - last_progress >= std::chrono::duration<double>(options.progress_interval_s);
     if (monitor && progress_due) mirror_totals = monitor->Poll();
-    const uint64_t wan_bytes = use_relay   ? ReadRelayStats(relay_plan.stats_file).total_bytes
+    const RelayStats relay_stats = use_relay ? ReadRelayStats(relay_plans) : RelayStats{};
+    const uint64_t wan_bytes = use_relay   ? relay_stats.total_bytes
                                : monitor ? mirror_totals.bytes()
                                          : 0;
     for (const ClockRecord& record : metrics.TakeCompleted()) {
@@ -389,11 +512,12 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
       const double dt = std::max(1e-3, std::chrono::duration<double>(now - last_progress).count());
       const double rate = static_cast<double>(metrics.total_rows_pushed() - rows_at_last_progress) / dt;
       rows_at_last_progress = metrics.total_rows_pushed();
-      const double wan_mbps =
-          static_cast<double>(wan_bytes - std::min(wan_bytes, wan_at_last_progress)) / dt / 1e6;
-      wan_at_last_progress = wan_bytes;
+      std::map<std::string, uint64_t> link_bytes =
+          LinkBytes(use_relay ? &relay_stats : nullptr, monitor ? &mirror_totals : nullptr, topo);
+      const std::vector<LinkRate> link_rates = LinkRates(link_bytes, link_bytes_at_last_progress, dt);
+      link_bytes_at_last_progress = std::move(link_bytes);
       const std::string line = FormatProgress(options, topo, metrics, elapsed, rate, wan_bytes,
-                                              monitor ? &mirror_totals : nullptr, wan_mbps);
+                                              monitor ? &mirror_totals : nullptr, link_rates);
       if (options.progress_is_tty) {
         *options.progress << "\r\033[K" << line << std::flush;
       } else {
@@ -423,7 +547,9 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     std::vector<Model> models;
     for (size_t g = 0; g < topo.groups.size(); ++g) {
       std::vector<std::string> addresses;
-      for (uint32_t s : topo.groups[g].shards) addresses.push_back(Address(shard_ports[s]));
+      for (uint32_t s : topo.groups[g].shards) {
+        addresses.push_back(Address(kernel_wan.Host(topo.shards[s].host_dc), shard_ports[s]));
+      }
       absl::StatusOr<Model> model = FetchModel(spec, addresses);
       if (!model.ok()) return fail(model.status());
       models.push_back(std::move(*model));
@@ -447,13 +573,15 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     }
   }
 
-  // 5. Orderly stop: relay first (it writes final stats on SIGTERM), then shards.
-  if (children.relay) {
-    auto exit = children.relay->Terminate(kTerminateGrace);
-    if (exit.exit_code != 0 && exit.exit_code != 128 + SIGTERM) {
-      log->warn("wan relay {} at shutdown", exit.description);
+  // 5. Orderly stop: relays first (they write final stats on SIGTERM), then shards.
+  if (!children.relays.empty()) {
+    for (auto& relay : children.relays) {
+      auto exit = relay->Terminate(kTerminateGrace);
+      if (exit.exit_code != 0 && exit.exit_code != 128 + SIGTERM) {
+        log->warn("{} {} at shutdown", relay->label(), exit.description);
+      }
     }
-    RelayStats stats = ReadRelayStats(relay_plan.stats_file);
+    RelayStats stats = ReadRelayStats(relay_plans);
     result.wan_bytes = stats.total_bytes;
     for (const auto& [name, bytes] : stats.links) result.wan_links.push_back({name, bytes});
   } else if (result.mirror) {

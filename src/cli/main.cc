@@ -54,7 +54,9 @@ int main(int argc, char** argv) {
       ->required();
   server_cmd->add_option("--job-id", server.job_id,
                          "Job id workers must present (default: the spec's name)");
-  server_cmd->add_option("--listen", server.listen, "host:port; port 0 picks a free one")
+  server_cmd->add_option("--listen", server.listen,
+                         "host:port; port 0 picks a free one. In gaia modes the mirror "
+                         "listens on the same host")
       ->capture_default_str();
   server_cmd->add_option("--port-file", server.port_file,
                          "Write {\"ports\":[shard port, mirror port]} here once listening");
@@ -66,6 +68,31 @@ int main(int argc, char** argv) {
       "flush", "Make a running gaia-mode job send every accumulated update now");
   flush_cmd->add_option("run", flush.run_dir, "The run's results folder (results/<job>/<time>)");
   flush_cmd->add_option("--mirror", flush.addresses, "A mirror address host:port (repeatable)");
+
+  gaia::cli::WanFlags wan;
+  CLI::App* wan_cmd = app.add_subcommand(
+      "wan", "Kernel WAN emulator: one network namespace per DC, shaped by tc (root)");
+  wan_cmd->require_subcommand(1);
+  CLI::App* wan_up = wan_cmd->add_subcommand("up", "Create (or confirm) an emulator");
+  CLI::Option* wan_preset =
+      wan_up->add_option("--preset", wan.preset, "A shipped link matrix by name");
+  wan_up->add_option("--matrix", wan.matrix_path, "A link matrix CSV file")->excludes(wan_preset);
+  wan_up->add_option("--dcs", wan.dcs, "DCs to emulate, a,b,... (default: all regions)")
+      ->delimiter(',');
+  wan_up->add_flag("--symmetric", wan.symmetric, "Use a pair given one way for both ways");
+  wan_up->add_option("--subnet", wan.subnet, "IPv4 CIDR (default: first free 10.213.X.0/24)");
+  CLI::App* wan_down = wan_cmd->add_subcommand("down", "Remove an emulator and all it made");
+  CLI::Option* wan_all = wan_down->add_flag("--all", wan.all, "Every emulator");
+  CLI::App* wan_status = wan_cmd->add_subcommand("status", "List emulators and their DCs");
+  CLI::App* wan_check =
+      wan_cmd->add_subcommand("check", "Measure bandwidth and delay of every emulated link");
+  wan_check->add_option("--seconds", wan.seconds, "Measuring time per link")
+      ->capture_default_str();
+  for (CLI::App* sub : {wan_up, wan_down, wan_check}) {
+    CLI::Option* name =
+        sub->add_option("--name", wan.name, "Emulator name, [a-z0-9]{1,8}")->capture_default_str();
+    if (sub == wan_down) name->excludes(wan_all);
+  }
 
   try {
     app.parse(argc, argv);
@@ -79,5 +106,9 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return gaia::cli::ValidateCommand(validate_path);
   if (*server_cmd) return gaia::cli::ServerCommand(server);
   if (*flush_cmd) return gaia::cli::FlushCommand(flush);
+  if (*wan_up) return gaia::cli::WanUpCommand(wan);
+  if (*wan_down) return gaia::cli::WanDownCommand(wan);
+  if (*wan_status) return gaia::cli::WanStatusCommand();
+  if (*wan_check) return gaia::cli::WanCheckCommand(wan);
   return 2;
 }

@@ -1,5 +1,6 @@
 #include "src/cli/relay_plan.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -23,21 +24,23 @@ int RelayPlan::PortFor(uint32_t from_dc, uint32_t shard) const {
   return 0;
 }
 
-RelayPlan PlanBaselineRelay(const common::JobSpec& spec, const common::Topology& topo,
+RelayPlan PlanBaselineRelay(const wan::LinkMatrix& links, const common::Topology& topo,
                             const std::vector<int>& shard_ports) {
   // Routes lead to the shards' own ports; the layout is the same as for the
   // mirrors' ports in gaia modes.
-  return PlanGaiaRelay(spec, topo, shard_ports);
+  return PlanGaiaRelay(links, topo, shard_ports);
 }
 
-RelayPlan PlanGaiaRelay(const common::JobSpec& spec, const common::Topology& topo,
+RelayPlan PlanGaiaRelay(const wan::LinkMatrix& links, const common::Topology& topo,
                         const std::vector<int>& shard_ports) {
   RelayPlan plan;
   const uint32_t n = static_cast<uint32_t>(topo.host_dcs.size());
   for (uint32_t a = 0; a < n; ++a) {
     for (uint32_t b = 0; b < n; ++b) {
       if (a == b) continue;
-      plan.links.push_back({LinkName(topo, a, b), spec.wan.bandwidth_mbps, spec.wan.delay_ms});
+      const wan::LinkParams p =
+          links.Find(topo.host_dcs[a], topo.host_dcs[b]).value_or(wan::LinkParams{});
+      plan.links.push_back({LinkName(topo, a, b), p.bandwidth_mbps, p.delay_ms});
     }
   }
   for (uint32_t a = 0; a < n; ++a) {
@@ -50,6 +53,36 @@ RelayPlan PlanGaiaRelay(const common::JobSpec& spec, const common::Topology& top
   return plan;
 }
 
+std::vector<RelayPlan> SplitPerSourceDc(const RelayPlan& plan, const common::Topology& topo,
+                                        const std::vector<std::string>& dc_hosts,
+                                        bool add_delay) {
+  // Far above any emulated link: the kernel does the shaping.
+  constexpr double kUnlimitedMbps = 100000;
+  std::vector<RelayPlan> plans(dc_hosts.size());
+  for (uint32_t a = 0; a < dc_hosts.size(); ++a) {
+    RelayPlan& mine = plans[a];
+    for (const RelayRoute& route : plan.routes) {
+      if (route.from_dc != a) continue;
+      mine.routes.push_back(route);
+      mine.routes.back().target_host = dc_hosts[topo.shards[route.shard].host_dc];
+    }
+    for (const RelayLink& link : plan.links) {
+      const bool used = std::any_of(mine.routes.begin(), mine.routes.end(), [&](const RelayRoute& r) {
+        return r.forward_link == link.name || r.backward_link == link.name;
+      });
+      if (used) mine.links.push_back({link.name, kUnlimitedMbps, add_delay ? link.delay_ms : 0.0});
+    }
+  }
+  return plans;
+}
+
+int PortFor(const std::vector<RelayPlan>& plans, uint32_t from_dc, uint32_t shard) {
+  for (const RelayPlan& plan : plans) {
+    if (const int port = plan.PortFor(from_dc, shard); port != 0) return port;
+  }
+  return 0;
+}
+
 std::string RelayConfigJson(const RelayPlan& plan) {
   json j;
   j["links"] = json::array();
@@ -59,7 +92,7 @@ std::string RelayConfigJson(const RelayPlan& plan) {
   j["routes"] = json::array();
   for (const RelayRoute& r : plan.routes) {
     j["routes"].push_back({{"listen", "127.0.0.1:0"},
-                           {"target", absl::StrCat("127.0.0.1:", r.target_port)},
+                           {"target", absl::StrCat(r.target_host, ":", r.target_port)},
                            {"forward_link", r.forward_link},
                            {"backward_link", r.backward_link}});
   }
@@ -84,6 +117,23 @@ RelayStats ReadRelayStats(const std::string& path) {
     stats.total_bytes += bytes;
   }
   return stats;
+}
+
+RelayStats ReadRelayStats(const std::vector<RelayPlan>& plans) {
+  RelayStats total;
+  for (const RelayPlan& plan : plans) {
+    for (const auto& [name, bytes] : ReadRelayStats(plan.stats_file).links) {
+      auto it = std::find_if(total.links.begin(), total.links.end(),
+                             [&](const auto& link) { return link.first == name; });
+      if (it == total.links.end()) {
+        total.links.emplace_back(name, bytes);
+      } else {
+        it->second += bytes;
+      }
+      total.total_bytes += bytes;
+    }
+  }
+  return total;
 }
 
 }  // namespace gaia::cli

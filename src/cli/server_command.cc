@@ -75,7 +75,8 @@ int ServerCommand(const ServerFlags& flags) {
       std::cerr << "gaia server: " << mirror_options.status().message() << "\n";
       return 2;
     }
-    mirror_options->listen_address = "127.0.0.1:0";
+    // The mirror listens on the shard's host, on a port of its own.
+    mirror_options->listen_address = flags.listen.substr(0, flags.listen.rfind(':')) + ":0";
     absl::StatusOr<std::shared_ptr<mirror::Mirror>> created =
         mirror::Mirror::Create(std::move(*mirror_options));
     if (!created.ok()) {

@@ -65,10 +65,25 @@ TEST(LaunchErrors, ValidateAcceptsGoodSpecAndShowsPlan) {
 TEST(LaunchErrors, FeatureThisBuildLacksIsRefusedBeforeStarting) {
   const std::string dir = MakeTempDir("mode");
   const std::string path = dir + "/job.yaml";
-  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir) + "wan: {emulate: netns}\n");
+  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir) +
+                          "tls: {enabled: true, cert: c.pem, key: k.pem, ca: ca.pem}\n");
   auto result = RunProcess({Gaia(), "launch", "--quiet", path}, std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("netns"));
+  EXPECT_THAT(result.output, HasSubstr("tls.enabled"));
+  EXPECT_FALSE(std::filesystem::exists(dir + "/m")) << "nothing may be started or written";
+}
+
+TEST(LaunchErrors, PresetWithoutTheJobsDcsIsRefusedBeforeStarting) {
+  const std::string dir = MakeTempDir("preset");
+  const std::string path = dir + "/job.yaml";
+  std::string spec = SpecWithProgram("m", "/bin/true", dir);
+  spec.replace(spec.find("dcs:\n"), 5, "dcs:\n  - {name: singapore}\n");
+  WriteTextFile(path, spec + "wan: {emulate: proxy, preset: ss-2dc}\n");
+  auto result = RunProcess({Gaia(), "launch", "--quiet", "--mode", "baseline", path},
+                           std::chrono::seconds(30));
+  EXPECT_EQ(result.exit_code, 2) << result.output;
+  EXPECT_THAT(result.output, HasSubstr("wan.preset: "));
+  EXPECT_THAT(result.output, HasSubstr("no link singapore->a"));  // "a" is no region of it
   EXPECT_FALSE(std::filesystem::exists(dir + "/m")) << "nothing may be started or written";
 }
 

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <filesystem>
 #include <string>
+#include <vector>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -37,14 +39,17 @@ double SerialConvergedObjective() {
   return j.value("converged_objective", std::nan(""));
 }
 
-// Runs the example in `mode`; returns the run's summary entry.
-json LaunchExample(const std::string& mode) {
+// Runs the example in `mode`; returns the run's summary entry. With
+// `output`, progress is on and the launcher's output is stored there.
+json LaunchExample(const std::string& mode, std::string* output = nullptr) {
   const std::string results = testing::MakeTempDir("mf-" + mode);
-  auto result = testing::RunProcess(
-      {testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", mode, "--results", results,
-       testing::SourceDir() + "/examples/mf-2dc.yaml"},
-      std::chrono::seconds(600));
+  std::vector<std::string> argv = {testing::BinDir() + "/gaia", "launch", "--mode", mode,
+                                   "--results", results,
+                                   testing::SourceDir() + "/examples/mf-2dc.yaml"};
+  if (output == nullptr) argv.insert(argv.begin() + 2, "--quiet");
+  auto result = testing::RunProcess(argv, std::chrono::seconds(600));
   EXPECT_EQ(result.exit_code, 0) << result.output;
+  if (output != nullptr) *output = result.output;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(results)) {
     if (entry.path().filename() != "summary.json") continue;
     json summary = json::parse(testing::ReadTextFile(entry.path().string()), nullptr, false);
@@ -92,8 +97,14 @@ TEST_F(MfConvergence, TwoDcBaselineOverRelayMatchesSerialReference) {
 // reference, and after the final flush both DCs hold the same model.
 TEST_F(MfConvergence, TwoDcGaiaMatchesSerialReferenceAndDcCopiesAgree) {
   ASSERT_TRUE(std::isfinite(serial_));
-  const json run = LaunchExample("gaia");
+  std::string output;
+  const json run = LaunchExample("gaia", &output);
   ExpectWithinTwoPercent(run, serial_);
+  // Progress names each WAN link with its rate, and the filtered share.
+  EXPECT_THAT(output, ::testing::HasSubstr("virginia->california "));
+  EXPECT_THAT(output, ::testing::HasSubstr("california->virginia "));
+  EXPECT_THAT(output, ::testing::ContainsRegex("[0-9.]+ MB/s"));
+  EXPECT_THAT(output, ::testing::HasSubstr("filtered "));
   ASSERT_TRUE(run.contains("mirror")) << run.dump(2);
   const json& mirror = run["mirror"];
   EXPECT_LT(mirror["dc_max_difference"].get<double>(), 1e-3);
