@@ -10,7 +10,7 @@ PACKAGES=(
   libabsl-dev libeigen3-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
-  iproute2 python3
+  iproute2 python3 gnuplot-nox
 )
 
 missing=()

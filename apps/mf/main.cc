@@ -91,6 +91,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Raw data size for `gaia cost` (docs/COST.md): 12 bytes per rating, the
+  // packed (user, item, value) record this app holds, whatever the source
+  // format (text files are larger; the packed form is the cheapest to move).
+  static_assert(sizeof(gaia::mf::Rating) == 12);
+  (*worker)->ReportInputBytes(static_cast<uint64_t>(sgd->num_ratings()) *
+                              sizeof(gaia::mf::Rating));
+
   const std::vector<uint64_t>& items = sgd->items();
   const uint32_t k = sgd->rank();
   std::vector<float> r(items.size() * k);

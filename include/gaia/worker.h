@@ -112,6 +112,12 @@ class Worker {
   // scale its significance threshold with it (DESIGN.md §4.2).
   void ReportLearningRate(double learning_rate);
 
+  // The size of the raw training data this worker holds, in bytes (e.g.
+  // ratings x bytes per rating). Report once, after loading; every later
+  // metrics line carries it as "input_bytes". `gaia cost` prices moving it
+  // to one DC (the CENTRALIZED alternative, docs/COST.md).
+  void ReportInputBytes(uint64_t bytes);
+
   // Sends what is pending and says goodbye to every shard. Idempotent.
   absl::Status Finish();
 

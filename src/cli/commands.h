@@ -53,6 +53,30 @@ int WanDownCommand(const WanFlags& flags);
 int WanStatusCommand();
 int WanCheckCommand(const WanFlags& flags);
 
+// `gaia cost <run dir>`: price a finished run on EC2 (docs/COST.md).
+struct CostFlags {
+  std::string run_dir;               // results/<job>/<time>
+  std::string prices_path;           // a price table CSV; "" = the shipped ec2-2017.csv
+  std::vector<std::string> regions;  // dc=region overrides
+  bool json = false;                 // print JSON instead of a table
+};
+int CostCommand(const CostFlags& flags);
+
+// `gaia bench <spec>`: the thesis comparison grid (docs/BENCH.md).
+struct BenchFlags {
+  std::string spec_path;
+  std::vector<std::string> modes;     // empty = lan, baseline, gaia, gaia_async
+  std::vector<std::string> models;    // empty = bsp, ssp
+  std::vector<std::string> settings;  // empty = vc, ss
+  uint32_t repeat = 1;                // runs per setting and model
+  std::string out_dir;                // "" = results/bench/<job>/<timestamp>
+  std::string emulate = "proxy";      // proxy | netns
+  double bandwidth_scale = 0.13;      // times the presets' real-world Mbit/s
+  int32_t staleness = -1;             // ssp; -1 = the spec's if ssp, else 2
+  uint32_t clocks = 0;                // app.clocks; 0 = the spec's
+};
+int BenchCommand(const BenchFlags& flags, const std::string& bin_dir);
+
 }  // namespace gaia::cli
 
 #endif  // GAIA_SRC_CLI_COMMANDS_H_

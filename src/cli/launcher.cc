@@ -19,9 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "src/cli/child_process.h"
 #include "src/cli/metrics_collector.h"
 #include "src/cli/mirror_monitor.h"
@@ -149,6 +153,20 @@ absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::stri
       absl::StrCat(child.label(), " did not report its port within ",
                    std::chrono::duration_cast<std::chrono::seconds>(kStartTimeout).count(),
                    " s; see ", child.log_path()));
+}
+
+// A live process's peak resident set (VmHWM in /proc/<pid>/status), 0 if unknown.
+uint64_t PeakRssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    uint64_t kib = 0;
+    if (absl::StartsWith(line, "VmHWM:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")), &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
@@ -592,6 +610,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
           {absl::StrCat(topo.host_dcs[key.first], "->", topo.host_dcs[key.second]), link.bytes});
     }
   }
+  for (auto& shard : children.shards) result.shard_peak_rss_bytes.push_back(PeakRssBytes(shard->pid()));
   for (auto& shard : children.shards) {
     auto exit = shard->Terminate(kTerminateGrace);
     if (exit.exit_code != 0) log->warn("{} {} at shutdown", shard->label(), exit.description);

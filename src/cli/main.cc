@@ -94,6 +94,44 @@ int main(int argc, char** argv) {
     if (sub == wan_down) name->excludes(wan_all);
   }
 
+  gaia::cli::CostFlags cost;
+  CLI::App* cost_cmd = app.add_subcommand(
+      "cost", "Price a finished run on EC2 (thesis Tables 5.1, 5.2), see docs/COST.md");
+  cost_cmd->add_option("run", cost.run_dir, "The run's results folder (results/<job>/<time>)")
+      ->required();
+  cost_cmd->add_option("--prices", cost.prices_path,
+                       "Price table CSV (default: the shipped ec2-2017.csv)");
+  cost_cmd->add_option("--region", cost.regions, "Price DC as region: dc=region (repeatable)");
+  cost_cmd->add_flag("--json", cost.json, "Print JSON instead of a table");
+
+  gaia::cli::BenchFlags bench;
+  CLI::App* bench_cmd = app.add_subcommand(
+      "bench", "Run a job in every mode, setting and model; one table and plots (docs/BENCH.md)");
+  bench_cmd->add_option("spec", bench.spec_path, "Job spec (YAML) with 2 DCs, or 11 for ec2-11")
+      ->required();
+  bench_cmd->add_option("--modes", bench.modes, "a,b,... (default: lan,baseline,gaia,gaia_async)")
+      ->delimiter(',');
+  bench_cmd->add_option("--models", bench.models, "bsp,ssp (default: both)")->delimiter(',');
+  bench_cmd->add_option("--settings", bench.settings, "vc,ss,ec2-11 (default: vc,ss)")
+      ->delimiter(',');
+  bench_cmd->add_option("--repeat", bench.repeat, "Runs of each setting and model (median)")
+      ->check(CLI::Range(1, 1000))
+      ->capture_default_str();
+  bench_cmd->add_option("--out", bench.out_dir,
+                        "Results folder, new or empty (default: results/bench/<job>/<time>)");
+  bench_cmd->add_option("--emulate", bench.emulate, "WAN emulator: proxy|netns")
+      ->check(CLI::IsMember({"proxy", "netns"}))
+      ->capture_default_str();
+  bench_cmd->add_option("--bandwidth-scale", bench.bandwidth_scale,
+                        "Multiplies the presets' real-world Mbit/s")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  bench_cmd->add_option("--staleness", bench.staleness,
+                        "SSP staleness (default: the spec's if ssp, else 2)")
+      ->check(CLI::Range(0, 1000));
+  bench_cmd->add_option("--clocks", bench.clocks, "Clocks per worker (default: the spec's)")
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -110,5 +148,7 @@ int main(int argc, char** argv) {
   if (*wan_down) return gaia::cli::WanDownCommand(wan);
   if (*wan_status) return gaia::cli::WanStatusCommand();
   if (*wan_check) return gaia::cli::WanCheckCommand(wan);
+  if (*cost_cmd) return gaia::cli::CostCommand(cost);
+  if (*bench_cmd) return gaia::cli::BenchCommand(bench, BinDir(argv[0]));
   return 2;
 }

@@ -109,6 +109,7 @@ json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
       run["mirror"] = mirror;
     }
     if (!r.model_dir.empty()) run["model_dir"] = r.model_dir;
+    run["shard_peak_rss_bytes"] = r.shard_peak_rss_bytes;
     j["runs"].push_back(run);
   }
   if (comparison.target_objective) {

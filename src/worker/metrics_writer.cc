@@ -41,13 +41,16 @@ std::string JsonString(const std::string& s) {
 }  // namespace
 
 std::string FormatMetricsLine(const ClockMetrics& m) {
+  const std::string input_bytes =
+      m.input_bytes.has_value() ? absl::StrCat(",\"input_bytes\":", *m.input_bytes) : "";
   return absl::StrCat(
       "{\"worker\":", m.worker, ",\"dc\":", JsonString(m.dc), ",\"clock\":", m.clock,
       ",\"time_s\":", JsonNumber(m.time_s),
       ",\"unix_time_s\":", JsonNumber(m.unix_time_s), ",\"objective\":", JsonNumber(m.objective),
       ",\"learning_rate\":", JsonNumber(m.learning_rate),
       ",\"rows_pushed\":", m.rows_pushed, ",\"bytes_pushed\":", m.bytes_pushed,
-      ",\"reads\":", m.reads, ",\"read_wait_s\":", JsonNumber(m.read_wait_s), "}");
+      ",\"reads\":", m.reads, ",\"read_wait_s\":", JsonNumber(m.read_wait_s), input_bytes,
+      "}");
 }
 
 absl::StatusOr<std::unique_ptr<MetricsWriter>> MetricsWriter::Open(

@@ -9,7 +9,9 @@
 //
 // `clock` is the clock that just ended; `time_s` is seconds since Connect
 // (steady clock); objective/learning_rate are null when not reported during
-// that clock. Counters are per clock, not cumulative.
+// that clock. Counters are per clock, not cumulative. Once the app reported
+// its raw data size (Worker::ReportInputBytes), every line ends with
+// ,"input_bytes":N; before that the field is absent.
 //
 // Not thread-safe (WorkerImpl calls it from Clock(), which is serialized).
 #ifndef GAIA_SRC_WORKER_METRICS_WRITER_H_
@@ -37,6 +39,7 @@ struct ClockMetrics {
   uint64_t bytes_pushed = 0;
   uint64_t reads = 0;
   double read_wait_s = 0;
+  std::optional<uint64_t> input_bytes;  // the worker's raw data size, once reported
 };
 
 // Formats one line (without the trailing newline). Non-finite numbers are

@@ -296,6 +296,7 @@ absl::Status WorkerImpl::Clock() {
     common::MutexLock report_lock(&report_mu_);
     metrics.objective = std::exchange(objective_, std::nullopt);
     metrics.learning_rate = std::exchange(learning_rate_, std::nullopt);
+    metrics.input_bytes = input_bytes_;
   }
   metrics.rows_pushed = rows;
   metrics.bytes_pushed = bytes;
@@ -315,6 +316,11 @@ void WorkerImpl::ReportObjective(double objective) {
 void WorkerImpl::ReportLearningRate(double learning_rate) {
   common::MutexLock lock(&report_mu_);
   learning_rate_ = learning_rate;
+}
+
+void WorkerImpl::ReportInputBytes(uint64_t bytes) {
+  common::MutexLock lock(&report_mu_);
+  input_bytes_ = bytes;
 }
 
 absl::Status WorkerImpl::Finish() {

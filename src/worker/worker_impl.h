@@ -60,6 +60,7 @@ class WorkerImpl {
   int32_t staleness() const { return staleness_; }
   void ReportObjective(double objective);
   void ReportLearningRate(double learning_rate);
+  void ReportInputBytes(uint64_t bytes);
   absl::Status Finish();
   const WorkerOptions& options() const { return options_; }
 
@@ -114,6 +115,7 @@ class WorkerImpl {
   common::Mutex report_mu_;
   std::optional<double> objective_ ABSL_GUARDED_BY(report_mu_);
   std::optional<double> learning_rate_ ABSL_GUARDED_BY(report_mu_);
+  std::optional<uint64_t> input_bytes_ ABSL_GUARDED_BY(report_mu_);  // sticky
 };
 
 }  // namespace gaia::internal

@@ -116,6 +116,10 @@ TEST_F(MfConvergence, TwoDcGaiaMatchesSerialReferenceAndDcCopiesAgree) {
     EXPECT_EQ(link["rejected"].get<uint64_t>(), 0u) << link.dump();
   }
   EXPECT_GT(run.value("wan_bytes", uint64_t{0}), 0u);
+  // Each DC's shard reports its peak memory.
+  ASSERT_TRUE(run.contains("shard_peak_rss_bytes")) << run.dump(2);
+  ASSERT_EQ(run["shard_peak_rss_bytes"].size(), 2u);
+  for (const json& rss : run["shard_peak_rss_bytes"]) EXPECT_GT(rss.get<uint64_t>(), 1u << 20);
 }
 
 TEST_F(MfConvergence, TwoDcGaiaAsyncEndsWithEqualCopiesAndNoBarriers) {

@@ -2,6 +2,7 @@
 // namespace of their own, links shaped by tc from the vc-2dc preset, delay
 // in per-DC relays where the kernel has no netem. Needs root with iproute2
 // and tc (wan::ProbeKernel); otherwise every test here skips, saying why.
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -42,26 +43,21 @@ wan: {emulate: netns, preset: vc-2dc, bandwidth_scale: 0.2}
 timeout_s: 300
 )";
 
-// Bridges the launcher's emulators are named "gb-r<hex>".
-std::vector<std::string> OurBridges() {
+// Names in `dir` that start with `prefix`: the launcher's emulators are
+// named "r<hex>", so their bridges are "gb-r..." (/sys/class/net) and their
+// namespaces "gaia-r..." (/run/netns).
+std::vector<std::string> EntriesStartingWith(const std::string& dir, const std::string& prefix) {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/sys/class/net", ec)) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     const std::string name = entry.path().filename().string();
-    if (name.rfind("gb-r", 0) == 0) names.push_back(name);
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
   }
+  std::sort(names.begin(), names.end());
   return names;
 }
-
-std::vector<std::string> OurNamespaces() {
-  std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/run/netns", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("gaia-r", 0) == 0) names.push_back(name);
-  }
-  return names;
-}
+std::vector<std::string> OurBridges() { return EntriesStartingWith("/sys/class/net", "gb-r"); }
+std::vector<std::string> OurNamespaces() { return EntriesStartingWith("/run/netns", "gaia-r"); }
 
 class NetnsLaunch : public ::testing::Test {
  protected:

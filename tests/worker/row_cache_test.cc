@@ -104,6 +104,12 @@ TEST(MetricsWriter, FormatsOneJsonObject) {
             "\"bytes_pushed\":48,\"reads\":4,\"read_wait_s\":0}");
   m.objective = std::numeric_limits<double>::quiet_NaN();
   EXPECT_NE(FormatMetricsLine(m).find("\"objective\":null"), std::string::npos);
+  // Absent until reported, then the last field.
+  EXPECT_EQ(FormatMetricsLine(m).find("input_bytes"), std::string::npos);
+  m.input_bytes = 96000000000ull;
+  const std::string line = FormatMetricsLine(m);
+  EXPECT_EQ(line.substr(line.size() - 42),
+            "\"read_wait_s\":0,\"input_bytes\":96000000000}");
 }
 
 }  // namespace

@@ -248,5 +248,32 @@ TEST(Metrics, ClockAppendsOneLinePerClock) {
   std::filesystem::remove(options.metrics_path);
 }
 
+TEST(Metrics, ReportInputBytesLandsOnEveryLaterLine) {
+  TestCluster cluster({.tables = {ZeroTable("w", 4, 2)}, .num_shards = 1});
+  ASSERT_TRUE(cluster.ok());
+  WorkerOptions options = cluster.Options(0);
+  options.metrics_path = (std::filesystem::temp_directory_path() /
+                          ("gaia_worker_input_" + std::to_string(::getpid()) + ".jsonl"))
+                             .string();
+  std::filesystem::remove(options.metrics_path);
+  {
+    auto worker = MustConnect(options);
+    ASSERT_TRUE(worker);
+    ASSERT_TRUE(worker->Clock().ok());
+    worker->ReportInputBytes(12'000'000'000ull);
+    ASSERT_TRUE(worker->Clock().ok());
+    ASSERT_TRUE(worker->Clock().ok());
+  }
+  std::ifstream in(options.metrics_path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0].find("input_bytes"), std::string::npos) << lines[0];
+  for (int i : {1, 2}) {
+    EXPECT_NE(lines[i].find("\"input_bytes\":12000000000}"), std::string::npos) << lines[i];
+  }
+  std::filesystem::remove(options.metrics_path);
+}
+
 }  // namespace
 }  // namespace gaia

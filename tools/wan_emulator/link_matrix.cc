@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/common/data_files.h"
 #include "src/common/logging.h"
 #include "tools/wan_emulator/link_shaper.h"
 
@@ -132,21 +133,7 @@ bool IsHeader(absl::string_view text) {
   return true;
 }
 
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) return absl::UnavailableError(absl::StrCat(path, ": read failed"));
-  return buffer.str();
-}
 
-std::string ExecutableDir() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  return exe.parent_path().string();
-}
 
 }  // namespace
 
@@ -251,24 +238,17 @@ absl::StatusOr<LinkMatrix> ParseLinkMatrix(std::string_view text_in, std::string
 }
 
 absl::StatusOr<LinkMatrix> LoadLinkMatrix(const std::string& path, bool symmetric) {
-  absl::StatusOr<std::string> text = ReadFile(path);
+  absl::StatusOr<std::string> text = common::ReadFile(path);
   if (!text.ok()) return text.status();
   return ParseLinkMatrix(*text, path, symmetric);
 }
 
 std::vector<std::string> PresetDirs() {
-  std::vector<std::string> dirs;
-  if (const char* env = std::getenv("GAIA_PRESET_DIR"); env != nullptr && env[0] != '\0') {
-    dirs.push_back(env);
-  }
-  if (std::string exe_dir = ExecutableDir(); !exe_dir.empty()) {
-    dirs.push_back(
-        (fs::path(exe_dir) / ".." / "share" / "gaia" / "presets").lexically_normal().string());
-  }
 #ifdef GAIA_PRESET_SOURCE_DIR
-  dirs.push_back(GAIA_PRESET_SOURCE_DIR);
+  return common::DataDirs("GAIA_PRESET_DIR", "presets", GAIA_PRESET_SOURCE_DIR);
+#else
+  return common::DataDirs("GAIA_PRESET_DIR", "presets", "");
 #endif
-  return dirs;
 }
 
 std::vector<std::string> ListPresets() {
