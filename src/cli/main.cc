@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
   wan_up->add_option("--dcs", wan.dcs, "DCs to emulate, a,b,... (default: all regions)")
       ->delimiter(',');
   wan_up->add_flag("--symmetric", wan.symmetric, "Use a pair given one way for both ways");
-  wan_up->add_option("--subnet", wan.subnet, "IPv4 CIDR (default: first free 10.213.X.0/24)");
+  wan_up->add_option("--subnet", wan.subnet, "IPv4 CIDR (default: a free 10.213.X.0/24, X chosen by the name)");
   CLI::App* wan_down = wan_cmd->add_subcommand("down", "Remove an emulator and all it made");
   CLI::Option* wan_all = wan_down->add_flag("--all", wan.all, "Every emulator");
   CLI::App* wan_status = wan_cmd->add_subcommand("status", "List emulators and their DCs");

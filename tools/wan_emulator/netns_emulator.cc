@@ -539,7 +539,13 @@ absl::StatusOr<std::string> ChooseSubnet(const std::string& name, const std::str
     return s->plan.subnet;
   }
   const std::vector<Ipv4Net> used = UsedNets(state_dir, name);
-  for (uint32_t x = 0; x < 256; ++x) {
+  // Start where the name points (FNV-1a), so that instances brought up at
+  // the same moment by different processes (which cannot yet see each
+  // other's addresses) rarely pick the same subnet.
+  uint32_t start = 2166136261u;
+  for (unsigned char c : name) start = (start ^ c) * 16777619u;
+  for (uint32_t i = 0; i < 256; ++i) {
+    const uint32_t x = (start + i) % 256;
     Ipv4Net candidate;
     candidate.address = (10u << 24) | (213u << 16) | (x << 8);
     candidate.prefix_len = 24;

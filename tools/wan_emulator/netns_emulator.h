@@ -108,8 +108,8 @@ absl::StatusOr<EmulatorState> FindEmulator(const std::string& name,
 std::vector<std::string> UnlistedNamespaces(const std::string& state_dir = StateDir());
 
 // A subnet for instance `name`: the one in its state file if it has one,
-// else the first 10.213.X.0/24 that no other instance uses and that does not
-// overlap an address in the root namespace.
+// else a 10.213.X.0/24 that no other instance uses and that does not overlap
+// an address in the root namespace, searching from an X derived from `name`.
 absl::StatusOr<std::string> ChooseSubnet(const std::string& name,
                                          const std::string& state_dir = StateDir());
 
