@@ -46,15 +46,6 @@ void OnBenchStop(int) { g_bench_stop.store(true); }
 constexpr std::chrono::seconds kLaunchStopGrace{60};
 constexpr std::chrono::seconds kGnuplotTimeout{120};
 
-std::string Timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
 // One derived spec: a setting and a consistency model.
 struct Variant {
   BenchSetting setting;
@@ -144,7 +135,7 @@ std::optional<Plan> MakePlan(const BenchFlags& flags) {
 
   const std::string out =
       flags.out_dir.empty()
-          ? (fs::path("results") / "bench" / plan.spec.name / Timestamp()).string()
+          ? (fs::path("results") / "bench" / plan.spec.name / LocalTimestamp()).string()
           : flags.out_dir;
   std::error_code ec;
   if (fs::exists(out, ec) && !fs::is_empty(out, ec)) {

@@ -31,19 +31,10 @@ std::atomic<bool> g_stop_requested{false};
 
 void OnStopSignal(int) { g_stop_requested.store(true); }
 
-std::string Timestamp() {
-  const std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
-  return buf;
-}
-
 // A run folder that does not exist yet (two launches in one second get -2, -3...).
 std::string NewRunDir(const std::string& results_dir, const std::string& job) {
   const fs::path base = fs::path(results_dir) / job;
-  const std::string stamp = Timestamp();
+  const std::string stamp = LocalTimestamp();
   fs::path dir = base / stamp;
   for (int i = 2; fs::exists(dir) && i < 1000; ++i) dir = base / absl::StrCat(stamp, "-", i);
   return dir.string();

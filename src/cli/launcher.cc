@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -271,6 +272,15 @@ absl::StatusOr<std::string> ResolveProgram(const std::string& program,
   }
   return absl::NotFoundError(absl::StrCat("app.program: '", program, "' is neither beside ",
                                           bin_dir, " nor on PATH"));
+}
+
+std::string LocalTimestamp() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+  return buf;
 }
 
 absl::StatusOr<RunResult> RunMode(const RunOptions& options) {

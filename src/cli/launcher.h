@@ -60,6 +60,9 @@ struct RunResult {
 
 absl::StatusOr<RunResult> RunMode(const RunOptions& options);
 
+// The local time as YYYYmmdd-HHMMSS, for the names of results folders.
+std::string LocalTimestamp();
+
 // OK if this build can run `mode` of `spec`; otherwise UNIMPLEMENTED naming
 // the field that asks for a feature this build lacks.
 absl::Status CheckSupported(const common::JobSpec& spec, common::Mode mode);
