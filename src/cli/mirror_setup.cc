@@ -50,6 +50,9 @@ absl::StatusOr<mirror::MirrorOptions> MirrorOptionsFor(const common::JobSpec& sp
     case common::ThresholdDecay::kLearningRate:
       options.threshold.decay = significance::Decay::kLearningRate;
       break;
+    case common::ThresholdDecay::kAuto:
+      options.threshold.decay = significance::Decay::kAuto;
+      break;
   }
   options.threshold.soft_enabled = spec.asp.goal == common::AspGoal::kSpeed;
   const bool async = topo.mode == common::Mode::kGaiaAsync;

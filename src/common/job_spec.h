@@ -27,7 +27,7 @@ enum class ConsistencyModel { kBsp, kSsp };
 enum class InitKind { kZeros, kUniform, kNormal };
 enum class WanEmulation { kNone, kProxy, kNetns };
 enum class AspGoal { kSpeed, kCost };
-enum class ThresholdDecay { kNone, kInverseSqrt, kLearningRate };
+enum class ThresholdDecay { kNone, kInverseSqrt, kLearningRate, kAuto };
 
 const char* ModeName(Mode mode);                     // "lan", "baseline", ...
 absl::StatusOr<Mode> ParseMode(const std::string& name);
@@ -63,7 +63,7 @@ struct ConsistencySpec {
 struct AspSpec {
   std::string significance = "relative";  // relative|absolute|row_relative|<registered name>
   double threshold = 0.01;                 // initial hard threshold v0, > 0
-  ThresholdDecay decay = ThresholdDecay::kInverseSqrt;
+  ThresholdDecay decay = ThresholdDecay::kAuto;
   double value_floor = 1e-3;               // relative: |acc| / max(|value|, floor)
   AspGoal goal = AspGoal::kSpeed;
   int32_t ds = 2;                          // mirror-clock bound, >= 0

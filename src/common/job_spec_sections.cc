@@ -95,9 +95,9 @@ void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
   }
   if (const YAML::Node* n = f.Get("decay")) {
     size_t k = 0;
-    r->Choice(*n, f.PathOf("decay"), {"none", "inverse_sqrt", "learning_rate"}, &k);
-    out->decay = std::array{ThresholdDecay::kNone, ThresholdDecay::kInverseSqrt,
-                            ThresholdDecay::kLearningRate}[k];
+    r->Choice(*n, f.PathOf("decay"), {"auto", "none", "inverse_sqrt", "learning_rate"}, &k);
+    out->decay = std::array{ThresholdDecay::kAuto, ThresholdDecay::kNone,
+                            ThresholdDecay::kInverseSqrt, ThresholdDecay::kLearningRate}[k];
   }
   if (const YAML::Node* n = f.Get("value_floor")) {
     ReadNumber(r, *n, f.PathOf("value_floor"), Positive, "must be > 0", &out->value_floor);

@@ -14,6 +14,9 @@ double ThresholdSchedule::Hard(int64_t clock) const {
     case Decay::kLearningRate:
       if (first_lr_ <= 0) return options_.initial;
       return options_.initial * current_lr_ / first_lr_;
+    case Decay::kAuto:
+      if (first_lr_ > 0) return options_.initial * current_lr_ / first_lr_;
+      return options_.initial / std::sqrt(static_cast<double>(std::max<int64_t>(clock, 1)));
   }
   return options_.initial;
 }

@@ -3,9 +3,13 @@
 // Hard threshold: every update above it is guaranteed to reach the other DCs.
 // It starts at v0 and decays so that ASP converges:
 //   kNone          v0
-//   kInverseSqrt   v0 / sqrt(t), t = max(clock, 1)           (the default)
+//   kInverseSqrt   v0 / sqrt(t), t = max(clock, 1)
 //   kLearningRate  v0 * lr(t) / lr(first report); v0 until the app reports
 //                  its learning rate (gaia::Worker::ReportLearningRate)
+//   kAuto          kLearningRate once the app has reported its learning
+//                  rate, kInverseSqrt until then (the default): the thesis's
+//                  "the threshold decreases whenever the learning rate
+//                  decreases" for apps that say, v0/sqrt(t) for the others
 //
 // Soft threshold (goal = speed): a lower bar used while the WAN links are
 // under-used, so idle bandwidth carries less significant updates too. It is
@@ -27,11 +31,11 @@
 
 namespace gaia::significance {
 
-enum class Decay { kNone, kInverseSqrt, kLearningRate };
+enum class Decay { kNone, kInverseSqrt, kLearningRate, kAuto };
 
 struct ThresholdOptions {
   double initial = 0.01;        // v0, > 0
-  Decay decay = Decay::kInverseSqrt;
+  Decay decay = Decay::kAuto;
   bool soft_enabled = true;     // goal = speed
   double min_soft_ratio = 0.1;  // soft >= min_soft_ratio * hard, in (0, 1]
 };

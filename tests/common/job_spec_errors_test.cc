@@ -230,7 +230,7 @@ TEST(JobSpecErrors, UnknownEnumValues) {
       Rejects(Spec("consistency: {model: asp}\n"), 5, "consistency.model", "(accepted: bsp|ssp)"));
   EXPECT_TRUE(Rejects(Spec("asp: {goal: money}\n"), 5, "asp.goal", "(accepted: speed|cost)"));
   EXPECT_TRUE(Rejects(Spec("asp: {decay: sqrt}\n"), 5, "asp.decay",
-                      "(accepted: none|inverse_sqrt|learning_rate)"));
+                      "(accepted: auto|none|inverse_sqrt|learning_rate)"));
   EXPECT_TRUE(
       Rejects(Spec("wan: {emulate: tc}\n"), 5, "wan.emulate", "(accepted: none|proxy|netns)"));
   EXPECT_TRUE(

@@ -193,7 +193,7 @@ TEST(JobSpec, OmittedFieldsKeepDocumentedDefaults) {
   EXPECT_EQ(spec->consistency.staleness, 0);
   EXPECT_EQ(spec->asp.significance, "relative");
   EXPECT_DOUBLE_EQ(spec->asp.threshold, 0.01);
-  EXPECT_EQ(spec->asp.decay, ThresholdDecay::kInverseSqrt);
+  EXPECT_EQ(spec->asp.decay, ThresholdDecay::kAuto);
   EXPECT_DOUBLE_EQ(spec->asp.value_floor, 1e-3);
   EXPECT_EQ(spec->asp.goal, AspGoal::kSpeed);
   EXPECT_EQ(spec->asp.ds, 2);

@@ -10,9 +10,9 @@
 namespace gaia::significance {
 namespace {
 
-TEST(ThresholdSchedule, DefaultsAreInverseSqrtWithSoftOn) {
+TEST(ThresholdSchedule, DefaultsAreAutoWithSoftOn) {
   const ThresholdOptions options;
-  EXPECT_EQ(options.decay, Decay::kInverseSqrt);
+  EXPECT_EQ(options.decay, Decay::kAuto);
   EXPECT_TRUE(options.soft_enabled);
   ThresholdSchedule schedule(options);
   EXPECT_DOUBLE_EQ(schedule.Hard(4), options.initial / 2);
@@ -28,6 +28,19 @@ TEST(ThresholdSchedule, NoneIsConstant) {
   schedule.ReportLearningRate(0.1);
   schedule.ReportLearningRate(0.01);
   EXPECT_DOUBLE_EQ(schedule.Hard(10), 0.05);
+}
+
+TEST(ThresholdSchedule, AutoIsInverseSqrtUntilTheAppReportsThenFollowsItsLearningRate) {
+  ThresholdSchedule schedule({.initial = 0.8, .decay = Decay::kAuto});
+  EXPECT_DOUBLE_EQ(schedule.Hard(0), 0.8);
+  EXPECT_DOUBLE_EQ(schedule.Hard(4), 0.4);  // no report yet: 0.8 / sqrt(4)
+  schedule.ReportLearningRate(0.1);
+  EXPECT_DOUBLE_EQ(schedule.Hard(4), 0.8);  // lr(t) / lr(first) = 1
+  schedule.ReportLearningRate(0.025);
+  EXPECT_DOUBLE_EQ(schedule.Hard(4), 0.2);
+  EXPECT_DOUBLE_EQ(schedule.Hard(100), 0.2);  // the clock no longer matters
+  schedule.ReportLearningRate(-1);            // ignored
+  EXPECT_DOUBLE_EQ(schedule.Hard(100), 0.2);
 }
 
 TEST(ThresholdSchedule, InverseSqrtDecays) {
