@@ -308,9 +308,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
 
   // 0. The emulated WAN's links, and the kernel emulator when asked for.
   const bool emulate_wan = spec.wan.emulate != common::WanEmulation::kNone &&
-                           (mode == Mode::kBaseline || mode == Mode::kGaia ||
-                            mode == Mode::kGaiaAsync) &&
-                           topo.host_dcs.size() > 1;
+                           mode != Mode::kLan && topo.host_dcs.size() > 1;
   wan::LinkMatrix links;
   if (emulate_wan) {
     absl::StatusOr<wan::LinkMatrix> resolved = ResolveWanLinks(spec, topo.host_dcs);
