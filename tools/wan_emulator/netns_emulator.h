@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "tools/wan_emulator/link_matrix.h"
 #include "tools/wan_emulator/netns_plan.h"
+#include "tools/wan_emulator/system_tools.h"
 
 namespace gaia::wan {
 
@@ -112,40 +113,6 @@ std::vector<std::string> UnlistedNamespaces(const std::string& state_dir = State
 // an address in the root namespace, searching from an X derived from `name`.
 absl::StatusOr<std::string> ChooseSubnet(const std::string& name,
                                          const std::string& state_dir = StateDir());
-
-// "/run/netns/<netns>": where `ip netns add` mounts a namespace.
-std::string NetnsPath(const std::string& netns);
-
-// Moves the calling thread into network namespace `netns` (setns on
-// NetnsPath(netns)). Network namespaces are per thread: other threads keep
-// theirs, and a process forked from this thread starts in `netns`.
-// After building the path this is open() + setns() + close(), with no
-// allocation unless it fails; a forked child of a multi-threaded process
-// should build the path before fork() and call EnterNetnsPath instead.
-absl::Status EnterNetns(const std::string& netns);
-// Async-signal-safe: 0 on success, else the errno of open() or setns().
-int EnterNetnsPath(const char* path);
-
-// Result of one ip/tc command.
-struct CommandResult {
-  int exit_code = 0;  // 128 + signal if killed
-  std::string out;    // stdout
-  std::string err;    // stderr
-};
-// Runs argv (argv[0] looked up in $PATH, /usr/sbin and /sbin) with fork/exec,
-// stdin from /dev/null, capturing stdout and stderr. Killed after
-// `timeout_s`. Error only if it cannot be started.
-absl::StatusOr<CommandResult> RunTool(const std::vector<std::string>& argv, double timeout_s = 30);
-// The path of tool `name` ($PATH, then /usr/sbin, /sbin, /usr/bin, /bin),
-// or "" if there is none; a name with a slash is returned as is.
-std::string FindTool(const std::string& name);
-// The argv as one line for messages ("ip link add gb-x type bridge").
-std::string CommandLine(const std::vector<std::string>& argv);
-
-// Whether an interface of that name exists in the calling thread's
-// namespace, and whether a named namespace exists.
-bool InterfaceExists(const std::string& ifname);
-bool NetnsExists(const std::string& netns);
 
 }  // namespace gaia::wan
 
