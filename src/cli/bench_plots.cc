@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/cli/run_summary.h"
 
 extern char** environ;
 
@@ -164,16 +165,9 @@ std::string CostGp(const PlotData& d) {
 
 absl::StatusOr<PlotData> ReadPlotData(const std::string& run_dir) {
   PlotData data;
-  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
-  std::ifstream summary_in(summary_path);
-  if (!summary_in) return absl::NotFoundError(absl::StrCat(summary_path, ": cannot open"));
-  std::stringstream text;
-  text << summary_in.rdbuf();
-  const json summary = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (summary.is_discarded() || !summary.is_object() || !summary.contains("runs") ||
-      !summary["runs"].is_array()) {
-    return absl::InvalidArgumentError(absl::StrCat(summary_path, ": no \"runs\" array"));
-  }
+  absl::StatusOr<json> read = ReadSummaryJson(run_dir);
+  if (!read.ok()) return read.status();
+  const json& summary = *read;
   if (auto c = summary.find("comparison"); c != summary.end() && c->is_object()) {
     if (auto t = c->find("target_objective"); t != c->end() && t->is_number()) {
       data.target_objective = t->get<double>();

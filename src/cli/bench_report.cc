@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "src/cli/run_summary.h"
 
 namespace gaia::cli {
 namespace fs = std::filesystem;
@@ -79,16 +80,10 @@ double Median(std::vector<double> values) {
 }
 
 absl::StatusOr<RepeatOutcome> ReadRepeatOutcome(const std::string& run_dir) {
+  absl::StatusOr<json> read = ReadSummaryJson(run_dir);
+  if (!read.ok()) return read.status();
+  const json& summary = *read;
   const std::string path = (fs::path(run_dir) / "summary.json").string();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
-  std::stringstream text;
-  text << in.rdbuf();
-  const json summary = json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  if (summary.is_discarded() || !summary.is_object()) return Malformed(path, "not a JSON object");
-  if (!summary.contains("runs") || !summary["runs"].is_array()) {
-    return Malformed(path, "no \"runs\" array");
-  }
 
   RepeatOutcome outcome;
   outcome.run_dir = run_dir;

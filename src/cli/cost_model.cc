@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/cli/run_summary.h"
 #include "src/cli/wan_links.h"
 #include "src/common/data_files.h"
 #include "src/common/job_spec.h"
@@ -339,19 +340,14 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
                                             ": not a directory (pass a run folder, "
                                             "results/<job>/<time>)"));
   }
-  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
-  absl::StatusOr<std::string> summary_text = common::ReadFile(summary_path);
-  if (!summary_text.ok()) {
-    return absl::NotFoundError(absl::StrCat(summary_path, ": cannot open (is ", run_dir,
+  absl::StatusOr<json> read = ReadSummaryJson(run_dir);
+  if (absl::IsNotFound(read.status())) {
+    return absl::NotFoundError(absl::StrCat(read.status().message(), " (is ", run_dir,
                                             " a finished run, results/<job>/<time>?)"));
   }
-  const json summary = json::parse(*summary_text, nullptr, /*allow_exceptions=*/false);
-  if (summary.is_discarded() || !summary.is_object()) {
-    return FileError(summary_path, "not valid JSON");
-  }
-  if (!summary.contains("runs") || !summary["runs"].is_array()) {
-    return FileError(summary_path, "no \"runs\" array");
-  }
+  if (!read.ok()) return read.status();
+  const json& summary = *read;
+  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
   const std::string job_path = (fs::path(run_dir) / "job.yaml").string();
   if (!fs::is_regular_file(job_path, ec)) {
     return absl::NotFoundError(absl::StrCat(job_path, ": cannot open"));

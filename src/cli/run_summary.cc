@@ -1,9 +1,27 @@
 #include "src/cli/run_summary.h"
 
+#include <filesystem>
+
+#include "src/common/data_files.h"
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace gaia::cli {
+
+absl::StatusOr<nlohmann::json> ReadSummaryJson(const std::string& run_dir) {
+  const std::string path = (std::filesystem::path(run_dir) / "summary.json").string();
+  absl::StatusOr<std::string> text = common::ReadFile(path);
+  if (!text.ok()) return text.status();
+  nlohmann::json summary = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  if (summary.is_discarded() || !summary.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not valid JSON"));
+  }
+  if (!summary.contains("runs") || !summary["runs"].is_array()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": no \"runs\" array"));
+  }
+  return summary;
+}
 using json = nlohmann::json;
 using common::Mode;
 

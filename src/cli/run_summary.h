@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/status/statusor.h"
+
 #include "src/cli/launcher.h"
 #include "src/common/job_spec.h"
 
@@ -32,6 +34,11 @@ struct Comparison {
 std::string DescribeRun(const RunResult& result);
 
 Comparison Compare(const std::vector<RunResult>& results);
+
+// A finished run's summary.json (`run_dir`/summary.json) with its "runs"
+// array. NotFound "<path>: cannot open"; InvalidArgument "<path>: not valid
+// JSON" or "<path>: no "runs" array".
+absl::StatusOr<nlohmann::json> ReadSummaryJson(const std::string& run_dir);
 
 nlohmann::json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
                            const std::vector<RunResult>& results, const Comparison& comparison);
