@@ -59,6 +59,7 @@ absl::StatusOr<mirror::MirrorOptions> MirrorOptionsFor(const common::JobSpec& sp
   options.ds = async ? -1 : spec.asp.ds;
   options.barriers = !async && spec.asp.barriers;
   options.barrier_backlog_ms = spec.asp.barrier_backlog_ms;
+  options.half_values = spec.asp.half_values;
   return options;
 }
 

@@ -69,6 +69,7 @@ struct AspSpec {
   int32_t ds = 2;                          // mirror-clock bound, >= 0
   bool barriers = true;
   double barrier_backlog_ms = 100;         // barrier when a link's backlog exceeds this
+  bool half_values = true;                 // significant values as binary16 + error feedback
   std::vector<std::string> plugins;        // shared libraries with significance functions;
                                            // relative paths are from the spec's folder
 };

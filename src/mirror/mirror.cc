@@ -49,7 +49,7 @@ Mirror::Mirror(MirrorOptions options)
     out_index_[peer] = static_cast<int>(out_.size());
     OutLink link;
     link.peer = peer;
-    link.outbox = std::make_unique<Outbox>(Widths(options_.tables));
+    link.outbox = std::make_unique<Outbox>(Widths(options_.tables), options_.half_values);
     out_.push_back(std::move(link));
   }
 }
@@ -160,8 +160,8 @@ void Mirror::Attach(const server::ParameterStore& store) {
   }
   common::MutexLock lock(&mu_);
   store_ = &store;
-  filter_ = std::make_unique<significance::SignificanceFilter>(std::move(shapes),
-                                                               options_.significance);
+  filter_ = std::make_unique<significance::SignificanceFilter>(
+      std::move(shapes), options_.significance, options_.half_values);
 }
 
 void Mirror::OnRowsApplied(uint32_t table_id, std::span<const uint64_t> rows,

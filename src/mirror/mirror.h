@@ -78,6 +78,9 @@ struct MirrorOptions {
   // A barrier goes ahead of newly queued rows when the link's backlog would
   // take longer than this to drain at its measured bandwidth.
   double barrier_backlog_ms = 100;
+  // Send significant values as binary16 with error feedback
+  // (src/mirror/half_values.h); the final flush is exact either way.
+  bool half_values = true;
 
   std::string listen_address = "127.0.0.1:0";
   size_t max_batch_bytes = 1 << 20;        // data per MirrorBatch (approximate)

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
+#include "src/mirror/half_values.h"
 #include "src/mirror/mirror.h"
 
 namespace gaia::mirror {
@@ -41,7 +42,7 @@ std::optional<rpc::MirrorMessage> Mirror::NextMessageLocked(OutLink& link) {
   sent.bytes = batch->ByteSizeLong();
   sent.written = true;
   for (const rpc::TableDelta& delta : batch->updates()) {
-    link.stats.elements += delta.sparse_entries().size() / 8 + delta.dense_values().size() / 4;
+    link.stats.elements += DeltaElements(delta);
   }
   link.stats.bytes += sent.bytes;
   link.stats.messages += 1;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
 #include "src/common/packing.h"
+#include "src/mirror/half_values.h"
 #include "src/mirror/mirror.h"
 #include "src/server/parameter_store.h"
 #include "src/server/shard_core.h"
@@ -163,7 +164,19 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
         absl::StrCat("sequence gap: got ", batch.seq(), ", expected ", expected)));
     return;
   }
-  const absl::Status applied = core_->ApplyMirrored(batch.updates());
+  // Halves become float32 before the store, the forwarding and the counters
+  // see the batch.
+  rpc::MirrorBatch expanded;
+  const rpc::MirrorBatch* data = &batch;
+  absl::Status applied = absl::OkStatus();
+  if (HasHalfValues(batch)) {
+    expanded = batch;
+    for (rpc::TableDelta& delta : *expanded.mutable_updates()) {
+      if (applied.ok()) applied = ExpandHalfValues(&delta);
+    }
+    data = &expanded;
+  }
+  if (applied.ok()) applied = core_->ApplyMirrored(data->updates());
   if (!applied.ok()) {
     log->warn("dc {} shard {}: rejected batch {} from dc {}: {}", options_.dc,
               options_.partition_index, batch.seq(), from, std::string(applied.message()));
@@ -181,10 +194,8 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     in.next_seq += 1;
     if (applied.ok()) {
       batches_applied_ += 1;
-      for (const rpc::TableDelta& delta : batch.updates()) {
-        in.stats.elements += delta.sparse_entries().size() / 8 + delta.dense_values().size() / 4;
-      }
-      ForwardLocked(from, batch);
+      for (const rpc::TableDelta& delta : data->updates()) in.stats.elements += DeltaElements(delta);
+      ForwardLocked(from, *data);
     } else {
       in.stats.rejected += 1;
     }

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "src/common/packing.h"
+#include "src/mirror/half_values.h"
 
 namespace gaia::mirror {
 namespace {
@@ -12,7 +13,8 @@ constexpr uint64_t kEntryBytes = 8;          // (column, value)
 
 }  // namespace
 
-Outbox::Outbox(std::vector<uint32_t> widths) : widths_(std::move(widths)) {
+Outbox::Outbox(std::vector<uint32_t> widths, bool half_values)
+    : widths_(std::move(widths)), half_values_(half_values) {
   for (Lane& lane : lanes_) lane.tables.resize(widths_.size());
 }
 
@@ -51,45 +53,62 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     TableLane& t = lane.tables[table];
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
-    rpc::TableDelta* delta = batch->add_updates();
-    delta->set_table_id(table);
+    // deltas[1] carries the rows that go out as halves.
+    rpc::TableDelta* deltas[2] = {nullptr, nullptr};
     while (!t.rows.empty() && packed < max_bytes) {
       const size_t pos = t.rows.size() - 1;
       const float* values = t.values.data() + pos * width;
       const uint8_t* set = t.set.data() + pos * width;
       uint32_t count = 0;
+      bool half = half_values_ && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c]) continue;
         queued_bytes_ -= kEntryBytes;
         count += values[c] != 0.0f;  // zero: cancelled out while queued
+        half = half && ExactInHalf(values[c]);
       }
       queued_bytes_ -= kRowOverheadBytes;
-      if (count * kEntryBytes > width * sizeof(float)) {
-        // Most of the row: dense floats (zeros where nothing is queued) are
-        // smaller than (column, value) pairs.
-        common::AppendPacked<uint64_t>(delta->mutable_dense_row_ids(), t.rows[pos]);
-        common::AppendPacked<float>(delta->mutable_dense_values(),
-                                    std::span<const float>(values, width));
-        packed += sizeof(uint64_t) + width * sizeof(float);
-      } else if (count > 0) {
-        std::string* entries = delta->mutable_sparse_entries();
-        for (uint32_t c = 0; c < width; ++c) {
-          if (!set[c] || values[c] == 0.0f) continue;
-          common::AppendPacked<uint32_t>(entries, c);
-          common::AppendPacked<float>(entries, values[c]);
+      if (count > 0) {
+        rpc::TableDelta*& delta = deltas[half ? 1 : 0];
+        if (delta == nullptr) {
+          delta = batch->add_updates();
+          delta->set_table_id(table);
+          delta->set_half_values(half);
         }
-        common::AppendPacked<uint64_t>(delta->mutable_sparse_row_ids(), t.rows[pos]);
-        common::AppendPacked<uint32_t>(delta->mutable_sparse_row_nnz(), count);
-        packed += kRowOverheadBytes + count * kEntryBytes;
+        const size_t value_bytes = half ? 2 : sizeof(float);
+        const size_t entry_bytes = half ? 4 : kEntryBytes;
+        if (count * entry_bytes > width * value_bytes) {
+          // Most of the row: dense values (zeros where nothing is queued)
+          // are smaller than (column, value) pairs.
+          common::AppendPacked<uint64_t>(delta->mutable_dense_row_ids(), t.rows[pos]);
+          if (half) {
+            for (uint32_t c = 0; c < width; ++c) AppendHalf(delta->mutable_dense_values(), values[c]);
+          } else {
+            common::AppendPacked<float>(delta->mutable_dense_values(),
+                                        std::span<const float>(values, width));
+          }
+          packed += sizeof(uint64_t) + width * value_bytes;
+        } else {
+          std::string* entries = delta->mutable_sparse_entries();
+          for (uint32_t c = 0; c < width; ++c) {
+            if (!set[c] || values[c] == 0.0f) continue;
+            if (half) {
+              AppendHalfEntry(entries, c, values[c]);
+            } else {
+              common::AppendPacked<uint32_t>(entries, c);
+              common::AppendPacked<float>(entries, values[c]);
+            }
+          }
+          common::AppendPacked<uint64_t>(delta->mutable_sparse_row_ids(), t.rows[pos]);
+          common::AppendPacked<uint32_t>(delta->mutable_sparse_row_nnz(), count);
+          packed += kRowOverheadBytes + count * entry_bytes;
+        }
       }
       t.index.erase(t.rows[pos]);
       t.rows.pop_back();
       t.values.resize(pos * width);
       t.set.resize(pos * width);
       --lane.rows;
-    }
-    if (delta->sparse_row_ids().empty() && delta->dense_row_ids().empty()) {
-      batch->mutable_updates()->RemoveLast();
     }
     if (t.rows.empty()) {
       // Give back what a burst made the lane grow to.

@@ -10,8 +10,11 @@
 // until every queued update is packed; updates queued after a clock may
 // overtake it, which only makes the receiver's copy fresher.
 //
-// Rows go out sparse, as (column, value) pairs, or dense (width floats) when
-// that is smaller, i.e. when more than half of the row is queued.
+// Rows go out sparse, as (column, value) pairs, or dense (width values) when
+// that is smaller, i.e. when more than half of the row is queued. With
+// `half_values`, a row whose every queued value is an exact binary16 goes out
+// as halves (src/mirror/half_values.h), any other row as float32: packing
+// never rounds.
 //
 // Two lanes: updates from the sender's own group, and updates `relayed` into
 // the group by a hub (the receiver must not forward those). A batch carries
@@ -40,7 +43,7 @@ namespace gaia::mirror {
 class Outbox {
  public:
   // widths[t] = floats per row of table t.
-  explicit Outbox(std::vector<uint32_t> widths);
+  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false);
 
   // Adds vals[i] to column cols[i] of the row. REQUIRES: table valid,
   // cols < width, same sizes.
@@ -79,6 +82,7 @@ class Outbox {
   void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
 
   const std::vector<uint32_t> widths_;
+  const bool half_values_;
   Lane lanes_[2];  // [0] own group, [1] relayed
   std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;

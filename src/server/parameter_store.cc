@@ -147,6 +147,10 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
     return absl::NotFoundError(
         absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
   }
+  if (delta.half_values()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, ": half_values is only accepted on mirror links, which decode it"));
+  }
   const uint64_t width = tables_[t].spec.width;
 
   // Dense part.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
+#include "src/common/packing.h"
 #include "src/common/rpc_options.h"
 
 namespace gaia::server {
@@ -101,7 +102,7 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
     if (shutting_down_) return ShuttingDown();
     bytes_received_ += value_bytes;
     shard_clock = clocks_.clock();
-    if (options_.staleness == 0 && options_.update_sink == nullptr &&
+    if (options_.staleness == 0 && (options_.update_sink == nullptr || DenseOnly(batch)) &&
         batch.clock() == shard_clock && clocks_.OnlyHolder(worker, batch.clock())) {
       // Early-applied clock. Adding a clock-c push to the table before the
       // shard clock passes c is safe here because no read is answered from
@@ -123,11 +124,14 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
       //    addition commutes.
       // Dump() is the one unsynchronized view: it may include these updates
       // while the shard clock is still c. With staleness > 0 readers may ask
-      // for c, so holding them would add latency: the fast path is off. It
-      // is off with an update sink too, which must see each clock's rows
-      // coalesced when the clock becomes visible.
+      // for c, so holding them would add latency: the fast path is off.
+      // An update sink sees the rows now instead of at the advance, which
+      // keeps its contract: they are reported before OnClockAdvanced(c + 1),
+      // and a worker's clock-c rows are already coalesced (one per row; the
+      // path takes dense rows only, which is what workers send).
       for (const rpc::TableDelta& delta : batch.tables()) {
         updates_applied_ += store_->AddDelta(delta);
+        if (options_.update_sink) ReportDenseLocked(delta, batch.clock() + 1);
       }
       early_clock_ = batch.clock();
       ++early_pushes_;
@@ -147,6 +151,20 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
         store_->partition_index(), worker, batch.clock(), shard_clock);
   }
   return absl::OkStatus();
+}
+
+bool ShardCore::DenseOnly(const rpc::PushBatch& batch) {
+  for (const rpc::TableDelta& delta : batch.tables()) {
+    if (!delta.sparse_row_ids().empty()) return false;
+  }
+  return true;
+}
+
+void ShardCore::ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_clock) {
+  if (delta.dense_row_ids().empty()) return;
+  const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.dense_row_ids());
+  const std::vector<float> values = common::Unpack<float>(delta.dense_values());
+  options_.update_sink->OnRowsApplied(delta.table_id(), rows, values, visible_clock);
 }
 
 void ShardCore::OnAdvancedLocked(std::vector<Delivery>* deliveries) {

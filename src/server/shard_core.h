@@ -156,6 +156,11 @@ class ShardCore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After a clock advance: makes updates visible, builds released replies.
   void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // True when no delta of the batch has a sparse part.
+  static bool DenseOnly(const rpc::PushBatch& batch);
+  // Tells the update sink about an early-applied delta's dense rows.
+  void ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_clock)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Deliver(std::vector<Delivery> deliveries);
 
   // Constant after construction. The store's layout is constant too (its

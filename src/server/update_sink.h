@@ -24,8 +24,10 @@ class UpdateSink {
   virtual void Attach(const ParameterStore& /*store*/) {}
 
   // `rows` of `table_id` were just increased by `deltas` (rows.size() * width
-  // floats, row-major, coalesced per row). `shard_clock` is the shard clock at
-  // which they became visible.
+  // floats, row-major). `shard_clock` is the shard clock at which they become
+  // visible. Buffered pushes are reported at that clock's advance, coalesced
+  // per row; a push the BSP fast path applies at once (ShardCore::Push) is
+  // reported on arrival, as its worker sent it (one entry per row).
   virtual void OnRowsApplied(uint32_t table_id, std::span<const uint64_t> rows,
                              std::span<const float> deltas, int64_t shard_clock) = 0;
 

@@ -1,12 +1,31 @@
 #include "src/significance/filter.h"
 
+#include <cmath>
 #include <utility>
 
+#include <Eigen/Core>
+
 namespace gaia::significance {
+namespace {
+
+// binary16's smallest normal and largest finite values. Outside them a half
+// keeps too few bits (or none) of the value, so it is sent as float32.
+constexpr float kHalfMinNormal = 6.103515625e-05f;  // 2^-14
+constexpr float kHalfMax = 65504.0f;
+
+// The value a sweep sends for `acc`: the nearest binary16 (ties to even)
+// when `half` and acc is in binary16's normal range, else acc itself.
+float ValueToSend(float acc, bool half) {
+  const float magnitude = std::fabs(acc);
+  if (!half || magnitude < kHalfMinNormal || magnitude > kHalfMax) return acc;
+  return static_cast<float>(Eigen::half(acc));
+}
+
+}  // namespace
 
 SignificanceFilter::SignificanceFilter(std::vector<TableShape> tables,
-                                       gaia::SignificanceFn significance)
-    : significance_(std::move(significance)) {
+                                       gaia::SignificanceFn significance, bool emit_half)
+    : significance_(std::move(significance)), emit_half_(emit_half) {
   tables_.resize(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
     tables_[t].width = tables[t].width;
@@ -49,9 +68,12 @@ void SignificanceFilter::SweepTable(uint32_t table_id, double threshold, const V
     for (uint32_t i = 0; i < width; ++i) {
       if (acc[i] == 0.0f) continue;
       if (threshold < 0 || scores_[i] > threshold) {
+        const float sent = ValueToSend(acc[i], emit_half_ && threshold >= 0);
         cols_.push_back(i);
-        vals_.push_back(acc[i]);
-        acc[i] = 0.0f;
+        vals_.push_back(sent);
+        // Exact (Sterbenz): what is left is the rounding error, if any. It
+        // does not keep the row dirty; the next update or Flush sends it.
+        acc[i] -= sent;
       } else {
         remaining = true;
       }
@@ -75,7 +97,25 @@ void SignificanceFilter::Sweep(double threshold, const ValueFn& value_of, const 
 }
 
 void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
-  for (uint32_t t = 0; t < tables_.size(); ++t) SweepTable(t, -1.0, value_of, emit);
+  for (uint32_t t = 0; t < tables_.size(); ++t) {
+    // Rows holding only rounding residuals are not on the dirty list.
+    Table& table = tables_[t];
+    if (emit_half_) {
+      const uint64_t slots = table.dirty.size();
+      for (uint64_t slot = 0; slot < slots; ++slot) {
+        if (table.dirty[slot]) continue;
+        const float* acc = table.acc.data() + slot * table.width;
+        for (uint32_t i = 0; i < table.width; ++i) {
+          if (acc[i] != 0.0f) {
+            table.dirty[slot] = 1;
+            table.dirty_list.push_back(slot);
+            break;
+          }
+        }
+      }
+    }
+    SweepTable(t, -1.0, value_of, emit);
+  }
 }
 
 uint64_t SignificanceFilter::dirty_rows() const {

@@ -12,6 +12,14 @@
 //   filter.Sweep(threshold, value_of, [&](const SignificantRow& row) { queue(row); });
 //   filter.Flush(value_of, emit);                    // end of job: send everything
 //
+// Half-precision emission (`emit_half`): a sweep emits each significant value
+// rounded to the nearest IEEE binary16 and keeps the rounding error in `acc`
+// (error feedback), so nothing is lost, only delayed: the residual is at most
+// 2^-11 of what was sent, far below any threshold, and goes out with the
+// element's next significant update or with the flush. Values outside
+// binary16's normal range are emitted unrounded. Flush always emits exact
+// float32 sums, so copies agree after a flush.
+//
 // Not thread-safe: the owner serializes calls (the shard's lock).
 #ifndef GAIA_SRC_SIGNIFICANCE_FILTER_H_
 #define GAIA_SRC_SIGNIFICANCE_FILTER_H_
@@ -50,7 +58,8 @@ class SignificanceFilter {
   using ValueFn = std::function<std::span<const float>(uint32_t table, uint64_t slot)>;
   using EmitFn = std::function<void(const SignificantRow&)>;
 
-  SignificanceFilter(std::vector<TableShape> tables, gaia::SignificanceFn significance);
+  SignificanceFilter(std::vector<TableShape> tables, gaia::SignificanceFn significance,
+                     bool emit_half = false);
 
   // acc += delta for the row. REQUIRES: table and slot in range,
   // delta.size() == width.
@@ -60,7 +69,8 @@ class SignificanceFilter {
   // emitted (one call per row, columns ascending) and their acc set to 0.
   void Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit);
 
-  // Emits every nonzero acc regardless of significance and clears them all.
+  // Emits every nonzero acc regardless of significance (residuals of
+  // half-precision sweeps included) and clears them all. Scans every row.
   void Flush(const ValueFn& value_of, const EmitFn& emit);
 
   // Rows updated since they were last swept clean. A row whose acc cancelled
@@ -78,11 +88,13 @@ class SignificanceFilter {
     std::vector<uint8_t> dirty;   // per slot
     std::vector<uint64_t> dirty_list;
   };
-  // Sweeps one table; threshold < 0 emits every nonzero element.
+  // Sweeps the table's dirty rows; threshold < 0 emits every nonzero element
+  // exactly.
   void SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
                   const EmitFn& emit);
 
   const gaia::SignificanceFn significance_;
+  const bool emit_half_;
   std::vector<Table> tables_;
   FilterCounters counters_;
   // Scratch reused by sweeps.

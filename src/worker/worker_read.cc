@@ -1,5 +1,8 @@
-// WorkerImpl::GetMany: cache lookup, one ReadRequest per shard touched (all in
-// flight at once), then scatter into the caller's buffer.
+// WorkerImpl::GetMany: cache lookup, then the missing rows read from their
+// shards in chunks of at most max_batch_bytes of values, a few chunks in
+// flight per shard, each scattered into the caller's buffer as it arrives.
+// Bounded chunks keep every message, and the shard's reply buffers, small
+// however many rows one call asks for.
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -11,11 +14,16 @@
 namespace gaia::internal {
 namespace {
 
-// Rows of one GetMany that go to one shard.
+// Chunks of one shard's rows in flight at once: enough to keep the link and
+// the shard busy while a reply is scattered.
+constexpr size_t kReadWindow = 4;
+
+// Rows of one GetMany that go to one shard, and its chunks.
 struct ShardRead {
   std::vector<uint32_t> positions;  // indexes into the caller's rows
   bool identity = false;            // positions == 0, 1, ..., rows.size() - 1
-  std::shared_ptr<PendingRead> pending;
+  size_t chunks = 0;                // ceil(positions / chunk_rows)
+  std::vector<std::shared_ptr<PendingRead>> pending;  // by chunk; null once done
 };
 
 }  // namespace
@@ -62,19 +70,29 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
   } else {
     for (uint32_t i : missing) reads[ShardFor(table_id, rows[i])].positions.push_back(i);
   }
+  const size_t row_bytes = size_t{width} * sizeof(float);
+  const size_t chunk_rows = std::max<size_t>(
+      1, static_cast<size_t>(options_.max_batch_bytes) / std::max<size_t>(row_bytes, 1));
+  for (ShardRead& read : reads) {
+    read.chunks = (read.positions.size() + chunk_rows - 1) / chunk_rows;
+    read.pending.resize(read.chunks);
+  }
 
   const auto started = std::chrono::steady_clock::now();
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.read_timeout_ms);
   absl::Status status;
-  for (size_t k = 0; k < reads.size() && status.ok(); ++k) {
+  // Sends chunk j of shard k.
+  auto send = [&](size_t k, size_t j) {
     ShardRead& read = reads[k];
-    if (read.positions.empty()) continue;
-    std::string packed(read.positions.size() * sizeof(uint64_t), '\0');
+    const size_t begin = j * chunk_rows;
+    const size_t end = std::min(begin + chunk_rows, read.positions.size());
+    std::string packed((end - begin) * sizeof(uint64_t), '\0');
     char* dst = packed.data();
     if (read.identity) {
-      std::memcpy(dst, rows.data(), packed.size());
+      std::memcpy(dst, rows.data() + begin, packed.size());
     } else {
-      for (uint32_t i : read.positions) {
-        std::memcpy(dst, &rows[i], sizeof(uint64_t));
+      for (size_t p = begin; p < end; ++p) {
+        std::memcpy(dst, &rows[read.positions[p]], sizeof(uint64_t));
         dst += sizeof(uint64_t);
       }
     }
@@ -83,55 +101,74 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
     if (!pending.ok()) {
       status = pending.status();
     } else {
-      read.pending = std::move(*pending);
+      read.pending[j] = std::move(*pending);
     }
-  }
-
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.read_timeout_ms);
-  const size_t row_bytes = size_t{width} * sizeof(float);
-  for (size_t k = 0; k < reads.size(); ++k) {
+  };
+  // Waits for chunk j of shard k and scatters it.
+  auto receive = [&](size_t k, size_t j) {
     ShardRead& read = reads[k];
-    if (read.pending == nullptr) continue;
+    std::shared_ptr<PendingRead> pending = std::move(read.pending[j]);
     ShardSession& session = *shards_[k]->session;
-    if (!status.ok() || !read.pending->done.WaitForNotificationWithDeadline(deadline)) {
-      session.Abandon(read.pending->request_id);
-      if (status.ok()) {
-        status = absl::DeadlineExceededError(absl::StrCat(
-            "shard ", session.address(), ": read of table '", meta.name, "' at min_clock ",
-            min_clock, " not answered within read_timeout_ms=", options_.read_timeout_ms));
-      }
-      continue;
+    if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
+      session.Abandon(pending->request_id);
+      status = absl::DeadlineExceededError(absl::StrCat(
+          "shard ", session.address(), ": read of table '", meta.name, "' at min_clock ",
+          min_clock, " not answered within read_timeout_ms=", options_.read_timeout_ms));
+      return;
     }
-    if (!read.pending->status.ok()) {
-      status = read.pending->status;
-      continue;
+    if (!pending->status.ok()) {
+      status = pending->status;
+      return;
     }
-    const rpc::ReadReply& reply = read.pending->reply;
-    if (reply.values().size() != read.positions.size() * row_bytes) {
-      status = absl::InternalError(absl::StrCat(
-          "shard ", session.address(), ": read reply holds ", reply.values().size(),
-          " bytes, expected ", read.positions.size() * row_bytes));
-      continue;
+    const size_t begin = j * chunk_rows;
+    const size_t end = std::min(begin + chunk_rows, read.positions.size());
+    const rpc::ReadReply& reply = pending->reply;
+    if (reply.values().size() != (end - begin) * row_bytes) {
+      status = absl::InternalError(absl::StrCat("shard ", session.address(),
+                                                ": read reply holds ", reply.values().size(),
+                                                " bytes, expected ", (end - begin) * row_bytes));
+      return;
     }
     const char* src = reply.values().data();
     if (read.identity) {
-      std::memcpy(out.data(), src, reply.values().size());
+      std::memcpy(out.data() + begin * width, src, reply.values().size());
     } else if (width == 1) {  // a constant-size copy the compiler inlines
-      for (uint32_t i : read.positions) {
-        std::memcpy(out.data() + i, src, sizeof(float));
+      for (size_t p = begin; p < end; ++p) {
+        std::memcpy(out.data() + read.positions[p], src, sizeof(float));
         src += sizeof(float);
       }
     } else {
-      for (uint32_t i : read.positions) {
-        std::memcpy(out.data() + size_t{i} * width, src, row_bytes);
+      for (size_t p = begin; p < end; ++p) {
+        std::memcpy(out.data() + size_t{read.positions[p]} * width, src, row_bytes);
         src += row_bytes;
       }
     }
     if (cache_ != nullptr) {
       // Rows of this reply in request order, for the cache's batch insert.
-      std::vector<uint64_t> ids(read.positions.size());
-      for (size_t j = 0; j < ids.size(); ++j) ids[j] = rows[read.positions[j]];
+      std::vector<uint64_t> ids(end - begin);
+      for (size_t p = begin; p < end; ++p) ids[p - begin] = rows[read.positions[p]];
       cache_->InsertMany(table_id, ids, reply.shard_clock(), width, reply.values().data());
+    }
+  };
+
+  size_t most_chunks = 0;
+  for (size_t k = 0; k < reads.size() && status.ok(); ++k) {
+    most_chunks = std::max(most_chunks, reads[k].chunks);
+    for (size_t j = 0; j < std::min(reads[k].chunks, kReadWindow) && status.ok(); ++j) send(k, j);
+  }
+  // Chunk j of every shard in turn; each answer makes room for chunk j + window.
+  for (size_t j = 0; j < most_chunks && status.ok(); ++j) {
+    for (size_t k = 0; k < reads.size() && status.ok(); ++k) {
+      if (j >= reads[k].chunks) continue;
+      receive(k, j);
+      if (status.ok() && j + kReadWindow < reads[k].chunks) send(k, j + kReadWindow);
+    }
+  }
+  if (!status.ok()) {
+    for (size_t k = 0; k < reads.size(); ++k) {
+      for (const std::shared_ptr<PendingRead>& pending : reads[k].pending) {
+        if (pending != nullptr) shards_[k]->session->Abandon(pending->request_id);
+      }
     }
   }
   read_wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -18,6 +18,7 @@
 
 #include "gaia/worker.h"
 #include "src/common/partition.h"
+#include "src/mirror/half_values.h"
 #include "tests/mirror/geo_cluster.h"
 #include "tests/mirror/mirror_test_util.h"
 
@@ -304,6 +305,43 @@ TEST_F(RawPeerTest, DenseUpdatesOfTheWrongSizeRejected) {
   }
   link.Finish();
   ExpectGoodStreamAccepted(8);
+}
+
+// Binary16 values (TableDelta.half_values) are decoded before the store sees
+// them; a malformed half delta is rejected like any other bad delta.
+TEST_F(RawPeerTest, HalfValuesAppliedAndMalformedOnesRejected) {
+  ASSERT_NO_FATAL_FAILURE(StartCluster(2));
+  rpc::TableDelta half;
+  half.set_table_id(0);
+  half.set_half_values(true);
+  common::AppendPacked<uint64_t>(half.mutable_dense_row_ids(), owned_[0]);
+  for (float v : {0.5f, -1.0f, 0.0f, 2.0f}) mirror::AppendHalf(half.mutable_dense_values(), v);
+  common::AppendPacked<uint64_t>(half.mutable_sparse_row_ids(), owned_[1]);
+  common::AppendPacked<uint32_t>(half.mutable_sparse_row_nnz(), 1);
+  mirror::AppendHalfEntry(half.mutable_sparse_entries(), 3, 0.25f);
+
+  rpc::TableDelta odd = half;
+  odd.mutable_dense_values()->pop_back();
+  ExpectBatchRejected(odd);
+  rpc::TableDelta wide = half;
+  wide.clear_sparse_entries();
+  mirror::AppendHalfEntry(wide.mutable_sparse_entries(), kWidth, 0.25f);  // column == width
+  ExpectBatchRejected(wide);
+
+  const std::vector<float> before = cluster_->TableValues(0, 0);
+  const uint64_t elements_before = InLink().elements();
+  RawLink link(port());
+  const std::optional<uint64_t> seq = link.Open(hello_);
+  ASSERT_EQ(seq, std::optional<uint64_t>(5));
+  EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {half})), *seq);
+  const std::vector<float> after = cluster_->TableValues(0, 0);
+  const float dense[kWidth] = {0.5f, -1.0f, 0.0f, 2.0f};
+  for (uint32_t c = 0; c < kWidth; ++c) {
+    EXPECT_EQ(after[owned_[0] * kWidth + c], before[owned_[0] * kWidth + c] + dense[c]);
+  }
+  EXPECT_EQ(after[owned_[1] * kWidth + 3], before[owned_[1] * kWidth + 3] + 0.25f);
+  EXPECT_EQ(InLink().elements(), elements_before + 5);  // the dense row counts whole
+  link.Finish();
 }
 
 TEST_F(RawPeerTest, BadBarrierRejectedAndBlocksNothing) {

@@ -205,6 +205,11 @@ TEST_F(ValidationTest, RejectsEachBadCase) {
   b.set_clock(-1);
   ExpectRejected(b, absl::StatusCode::kInvalidArgument, "clock");
 
+  // Binary16 values are a mirror-link encoding the mirror decodes first.
+  b = Valid();
+  b.mutable_tables(0)->set_half_values(true);
+  ExpectRejected(b, absl::StatusCode::kInvalidArgument, "half_values");
+
   // A bad table after a good one rejects the whole batch.
   b = Valid();
   *b.add_tables() = b.tables(0);

@@ -263,7 +263,34 @@ class RecordingSink : public UpdateSink {
   std::vector<int64_t> clocks_ ABSL_GUARDED_BY(mu_);
 };
 
-TEST(ShardServer, UpdateSinkSeesUpdatesWhenTheyBecomeVisible) {
+// A buffered push reaches the sink when its clock becomes visible, coalesced
+// with the other pushes of that clock.
+TEST(ShardServer, UpdateSinkSeesBufferedUpdatesWhenTheyBecomeVisible) {
+  ShardOptions options = Options(2, 0);
+  auto sink = std::make_shared<RecordingSink>();
+  options.update_sink = sink;
+  auto server = StartOrDie(options);
+  ASSERT_NE(server, nullptr);
+  TestSession w0(server->port()), w1(server->port());
+  ExpectHelloOk(w0, 0);
+  ExpectHelloOk(w1, 1);
+  ASSERT_TRUE(w0.Push(0, {DenseDelta(0, {2, 2}, {1, 0, 2, 0})}));
+  ASSERT_TRUE(w0.Tick(1));
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_TRUE(sink->log().empty());  // worker 1 is still at clock 0
+  ASSERT_TRUE(w1.Tick(1));
+  EXPECT_TRUE(w1.Sync().empty());
+  std::vector<RecordingSink::Entry> log = sink->log();
+  ASSERT_EQ(log.size(), 1u);  // coalesced
+  EXPECT_EQ(log[0].row, 2u);
+  EXPECT_EQ(log[0].first, 3.0f);
+  EXPECT_EQ(log[0].clock, 1);
+  EXPECT_EQ(sink->clocks(), std::vector<int64_t>{1});
+}
+
+// The BSP fast path (the only worker left at its clock) applies a push at
+// once and tells the sink then, still before the clock advance.
+TEST(ShardServer, UpdateSinkSeesAnEarlyAppliedPushBeforeTheAdvance) {
   ShardOptions options = Options(1, 0);
   auto sink = std::make_shared<RecordingSink>();
   options.update_sink = sink;
@@ -271,16 +298,18 @@ TEST(ShardServer, UpdateSinkSeesUpdatesWhenTheyBecomeVisible) {
   ASSERT_NE(server, nullptr);
   TestSession w0(server->port());
   ExpectHelloOk(w0, 0);
-  ASSERT_TRUE(w0.Push(0, {DenseDelta(0, {2, 2}, {1, 0, 2, 0})}));
+  ASSERT_TRUE(w0.Push(0, {DenseDelta(0, {2}, {3, 0})}));
   EXPECT_TRUE(w0.Sync().empty());
-  EXPECT_TRUE(sink->log().empty());  // not visible yet
-  ASSERT_TRUE(w0.Tick(1));
-  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_EQ(server->Stats().pushes_applied_early, 1u);
   std::vector<RecordingSink::Entry> log = sink->log();
-  ASSERT_EQ(log.size(), 1u);  // coalesced
+  ASSERT_EQ(log.size(), 1u);
   EXPECT_EQ(log[0].row, 2u);
   EXPECT_EQ(log[0].first, 3.0f);
-  EXPECT_EQ(log[0].clock, 1);
+  EXPECT_EQ(log[0].clock, 1);         // becomes visible at shard clock 1
+  EXPECT_TRUE(sink->clocks().empty());  // the advance comes with the tick
+  ASSERT_TRUE(w0.Tick(1));
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_EQ(sink->log().size(), 1u);  // not reported twice
   EXPECT_EQ(sink->clocks(), std::vector<int64_t>{1});
 }
 

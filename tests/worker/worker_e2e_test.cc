@@ -214,6 +214,44 @@ TEST(Batching, SmallBatchLimitDeliversEverything) {
   }
 }
 
+// A GetMany larger than max_batch_bytes is read in chunks, several in flight
+// per shard; every row lands in its place, in any request order, with one or
+// two shards (one shard and all rows is the contiguous fast path).
+TEST(Batching, ChunkedReadsPutEveryRowInPlace) {
+  for (uint32_t shards : {1u, 2u}) {
+    for (bool cache : {false, true}) {
+      SCOPED_TRACE(::testing::Message() << shards << " shards, cache " << cache);
+      TestCluster cluster({.tables = {ZeroTable("t", 101, 3)}, .num_shards = shards});
+      ASSERT_TRUE(cluster.ok());
+      WorkerOptions options = cluster.Options(0);
+      options.max_batch_bytes = 2 * 3 * sizeof(float);  // two rows per chunk
+      options.enable_cache = cache;
+      auto worker = MustConnect(options);
+      ASSERT_TRUE(worker);
+      Table t = MustTable(*worker, "t");
+      for (uint64_t r = 0; r < 101; ++r) {
+        ASSERT_TRUE(t.Inc(r, std::vector<float>{float(r), float(r) + 0.5f, -float(r)}).ok());
+      }
+      ASSERT_TRUE(worker->Clock().ok());
+      std::vector<float> all = ReadAll(t);
+      for (uint64_t r = 0; r < 101; ++r) {
+        ASSERT_EQ(all[r * 3], float(r));
+        ASSERT_EQ(all[r * 3 + 1], float(r) + 0.5f);
+        ASSERT_EQ(all[r * 3 + 2], -float(r));
+      }
+      std::vector<uint64_t> rows;
+      for (uint64_t r = 0; r < 101; ++r) rows.push_back((r * 37) % 101);  // a permutation
+      rows.push_back(5);                                                // and a repeat
+      std::vector<float> out(rows.size() * 3);
+      ASSERT_TRUE(t.GetMany(rows, out).ok());
+      for (size_t i = 0; i < rows.size(); ++i) {
+        ASSERT_EQ(out[i * 3], float(rows[i])) << "position " << i;
+        ASSERT_EQ(out[i * 3 + 2], -float(rows[i])) << "position " << i;
+      }
+    }
+  }
+}
+
 TEST(Metrics, ClockAppendsOneLinePerClock) {
   TestCluster cluster({.tables = {ZeroTable("w", 4, 2)}, .num_shards = 1});
   ASSERT_TRUE(cluster.ok());
