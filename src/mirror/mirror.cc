@@ -1,5 +1,6 @@
 #include "src/mirror/mirror.h"
 
+#include <algorithm>
 #include <limits>
 #include <utility>
 
@@ -13,6 +14,9 @@ namespace gaia::mirror {
 namespace {
 
 constexpr int64_t kDoneClock = std::numeric_limits<int64_t>::max();
+// What one queued element counts in Outbox::queued_bytes(): a round step
+// emits at most (room / this) elements.
+constexpr uint64_t kQueuedBytesPerElement = 8;
 
 std::vector<uint32_t> Widths(const std::vector<common::TableSpec>& tables) {
   std::vector<uint32_t> widths;
@@ -207,7 +211,34 @@ void Mirror::MaybeBarriersLocked() {
   }
 }
 
-void Mirror::SweepLocked(double threshold, bool flush) {
+void Mirror::StartRoundLocked(double threshold, bool flush, std::optional<int64_t> clock,
+                              bool final_flush, bool unbounded) {
+  if (!filter_->round_open()) {
+    round_ = Round();
+    round_.sent_before = filter_->counters().elements_sent;
+  }
+  // A round reopened by a later clock covers that clock too.
+  round_.threshold = threshold;
+  if (clock) round_.clock = std::max(round_.clock.value_or(*clock), *clock);
+  round_.final_flush = round_.final_flush || final_flush;
+  filter_->BeginRound(flush);
+  ContinueRoundLocked(unbounded);
+}
+
+uint64_t Mirror::MaxQueuedBytesLocked() const {
+  uint64_t most = 0;
+  for (const OutLink& link : out_) most = std::max(most, link.outbox->queued_bytes());
+  return most;
+}
+
+void Mirror::ContinueRoundLocked(bool unbounded) {
+  if (!filter_->round_open()) return;
+  uint64_t budget = std::numeric_limits<uint64_t>::max();
+  if (!unbounded) {
+    const uint64_t queued = MaxQueuedBytesLocked();
+    if (queued >= options_.max_queued_bytes) return;  // the client resumes it
+    budget = std::max<uint64_t>(1, (options_.max_queued_bytes - queued) / kQueuedBytesPerElement);
+  }
   const std::vector<uint32_t> targets = options_.overlay.OwnTargets(options_.dc);
   auto value_of = [this](uint32_t table, uint64_t slot) {
     return std::span<const float>(store_->SlotData(table, slot), store_->width(table));
@@ -218,11 +249,23 @@ void Mirror::SweepLocked(double threshold, bool flush) {
       QueueRowLocked(out_[out_index_[dc]], false, row.table, row_id, row.cols, row.acc);
     }
   };
-  if (flush) {
-    filter_->Flush(value_of, emit);
-  } else {
-    filter_->Sweep(threshold, value_of, emit);
+  const bool done = filter_->ContinueRound(round_.threshold, value_of, emit, budget);
+  MaybeBarriersLocked();
+  wake_client_ = true;
+  if (!done) return;
+  // The clock follows the data it covers (Outbox keeps that order).
+  // Without a DS bound (gaia_async) nobody needs mirror clocks.
+  if (options_.ds >= 0 && round_.clock) {
+    for (uint32_t dc : targets) out_[out_index_[dc]].outbox->AddClock(options_.dc, *round_.clock);
   }
+  if (round_.final_flush) {
+    final_flush_done_ = true;
+    common::Logger("mirror")->info(
+        "dc {} shard {}: local workers done at clock {}; final flush queued {} elements",
+        options_.dc, options_.partition_index, local_clock_,
+        filter_->counters().elements_sent - round_.sent_before);
+  }
+  round_ = Round();
 }
 
 bool Mirror::LinksUnderusedLocked() const {
@@ -233,33 +276,14 @@ bool Mirror::LinksUnderusedLocked() const {
 }
 
 void Mirror::OnClockAdvanced(int64_t clock, bool all_done) {
-  {
-    common::MutexLock lock(&mu_);
-    local_clock_ = clock;
-    const uint64_t sent_before = filter_->counters().elements_sent;
-    if (all_done) {
-      SweepLocked(0, /*flush=*/true);
-      final_flush_done_ = true;
-    } else {
-      schedule_.OnClock(LinksUnderusedLocked());
-      SweepLocked(schedule_.Soft(clock), /*flush=*/false);
-    }
-    MaybeBarriersLocked();
-    // The clock follows the data it covers (Outbox keeps that order).
-    // Without a DS bound (gaia_async) nobody needs mirror clocks.
-    if (options_.ds >= 0) {
-      const int64_t mirror_clock = all_done ? kDoneClock : clock;
-      for (uint32_t dc : options_.overlay.OwnTargets(options_.dc)) {
-        out_[out_index_[dc]].outbox->AddClock(options_.dc, mirror_clock);
-      }
-    }
-    if (all_done) {
-      common::Logger("mirror")->info(
-          "dc {} shard {}: local workers done at clock {}; final flush queued {} elements",
-          options_.dc, options_.partition_index, clock,
-          filter_->counters().elements_sent - sent_before);
-    }
-    wake_client_ = true;
+  common::MutexLock lock(&mu_);
+  local_clock_ = clock;
+  if (all_done) {
+    StartRoundLocked(0, /*flush=*/true, kDoneClock, /*final_flush=*/true, /*unbounded=*/false);
+  } else {
+    schedule_.OnClock(LinksUnderusedLocked());
+    StartRoundLocked(schedule_.Soft(clock), /*flush=*/false, clock, /*final_flush=*/false,
+                     /*unbounded=*/false);
   }
 }
 
@@ -271,9 +295,15 @@ void Mirror::OnLearningRate(double learning_rate) {
 void Mirror::OnFlush() {
   common::MutexLock lock(&mu_);
   const uint64_t before = filter_->counters().elements_sent;
-  SweepLocked(0, /*flush=*/true);
+  // On request: all at once, whatever is queued already.
+  StartRoundLocked(0, /*flush=*/true, std::nullopt, /*final_flush=*/false, /*unbounded=*/true);
   flushed_elements_ = filter_->counters().elements_sent - before;
-  wake_client_ = true;
+}
+
+void Mirror::OnResume() {
+  common::MutexLock lock(&mu_);
+  resume_requested_ = false;
+  ContinueRoundLocked(/*unbounded=*/false);
 }
 
 uint64_t Mirror::Flush() {
@@ -295,7 +325,7 @@ rpc::MirrorStatusReply Mirror::GetStatus() const {
   reply.set_shard(options_.partition_index);
   reply.set_local_clock(local_clock_);
   reply.set_final_flush_done(final_flush_done_);
-  bool idle = inbound_.empty() && !inbound_busy_;
+  bool idle = inbound_.empty() && !inbound_busy_ && !(filter_ && filter_->round_open());
   if (filter_) {
     reply.set_elements_seen(filter_->counters().elements_seen);
     reply.set_elements_sent(filter_->counters().elements_sent);

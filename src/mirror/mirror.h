@@ -31,6 +31,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -85,6 +86,10 @@ struct MirrorOptions {
   std::string listen_address = "127.0.0.1:0";
   size_t max_batch_bytes = 1 << 20;        // data per MirrorBatch (approximate)
   size_t max_unacked_bytes = 8 << 20;      // sent but unacknowledged, per link
+  // Queued but not yet sent, per link (approximate wire bytes). A sweep that
+  // would queue more stops there and goes on as the links drain; the rest
+  // waits in the filter's accumulators (SignificanceFilter rounds).
+  size_t max_queued_bytes = 8 << 20;
   size_t max_message_bytes = 64 << 20;     // larger incoming messages are refused
   int64_t reconnect_backoff_ms = 200;
 };
@@ -120,6 +125,7 @@ class Mirror final : public server::UpdateSink, public InboundHandler {
   void OnClockAdvanced(int64_t clock, bool all_done) override;
   void OnLearningRate(double learning_rate) override;
   void OnFlush() override;
+  void OnResume() override;
 
   // InboundHandler (gRPC threads).
   void OnInbound(std::shared_ptr<InboundStream> stream, rpc::MirrorMessage message) override;
@@ -176,7 +182,16 @@ class Mirror final : public server::UpdateSink, public InboundHandler {
   // Sends barriers for rows queued since the last check on links whose
   // backlog exceeds barrier_backlog_ms.
   void MaybeBarriersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SweepLocked(double threshold, bool flush) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Opens (or reopens) a sweep round of the filter and emits what the links'
+  // queues have room for; `clock` is the mirror clock to queue once the round
+  // is done, `final_flush` marks the end of the job. `unbounded` emits the
+  // whole round now.
+  void StartRoundLocked(double threshold, bool flush, std::optional<int64_t> clock,
+                        bool final_flush, bool unbounded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Emits more of the open round, if any and if the queues have room; ends
+  // it (queues its clock) when nothing is left.
+  void ContinueRoundLocked(bool unbounded) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  uint64_t MaxQueuedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool LinksUnderusedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   uint64_t LayoutFingerprint() const;
 
@@ -227,6 +242,15 @@ class Mirror final : public server::UpdateSink, public InboundHandler {
   uint64_t rejected_peers_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t batches_applied_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t flushed_elements_ ABSL_GUARDED_BY(mu_) = 0;  // by the last OnFlush
+  // The open sweep round (filter_->round_open()).
+  struct Round {
+    double threshold = 0;
+    std::optional<int64_t> clock;  // mirror clock queued when it is done
+    bool final_flush = false;
+    uint64_t sent_before = 0;      // elements_sent when it opened
+  };
+  Round round_ ABSL_GUARDED_BY(mu_);
+  bool resume_requested_ ABSL_GUARDED_BY(mu_) = false;  // ResumeSink on its way
 };
 
 }  // namespace gaia::mirror

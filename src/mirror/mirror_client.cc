@@ -7,6 +7,7 @@
 #include "src/common/logging.h"
 #include "src/mirror/half_values.h"
 #include "src/mirror/mirror.h"
+#include "src/server/shard_core.h"
 
 namespace gaia::mirror {
 namespace {
@@ -67,6 +68,7 @@ void Mirror::ClientLoop() {
     };
     std::vector<Connect> connect;
     std::vector<std::pair<LinkCall*, rpc::MirrorMessage>> writes;
+    std::shared_ptr<server::ShardCore> resume;
     {
       common::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(
@@ -96,7 +98,15 @@ void Mirror::ClientLoop() {
           writes.emplace_back(link.call.get(), std::move(*message));
         }
       }
+      // A sweep round stopped at the queue bound goes on once the queues
+      // drained to half; it reads the store, so under the shard's lock.
+      if (filter_ != nullptr && filter_->round_open() && !resume_requested_ &&
+          core_ != nullptr && MaxQueuedBytesLocked() <= options_.max_queued_bytes / 2) {
+        resume_requested_ = true;
+        resume = core_;
+      }
     }
+    if (resume != nullptr) resume->ResumeSink();  // calls OnResume: takes mu_
     // Calls are destroyed (which waits for gRPC) and started outside mu_:
     // their events take mu_.
     finished.clear();

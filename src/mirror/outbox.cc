@@ -1,5 +1,6 @@
 #include "src/mirror/outbox.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "src/common/packing.h"
@@ -26,6 +27,7 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
   auto [it, inserted] = t.index.try_emplace(row, static_cast<uint32_t>(t.rows.size()));
   if (inserted) {
     t.rows.push_back(row);
+    t.order.push_back(order_++);
     t.values.resize(t.values.size() + width, 0.0f);
     t.set.resize(t.set.size() + width, 0);
     ++lane.rows;
@@ -55,8 +57,8 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     const uint32_t width = widths_[table];
     // deltas[1] carries the rows that go out as halves.
     rpc::TableDelta* deltas[2] = {nullptr, nullptr};
-    while (!t.rows.empty() && packed < max_bytes) {
-      const size_t pos = t.rows.size() - 1;
+    while (t.head < t.rows.size() && packed < max_bytes) {
+      const size_t pos = t.head++;
       const float* values = t.values.data() + pos * width;
       const uint8_t* set = t.set.data() + pos * width;
       uint32_t count = 0;
@@ -105,16 +107,45 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         }
       }
       t.index.erase(t.rows[pos]);
-      t.rows.pop_back();
-      t.values.resize(pos * width);
-      t.set.resize(pos * width);
       --lane.rows;
     }
-    if (t.rows.empty()) {
+    if (t.head == t.rows.size()) {
       // Give back what a burst made the lane grow to.
       t = TableLane();
+    } else {
+      Compact(t, width);
     }
   }
+}
+
+void Outbox::Compact(TableLane& t, uint32_t width) {
+  if (t.head < 1024 || t.head * 2 < t.rows.size()) return;  // amortized O(1) per row
+  const size_t keep = t.rows.size() - t.head;
+  std::move(t.rows.begin() + t.head, t.rows.end(), t.rows.begin());
+  std::move(t.order.begin() + t.head, t.order.end(), t.order.begin());
+  std::move(t.values.begin() + t.head * width, t.values.end(), t.values.begin());
+  std::move(t.set.begin() + t.head * width, t.set.end(), t.set.begin());
+  t.rows.resize(keep);
+  t.order.resize(keep);
+  t.values.resize(keep * width);
+  t.set.resize(keep * width);
+  for (size_t pos = 0; pos < keep; ++pos) t.index[t.rows[pos]] = static_cast<uint32_t>(pos);
+  t.head = 0;
+}
+
+uint64_t Outbox::NextBarrierId() {
+  barriers_.emplace_back(++last_barrier_id_, order_);
+  return last_barrier_id_;
+}
+
+uint64_t Outbox::OldestQueued() const {
+  uint64_t oldest = order_;
+  for (const Lane& lane : lanes_) {
+    for (const TableLane& t : lane.tables) {
+      if (t.head < t.rows.size()) oldest = std::min(oldest, t.order[t.head]);
+    }
+  }
+  return oldest;
 }
 
 std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
@@ -132,10 +163,13 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
       c->set_clock(clock);
     }
     clocks_.clear();
-    if (last_barrier_id_ > released_barrier_id_) {
-      batch.set_barriers_through(last_barrier_id_);
-      released_barrier_id_ = last_barrier_id_;
-    }
+  }
+  // Barriers whose rows have all been packed (in this batch or before).
+  const uint64_t oldest = OldestQueued();
+  while (!barriers_.empty() && barriers_.front().second <= oldest) {
+    released_barrier_id_ = barriers_.front().first;
+    barriers_.pop_front();
+    batch.set_barriers_through(released_barrier_id_);
   }
   if (batch.updates_size() == 0 && batch.clocks_size() == 0 && batch.barriers_through() == 0) {
     return std::nullopt;

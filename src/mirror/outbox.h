@@ -5,10 +5,14 @@
 // takes is bounded by the table size, not by the outage length. A hub's
 // forwarded updates and its own share the outbox: that is its aggregation.
 //
-// Ordering (what the receiver may rely on): a mirror clock queued after some
-// updates is sent in the same batch as the last of them or later. Clocks wait
-// until every queued update is packed; updates queued after a clock may
-// overtake it, which only makes the receiver's copy fresher.
+// Ordering (what the receiver may rely on): rows leave in the order they
+// were first queued (a row queued again while waiting keeps its place and
+// carries the sum). A mirror clock queued after some updates is sent in the
+// same batch as the last of them or later. Clocks wait until every queued
+// update is packed; updates queued after a clock may overtake it, which only
+// makes the receiver's copy fresher. A barrier is released
+// (barriers_through) by the batch that carries the last row queued before
+// it, so a link that never empties still releases its barriers.
 //
 // Rows go out sparse, as (column, value) pairs, or dense (width values) when
 // that is smaller, i.e. when more than half of the row is queued. With
@@ -30,9 +34,11 @@
 #define GAIA_SRC_MIRROR_OUTBOX_H_
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -54,9 +60,10 @@ class Outbox {
   // replaces an unsent earlier one.
   void AddClock(uint32_t origin, int64_t clock);
 
-  // A barrier was sent for rows queued now; the batch that empties the
-  // outbox releases it. Returns the new barrier id (1, 2, ...).
-  uint64_t NextBarrierId() { return ++last_barrier_id_; }
+  // A barrier was sent for rows queued now; the batch that carries the last
+  // of the rows queued so far releases it. Returns the new barrier id (1, 2,
+  // ...).
+  uint64_t NextBarrierId();
 
   // Packs the next batch (seq left 0): rows of one lane up to about
   // `max_bytes`, and, once no update is left, the pending clocks and
@@ -68,18 +75,25 @@ class Outbox {
   uint64_t queued_bytes() const { return queued_bytes_; }  // approximate wire size
 
  private:
+  // Rows [head, rows.size()) are queued, oldest first.
   struct TableLane {
     absl::flat_hash_map<uint64_t, uint32_t> index;  // row -> position
     std::vector<uint64_t> rows;
-    std::vector<float> values;   // rows.size() * width
-    std::vector<uint8_t> set;    // rows.size() * width: column present
+    std::vector<uint64_t> order;  // when each row was first queued (order_)
+    std::vector<float> values;    // rows.size() * width
+    std::vector<uint8_t> set;     // rows.size() * width: column present
+    size_t head = 0;
   };
   struct Lane {
     std::vector<TableLane> tables;
     uint64_t rows = 0;
   };
-  // Moves rows of `lane` into `batch` (last rows first) until about max_bytes.
+  // Moves rows of `lane` into `batch` (oldest first) until about max_bytes.
   void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
+  // Drops the packed rows [0, head) of `t` once they are most of it.
+  static void Compact(TableLane& t, uint32_t width);
+  // The queue position of the oldest row still queued (order_ if none).
+  uint64_t OldestQueued() const;
 
   const std::vector<uint32_t> widths_;
   const bool half_values_;
@@ -88,6 +102,9 @@ class Outbox {
   uint64_t queued_bytes_ = 0;
   uint64_t last_barrier_id_ = 0;
   uint64_t released_barrier_id_ = 0;
+  uint64_t order_ = 0;  // rows ever queued (first time)
+  // Unreleased barriers: (id, order_ when it was sent), ascending.
+  std::deque<std::pair<uint64_t, uint64_t>> barriers_;
 };
 
 }  // namespace gaia::mirror

@@ -1,5 +1,6 @@
 #include "src/server/pending_updates.h"
 
+#include <algorithm>
 #include <cstring>
 #include <span>
 
@@ -7,15 +8,47 @@
 
 namespace gaia::server {
 
-float* PendingUpdates::RowFor(const ParameterStore& store, uint32_t table_id,
-                              TableBuffer& buffer, uint64_t row, uint32_t width) {
-  auto [it, inserted] = buffer.index.try_emplace(row, buffer.rows.size());
-  if (inserted) {
-    buffer.rows.push_back(row);
-    buffer.slots.push_back(store.SlotOf(table_id, row));
-    buffer.deltas.resize(buffer.deltas.size() + width, 0.0f);
+float* PendingUpdates::TableBuffer::Append(uint64_t row, uint64_t slot, uint32_t width) {
+  if (num_rows == used_chunks * rows_per_chunk) {
+    if (used_chunks == chunks.size()) chunks.emplace_back();
+    ++used_chunks;
   }
-  return buffer.deltas.data() + it->second * width;
+  Chunk& chunk = chunks[used_chunks - 1];
+  chunk.rows.push_back(row);
+  chunk.slots.push_back(slot);
+  const size_t pos = chunk.deltas.size();
+  chunk.deltas.resize(pos + width);
+  ++num_rows;
+  return chunk.deltas.data() + pos;
+}
+
+void PendingUpdates::TableBuffer::Clear() {
+  index.clear();
+  for (size_t k = 0; k < used_chunks; ++k) {
+    chunks[k].rows.clear();
+    chunks[k].slots.clear();
+    chunks[k].deltas.clear();
+  }
+  num_rows = 0;
+  used_chunks = 0;
+}
+
+uint64_t PendingUpdates::TableBuffer::CapacityBytes() const {
+  uint64_t bytes = 0;
+  for (const Chunk& chunk : chunks) {
+    bytes += chunk.deltas.capacity() * sizeof(float) +
+             (chunk.rows.capacity() + chunk.slots.capacity()) * sizeof(uint64_t);
+  }
+  return bytes;
+}
+
+float* PendingUpdates::RowFor(uint32_t table_id, TableBuffer& buffer, uint64_t row,
+                              uint32_t width) const {
+  auto [it, inserted] = buffer.index.try_emplace(row, buffer.num_rows);
+  if (!inserted) return buffer.At(it->second, width);
+  float* deltas = buffer.Append(row, store_->SlotOf(table_id, row), width);
+  std::fill(deltas, deltas + width, 0.0f);
+  return deltas;
 }
 
 void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta) {
@@ -23,26 +56,23 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
   const uint32_t width = store_->width(t);
   if (buffer.tables.size() <= t) buffer.tables.resize(store_->num_tables());
   TableBuffer& table = buffer.tables[t];
+  const size_t row_bytes = size_t{width} * sizeof(float);
+  if (table.num_rows == 0) table.rows_per_chunk = std::max<uint64_t>(1, kChunkBytes / row_bytes);
 
   const std::string& dense_ids = delta.dense_row_ids();
   const size_t n = dense_ids.size() / sizeof(uint64_t);
   const char* values = delta.dense_values().data();
-  const size_t row_bytes = size_t{width} * sizeof(float);
   // One growth step instead of a chain of rehashes while the index fills
   // (absl's clear() frees a large table, so every clock starts empty).
   table.index.reserve(table.index.size() + n + delta.sparse_row_ids().size() / sizeof(uint64_t));
   for (size_t i = 0; i < n; ++i, values += row_bytes) {
     const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
-    auto [it, inserted] = table.index.try_emplace(row, table.rows.size());
+    auto [it, inserted] = table.index.try_emplace(row, table.num_rows);
     if (inserted) {
       // First delta of this row in this clock: copy instead of zero + add.
-      table.rows.push_back(row);
-      table.slots.push_back(store_->SlotOf(t, row));
-      const size_t pos = table.deltas.size();
-      table.deltas.resize(pos + width);
-      std::memcpy(table.deltas.data() + pos, values, row_bytes);
+      std::memcpy(table.Append(row, store_->SlotOf(t, row), width), values, row_bytes);
     } else {
-      common::AddPackedFloats(table.deltas.data() + it->second * width, values, width);
+      common::AddPackedFloats(table.At(it->second, width), values, width);
     }
   }
 
@@ -52,7 +82,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
   const std::string& entries = delta.sparse_entries();
   size_t e = 0;
   for (size_t i = 0; i < m; ++i) {
-    float* dst = RowFor(*store_, t, table, common::PackedAt<uint64_t>(sparse_ids, i), width);
+    float* dst = RowFor(t, table, common::PackedAt<uint64_t>(sparse_ids, i), width);
     const uint32_t count = common::PackedAt<uint32_t>(nnz, i);
     for (uint32_t k = 0; k < count; ++k, ++e) {
       const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
@@ -84,35 +114,27 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
   auto it = buffers_.begin();
   for (; it != buffers_.end() && it->first < visible_clock; ++it) {
     ClockBuffer& buffer = it->second;
+    uint64_t capacity_bytes = 0;
     for (uint32_t t = 0; t < buffer.tables.size(); ++t) {
-      const TableBuffer& table = buffer.tables[t];
-      if (table.rows.empty()) continue;
+      TableBuffer& table = buffer.tables[t];
+      capacity_bytes += table.CapacityBytes();
       const uint32_t width = store->width(t);
-      for (size_t i = 0; i < table.rows.size(); ++i) {
-        // Slots were resolved against store_; `store` is the same store.
-        const uint64_t slot = table.slots[i];
-        if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
-        float* dst = store->SlotData(t, slot);
-        const float* src = table.deltas.data() + i * width;
-        for (size_t j = 0; j < width; ++j) dst[j] += src[j];
-      }
-      if (sink != nullptr) {
-        sink->OnRowsApplied(t, table.rows, table.deltas, visible_clock);
+      for (size_t k = 0; k < table.used_chunks; ++k) {
+        const Chunk& chunk = table.chunks[k];
+        for (size_t i = 0; i < chunk.rows.size(); ++i) {
+          // Slots were resolved against store_; `store` is the same store.
+          const uint64_t slot = chunk.slots[i];
+          if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
+          float* dst = store->SlotData(t, slot);
+          const float* src = chunk.deltas.data() + i * width;
+          for (size_t j = 0; j < width; ++j) dst[j] += src[j];
+        }
+        if (sink != nullptr) sink->OnRowsApplied(t, chunk.rows, chunk.deltas, visible_clock);
       }
     }
     applied += buffer.row_deltas;
-    uint64_t capacity_bytes = 0;
-    for (const TableBuffer& table : buffer.tables) {
-      capacity_bytes += table.deltas.capacity() * sizeof(float) +
-                        (table.rows.capacity() + table.slots.capacity()) * sizeof(uint64_t);
-    }
     if (spares_.size() < kMaxSpareBuffers && capacity_bytes <= kMaxSpareBytes) {
-      for (TableBuffer& table : buffer.tables) {
-        table.index.clear();
-        table.rows.clear();
-        table.slots.clear();
-        table.deltas.clear();
-      }
+      for (TableBuffer& table : buffer.tables) table.Clear();
       buffer.row_deltas = 0;
       spares_.push_back(std::move(buffer));
     }
@@ -124,7 +146,11 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
 uint64_t PendingUpdates::buffered_bytes() const {
   uint64_t bytes = 0;
   for (const auto& [clock, buffer] : buffers_) {
-    for (const TableBuffer& table : buffer.tables) bytes += table.deltas.size() * sizeof(float);
+    for (const TableBuffer& table : buffer.tables) {
+      for (size_t k = 0; k < table.used_chunks; ++k) {
+        bytes += table.chunks[k].deltas.size() * sizeof(float);
+      }
+    }
   }
   return bytes;
 }

@@ -8,8 +8,10 @@
 // served once shard_clock >= c - s with every update of clocks <= c - s - 1.
 //
 // Per clock value we keep one coalesced delta buffer per table: a row id ->
-// index map plus a contiguous float arena (index * width), so a row pushed
-// many times during one clock costs one arena row and one add per element.
+// position map plus an arena of fixed-size chunks (about kChunkBytes of
+// deltas each), so a row pushed many times during one clock costs one arena
+// row and one add per element, and a clock-sized buffer grows a chunk at a
+// time: no doubling, no copy of what it already holds, no 2x capacity.
 //
 //   PendingUpdates pending(store.get());
 //   pending.Add(/*clock=*/3, batch);                 // after store->ValidatePush(batch)
@@ -54,20 +56,40 @@ class PendingUpdates {
   uint64_t buffered_bytes() const;
 
  private:
+  // Deltas of the rows at positions [k * rows_per_chunk, (k + 1) *
+  // rows_per_chunk) of a TableBuffer.
+  struct Chunk {
+    std::vector<uint64_t> rows;   // row ids, in first-seen order
+    std::vector<uint64_t> slots;  // store slot of rows[i]
+    std::vector<float> deltas;    // rows.size() * width
+  };
   struct TableBuffer {
-    absl::flat_hash_map<uint64_t, uint64_t> index;  // row id -> position in `rows`
-    std::vector<uint64_t> rows;                     // in first-seen order
-    std::vector<uint64_t> slots;                    // store slot of rows[i]
-    std::vector<float> deltas;                      // rows.size() * width
+    absl::flat_hash_map<uint64_t, uint64_t> index;  // row id -> position
+    uint64_t rows_per_chunk = 1;
+    uint64_t num_rows = 0;
+    size_t used_chunks = 0;     // chunks[0, used_chunks) hold the rows
+    std::vector<Chunk> chunks;  // later ones are emptied spares
+
+    // Appends `row` and returns its (uninitialized) deltas.
+    float* Append(uint64_t row, uint64_t slot, uint32_t width);
+    float* At(uint64_t position, uint32_t width) {
+      return chunks[position / rows_per_chunk].deltas.data() +
+             position % rows_per_chunk * width;
+    }
+    // Forgets the rows, keeping the chunks' memory for reuse.
+    void Clear();
+    uint64_t CapacityBytes() const;
   };
   struct ClockBuffer {
     std::vector<TableBuffer> tables;  // by table id, sized lazily
     uint64_t row_deltas = 0;          // incoming row deltas, before coalescing
   };
 
+  // Deltas per arena chunk (at least one row).
+  static constexpr uint64_t kChunkBytes = 1 << 20;
+
   // Returns the arena row of `row`, appending a zeroed row if it is new.
-  static float* RowFor(const ParameterStore& store, uint32_t table_id, TableBuffer& buffer,
-                       uint64_t row, uint32_t width);
+  float* RowFor(uint32_t table_id, TableBuffer& buffer, uint64_t row, uint32_t width) const;
   void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta);
 
   // The buffer of `clock`, reusing a spare one's memory if there is one.

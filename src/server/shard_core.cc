@@ -233,6 +233,11 @@ void ShardCore::FlushSink() {
   if (options_.update_sink && !shutting_down_) options_.update_sink->OnFlush();
 }
 
+void ShardCore::ResumeSink() {
+  common::MutexLock lock(&mu_);
+  if (options_.update_sink && !shutting_down_) options_.update_sink->OnResume();
+}
+
 absl::Status ShardCore::Tick(uint32_t worker, int64_t clock, double learning_rate) {
   std::vector<Delivery> deliveries;
   {

@@ -109,6 +109,9 @@ class ShardCore {
 
   // Calls the update sink's OnFlush() under the lock (no-op without a sink).
   void FlushSink();
+  // Calls the update sink's OnResume() under the lock (no-op without a sink
+  // or once shutting down).
+  void ResumeSink();
 
   // Visible values of every owned row of a table, rows ascending.
   absl::StatusOr<rpc::DumpReply> Dump(uint32_t table_id) const;

@@ -42,6 +42,10 @@ class UpdateSink {
   // Someone asked for a flush (ShardCore::FlushSink): send everything
   // accumulated so far.
   virtual void OnFlush() {}
+
+  // The sink asked to go on with deferred work that reads the store
+  // (ShardCore::ResumeSink).
+  virtual void OnResume() {}
 };
 
 }  // namespace gaia::server

@@ -1,6 +1,8 @@
 #include "src/significance/filter.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include <Eigen/Core>
@@ -50,13 +52,14 @@ void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
   }
 }
 
-void SignificanceFilter::SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
-                                    const EmitFn& emit) {
+bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
+                                    const ValueFn& value_of, const EmitFn& emit,
+                                    uint64_t max_elements, uint64_t* emitted) {
   Table& table = tables_[table_id];
   const uint32_t width = table.width;
   scores_.resize(width);
-  std::vector<uint64_t> still_dirty;
-  for (uint64_t slot : table.dirty_list) {
+  for (; table.next < table.round_end && *emitted < max_elements; ++table.next) {
+    const uint64_t slot = table.dirty_list[table.next];
     float* acc = table.acc.data() + slot * width;
     ++counters_.rows_swept;
     if (threshold >= 0) {
@@ -80,27 +83,32 @@ void SignificanceFilter::SweepTable(uint32_t table_id, double threshold, const V
     }
     if (!cols_.empty()) {
       counters_.elements_sent += cols_.size();
+      *emitted += cols_.size();
       emit(SignificantRow{table_id, slot, cols_, vals_});
     }
     if (remaining) {
-      still_dirty.push_back(slot);
+      table.kept.push_back(slot);
     } else {
       table.dirty[slot] = 0;
     }
   }
-  table.dirty_list = std::move(still_dirty);
+  if (table.next < table.round_end) return false;
+  // Round done: rows dirtied since it began (next round), then the scored
+  // rows that still hold insignificant updates.
+  table.dirty_list.erase(table.dirty_list.begin(),
+                         table.dirty_list.begin() + static_cast<ptrdiff_t>(table.round_end));
+  table.dirty_list.insert(table.dirty_list.end(), table.kept.begin(), table.kept.end());
+  table.kept.clear();
+  table.next = table.round_end = 0;
+  return true;
 }
 
-void SignificanceFilter::Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit) {
-  if (threshold < 0) threshold = 0;
-  for (uint32_t t = 0; t < tables_.size(); ++t) SweepTable(t, threshold, value_of, emit);
-}
-
-void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
-  for (uint32_t t = 0; t < tables_.size(); ++t) {
-    // Rows holding only rounding residuals are not on the dirty list.
-    Table& table = tables_[t];
-    if (emit_half_) {
+void SignificanceFilter::BeginRound(bool flush) {
+  round_flush_ = flush || (round_open_ && round_flush_);
+  round_open_ = true;
+  for (Table& table : tables_) {
+    if (round_flush_ && emit_half_) {
+      // Rows holding only rounding residuals are not on the dirty list.
       const uint64_t slots = table.dirty.size();
       for (uint64_t slot = 0; slot < slots; ++slot) {
         if (table.dirty[slot]) continue;
@@ -114,8 +122,38 @@ void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
         }
       }
     }
-    SweepTable(t, -1.0, value_of, emit);
+    // Reopening: the rows scored so far go back on the list first.
+    table.dirty_list.erase(table.dirty_list.begin(),
+                           table.dirty_list.begin() + static_cast<ptrdiff_t>(table.next));
+    table.dirty_list.insert(table.dirty_list.end(), table.kept.begin(), table.kept.end());
+    table.kept.clear();
+    table.next = 0;
+    table.round_end = table.dirty_list.size();
   }
+}
+
+bool SignificanceFilter::ContinueRound(double threshold, const ValueFn& value_of,
+                                       const EmitFn& emit, uint64_t max_elements) {
+  if (!round_open_) return true;
+  const double bar = round_flush_ ? -1.0 : std::max(threshold, 0.0);
+  uint64_t emitted = 0;
+  for (uint32_t t = 0; t < tables_.size(); ++t) {
+    if (!SweepTable(t, bar, value_of, emit, max_elements, &emitted)) return false;
+  }
+  round_open_ = false;
+  round_flush_ = false;
+  return true;
+}
+
+void SignificanceFilter::Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit) {
+  round_open_ = false;
+  BeginRound(/*flush=*/false);
+  ContinueRound(threshold, value_of, emit, std::numeric_limits<uint64_t>::max());
+}
+
+void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
+  BeginRound(/*flush=*/true);
+  ContinueRound(0, value_of, emit, std::numeric_limits<uint64_t>::max());
 }
 
 uint64_t SignificanceFilter::dirty_rows() const {

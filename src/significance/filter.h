@@ -12,6 +12,17 @@
 //   filter.Sweep(threshold, value_of, [&](const SignificantRow& row) { queue(row); });
 //   filter.Flush(value_of, emit);                    // end of job: send everything
 //
+// Rounds (bounded emission): Sweep and Flush are one round each. An owner
+// that must bound what it holds outside the filter opens a round and
+// continues it in steps of at most `max_elements` emitted elements; the rows
+// not yet scored keep their updates in `acc`, where later updates coalesce
+// into them, until the next step:
+//
+//   filter.BeginRound(/*flush=*/false);             // the rows dirty now
+//   while (!filter.ContinueRound(threshold, value_of, emit, 1 << 20)) drain();
+//
+// Rows dirtied after BeginRound belong to the next round.
+//
 // Half-precision emission (`emit_half`): a sweep emits each significant value
 // rounded to the nearest IEEE binary16 and keeps the rounding error in `acc`
 // (error feedback), so nothing is lost, only delayed: the residual is at most
@@ -67,11 +78,25 @@ class SignificanceFilter {
 
   // Scores every dirty row; elements with significance > threshold are
   // emitted (one call per row, columns ascending) and their acc set to 0.
+  // One whole round (closes a round still open).
   void Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit);
 
   // Emits every nonzero acc regardless of significance (residuals of
   // half-precision sweeps included) and clears them all. Scans every row.
+  // One whole round (closes a round still open).
   void Flush(const ValueFn& value_of, const EmitFn& emit);
+
+  // Opens a round over the rows dirty now; a flush round emits every nonzero
+  // acc (and first scans every row for half-precision residuals). Opening a
+  // round while one is open restarts it over all dirty rows, a flush if
+  // either is.
+  void BeginRound(bool flush);
+  // Scores rows of the open round until at least `max_elements` elements
+  // were emitted by this call (a row is never split) or the round is done.
+  // Returns true when the round is done (or none was open).
+  bool ContinueRound(double threshold, const ValueFn& value_of, const EmitFn& emit,
+                     uint64_t max_elements);
+  bool round_open() const { return round_open_; }
 
   // Rows updated since they were last swept clean. A row whose acc cancelled
   // to exactly 0 counts until the next Sweep/Flush (which skips it).
@@ -87,16 +112,24 @@ class SignificanceFilter {
     std::vector<float> acc;       // slots * width
     std::vector<uint8_t> dirty;   // per slot
     std::vector<uint64_t> dirty_list;
+    // The open round: dirty_list[next, round_end) is still to be scored;
+    // `kept` holds its scored rows that still have insignificant updates.
+    size_t next = 0;
+    size_t round_end = 0;
+    std::vector<uint64_t> kept;
   };
-  // Sweeps the table's dirty rows; threshold < 0 emits every nonzero element
-  // exactly.
-  void SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
-                  const EmitFn& emit);
+  // Scores the table's unswept rows until *emitted reaches max_elements;
+  // threshold < 0 emits every nonzero element exactly. True when none is
+  // left.
+  bool SweepTable(uint32_t table_id, double threshold, const ValueFn& value_of,
+                  const EmitFn& emit, uint64_t max_elements, uint64_t* emitted);
 
   const gaia::SignificanceFn significance_;
   const bool emit_half_;
   std::vector<Table> tables_;
   FilterCounters counters_;
+  bool round_open_ = false;
+  bool round_flush_ = false;
   // Scratch reused by sweeps.
   std::vector<float> scores_;
   std::vector<uint32_t> cols_;

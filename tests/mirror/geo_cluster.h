@@ -49,6 +49,8 @@ class GeoCluster {
     double barrier_backlog_ms = 100;
     // Larger incoming mirror messages are refused (MirrorOptions).
     size_t max_message_bytes = 64 << 20;
+    // Per-link queue bound of a sweep round (MirrorOptions).
+    size_t max_queued_bytes = 8 << 20;
     // Rewrites the address dc `from` uses to reach a peer (e.g. through a
     // relay); default: direct. An empty address leaves the link idle until
     // the next ConnectPeers().
@@ -169,6 +171,7 @@ class GeoCluster {
     m.barriers = config_.barriers;
     m.barrier_backlog_ms = config_.barrier_backlog_ms;
     m.max_message_bytes = config_.max_message_bytes;
+    m.max_queued_bytes = config_.max_queued_bytes;
     m.reconnect_backoff_ms = 50;
     auto created = mirror::Mirror::Create(m);
     EXPECT_TRUE(created.ok()) << created.status();

@@ -214,6 +214,63 @@ TEST(Outbox, BarriersThroughOnTheBatchThatEmptiesIt) {
   EXPECT_FALSE(outbox.Seal(40).has_value());
 }
 
+// Rows leave oldest first, and a barrier is released by the batch carrying
+// the last row queued before it, even while newer rows keep the outbox busy.
+TEST(Outbox, BarrierReleasedOnceItsRowsAreOutNotWhenTheOutboxEmpties) {
+  Outbox outbox({1});
+  for (uint64_t row = 0; row < 5; ++row) {
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  }
+  EXPECT_EQ(outbox.NextBarrierId(), 1u);
+  for (uint64_t row = 5; row < 10; ++row) {
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  }
+  // Row 2 again: it keeps its place in the queue.
+  outbox.AddRow(false, 0, 2, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  EXPECT_EQ(outbox.NextBarrierId(), 2u);
+  std::vector<uint64_t> order;
+  uint64_t released_after_row = 0;
+  for (int i = 0; i < 100; ++i) {
+    std::optional<rpc::MirrorBatch> batch = outbox.Seal(10);  // one row per batch
+    if (!batch) break;
+    const std::set<uint64_t> rows = RowIds(*batch);
+    ASSERT_EQ(rows.size(), 1u);
+    order.push_back(*rows.begin());
+    if (batch->barriers_through() == 1) released_after_row = order.back();
+    if (order.back() == 2) {
+      EXPECT_EQ(Elements(*batch, 1).at({0, 2, 0}), 2.0f);
+    }
+  }
+  EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(released_after_row, 4u);  // with row 4, not at the end
+  EXPECT_TRUE(outbox.empty());
+}
+
+// A long-running queue compacts what it has sent and keeps its order.
+TEST(Outbox, StaysInOrderAcrossCompaction) {
+  Outbox outbox({2});
+  uint64_t next_row = 0, expect = 0;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 700; ++i, ++next_row) {
+      outbox.AddRow(false, 0, next_row, std::vector<uint32_t>{0, 1},
+                    std::vector<float>{1.0f, static_cast<float>(next_row + 1)});
+    }
+    for (int i = 0; i < 500; ++i) {
+      std::optional<rpc::MirrorBatch> batch = outbox.Seal(10);  // one dense row
+      ASSERT_TRUE(batch.has_value());
+      const std::map<Element, float> got = Elements(*batch, 2);
+      ASSERT_EQ(got.size(), 2u);
+      ASSERT_EQ(got.begin()->first.row, expect);
+      ASSERT_EQ(got.rbegin()->second, static_cast<float>(expect + 1));
+      ++expect;
+    }
+  }
+  for (const rpc::MirrorBatch& batch : Drain(outbox, 1 << 20)) {
+    for (uint64_t row : RowIds(batch)) EXPECT_EQ(row, expect++);
+  }
+  EXPECT_EQ(expect, next_row);
+}
+
 TEST(Outbox, CancelledEntriesAreNotSent) {
   Outbox outbox({2});
   outbox.AddRow(false, 0, 3, std::vector<uint32_t>{0, 1}, std::vector<float>{1.0f, 2.0f});

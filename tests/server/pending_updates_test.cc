@@ -120,5 +120,58 @@ TEST_F(PendingUpdatesTest, AppliesSparseEntries) {
   EXPECT_EQ(Row(4), (std::vector<float>{-2, 0}));
 }
 
+// Wide rows fill the arena's 1 MiB chunks after 128 rows (width 2048): a
+// clock of many rows spans several chunks, coalesces across them, is applied
+// whole, reported to the sink once per row, and the buffer is reused.
+TEST(PendingUpdatesChunks, ManyWideRowsSpanChunksAndApplyExactly) {
+  constexpr uint32_t kWidth = 2048;
+  constexpr uint64_t kRows = 300;
+  common::TableSpec spec;
+  spec.name = "wide";
+  spec.rows = kRows;
+  spec.width = kWidth;
+  auto store = ParameterStore::Create({spec}, 0, 1);
+  ASSERT_TRUE(store.ok());
+  PendingUpdates pending(store->get());
+  class CountingSink : public UpdateSink {
+   public:
+    void OnRowsApplied(uint32_t, std::span<const uint64_t> rows, std::span<const float> deltas,
+                       int64_t) override {
+      EXPECT_EQ(deltas.size(), rows.size() * kWidth);
+      for (size_t i = 0; i < rows.size(); ++i) {
+        first[rows[i]] += deltas[i * kWidth];
+        ++reports;
+      }
+    }
+    void OnClockAdvanced(int64_t, bool) override {}
+    std::map<uint64_t, float> first;
+    uint64_t reports = 0;
+  } sink;
+  for (int clock = 0; clock < 2; ++clock) {
+    // Rows in descending order, then every third row again.
+    for (int pass = 0; pass < 2; ++pass) {
+      std::vector<uint64_t> rows;
+      std::vector<float> values;
+      for (uint64_t r = kRows; r-- > 0;) {
+        if (pass == 1 && r % 3 != 0) continue;
+        rows.push_back(r);
+        for (uint32_t c = 0; c < kWidth; ++c) values.push_back(static_cast<float>(r + c));
+      }
+      pending.Add(clock, Dense(clock, rows, values));
+    }
+    EXPECT_EQ(pending.buffered_bytes(), kRows * kWidth * sizeof(float));
+    EXPECT_EQ(pending.ApplyBefore(clock + 1, store->get(), &sink), kRows + (kRows + 2) / 3);
+    EXPECT_EQ(pending.buffered_bytes(), 0u);
+  }
+  EXPECT_EQ(sink.reports, 2 * kRows);
+  for (uint64_t r = 0; r < kRows; ++r) {
+    const float per_clock = (r % 3 == 0 ? 2.0f : 1.0f);
+    std::span<const float> row = (*store)->Row(0, r);
+    ASSERT_EQ(row[0], 2 * per_clock * static_cast<float>(r)) << "row " << r;
+    ASSERT_EQ(row[kWidth - 1], 2 * per_clock * static_cast<float>(r + kWidth - 1)) << "row " << r;
+    ASSERT_EQ(sink.first[r], row[0]) << "row " << r;
+  }
+}
+
 }  // namespace
 }  // namespace gaia::server

@@ -313,5 +313,61 @@ TEST(SignificanceFilter, RowRelativeSweepSendsTheRowWhole) {
   EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
+// A round emits at most about max_elements per step (whole rows), keeps the
+// rest in acc, and covers only the rows dirty when it began.
+TEST(SignificanceFilterRounds, StepsEmitBoundedSlicesOfTheRound) {
+  const std::vector<TableShape> shapes = {{.width = 2, .slots = 10}};
+  SignificanceFilter filter(shapes, AbsoluteSignificance());
+  ValueTables values(shapes);
+  for (uint64_t slot = 0; slot < 6; ++slot) {
+    values.Update(filter, 0, slot, std::vector<float>{1.0f, 1.0f});
+  }
+  filter.BeginRound(/*flush=*/false);
+  EXPECT_TRUE(filter.round_open());
+  std::vector<Sent> sent;
+  EXPECT_FALSE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 3));
+  EXPECT_EQ(sent.size(), 4u);  // two whole rows: the step stops after reaching 3
+  // Updated during the round: slot 0 (already sent) and slot 9 (new) wait
+  // for the next round; slot 5 (not yet scored) is sent with its new acc.
+  values.Update(filter, 0, 0, std::vector<float>{2.0f, 0.0f});
+  values.Update(filter, 0, 9, std::vector<float>{2.0f, 0.0f});
+  values.Update(filter, 0, 5, std::vector<float>{1.0f, 0.0f});
+  EXPECT_FALSE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 3));
+  EXPECT_TRUE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 3));
+  EXPECT_FALSE(filter.round_open());
+  EXPECT_EQ(sent.size(), 12u);
+  float slot5 = 0;
+  for (const Sent& s : sent) slot5 += s.slot == 5 ? s.acc : 0.0f;
+  EXPECT_EQ(slot5, 3.0f);
+  EXPECT_THAT(filter.Acc(0, 0), ElementsAre(2.0f, 0.0f));
+  EXPECT_THAT(filter.Acc(0, 9), ElementsAre(2.0f, 0.0f));
+  EXPECT_EQ(filter.dirty_rows(), 2u);
+  // The next round sends them.
+  sent.clear();
+  filter.Sweep(0.5, values.ValueFn(), RecordInto(sent));
+  EXPECT_THAT(sent, UnorderedElementsAre(Sent{0, 0, 0, 2.0f}, Sent{0, 9, 0, 2.0f}));
+  EXPECT_EQ(filter.dirty_rows(), 0u);
+}
+
+// Reopening an open round restarts it over every dirty row; a flush round
+// (or a reopen as flush) emits everything, insignificant updates included.
+TEST(SignificanceFilterRounds, ReopenAndFlushRounds) {
+  const std::vector<TableShape> shapes = {{.width = 1, .slots = 4}};
+  SignificanceFilter filter(shapes, AbsoluteSignificance());
+  ValueTables values(shapes);
+  for (uint64_t slot = 0; slot < 4; ++slot) {
+    values.Update(filter, 0, slot, std::vector<float>{slot == 3 ? 0.1f : 1.0f});
+  }
+  std::vector<Sent> sent;
+  filter.BeginRound(false);
+  EXPECT_FALSE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 1));
+  EXPECT_EQ(sent.size(), 1u);
+  filter.BeginRound(true);  // e.g. the job ended meanwhile
+  EXPECT_TRUE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 100));
+  EXPECT_EQ(sent.size(), 4u);  // slot 3's 0.1 too
+  for (uint64_t slot = 0; slot < 4; ++slot) EXPECT_THAT(filter.Acc(0, slot), ElementsAre(0.0f));
+  EXPECT_TRUE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 100));  // none open
+}
+
 }  // namespace
 }  // namespace gaia::significance
