@@ -18,6 +18,8 @@
 namespace gaia::cli {
 namespace fs = std::filesystem;
 
+constexpr uint64_t kDumpPageBytes = 4 << 20;
+
 absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
                                  const std::vector<std::string>& shard_addresses) {
   Model model;
@@ -26,27 +28,36 @@ absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
     auto stub = rpc::Control::NewStub(grpc::CreateCustomChannel(
         address, grpc::InsecureChannelCredentials(), common::ClientChannelArguments()));
     for (uint32_t t = 0; t < spec.tables.size(); ++t) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-      rpc::DumpRequest request;
-      request.set_table_id(t);
-      rpc::DumpReply reply;
-      grpc::Status status = stub->Dump(&context, request, &reply);
-      if (!status.ok()) {
-        return absl::UnavailableError(absl::StrCat("dump of table ", spec.tables[t].name,
-                                                   " from ", address, ": ",
-                                                   status.error_message()));
-      }
       const uint32_t width = spec.tables[t].width;
-      const std::vector<uint64_t> rows = common::Unpack<uint64_t>(reply.row_ids());
-      if (reply.values().size() != rows.size() * width * sizeof(float)) {
-        return absl::DataLossError(absl::StrCat("dump of table ", spec.tables[t].name, " from ",
-                                                address, " has a wrong size"));
-      }
-      for (size_t i = 0; i < rows.size(); ++i) {
-        if (rows[i] >= spec.tables[t].rows) continue;
-        std::memcpy(model.values[t].data() + rows[i] * width,
-                    reply.values().data() + i * width * sizeof(float), width * sizeof(float));
+      // Pages of about kDumpPageBytes, so neither side holds a whole table
+      // in one message.
+      const uint64_t page_rows = std::max<uint64_t>(1, kDumpPageBytes / (width * sizeof(float)));
+      for (uint64_t first = 0;; first += page_rows) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+        rpc::DumpRequest request;
+        request.set_table_id(t);
+        request.set_first(first);
+        request.set_max_rows(page_rows);
+        rpc::DumpReply reply;
+        grpc::Status status = stub->Dump(&context, request, &reply);
+        if (!status.ok()) {
+          return absl::UnavailableError(absl::StrCat("dump of table ", spec.tables[t].name,
+                                                     " from ", address, ": ",
+                                                     status.error_message()));
+        }
+        const std::vector<uint64_t> rows = common::Unpack<uint64_t>(reply.row_ids());
+        if (reply.values().size() != rows.size() * width * sizeof(float) ||
+            rows.size() > page_rows) {
+          return absl::DataLossError(absl::StrCat("dump of table ", spec.tables[t].name,
+                                                  " from ", address, " has a wrong size"));
+        }
+        for (size_t i = 0; i < rows.size(); ++i) {
+          if (rows[i] >= spec.tables[t].rows) continue;
+          std::memcpy(model.values[t].data() + rows[i] * width,
+                      reply.values().data() + i * width * sizeof(float), width * sizeof(float));
+        }
+        if (rows.size() < page_rows) break;
       }
     }
   }

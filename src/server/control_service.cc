@@ -39,7 +39,8 @@ grpc::ServerUnaryReactor* ControlService::Dump(grpc::CallbackServerContext* cont
                                                const rpc::DumpRequest* request,
                                                rpc::DumpReply* reply) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  absl::StatusOr<rpc::DumpReply> dump = core_->Dump(request->table_id());
+  absl::StatusOr<rpc::DumpReply> dump =
+      core_->Dump(request->table_id(), request->first(), request->max_rows());
   if (!dump.ok()) {
     reactor->Finish(grpc::Status(static_cast<grpc::StatusCode>(dump.status().code()),
                                  std::string(dump.status().message())));

@@ -1,5 +1,6 @@
 #include "src/server/parameter_store.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 #include <new>
@@ -302,12 +303,17 @@ void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,
   }
 }
 
-void ParameterStore::Dump(uint32_t table_id, std::string* row_ids, std::string* values) const {
+void ParameterStore::Dump(uint32_t table_id, std::string* row_ids, std::string* values,
+                          uint64_t first, uint64_t max_rows) const {
   const Table& table = tables_[table_id];
-  row_ids->assign(reinterpret_cast<const char*>(table.rows.data()),
-                  table.rows.size() * sizeof(uint64_t));
-  values->assign(reinterpret_cast<const char*>(table.values.data()),
-                 table.values.size() * sizeof(float));
+  const uint64_t owned = table.rows.size();
+  const uint64_t begin = std::min(first, owned);
+  const uint64_t end = max_rows == 0 ? owned : begin + std::min(max_rows, owned - begin);
+  const size_t width = table.spec.width;
+  row_ids->assign(reinterpret_cast<const char*>(table.rows.data() + begin),
+                  (end - begin) * sizeof(uint64_t));
+  values->assign(reinterpret_cast<const char*>(table.values.data() + begin * width),
+                 (end - begin) * width * sizeof(float));
 }
 
 }  // namespace gaia::server

@@ -102,9 +102,11 @@ class ParameterStore {
   // (one reservation, one copy per row). REQUIRES: every row passed Owns().
   void ReadRows(uint32_t table_id, const std::string& row_ids, std::string* out) const;
 
-  // Every owned row of the table in ascending row order, and its values.
+  // Owned rows of the table in ascending row order, from the first-th on,
+  // at most max_rows of them (0: all), and their values.
   // REQUIRES: table_id < num_tables().
-  void Dump(uint32_t table_id, std::string* row_ids, std::string* values) const;
+  void Dump(uint32_t table_id, std::string* row_ids, std::string* values, uint64_t first = 0,
+            uint64_t max_rows = 0) const;
 
  private:
   static constexpr uint32_t kNoDenseSlot = ~uint32_t{0};

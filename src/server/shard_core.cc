@@ -311,14 +311,15 @@ absl::StatusOr<std::optional<rpc::ReadReply>> ShardCore::Read(rpc::ReadRequest r
   return std::optional<rpc::ReadReply>();
 }
 
-absl::StatusOr<rpc::DumpReply> ShardCore::Dump(uint32_t table_id) const {
+absl::StatusOr<rpc::DumpReply> ShardCore::Dump(uint32_t table_id, uint64_t first,
+                                               uint64_t max_rows) const {
   if (table_id >= store_->num_tables()) {
     return absl::NotFoundError(absl::StrCat("unknown table ", table_id, " (this job has ",
                                             store_->num_tables(), " tables)"));
   }
   rpc::DumpReply reply;
   common::ReaderMutexLock lock(&mu_);
-  store_->Dump(table_id, reply.mutable_row_ids(), reply.mutable_values());
+  store_->Dump(table_id, reply.mutable_row_ids(), reply.mutable_values(), first, max_rows);
   return reply;
 }
 

@@ -113,8 +113,10 @@ class ShardCore {
   // or once shutting down).
   void ResumeSink();
 
-  // Visible values of every owned row of a table, rows ascending.
-  absl::StatusOr<rpc::DumpReply> Dump(uint32_t table_id) const;
+  // Visible values of the owned rows of a table, rows ascending: from the
+  // first-th owned row on, at most max_rows of them (0: all).
+  absl::StatusOr<rpc::DumpReply> Dump(uint32_t table_id, uint64_t first = 0,
+                                      uint64_t max_rows = 0) const;
 
   ShardStats Stats() const;
 

@@ -90,6 +90,24 @@ TEST(ParameterStore, InitializationIsDeterministic) {
   }
   // Dump is ascending.
   for (size_t i = 1; i < rows.size(); ++i) EXPECT_LT(rows[i - 1], rows[i]);
+
+  // Pages of 7 rows put together are the whole dump; past the end is empty.
+  std::string paged_rows, paged_values;
+  for (uint64_t first = 0;; first += 7) {
+    std::string r, v;
+    (*part)->Dump(0, &r, &v, first, 7);
+    EXPECT_LE(r.size(), 7 * sizeof(uint64_t));
+    EXPECT_EQ(v.size(), r.size() / sizeof(uint64_t) * 5 * sizeof(float));
+    paged_rows += r;
+    paged_values += v;
+    if (r.size() < 7 * sizeof(uint64_t)) break;
+  }
+  EXPECT_EQ(paged_rows, rows1);
+  EXPECT_EQ(paged_values, values1);
+  std::string past_rows = "x", past_values = "x";
+  (*part)->Dump(0, &past_rows, &past_values, rows.size() + 5, 3);
+  EXPECT_TRUE(past_rows.empty());
+  EXPECT_TRUE(past_values.empty());
 }
 
 TEST(ParameterStore, AddAndReadRows) {
