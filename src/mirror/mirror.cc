@@ -53,7 +53,8 @@ Mirror::Mirror(MirrorOptions options)
     out_index_[peer] = static_cast<int>(out_.size());
     OutLink link;
     link.peer = peer;
-    link.outbox = std::make_unique<Outbox>(Widths(options_.tables), options_.half_values);
+    link.outbox = std::make_unique<Outbox>(Widths(options_.tables), options_.half_values,
+                                           /*varint_row_ids=*/true);
     out_.push_back(std::move(link));
   }
 }

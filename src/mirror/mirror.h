@@ -80,7 +80,7 @@ struct MirrorOptions {
   // take longer than this to drain at its measured bandwidth.
   double barrier_backlog_ms = 100;
   // Send significant values as binary16 with error feedback
-  // (src/mirror/half_values.h); the final flush is exact either way.
+  // (src/mirror/delta_encoding.h); the final flush is exact either way.
   bool half_values = true;
 
   std::string listen_address = "127.0.0.1:0";

@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
-#include "src/mirror/half_values.h"
+#include "src/mirror/delta_encoding.h"
 #include "src/mirror/mirror.h"
 #include "src/server/shard_core.h"
 

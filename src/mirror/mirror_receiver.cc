@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
 #include "src/common/packing.h"
-#include "src/mirror/half_values.h"
+#include "src/mirror/delta_encoding.h"
 #include "src/mirror/mirror.h"
 #include "src/server/parameter_store.h"
 #include "src/server/shard_core.h"
@@ -164,15 +164,15 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
         absl::StrCat("sequence gap: got ", batch.seq(), ", expected ", expected)));
     return;
   }
-  // Halves become float32 before the store, the forwarding and the counters
-  // see the batch.
+  // Compact encodings become plain deltas before the store, the forwarding
+  // and the counters see the batch.
   rpc::MirrorBatch expanded;
   const rpc::MirrorBatch* data = &batch;
   absl::Status applied = absl::OkStatus();
-  if (HasHalfValues(batch)) {
+  if (HasCompactDeltas(batch)) {
     expanded = batch;
     for (rpc::TableDelta& delta : *expanded.mutable_updates()) {
-      if (applied.ok()) applied = ExpandHalfValues(&delta);
+      if (applied.ok()) applied = ExpandDelta(&delta);
     }
     data = &expanded;
   }

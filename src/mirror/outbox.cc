@@ -1,10 +1,11 @@
 #include "src/mirror/outbox.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "src/common/packing.h"
-#include "src/mirror/half_values.h"
+#include "src/mirror/delta_encoding.h"
 
 namespace gaia::mirror {
 namespace {
@@ -14,8 +15,8 @@ constexpr uint64_t kEntryBytes = 8;          // (column, value)
 
 }  // namespace
 
-Outbox::Outbox(std::vector<uint32_t> widths, bool half_values)
-    : widths_(std::move(widths)), half_values_(half_values) {
+Outbox::Outbox(std::vector<uint32_t> widths, bool half_values, bool varint_row_ids)
+    : widths_(std::move(widths)), half_values_(half_values), varint_row_ids_(varint_row_ids) {
   for (Lane& lane : lanes_) lane.tables.resize(widths_.size());
 }
 
@@ -55,55 +56,37 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     TableLane& t = lane.tables[table];
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
-    // deltas[1] carries the rows that go out as halves.
-    rpc::TableDelta* deltas[2] = {nullptr, nullptr};
+    // writers[1] packs the rows that go out as halves.
+    std::optional<DeltaWriter> writers[2];
+    std::vector<uint32_t> cols;
+    std::vector<float> vals;
     while (t.head < t.rows.size() && packed < max_bytes) {
       const size_t pos = t.head++;
       const float* values = t.values.data() + pos * width;
       const uint8_t* set = t.set.data() + pos * width;
-      uint32_t count = 0;
+      cols.clear();
+      vals.clear();
       bool half = half_values_ && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c]) continue;
         queued_bytes_ -= kEntryBytes;
-        count += values[c] != 0.0f;  // zero: cancelled out while queued
+        if (values[c] == 0.0f) continue;  // cancelled out while queued
+        cols.push_back(c);
+        vals.push_back(values[c]);
         half = half && ExactInHalf(values[c]);
       }
       queued_bytes_ -= kRowOverheadBytes;
-      if (count > 0) {
-        rpc::TableDelta*& delta = deltas[half ? 1 : 0];
-        if (delta == nullptr) {
-          delta = batch->add_updates();
-          delta->set_table_id(table);
-          delta->set_half_values(half);
-        }
-        const size_t value_bytes = half ? 2 : sizeof(float);
-        const size_t entry_bytes = half ? 4 : kEntryBytes;
-        if (count * entry_bytes > width * value_bytes) {
+      if (!cols.empty()) {
+        std::optional<DeltaWriter>& writer = writers[half ? 1 : 0];
+        if (!writer) writer.emplace(batch->add_updates(), table, half, varint_row_ids_);
+        if (cols.size() * writer->entry_bytes() > width * writer->value_bytes()) {
           // Most of the row: dense values (zeros where nothing is queued)
           // are smaller than (column, value) pairs.
-          common::AppendPacked<uint64_t>(delta->mutable_dense_row_ids(), t.rows[pos]);
-          if (half) {
-            for (uint32_t c = 0; c < width; ++c) AppendHalf(delta->mutable_dense_values(), values[c]);
-          } else {
-            common::AppendPacked<float>(delta->mutable_dense_values(),
-                                        std::span<const float>(values, width));
-          }
-          packed += sizeof(uint64_t) + width * value_bytes;
+          writer->AddDenseRow(t.rows[pos], std::span<const float>(values, width));
+          packed += sizeof(uint64_t) + width * writer->value_bytes();
         } else {
-          std::string* entries = delta->mutable_sparse_entries();
-          for (uint32_t c = 0; c < width; ++c) {
-            if (!set[c] || values[c] == 0.0f) continue;
-            if (half) {
-              AppendHalfEntry(entries, c, values[c]);
-            } else {
-              common::AppendPacked<uint32_t>(entries, c);
-              common::AppendPacked<float>(entries, values[c]);
-            }
-          }
-          common::AppendPacked<uint64_t>(delta->mutable_sparse_row_ids(), t.rows[pos]);
-          common::AppendPacked<uint32_t>(delta->mutable_sparse_row_nnz(), count);
-          packed += kRowOverheadBytes + count * entry_bytes;
+          writer->AddSparseRow(t.rows[pos], cols, vals);
+          packed += kRowOverheadBytes + cols.size() * writer->entry_bytes();
         }
       }
       t.index.erase(t.rows[pos]);

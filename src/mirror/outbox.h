@@ -17,7 +17,7 @@
 // Rows go out sparse, as (column, value) pairs, or dense (width values) when
 // that is smaller, i.e. when more than half of the row is queued. With
 // `half_values`, a row whose every queued value is an exact binary16 goes out
-// as halves (src/mirror/half_values.h), any other row as float32: packing
+// as halves (src/mirror/delta_encoding.h), any other row as float32: packing
 // never rounds.
 //
 // Two lanes: updates from the sender's own group, and updates `relayed` into
@@ -48,8 +48,10 @@ namespace gaia::mirror {
 
 class Outbox {
  public:
-  // widths[t] = floats per row of table t.
-  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false);
+  // widths[t] = floats per row of table t. half_values and varint_row_ids
+  // pick the compact encodings of src/mirror/delta_encoding.h.
+  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false,
+                  bool varint_row_ids = false);
 
   // Adds vals[i] to column cols[i] of the row. REQUIRES: table valid,
   // cols < width, same sizes.
@@ -97,6 +99,7 @@ class Outbox {
 
   const std::vector<uint32_t> widths_;
   const bool half_values_;
+  const bool varint_row_ids_;
   Lane lanes_[2];  // [0] own group, [1] relayed
   std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;

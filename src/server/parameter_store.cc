@@ -148,9 +148,10 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
     return absl::NotFoundError(
         absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
   }
-  if (delta.half_values()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table ", t, ": half_values is only accepted on mirror links, which decode it"));
+  if (delta.half_values() || delta.varint_row_ids()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", t, ": half_values and varint_row_ids are only accepted on ",
+                     "mirror links, which decode them"));
   }
   const uint64_t width = tables_[t].spec.width;
 

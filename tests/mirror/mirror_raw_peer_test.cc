@@ -18,7 +18,7 @@
 
 #include "gaia/worker.h"
 #include "src/common/partition.h"
-#include "src/mirror/half_values.h"
+#include "src/mirror/delta_encoding.h"
 #include "tests/mirror/geo_cluster.h"
 #include "tests/mirror/mirror_test_util.h"
 
@@ -307,32 +307,32 @@ TEST_F(RawPeerTest, DenseUpdatesOfTheWrongSizeRejected) {
   ExpectGoodStreamAccepted(8);
 }
 
-// Binary16 values (TableDelta.half_values) are decoded before the store sees
-// them; a malformed half delta is rejected like any other bad delta.
-TEST_F(RawPeerTest, HalfValuesAppliedAndMalformedOnesRejected) {
+// Compact deltas (binary16 values, varint row ids) are decoded before the
+// store sees them; a malformed one is rejected like any other bad delta.
+TEST_F(RawPeerTest, CompactDeltasAppliedAndMalformedOnesRejected) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(2));
-  rpc::TableDelta half;
-  half.set_table_id(0);
-  half.set_half_values(true);
-  common::AppendPacked<uint64_t>(half.mutable_dense_row_ids(), owned_[0]);
-  for (float v : {0.5f, -1.0f, 0.0f, 2.0f}) mirror::AppendHalf(half.mutable_dense_values(), v);
-  common::AppendPacked<uint64_t>(half.mutable_sparse_row_ids(), owned_[1]);
-  common::AppendPacked<uint32_t>(half.mutable_sparse_row_nnz(), 1);
-  mirror::AppendHalfEntry(half.mutable_sparse_entries(), 3, 0.25f);
+  auto compact = [this](uint32_t sparse_col) {
+    rpc::TableDelta delta;
+    mirror::DeltaWriter writer(&delta, 0, /*half=*/true, /*varint_ids=*/true);
+    writer.AddDenseRow(owned_[0], std::vector<float>{0.5f, -1.0f, 0.0f, 2.0f});
+    writer.AddSparseRow(owned_[1], std::vector<uint32_t>{sparse_col}, std::vector<float>{0.25f});
+    return delta;
+  };
+  const rpc::TableDelta half = compact(3);
 
   rpc::TableDelta odd = half;
   odd.mutable_dense_values()->pop_back();
   ExpectBatchRejected(odd);
-  rpc::TableDelta wide = half;
-  wide.clear_sparse_entries();
-  mirror::AppendHalfEntry(wide.mutable_sparse_entries(), kWidth, 0.25f);  // column == width
-  ExpectBatchRejected(wide);
+  ExpectBatchRejected(compact(kWidth));  // column == width
+  rpc::TableDelta truncated = half;
+  truncated.mutable_dense_row_ids()->back() |= '\x80';  // the id's varint never ends
+  ExpectBatchRejected(truncated);
 
   const std::vector<float> before = cluster_->TableValues(0, 0);
   const uint64_t elements_before = InLink().elements();
   RawLink link(port());
   const std::optional<uint64_t> seq = link.Open(hello_);
-  ASSERT_EQ(seq, std::optional<uint64_t>(5));
+  ASSERT_EQ(seq, std::optional<uint64_t>(7));
   EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {half})), *seq);
   const std::vector<float> after = cluster_->TableValues(0, 0);
   const float dense[kWidth] = {0.5f, -1.0f, 0.0f, 2.0f};

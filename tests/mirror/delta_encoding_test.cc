@@ -1,6 +1,7 @@
-// Binary16 mirror values (src/mirror/half_values.h) and the outbox packing
-// rows as halves only when that is lossless.
-#include "src/mirror/half_values.h"
+// Compact mirror deltas (src/mirror/delta_encoding.h): binary16 values and
+// varint row ids round-trip exactly, malformed ones are rejected, and the
+// outbox packs rows as halves only when that is lossless.
+#include "src/mirror/delta_encoding.h"
 
 #include <cstdint>
 #include <optional>
@@ -15,7 +16,7 @@
 namespace gaia::mirror {
 namespace {
 
-TEST(HalfValues, ExactInHalf) {
+TEST(DeltaEncoding, ExactInHalf) {
   for (float v : {0.0f, -0.0f, 1.0f, -0.5f, 0.0999755859375f, 65504.0f, 6.103515625e-05f,
                   5.9604644775390625e-08f /* smallest subnormal */}) {
     EXPECT_TRUE(ExactInHalf(v)) << v;
@@ -25,63 +26,99 @@ TEST(HalfValues, ExactInHalf) {
   }
 }
 
-TEST(HalfValues, DenseAndSparseExpandToTheSameFloats) {
+// Writes rows with a DeltaWriter in the given encoding and expands them back.
+rpc::TableDelta WriteAndExpand(bool half, bool varint, size_t* wire_bytes) {
   rpc::TableDelta delta;
-  delta.set_table_id(3);
-  delta.set_half_values(true);
-  common::AppendPacked<uint64_t>(delta.mutable_dense_row_ids(), 9);
-  for (float v : {1.0f, -2.5f, 0.0f, 0.0999755859375f}) AppendHalf(delta.mutable_dense_values(), v);
-  common::AppendPacked<uint64_t>(delta.mutable_sparse_row_ids(), 4);
-  common::AppendPacked<uint32_t>(delta.mutable_sparse_row_nnz(), 2);
-  AppendHalfEntry(delta.mutable_sparse_entries(), 1, 0.75f);
-  AppendHalfEntry(delta.mutable_sparse_entries(), 65535, -1024.0f);
-  EXPECT_EQ(delta.dense_values().size(), 8u);
-  EXPECT_EQ(delta.sparse_entries().size(), 8u);
-  EXPECT_EQ(DeltaElements(delta), 6u);
-
-  ASSERT_TRUE(ExpandHalfValues(&delta).ok());
+  DeltaWriter writer(&delta, 3, half, varint);
+  writer.AddDenseRow(9, std::vector<float>{1.0f, -2.5f, 0.0f, 0.0999755859375f});
+  writer.AddDenseRow(1ull << 40, std::vector<float>{0.5f, 0.5f, 0.5f, 0.5f});
+  writer.AddDenseRow(2, std::vector<float>{4.0f, 0.0f, 0.0f, 1.0f});
+  writer.AddSparseRow(4, std::vector<uint32_t>{1, 65535}, std::vector<float>{0.75f, -1024.0f});
+  writer.AddSparseRow(~uint64_t{0}, std::vector<uint32_t>{0}, std::vector<float>{8.0f});
+  EXPECT_EQ(delta.half_values(), half);
+  EXPECT_EQ(delta.varint_row_ids(), varint);
+  EXPECT_EQ(DeltaElements(delta), 15u);
+  *wire_bytes = delta.ByteSizeLong();
+  EXPECT_TRUE(ExpandDelta(&delta).ok());
   EXPECT_FALSE(delta.half_values());
-  EXPECT_EQ(delta.table_id(), 3u);
-  EXPECT_EQ(common::Unpack<uint64_t>(delta.dense_row_ids()), std::vector<uint64_t>{9});
-  EXPECT_EQ(common::Unpack<float>(delta.dense_values()),
-            (std::vector<float>{1.0f, -2.5f, 0.0f, 0.0999755859375f}));
-  const std::string& entries = delta.sparse_entries();
-  ASSERT_EQ(entries.size(), 16u);
+  EXPECT_FALSE(delta.varint_row_ids());
+  EXPECT_EQ(DeltaElements(delta), 15u);
+  return delta;
+}
+
+TEST(DeltaEncoding, EveryEncodingExpandsToThePlainDelta) {
+  size_t plain_bytes = 0;
+  const rpc::TableDelta plain = WriteAndExpand(false, false, &plain_bytes);
+  EXPECT_EQ(plain.table_id(), 3u);
+  EXPECT_EQ(common::Unpack<uint64_t>(plain.dense_row_ids()),
+            (std::vector<uint64_t>{9, 1ull << 40, 2}));
+  EXPECT_EQ(common::Unpack<uint64_t>(plain.sparse_row_ids()),
+            (std::vector<uint64_t>{4, ~uint64_t{0}}));
+  EXPECT_EQ(common::Unpack<uint32_t>(plain.sparse_row_nnz()), (std::vector<uint32_t>{2, 1}));
+  EXPECT_EQ(common::Unpack<float>(plain.dense_values()),
+            (std::vector<float>{1.0f, -2.5f, 0.0f, 0.0999755859375f, 0.5f, 0.5f, 0.5f, 0.5f, 4.0f,
+                                0.0f, 0.0f, 1.0f}));
+  const std::string& entries = plain.sparse_entries();
+  ASSERT_EQ(entries.size(), 24u);
   EXPECT_EQ(common::PackedAt<uint32_t>(entries, 0), 1u);
   EXPECT_EQ(common::PackedAt<float>(entries, 1), 0.75f);
   EXPECT_EQ(common::PackedAt<uint32_t>(entries, 2), 65535u);
   EXPECT_EQ(common::PackedAt<float>(entries, 3), -1024.0f);
-  EXPECT_EQ(DeltaElements(delta), 6u);  // same count in float32 form
+  for (bool half : {false, true}) {
+    for (bool varint : {false, true}) {
+      size_t bytes = 0;
+      const rpc::TableDelta expanded = WriteAndExpand(half, varint, &bytes);
+      EXPECT_EQ(expanded.SerializeAsString(), plain.SerializeAsString())
+          << "half " << half << " varint " << varint;
+      if (half || varint) {
+        EXPECT_LT(bytes, plain_bytes) << "half " << half << " varint " << varint;
+      }
+    }
+  }
 }
 
-TEST(HalfValues, OddLengthsRejected) {
+TEST(DeltaEncoding, MalformedCompactDeltasRejected) {
   rpc::TableDelta dense;
   dense.set_half_values(true);
   dense.set_dense_values(std::string(3, '\0'));
-  EXPECT_EQ(ExpandHalfValues(&dense).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ExpandDelta(&dense).code(), absl::StatusCode::kInvalidArgument);
   rpc::TableDelta sparse;
   sparse.set_half_values(true);
   sparse.set_sparse_entries(std::string(6, '\0'));
-  const absl::Status status = ExpandHalfValues(&sparse);
+  const absl::Status status = ExpandDelta(&sparse);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(status.message().find("sparse_entries"), std::string::npos) << status;
+  // A varint whose last byte still says "more", and one of 11 bytes.
+  rpc::TableDelta truncated;
+  truncated.set_varint_row_ids(true);
+  truncated.set_dense_row_ids(std::string("\x05\x85", 2));
+  EXPECT_EQ(ExpandDelta(&truncated).code(), absl::StatusCode::kInvalidArgument);
+  rpc::TableDelta overlong;
+  overlong.set_varint_row_ids(true);
+  overlong.set_sparse_row_ids(std::string(10, '\xff') + std::string(1, '\x01'));
+  EXPECT_EQ(ExpandDelta(&overlong).code(), absl::StatusCode::kInvalidArgument);
+  rpc::TableDelta big_count;
+  big_count.set_varint_row_ids(true);
+  big_count.set_sparse_row_nnz(std::string("\xff\xff\xff\xff\x1f", 5));  // 2^36 - 1
+  EXPECT_EQ(ExpandDelta(&big_count).code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(HalfValues, FloatDeltaLeftAlone) {
+TEST(DeltaEncoding, PlainDeltaLeftAlone) {
   rpc::TableDelta delta;
   common::AppendPacked<float>(delta.mutable_dense_values(), 0.1f);
+  common::AppendPacked<uint64_t>(delta.mutable_dense_row_ids(), 7);
   const std::string before = delta.SerializeAsString();
-  ASSERT_TRUE(ExpandHalfValues(&delta).ok());
+  ASSERT_TRUE(ExpandDelta(&delta).ok());
   EXPECT_EQ(delta.SerializeAsString(), before);
 }
 
-// Decodes every delta of a batch to (row -> width floats); half deltas are
-// expanded first.
+// Decodes every delta of a batch to (row -> width floats); compact deltas
+// are expanded first.
 std::vector<std::pair<uint64_t, std::vector<float>>> DenseRows(rpc::MirrorBatch batch,
                                                                uint32_t width) {
   std::vector<std::pair<uint64_t, std::vector<float>>> rows;
   for (rpc::TableDelta& delta : *batch.mutable_updates()) {
-    EXPECT_TRUE(ExpandHalfValues(&delta).ok());
+    EXPECT_TRUE(ExpandDelta(&delta).ok());
     const std::vector<uint64_t> ids = common::Unpack<uint64_t>(delta.dense_row_ids());
     const std::vector<float> values = common::Unpack<float>(delta.dense_values());
     for (size_t r = 0; r < ids.size(); ++r) {
