@@ -87,19 +87,16 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
       emit(SignificantRow{table_id, slot, cols_, vals_});
     }
     if (remaining) {
-      table.kept.push_back(slot);
+      table.dirty_list[table.kept++] = slot;  // kept <= next: a slot already scored
     } else {
       table.dirty[slot] = 0;
     }
   }
   if (table.next < table.round_end) return false;
-  // Round done: rows dirtied since it began (next round), then the scored
-  // rows that still hold insignificant updates.
-  table.dirty_list.erase(table.dirty_list.begin(),
+  // Round done: the kept rows, then those dirtied since it began.
+  table.dirty_list.erase(table.dirty_list.begin() + static_cast<ptrdiff_t>(table.kept),
                          table.dirty_list.begin() + static_cast<ptrdiff_t>(table.round_end));
-  table.dirty_list.insert(table.dirty_list.end(), table.kept.begin(), table.kept.end());
-  table.kept.clear();
-  table.next = table.round_end = 0;
+  table.kept = table.next = table.round_end = 0;
   return true;
 }
 
@@ -122,12 +119,11 @@ void SignificanceFilter::BeginRound(bool flush) {
         }
       }
     }
-    // Reopening: the rows scored so far go back on the list first.
-    table.dirty_list.erase(table.dirty_list.begin(),
+    // Reopening: drop the free slots of the round so far; everything on the
+    // list is in the new round.
+    table.dirty_list.erase(table.dirty_list.begin() + static_cast<ptrdiff_t>(table.kept),
                            table.dirty_list.begin() + static_cast<ptrdiff_t>(table.next));
-    table.dirty_list.insert(table.dirty_list.end(), table.kept.begin(), table.kept.end());
-    table.kept.clear();
-    table.next = 0;
+    table.kept = table.next = 0;
     table.round_end = table.dirty_list.size();
   }
 }
@@ -158,7 +154,7 @@ void SignificanceFilter::Flush(const ValueFn& value_of, const EmitFn& emit) {
 
 uint64_t SignificanceFilter::dirty_rows() const {
   uint64_t n = 0;
-  for (const Table& table : tables_) n += table.dirty_list.size();
+  for (const Table& table : tables_) n += table.dirty_list.size() - (table.next - table.kept);
   return n;
 }
 

@@ -113,10 +113,12 @@ class SignificanceFilter {
     std::vector<uint8_t> dirty;   // per slot
     std::vector<uint64_t> dirty_list;
     // The open round: dirty_list[next, round_end) is still to be scored;
-    // `kept` holds its scored rows that still have insignificant updates.
+    // dirty_list[0, kept) are its scored rows that still have insignificant
+    // updates (written back in place), [kept, next) free slots, and
+    // [round_end, end) rows dirtied since the round began.
+    size_t kept = 0;
     size_t next = 0;
     size_t round_end = 0;
-    std::vector<uint64_t> kept;
   };
   // Scores the table's unswept rows until *emitted reaches max_elements;
   // threshold < 0 emits every nonzero element exactly. True when none is

@@ -327,6 +327,7 @@ TEST(SignificanceFilterRounds, StepsEmitBoundedSlicesOfTheRound) {
   std::vector<Sent> sent;
   EXPECT_FALSE(filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 3));
   EXPECT_EQ(sent.size(), 4u);  // two whole rows: the step stops after reaching 3
+  EXPECT_EQ(filter.dirty_rows(), 4u);  // the two sent rows are clean
   // Updated during the round: slot 0 (already sent) and slot 9 (new) wait
   // for the next round; slot 5 (not yet scored) is sent with its new acc.
   values.Update(filter, 0, 0, std::vector<float>{2.0f, 0.0f});
@@ -346,6 +347,32 @@ TEST(SignificanceFilterRounds, StepsEmitBoundedSlicesOfTheRound) {
   sent.clear();
   filter.Sweep(0.5, values.ValueFn(), RecordInto(sent));
   EXPECT_THAT(sent, UnorderedElementsAre(Sent{0, 0, 0, 2.0f}, Sent{0, 9, 0, 2.0f}));
+  EXPECT_EQ(filter.dirty_rows(), 0u);
+}
+
+// Rows a step scores but keeps (insignificant updates left) stay dirty
+// through the round and are scored again by the next one.
+TEST(SignificanceFilterRounds, KeptRowsSurviveTheRoundInOrder) {
+  const std::vector<TableShape> shapes = {{.width = 2, .slots = 5}};
+  SignificanceFilter filter(shapes, AbsoluteSignificance());
+  ValueTables values(shapes);
+  for (uint64_t slot = 0; slot < 5; ++slot) {
+    values.Update(filter, 0, slot, std::vector<float>{1.0f, 0.25f});
+  }
+  std::vector<Sent> sent;
+  filter.BeginRound(false);
+  int steps = 0;
+  while (!filter.ContinueRound(0.5, values.ValueFn(), RecordInto(sent), 1)) {
+    ASSERT_LT(++steps, 10);
+    EXPECT_EQ(filter.dirty_rows(), 5u);
+    if (steps == 2) values.Update(filter, 0, 4, std::vector<float>{0.0f, 0.125f});  // unscored
+  }
+  EXPECT_EQ(sent.size(), 5u);  // column 0 of every row
+  EXPECT_EQ(filter.dirty_rows(), 5u);
+  EXPECT_THAT(filter.Acc(0, 4), ElementsAre(0.0f, 0.375f));
+  sent.clear();
+  filter.Sweep(0.1, values.ValueFn(), RecordInto(sent));
+  EXPECT_EQ(sent.size(), 5u);  // now column 1 of every row
   EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
