@@ -23,8 +23,21 @@ inline constexpr int kKeepaliveTimeoutMs = 10000;
 // Channel arguments for every client channel (worker->shard, control).
 grpc::ChannelArguments ClientChannelArguments();
 
-// Applies limits and keepalive policy to a server under construction.
-void ConfigureServerBuilder(grpc::ServerBuilder* builder);
+// Receive window of a shard's streams (the pushes a worker may have in
+// flight before the shard reads them): fixed, instead of gRPC's BDP probing.
+// Measured on loopback (docs/PERFORMANCE.md): the BDP pings cost a 1-row
+// round trip ~30 us at p50 and the grown windows ~25 MiB of buffers in a
+// shard, for no push or pull throughput. 16 MiB still fills a 1.3 Gbit/s
+// link at 100 ms RTT (a worker reaching a remote shard in `baseline`).
+inline constexpr int kShardStreamWindowBytes = 16 << 20;
+
+// Which server is being built: a shard's worker-facing Session service, or a
+// mirror's DC-to-DC service (long-delay WAN links: keeps BDP probing).
+enum class ServerKind { kShard, kMirror };
+
+// Applies limits, keepalive policy and flow control to a server under
+// construction.
+void ConfigureServerBuilder(grpc::ServerBuilder* builder, ServerKind kind);
 
 }  // namespace gaia::common
 

@@ -73,7 +73,7 @@ absl::Status Mirror::Start(std::shared_ptr<server::ShardCore> core) {
   core_ = std::move(core);
   service_ = std::make_unique<MirrorService>(this);
   grpc::ServerBuilder builder;
-  common::ConfigureServerBuilder(&builder);
+  common::ConfigureServerBuilder(&builder, common::ServerKind::kMirror);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.AddListeningPort(options_.listen_address, MirrorServerCredentials(), &port_);
   builder.RegisterService(service_.get());

@@ -62,7 +62,7 @@ class ShardServerImpl final : public ShardServer {
     control_service_ = std::make_unique<ControlService>(core_, [this] { RequestShutdownAsync(); });
 
     grpc::ServerBuilder builder;
-    common::ConfigureServerBuilder(&builder);
+    common::ConfigureServerBuilder(&builder, common::ServerKind::kShard);
     // gRPC sets SO_REUSEPORT by default, which would let two shards silently
     // share one port; a taken port must be an error instead.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
