@@ -50,6 +50,8 @@ uint64_t Zigzag(uint64_t delta) {
 }
 uint64_t Unzigzag(uint64_t z) { return (z >> 1) ^ (~(z & 1) + 1); }
 
+size_t BitmapBytes(uint32_t width) { return (static_cast<size_t>(width) + 7) / 8; }
+
 // Decodes a list of zigzag-varint id deltas into packed uint64.
 absl::Status ExpandIds(uint32_t table, const char* field, std::string* ids) {
   std::string out;
@@ -72,15 +74,29 @@ absl::Status ExpandIds(uint32_t table, const char* field, std::string* ids) {
 
 bool ExactInHalf(float v) { return static_cast<float>(Eigen::half(v)) == v; }
 
-DeltaWriter::DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, bool half, bool varint_ids)
-    : delta_(delta), half_(half), varint_ids_(varint_ids) {
+DeltaWriter::DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, uint32_t width,
+                         DeltaEncoding encoding)
+    : delta_(delta), width_(width), encoding_(encoding) {
   delta_->set_table_id(table_id);
-  delta_->set_half_values(half);
-  delta_->set_varint_row_ids(varint_ids);
+  delta_->set_half_values(encoding.half);
+  delta_->set_varint_row_ids(encoding.varint_ids);
+  delta_->set_bitmap_sparse(encoding.bitmap_sparse);
+}
+
+size_t DenseRowBytes(uint32_t width, const DeltaEncoding& encoding) {
+  return static_cast<size_t>(width) * (encoding.half ? sizeof(Eigen::half) : sizeof(float));
+}
+
+size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n) {
+  const size_t value_bytes = encoding.half ? sizeof(Eigen::half) : sizeof(float);
+  if (encoding.bitmap_sparse) return BitmapBytes(width) + n * value_bytes;
+  const size_t col_bytes = encoding.half ? sizeof(uint16_t) : sizeof(uint32_t);
+  const size_t count_bytes = encoding.varint_ids ? 1 : sizeof(uint32_t);
+  return count_bytes + n * (col_bytes + value_bytes);
 }
 
 void DeltaWriter::AppendValue(std::string* out, float v) const {
-  if (half_) {
+  if (encoding_.half) {
     common::AppendPacked<uint16_t>(out, std::bit_cast<uint16_t>(Eigen::half(v)));
   } else {
     common::AppendPacked<float>(out, v);
@@ -88,7 +104,7 @@ void DeltaWriter::AppendValue(std::string* out, float v) const {
 }
 
 void DeltaWriter::AppendId(std::string* out, uint64_t row, uint64_t* last) const {
-  if (varint_ids_) {
+  if (encoding_.varint_ids) {
     AppendVarint(out, Zigzag(row - *last));
     *last = row;
   } else {
@@ -99,7 +115,7 @@ void DeltaWriter::AppendId(std::string* out, uint64_t row, uint64_t* last) const
 void DeltaWriter::AddDenseRow(uint64_t row, std::span<const float> values) {
   AppendId(delta_->mutable_dense_row_ids(), row, &last_dense_);
   std::string* out = delta_->mutable_dense_values();
-  if (half_) {
+  if (encoding_.half) {
     for (float v : values) AppendValue(out, v);
   } else {
     common::AppendPacked<float>(out, values);
@@ -109,15 +125,22 @@ void DeltaWriter::AddDenseRow(uint64_t row, std::span<const float> values) {
 void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
                                std::span<const float> values) {
   AppendId(delta_->mutable_sparse_row_ids(), row, &last_sparse_);
+  std::string* entries = delta_->mutable_sparse_entries();
+  if (encoding_.bitmap_sparse) {
+    const size_t at = entries->size();
+    entries->resize(at + BitmapBytes(width_), '\0');
+    for (uint32_t c : cols) (*entries)[at + c / 8] |= static_cast<char>(1u << (c % 8));
+    for (float v : values) AppendValue(entries, v);
+    return;
+  }
   const auto count = static_cast<uint32_t>(cols.size());
-  if (varint_ids_) {
+  if (encoding_.varint_ids) {
     AppendVarint(delta_->mutable_sparse_row_nnz(), count);
   } else {
     common::AppendPacked<uint32_t>(delta_->mutable_sparse_row_nnz(), count);
   }
-  std::string* entries = delta_->mutable_sparse_entries();
   for (size_t i = 0; i < cols.size(); ++i) {
-    if (half_) {
+    if (encoding_.half) {
       common::AppendPacked<uint16_t>(entries, static_cast<uint16_t>(cols[i]));
     } else {
       common::AppendPacked<uint32_t>(entries, cols[i]);
@@ -126,7 +149,7 @@ void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
   }
 }
 
-absl::Status ExpandDelta(rpc::TableDelta* delta) {
+absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
   const uint32_t t = delta->table_id();
   if (delta->varint_row_ids()) {
     if (absl::Status s = ExpandIds(t, "dense_row_ids", delta->mutable_dense_row_ids()); !s.ok()) {
@@ -136,64 +159,129 @@ absl::Status ExpandDelta(rpc::TableDelta* delta) {
         !s.ok()) {
       return s;
     }
-    const std::string& nnz = delta->sparse_row_nnz();
-    std::string counts;
-    for (size_t pos = 0; pos < nnz.size();) {
-      const std::optional<uint64_t> n = ReadVarint(nnz, &pos);
-      if (!n || *n > UINT32_MAX) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("table ", t, " sparse_row_nnz: malformed varint at byte ", pos));
+    if (!delta->bitmap_sparse()) {
+      const std::string& nnz = delta->sparse_row_nnz();
+      std::string counts;
+      for (size_t pos = 0; pos < nnz.size();) {
+        const std::optional<uint64_t> n = ReadVarint(nnz, &pos);
+        if (!n || *n > UINT32_MAX) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("table ", t, " sparse_row_nnz: malformed varint at byte ", pos));
+        }
+        common::AppendPacked<uint32_t>(&counts, static_cast<uint32_t>(*n));
       }
-      common::AppendPacked<uint32_t>(&counts, static_cast<uint32_t>(*n));
+      delta->set_sparse_row_nnz(std::move(counts));
     }
-    delta->set_sparse_row_nnz(std::move(counts));
     delta->set_varint_row_ids(false);
   }
-  if (!delta->half_values()) return absl::OkStatus();
-  const std::string& dense = delta->dense_values();
-  if (dense.size() % sizeof(Eigen::half) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("table ", t, " dense_values: ", dense.size(),
-                                                   " bytes is not packed binary16"));
+  const bool half = delta->half_values();
+  const size_t value_bytes = half ? sizeof(Eigen::half) : sizeof(float);
+  auto value_at = [half](const char* p) {
+    if (half) return HalfAt(p);
+    float v;
+    std::memcpy(&v, p, sizeof(v));
+    return v;
+  };
+  if (half) {
+    const std::string& dense = delta->dense_values();
+    if (dense.size() % sizeof(Eigen::half) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat("table ", t, " dense_values: ", dense.size(),
+                                                     " bytes is not packed binary16"));
+    }
+    std::string dense_out;
+    dense_out.reserve(dense.size() * 2);
+    for (size_t i = 0; i < dense.size(); i += sizeof(Eigen::half)) {
+      common::AppendPacked<float>(&dense_out, HalfAt(dense.data() + i));
+    }
+    delta->set_dense_values(std::move(dense_out));
   }
   const std::string& sparse = delta->sparse_entries();
-  if (sparse.size() % kHalfEntryBytes != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("table ", t, " sparse_entries: ", sparse.size(),
-                     " bytes is not packed (uint16 column, binary16 value) pairs"));
-  }
-  std::string dense_out;
-  dense_out.reserve(dense.size() * 2);
-  for (size_t i = 0; i < dense.size(); i += sizeof(Eigen::half)) {
-    common::AppendPacked<float>(&dense_out, HalfAt(dense.data() + i));
-  }
   std::string sparse_out;
-  sparse_out.reserve(sparse.size() / kHalfEntryBytes * kFloatEntryBytes);
-  for (size_t i = 0; i < sparse.size(); i += kHalfEntryBytes) {
-    uint16_t col;
-    std::memcpy(&col, sparse.data() + i, sizeof(col));
-    common::AppendPacked<uint32_t>(&sparse_out, col);
-    common::AppendPacked<float>(&sparse_out, HalfAt(sparse.data() + i + sizeof(col)));
+  if (delta->bitmap_sparse()) {
+    if (!delta->sparse_row_nnz().empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_row_nnz: must be empty with bitmap_sparse"));
+    }
+    if (delta->sparse_row_ids().size() % sizeof(uint64_t) != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_row_ids: not packed uint64"));
+    }
+    const size_t rows = delta->sparse_row_ids().size() / sizeof(uint64_t);
+    const size_t bitmap_bytes = BitmapBytes(width);
+    std::string counts;
+    size_t pos = 0;
+    for (size_t r = 0; r < rows; ++r) {
+      if (sparse.size() - pos < bitmap_bytes) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "table ", t, " sparse_entries: row ", r, "'s bitmap runs past the end"));
+      }
+      const char* bitmap = sparse.data() + pos;
+      pos += bitmap_bytes;
+      uint32_t count = 0;
+      for (uint32_t c = 0; c < bitmap_bytes * 8; ++c) {
+        if (!(static_cast<uint8_t>(bitmap[c / 8]) & (1u << (c % 8)))) continue;
+        if (sparse.size() - pos < value_bytes) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "table ", t, " sparse_entries: row ", r, "'s values run past the end"));
+        }
+        common::AppendPacked<uint32_t>(&sparse_out, c);  // c >= width: the store rejects it
+        common::AppendPacked<float>(&sparse_out, value_at(sparse.data() + pos));
+        pos += value_bytes;
+        ++count;
+      }
+      common::AppendPacked<uint32_t>(&counts, count);
+    }
+    if (pos != sparse.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "table ", t, " sparse_entries: ", sparse.size() - pos, " bytes after the last row"));
+    }
+    delta->set_sparse_row_nnz(std::move(counts));
+    delta->set_sparse_entries(std::move(sparse_out));
+  } else if (half) {
+    if (sparse.size() % kHalfEntryBytes != 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_entries: ", sparse.size(),
+                       " bytes is not packed (uint16 column, binary16 value) pairs"));
+    }
+    sparse_out.reserve(sparse.size() / kHalfEntryBytes * kFloatEntryBytes);
+    for (size_t i = 0; i < sparse.size(); i += kHalfEntryBytes) {
+      uint16_t col;
+      std::memcpy(&col, sparse.data() + i, sizeof(col));
+      common::AppendPacked<uint32_t>(&sparse_out, col);
+      common::AppendPacked<float>(&sparse_out, HalfAt(sparse.data() + i + sizeof(col)));
+    }
+    delta->set_sparse_entries(std::move(sparse_out));
   }
-  delta->set_dense_values(std::move(dense_out));
-  delta->set_sparse_entries(std::move(sparse_out));
   delta->set_half_values(false);
+  delta->set_bitmap_sparse(false);
   return absl::OkStatus();
 }
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch) {
   for (const rpc::TableDelta& delta : batch.updates()) {
-    if (delta.half_values() || delta.varint_row_ids()) return true;
+    if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse()) return true;
   }
   return false;
 }
 
-uint64_t DeltaElements(const rpc::TableDelta& delta) {
-  if (delta.half_values()) {
-    return delta.dense_values().size() / sizeof(Eigen::half) +
-           delta.sparse_entries().size() / kHalfEntryBytes;
+uint64_t DeltaElements(const rpc::TableDelta& delta, uint32_t width) {
+  const size_t value_bytes = delta.half_values() ? sizeof(Eigen::half) : sizeof(float);
+  uint64_t n = delta.dense_values().size() / value_bytes;
+  const std::string& sparse = delta.sparse_entries();
+  if (delta.bitmap_sparse()) {
+    // Walk the rows: bitmap, then one value per set bit.
+    const size_t bitmap_bytes = BitmapBytes(width);
+    for (size_t pos = 0; pos + bitmap_bytes <= sparse.size();) {
+      uint64_t set = 0;
+      for (size_t b = 0; b < bitmap_bytes; ++b) {
+        set += std::popcount(static_cast<uint8_t>(sparse[pos + b]));
+      }
+      n += set;
+      pos += bitmap_bytes + set * value_bytes;
+    }
+    return n;
   }
-  return delta.dense_values().size() / sizeof(float) +
-         delta.sparse_entries().size() / kFloatEntryBytes;
+  return n + sparse.size() / (delta.half_values() ? kHalfEntryBytes : kFloatEntryBytes);
 }
 
 }  // namespace gaia::mirror

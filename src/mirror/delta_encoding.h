@@ -1,6 +1,7 @@
 // Compact encodings of a mirror link's TableDeltas (DESIGN.md §4.2): values
-// as IEEE 754 binary16 (TableDelta.half_values) and row ids and counts as
-// varints (TableDelta.varint_row_ids). Only mirrors write or read them: the
+// as IEEE 754 binary16 (TableDelta.half_values), row ids and counts as
+// varints (TableDelta.varint_row_ids), and sparse rows as a column bitmap
+// plus values (TableDelta.bitmap_sparse). Only mirrors write or read them: the
 // receiving mirror expands a delta to the plain float32 / packed uint64 form
 // before the store, the forwarding and the counters see it.
 //
@@ -9,11 +10,11 @@
 // (src/significance/filter.h), and the outbox packs a row as halves only
 // when every value of it is an exact binary16.
 //
-//   DeltaWriter out(batch.add_updates(), table, /*half=*/true, /*varint=*/true);
+//   DeltaWriter out(batch.add_updates(), table, width, {.half = true, .varint_ids = true});
 //   out.AddDenseRow(row, values);              // values: width exact halves
 //   out.AddSparseRow(row, cols, values);
 //   ...
-//   ExpandDelta(&delta);                       // receiver: plain form again
+//   ExpandDelta(&delta, width);                // receiver: plain form again
 #ifndef GAIA_SRC_MIRROR_DELTA_ENCODING_H_
 #define GAIA_SRC_MIRROR_DELTA_ENCODING_H_
 
@@ -32,44 +33,54 @@ inline constexpr uint32_t kMaxHalfWidth = 65536;
 // True when v converts to binary16 and back unchanged.
 bool ExactInHalf(float v);
 
+// The compact forms one TableDelta uses.
+struct DeltaEncoding {
+  bool half = false;           // binary16 values
+  bool varint_ids = false;     // varint row ids and counts
+  bool bitmap_sparse = false;  // sparse rows as column bitmap + values
+};
+
 // Appends one TableDelta's rows in its encoding. Dense rows carry width
 // values, sparse rows (column, value) pairs with nonzero values.
 // REQUIRES for half: every value ExactInHalf, columns < kMaxHalfWidth.
 class DeltaWriter {
  public:
-  DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, bool half, bool varint_ids);
+  DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, uint32_t width, DeltaEncoding encoding);
 
   void AddDenseRow(uint64_t row, std::span<const float> values);
-  // cols and values of the same length; zeros are the caller's to skip.
+  // cols ascending, of the same length as values; zeros are the caller's to
+  // skip.
   void AddSparseRow(uint64_t row, std::span<const uint32_t> cols, std::span<const float> values);
-
-  bool half() const { return half_; }
-  // Bytes one value / one sparse entry / one row id (about) takes.
-  size_t value_bytes() const { return half_ ? 2 : 4; }
-  size_t entry_bytes() const { return half_ ? 4 : 8; }
 
  private:
   void AppendValue(std::string* out, float v) const;
   void AppendId(std::string* out, uint64_t row, uint64_t* last) const;
 
   rpc::TableDelta* const delta_;
-  const bool half_;
-  const bool varint_ids_;
+  const uint32_t width_;
+  const DeltaEncoding encoding_;
   uint64_t last_dense_ = 0;   // previous id of each list (varint deltas)
   uint64_t last_sparse_ = 0;
 };
 
-// Rewrites a compact delta in place as the plain delta it encodes and clears
-// the flags; leaves a plain delta alone. INVALID_ARGUMENT (the delta then
-// unspecified) for a values field of the wrong length for its encoding or a
-// truncated or overlong varint. Row ids, counts and columns are checked
-// later, by the store, on the plain form.
-absl::Status ExpandDelta(rpc::TableDelta* delta);
+// Wire bytes of one row of a table `width` wide in `encoding`, its id
+// excluded: dense (width values), or sparse with n entries.
+size_t DenseRowBytes(uint32_t width, const DeltaEncoding& encoding);
+size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n);
+
+// Rewrites a compact delta of a table `width` wide in place as the plain
+// delta it encodes and clears the flags; leaves a plain delta alone.
+// INVALID_ARGUMENT (the delta then unspecified) for a values field of the
+// wrong length for its encoding, a truncated or overlong varint, or bitmap
+// rows that do not add up. Row ids, counts and columns are checked later, by
+// the store, on the plain form.
+absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width);
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch);
 
-// Values a delta carries (dense and sparse), in any encoding.
-uint64_t DeltaElements(const rpc::TableDelta& delta);
+// Values a delta of a table `width` wide carries (dense and sparse), in any
+// encoding.
+uint64_t DeltaElements(const rpc::TableDelta& delta, uint32_t width);
 
 }  // namespace gaia::mirror
 

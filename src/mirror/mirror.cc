@@ -54,7 +54,7 @@ Mirror::Mirror(MirrorOptions options)
     OutLink link;
     link.peer = peer;
     link.outbox = std::make_unique<Outbox>(Widths(options_.tables), options_.half_values,
-                                           /*varint_row_ids=*/true);
+                                           /*compact=*/true);
     out_.push_back(std::move(link));
   }
 }

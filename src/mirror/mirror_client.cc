@@ -43,7 +43,7 @@ std::optional<rpc::MirrorMessage> Mirror::NextMessageLocked(OutLink& link) {
   sent.bytes = batch->ByteSizeLong();
   sent.written = true;
   for (const rpc::TableDelta& delta : batch->updates()) {
-    link.stats.elements += DeltaElements(delta);
+    link.stats.elements += DeltaElements(delta, options_.tables[delta.table_id()].width);
   }
   link.stats.bytes += sent.bytes;
   link.stats.messages += 1;

@@ -172,7 +172,12 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
   if (HasCompactDeltas(batch)) {
     expanded = batch;
     for (rpc::TableDelta& delta : *expanded.mutable_updates()) {
-      if (applied.ok()) applied = ExpandDelta(&delta);
+      if (!applied.ok()) break;
+      if (delta.table_id() >= options_.tables.size()) {
+        applied = absl::NotFoundError(absl::StrCat("unknown table ", delta.table_id()));
+      } else {
+        applied = ExpandDelta(&delta, options_.tables[delta.table_id()].width);
+      }
     }
     data = &expanded;
   }
@@ -194,7 +199,9 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     in.next_seq += 1;
     if (applied.ok()) {
       batches_applied_ += 1;
-      for (const rpc::TableDelta& delta : data->updates()) in.stats.elements += DeltaElements(delta);
+      for (const rpc::TableDelta& delta : data->updates()) {
+        in.stats.elements += DeltaElements(delta, options_.tables[delta.table_id()].width);
+      }
       ForwardLocked(from, *data);
     } else {
       in.stats.rejected += 1;

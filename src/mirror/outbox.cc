@@ -15,8 +15,8 @@ constexpr uint64_t kEntryBytes = 8;          // (column, value)
 
 }  // namespace
 
-Outbox::Outbox(std::vector<uint32_t> widths, bool half_values, bool varint_row_ids)
-    : widths_(std::move(widths)), half_values_(half_values), varint_row_ids_(varint_row_ids) {
+Outbox::Outbox(std::vector<uint32_t> widths, bool half_values, bool compact)
+    : widths_(std::move(widths)), half_values_(half_values), compact_(compact) {
   for (Lane& lane : lanes_) lane.tables.resize(widths_.size());
 }
 
@@ -56,8 +56,9 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     TableLane& t = lane.tables[table];
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
-    // writers[1] packs the rows that go out as halves.
-    std::optional<DeltaWriter> writers[2];
+    // writers[half][bitmap]: rows as halves or floats; sparse rows as
+    // (column, value) pairs or as a column bitmap and values.
+    std::optional<DeltaWriter> writers[2][2];
     std::vector<uint32_t> cols;
     std::vector<float> vals;
     while (t.head < t.rows.size() && packed < max_bytes) {
@@ -77,17 +78,27 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       }
       queued_bytes_ -= kRowOverheadBytes;
       if (!cols.empty()) {
-        std::optional<DeltaWriter>& writer = writers[half ? 1 : 0];
-        if (!writer) writer.emplace(batch->add_updates(), table, half, varint_row_ids_);
-        if (cols.size() * writer->entry_bytes() > width * writer->value_bytes()) {
-          // Most of the row: dense values (zeros where nothing is queued)
-          // are smaller than (column, value) pairs.
+        // The smallest of: dense values (zeros where nothing is queued),
+        // (column, value) pairs, a column bitmap and values.
+        DeltaEncoding encoding;
+        encoding.half = half;
+        encoding.varint_ids = compact_;
+        const size_t dense_bytes = DenseRowBytes(width, encoding);
+        const size_t pair_bytes = SparseRowBytes(width, encoding, cols.size());
+        DeltaEncoding bitmap = encoding;
+        bitmap.bitmap_sparse = true;
+        const size_t bitmap_bytes =
+            compact_ ? SparseRowBytes(width, bitmap, cols.size()) : pair_bytes;
+        const bool dense = dense_bytes < std::min(pair_bytes, bitmap_bytes);
+        const bool use_bitmap = !dense && bitmap_bytes < pair_bytes;
+        std::optional<DeltaWriter>& writer = writers[half][use_bitmap];
+        if (!writer) writer.emplace(batch->add_updates(), table, width, use_bitmap ? bitmap : encoding);
+        if (dense) {
           writer->AddDenseRow(t.rows[pos], std::span<const float>(values, width));
-          packed += sizeof(uint64_t) + width * writer->value_bytes();
         } else {
           writer->AddSparseRow(t.rows[pos], cols, vals);
-          packed += kRowOverheadBytes + cols.size() * writer->entry_bytes();
         }
+        packed += sizeof(uint64_t) + std::min({dense_bytes, pair_bytes, bitmap_bytes});
       }
       t.index.erase(t.rows[pos]);
       --lane.rows;

@@ -14,8 +14,8 @@
 // (barriers_through) by the batch that carries the last row queued before
 // it, so a link that never empties still releases its barriers.
 //
-// Rows go out sparse, as (column, value) pairs, or dense (width values) when
-// that is smaller, i.e. when more than half of the row is queued. With
+// Rows go out dense (width values), as (column, value) pairs, or (compact)
+// as a column bitmap and values, whichever is smallest. With
 // `half_values`, a row whose every queued value is an exact binary16 goes out
 // as halves (src/mirror/delta_encoding.h), any other row as float32: packing
 // never rounds.
@@ -48,10 +48,11 @@ namespace gaia::mirror {
 
 class Outbox {
  public:
-  // widths[t] = floats per row of table t. half_values and varint_row_ids
-  // pick the compact encodings of src/mirror/delta_encoding.h.
-  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false,
-                  bool varint_row_ids = false);
+  // widths[t] = floats per row of table t. `half_values` sends rows of exact
+  // binary16 values as halves; `compact` sends row ids as varints and sparse
+  // rows as a column bitmap and values where that is smaller
+  // (src/mirror/delta_encoding.h).
+  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false, bool compact = false);
 
   // Adds vals[i] to column cols[i] of the row. REQUIRES: table valid,
   // cols < width, same sizes.
@@ -99,7 +100,7 @@ class Outbox {
 
   const std::vector<uint32_t> widths_;
   const bool half_values_;
-  const bool varint_row_ids_;
+  const bool compact_;
   Lane lanes_[2];  // [0] own group, [1] relayed
   std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;

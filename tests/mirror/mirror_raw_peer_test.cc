@@ -311,9 +311,13 @@ TEST_F(RawPeerTest, DenseUpdatesOfTheWrongSizeRejected) {
 // store sees them; a malformed one is rejected like any other bad delta.
 TEST_F(RawPeerTest, CompactDeltasAppliedAndMalformedOnesRejected) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(2));
-  auto compact = [this](uint32_t sparse_col) {
+  auto compact = [this](uint32_t sparse_col, bool bitmap = false) {
     rpc::TableDelta delta;
-    mirror::DeltaWriter writer(&delta, 0, /*half=*/true, /*varint_ids=*/true);
+    mirror::DeltaEncoding encoding;
+    encoding.half = true;
+    encoding.varint_ids = true;
+    encoding.bitmap_sparse = bitmap;
+    mirror::DeltaWriter writer(&delta, 0, kWidth, encoding);
     writer.AddDenseRow(owned_[0], std::vector<float>{0.5f, -1.0f, 0.0f, 2.0f});
     writer.AddSparseRow(owned_[1], std::vector<uint32_t>{sparse_col}, std::vector<float>{0.25f});
     return delta;
@@ -327,12 +331,15 @@ TEST_F(RawPeerTest, CompactDeltasAppliedAndMalformedOnesRejected) {
   rpc::TableDelta truncated = half;
   truncated.mutable_dense_row_ids()->back() |= '\x80';  // the id's varint never ends
   ExpectBatchRejected(truncated);
+  rpc::TableDelta wide_bitmap = compact(0, /*bitmap=*/true);
+  (*wide_bitmap.mutable_sparse_entries())[0] = static_cast<char>(1u << kWidth);  // column 4
+  ExpectBatchRejected(wide_bitmap);
 
   const std::vector<float> before = cluster_->TableValues(0, 0);
   const uint64_t elements_before = InLink().elements();
   RawLink link(port());
   const std::optional<uint64_t> seq = link.Open(hello_);
-  ASSERT_EQ(seq, std::optional<uint64_t>(7));
+  ASSERT_EQ(seq, std::optional<uint64_t>(9));
   EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {half})), *seq);
   const std::vector<float> after = cluster_->TableValues(0, 0);
   const float dense[kWidth] = {0.5f, -1.0f, 0.0f, 2.0f};

@@ -28,24 +28,26 @@ struct Element {
 };
 
 // Decodes the updates of a batch, sparse and dense parts (a dense zero is
-// "nothing queued"); fails the test on a malformed one.
-std::map<Element, float> Elements(const rpc::MirrorBatch& batch, uint32_t width = 0) {
+// "nothing queued"); widths[t] is table t's width. Fails the test on a
+// malformed one.
+std::map<Element, float> Elements(const rpc::MirrorBatch& batch,
+                                  const std::vector<uint32_t>& widths) {
   std::map<Element, float> out;
   auto add = [&out](Element element, float value) {
     const bool inserted = out.emplace(element, value).second;
     EXPECT_TRUE(inserted) << "element sent twice in one batch";
   };
   for (const rpc::TableDelta& delta : batch.updates()) {
+    EXPECT_LT(delta.table_id(), widths.size());
+    if (delta.table_id() >= widths.size()) continue;
+    const uint32_t width = widths[delta.table_id()];
     const std::vector<uint64_t> dense_rows = common::Unpack<uint64_t>(delta.dense_row_ids());
     const std::vector<float> dense = common::Unpack<float>(delta.dense_values());
-    if (!dense_rows.empty()) {
-      EXPECT_GT(width, 0u) << "dense rows where the test expects none";
-      EXPECT_EQ(dense.size(), dense_rows.size() * width);
-      for (size_t r = 0; r < dense_rows.size() && width > 0; ++r) {
-        for (uint32_t c = 0; c < width && r * width + c < dense.size(); ++c) {
-          const float value = dense[r * width + c];
-          if (value != 0.0f) add({delta.table_id(), dense_rows[r], c}, value);
-        }
+    EXPECT_EQ(dense.size(), dense_rows.size() * width);
+    for (size_t r = 0; r < dense_rows.size(); ++r) {
+      for (uint32_t c = 0; c < width && r * width + c < dense.size(); ++c) {
+        const float value = dense[r * width + c];
+        if (value != 0.0f) add({delta.table_id(), dense_rows[r], c}, value);
       }
     }
     const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.sparse_row_ids());
@@ -106,7 +108,7 @@ TEST(Outbox, CoalescesTheSameElement) {
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].seq(), 0u);
   EXPECT_FALSE(batches[0].relayed());
-  const std::map<Element, float> got = Elements(batches[0]);
+  const std::map<Element, float> got = Elements(batches[0], {4, 2});
   const std::map<Element, float> want = {
       {{0, 7, 1}, 0.75f}, {{0, 7, 3}, 1.0f}, {{1, 7, 0}, 2.0f}};
   EXPECT_EQ(got, want);
@@ -130,7 +132,7 @@ TEST(Outbox, OneLanePerBatchFlaggedCorrectly) {
   std::set<bool> lanes;
   for (const rpc::MirrorBatch& batch : batches) {
     lanes.insert(batch.relayed());
-    for (const auto& [element, value] : Elements(batch)) {
+    for (const auto& [element, value] : Elements(batch, {2})) {
       if (element.row == 0 && element.col == 1) {
         EXPECT_TRUE(batch.relayed());
         EXPECT_EQ(value, 9.0f);
@@ -163,7 +165,7 @@ TEST(Outbox, ClocksFollowEveryQueuedRow) {
     if (!last) {
       EXPECT_EQ(batches[i].clocks_size(), 0) << "clock overtook rows in batch " << i;
     }
-    for (const auto& [element, value] : Elements(batches[i])) {
+    for (const auto& [element, value] : Elements(batches[i], {3})) {
       EXPECT_TRUE(rows.insert(element.row).second) << "row " << element.row << " sent twice";
       EXPECT_EQ(value, 1.0f + static_cast<float>(element.row));
     }
@@ -238,7 +240,7 @@ TEST(Outbox, BarrierReleasedOnceItsRowsAreOutNotWhenTheOutboxEmpties) {
     order.push_back(*rows.begin());
     if (batch->barriers_through() == 1) released_after_row = order.back();
     if (order.back() == 2) {
-      EXPECT_EQ(Elements(*batch, 1).at({0, 2, 0}), 2.0f);
+      EXPECT_EQ(Elements(*batch, {1}).at({0, 2, 0}), 2.0f);
     }
   }
   EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
@@ -258,7 +260,7 @@ TEST(Outbox, StaysInOrderAcrossCompaction) {
     for (int i = 0; i < 500; ++i) {
       std::optional<rpc::MirrorBatch> batch = outbox.Seal(10);  // one dense row
       ASSERT_TRUE(batch.has_value());
-      const std::map<Element, float> got = Elements(*batch, 2);
+      const std::map<Element, float> got = Elements(*batch, {2});
       ASSERT_EQ(got.size(), 2u);
       ASSERT_EQ(got.begin()->first.row, expect);
       ASSERT_EQ(got.rbegin()->second, static_cast<float>(expect + 1));
@@ -280,7 +282,7 @@ TEST(Outbox, CancelledEntriesAreNotSent) {
   const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
   ASSERT_EQ(batches.size(), 1u);
   const std::map<Element, float> want = {{{0, 3, 1}, 2.0f}};
-  EXPECT_EQ(Elements(batches[0]), want);
+  EXPECT_EQ(Elements(batches[0], {2}), want);
   EXPECT_EQ(RowIds(batches[0]), std::set<uint64_t>{3});  // row 4 is not sent at all
   EXPECT_EQ(outbox.queued_bytes(), 0u);
 
@@ -303,7 +305,7 @@ TEST(Outbox, MostlyFullRowGoesDenseWithTheSameValues) {
   ASSERT_EQ(batches.size(), 1u);
   const std::map<Element, float> want = {
       {{0, 2, 0}, 1.0f}, {{0, 2, 1}, 2.0f}, {{0, 2, 2}, 3.0f}, {{0, 6, 3}, 4.0f}};
-  EXPECT_EQ(Elements(batches[0], 4), want);
+  EXPECT_EQ(Elements(batches[0], {4}), want);
   ASSERT_EQ(batches[0].updates_size(), 1);
   EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).dense_row_ids()),
             std::vector<uint64_t>{2});
