@@ -94,6 +94,35 @@ class ABSL_SCOPED_LOCKABLE MutexLock {
   Mutex* const mu_;
 };
 
+// An exclusive-only mutex for short critical sections on hot paths (the
+// worker takes one per Inc): no reader mode, no Await, and a plain
+// std::mutex underneath, whose uncontended lock and unlock are cheaper than
+// the reader-writer lock behind Mutex (docs/PERFORMANCE.md, LAN path).
+class ABSL_LOCKABLE ExclusiveMutex {
+ public:
+  ExclusiveMutex() = default;
+  ExclusiveMutex(const ExclusiveMutex&) = delete;
+  ExclusiveMutex& operator=(const ExclusiveMutex&) = delete;
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+
+ private:
+  std::mutex mu_;
+};
+
+class ABSL_SCOPED_LOCKABLE ExclusiveLock {
+ public:
+  explicit ExclusiveLock(ExclusiveMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) {
+    mu_->Lock();
+  }
+  ~ExclusiveLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  ExclusiveLock(const ExclusiveLock&) = delete;
+  ExclusiveLock& operator=(const ExclusiveLock&) = delete;
+
+ private:
+  ExclusiveMutex* const mu_;
+};
+
 class ABSL_SCOPED_LOCKABLE ReaderMutexLock {
  public:
   explicit ReaderMutexLock(Mutex* mu) ABSL_SHARED_LOCK_FUNCTION(mu) : mu_(mu) {

@@ -213,7 +213,7 @@ absl::Status WorkerImpl::Inc(uint32_t table_id, uint64_t row,
                                                    meta.width));
   }
   ShardState& shard = *shards_[ShardFor(table_id, row)];
-  common::MutexLock lock(&shard.mu);
+  common::ExclusiveLock lock(&shard.mu);
   shard.buffer.Add(table_id, row, delta);
   return absl::OkStatus();
 }
@@ -235,7 +235,7 @@ absl::Status WorkerImpl::IncSparse(uint32_t table_id, uint64_t row,
     }
   }
   ShardState& shard = *shards_[ShardFor(table_id, row)];
-  common::MutexLock lock(&shard.mu);
+  common::ExclusiveLock lock(&shard.mu);
   shard.buffer.AddSparse(table_id, row, cols, vals);
   return absl::OkStatus();
 }
@@ -245,7 +245,7 @@ absl::Status WorkerImpl::FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* b
   for (const auto& shard : shards_) {
     std::vector<rpc::PushBatch> batches;
     {
-      common::MutexLock lock(&shard->mu);
+      common::ExclusiveLock lock(&shard->mu);
       if (shard->buffer.empty()) continue;
       *rows += shard->buffer.rows();
       *bytes += shard->buffer.value_bytes();

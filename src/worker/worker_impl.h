@@ -74,7 +74,7 @@ class WorkerImpl {
     ShardState(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows)
         : buffer(std::move(widths), std::move(num_rows)) {}
     std::unique_ptr<ShardSession> session;
-    common::Mutex mu;
+    common::ExclusiveMutex mu;
     UpdateBuffer buffer ABSL_GUARDED_BY(mu);
   };
 
