@@ -117,14 +117,16 @@ void ReportValueRate(benchmark::State& state, const Case& c) {
   state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
 }
 
-// args: workers(=shards), width, rows per request
-void BM_Push(benchmark::State& state) {
+// args: workers(=shards), width, rows per request. `batched`: the rows go in
+// with one IncMany call instead of an Inc per row.
+void RunPush(benchmark::State& state, bool batched) {
   Case c = StartCase(state);
   if (!c.cluster) return;
   // Per worker, one of its rows on every shard: reading them after Clock()
   // returns once every shard applied this clock (BSP), so an iteration is a
   // full round trip, not enqueueing.
   std::vector<std::vector<uint64_t>> sync_rows(c.num);
+  std::vector<std::vector<uint64_t>> ids(c.num);
   for (int w = 0; w < c.num; ++w) {
     for (int k = 0; k < c.num; ++k) {
       for (int64_t r = w * c.rows; r < (w + 1) * c.rows; ++r) {
@@ -134,13 +136,20 @@ void BM_Push(benchmark::State& state) {
         }
       }
     }
+    ids[w].resize(c.rows);
+    std::iota(ids[w].begin(), ids[w].end(), static_cast<uint64_t>(w * c.rows));
   }
   const std::vector<float> delta(c.width, 0.5f);
+  const std::vector<float> deltas(static_cast<size_t>(c.rows) * c.width, 0.5f);
   for (auto _ : state) {
     absl::Status status = OnEveryWorker(c.num, [&](int w) -> absl::Status {
       const Table& t = c.cluster->tables[w];
-      for (int64_t r = w * c.rows; r < (w + 1) * c.rows; ++r) {
-        if (absl::Status s = t.Inc(static_cast<uint64_t>(r), delta); !s.ok()) return s;
+      if (batched) {
+        if (absl::Status s = t.IncMany(ids[w], deltas); !s.ok()) return s;
+      } else {
+        for (uint64_t r : ids[w]) {
+          if (absl::Status s = t.Inc(r, delta); !s.ok()) return s;
+        }
       }
       if (absl::Status s = c.cluster->workers[w]->Clock(); !s.ok()) return s;
       std::vector<float> out(sync_rows[w].size() * c.width);
@@ -153,6 +162,9 @@ void BM_Push(benchmark::State& state) {
   }
   ReportValueRate(state, c);
 }
+
+void BM_Push(benchmark::State& state) { RunPush(state, /*batched=*/false); }
+void BM_PushMany(benchmark::State& state) { RunPush(state, /*batched=*/true); }
 
 void BM_Pull(benchmark::State& state) {
   Case c = StartCase(state);
@@ -213,6 +225,7 @@ void PushPullArgs(benchmark::internal::Benchmark* b) {
 }
 
 BENCHMARK(BM_Push)->Apply(PushPullArgs);
+BENCHMARK(BM_PushMany)->Apply(PushPullArgs);
 BENCHMARK(BM_Pull)->Apply(PushPullArgs);
 BENCHMARK(BM_RoundTrip)->Arg(1)->Arg(16)->Arg(1024)->ArgName("width")->UseRealTime()->MinTime(2.0);
 

@@ -67,6 +67,11 @@ class Table {
   // Adds `delta` (delta.size() == width()) to `row`.
   absl::Status Inc(uint64_t row, std::span<const float> delta) const;
 
+  // Adds deltas[i*width() .. (i+1)*width()) to rows[i] for every i: the same
+  // as an Inc per row, validated whole first (a bad row adds nothing), and
+  // cheaper for many rows (one lock per shard per call instead of per row).
+  absl::Status IncMany(std::span<const uint64_t> rows, std::span<const float> deltas) const;
+
   // Adds vals[i] to column cols[i] of `row`.
   absl::Status IncSparse(uint64_t row, std::span<const uint32_t> cols,
                          std::span<const float> vals) const;

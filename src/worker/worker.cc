@@ -35,6 +35,11 @@ absl::Status Table::Inc(uint64_t row, std::span<const float> delta) const {
   return impl_->Inc(id_, row, delta);
 }
 
+absl::Status Table::IncMany(std::span<const uint64_t> rows, std::span<const float> deltas) const {
+  if (impl_ == nullptr) return Unbound();
+  return impl_->IncMany(id_, rows, deltas);
+}
+
 absl::Status Table::IncSparse(uint64_t row, std::span<const uint32_t> cols,
                               std::span<const float> vals) const {
   if (impl_ == nullptr) return Unbound();

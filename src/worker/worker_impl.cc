@@ -218,6 +218,44 @@ absl::Status WorkerImpl::Inc(uint32_t table_id, uint64_t row,
   return absl::OkStatus();
 }
 
+absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> rows,
+                                 std::span<const float> deltas) {
+  if (table_id >= tables_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown table id ", table_id));
+  }
+  const TableMeta& meta = tables_[table_id];
+  if (deltas.size() != rows.size() * meta.width) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table '", meta.name, "': IncMany got ", deltas.size(), " floats for ",
+                     rows.size(), " rows of width ", meta.width));
+  }
+  for (uint64_t row : rows) {
+    if (row >= meta.num_rows) return CheckTableAndRow(table_id, row);  // names the row
+  }
+  if (finished_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError("worker already finished");
+  }
+  auto delta_of = [&](size_t i) { return deltas.subspan(i * meta.width, meta.width); };
+  if (shards_.size() == 1) {
+    ShardState& shard = *shards_[0];
+    common::ExclusiveLock lock(&shard.mu);
+    for (size_t i = 0; i < rows.size(); ++i) shard.buffer.Add(table_id, rows[i], delta_of(i));
+    return absl::OkStatus();
+  }
+  // Positions of each shard's rows, then one lock per shard.
+  std::vector<std::vector<uint32_t>> by_shard(shards_.size());
+  for (size_t i = 0; i < rows.size(); ++i) {
+    by_shard[ShardFor(table_id, rows[i])].push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t k = 0; k < shards_.size(); ++k) {
+    if (by_shard[k].empty()) continue;
+    ShardState& shard = *shards_[k];
+    common::ExclusiveLock lock(&shard.mu);
+    for (uint32_t i : by_shard[k]) shard.buffer.Add(table_id, rows[i], delta_of(i));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status WorkerImpl::IncSparse(uint32_t table_id, uint64_t row,
                                    std::span<const uint32_t> cols,
                                    std::span<const float> vals) {

@@ -52,6 +52,8 @@ class WorkerImpl {
   absl::Status GetMany(uint32_t table_id, std::span<const uint64_t> rows,
                        std::span<float> out);
   absl::Status Inc(uint32_t table_id, uint64_t row, std::span<const float> delta);
+  absl::Status IncMany(uint32_t table_id, std::span<const uint64_t> rows,
+                       std::span<const float> deltas);
   absl::Status IncSparse(uint32_t table_id, uint64_t row, std::span<const uint32_t> cols,
                          std::span<const float> vals);
 

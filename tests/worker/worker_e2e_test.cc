@@ -217,6 +217,45 @@ TEST(Batching, SmallBatchLimitDeliversEverything) {
 // A GetMany larger than max_batch_bytes is read in chunks, several in flight
 // per shard; every row lands in its place, in any request order, with one or
 // two shards (one shard and all rows is the contiguous fast path).
+// IncMany adds exactly what an Inc per row would, across shards, and a bad
+// call adds nothing.
+TEST(Batching, IncManyEqualsIncPerRowAndRejectsWhole) {
+  TestCluster cluster({.tables = {ZeroTable("a", 40, 2), ZeroTable("b", 40, 2)}, .num_shards = 3});
+  ASSERT_TRUE(cluster.ok());
+  auto worker = MustConnect(cluster.Options(0));
+  ASSERT_TRUE(worker);
+  Table a = MustTable(*worker, "a");
+  Table b = MustTable(*worker, "b");
+  std::vector<uint64_t> rows;
+  std::vector<float> deltas;
+  for (uint64_t r = 0; r < 40; ++r) {
+    const uint64_t row = (r * 7) % 40;
+    rows.push_back(row);
+    deltas.push_back(static_cast<float>(row));
+    deltas.push_back(1.0f);
+    ASSERT_TRUE(b.Inc(row, std::vector<float>{static_cast<float>(row), 1.0f}).ok());
+  }
+  rows.push_back(3);  // a row twice in one call adds twice
+  deltas.push_back(0.5f);
+  deltas.push_back(0.5f);
+  ASSERT_TRUE(b.Inc(3, std::vector<float>{0.5f, 0.5f}).ok());
+  ASSERT_TRUE(a.IncMany(rows, deltas).ok());
+
+  // Rejected whole: a row out of range, and a size mismatch.
+  std::vector<uint64_t> bad_rows = {1, 40};
+  std::vector<float> bad_deltas(4, 100.0f);
+  const absl::Status out_of_range = a.IncMany(bad_rows, bad_deltas);
+  EXPECT_EQ(out_of_range.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(out_of_range.message().find("row 40"), std::string::npos) << out_of_range;
+  EXPECT_EQ(a.IncMany(std::vector<uint64_t>{1}, bad_deltas).code(),
+            absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(a.IncMany({}, {}).ok());
+
+  ASSERT_TRUE(worker->Clock().ok());
+  EXPECT_EQ(ReadAll(a), ReadAll(b));
+  EXPECT_EQ(ReadAll(a)[3 * 2], 3.5f);
+}
+
 TEST(Batching, ChunkedReadsPutEveryRowInPlace) {
   for (uint32_t shards : {1u, 2u}) {
     for (bool cache : {false, true}) {
