@@ -264,24 +264,9 @@ bool HasCompactDeltas(const rpc::MirrorBatch& batch) {
   return false;
 }
 
-uint64_t DeltaElements(const rpc::TableDelta& delta, uint32_t width) {
-  const size_t value_bytes = delta.half_values() ? sizeof(Eigen::half) : sizeof(float);
-  uint64_t n = delta.dense_values().size() / value_bytes;
-  const std::string& sparse = delta.sparse_entries();
-  if (delta.bitmap_sparse()) {
-    // Walk the rows: bitmap, then one value per set bit.
-    const size_t bitmap_bytes = BitmapBytes(width);
-    for (size_t pos = 0; pos + bitmap_bytes <= sparse.size();) {
-      uint64_t set = 0;
-      for (size_t b = 0; b < bitmap_bytes; ++b) {
-        set += std::popcount(static_cast<uint8_t>(sparse[pos + b]));
-      }
-      n += set;
-      pos += bitmap_bytes + set * value_bytes;
-    }
-    return n;
-  }
-  return n + sparse.size() / (delta.half_values() ? kHalfEntryBytes : kFloatEntryBytes);
+uint64_t PlainDeltaElements(const rpc::TableDelta& delta) {
+  return delta.dense_values().size() / sizeof(float) +
+         delta.sparse_entries().size() / kFloatEntryBytes;
 }
 
 }  // namespace gaia::mirror

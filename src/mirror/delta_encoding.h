@@ -78,9 +78,8 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width);
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch);
 
-// Values a delta of a table `width` wide carries (dense and sparse), in any
-// encoding.
-uint64_t DeltaElements(const rpc::TableDelta& delta, uint32_t width);
+// Values a plain (expanded) delta carries, dense rows counting every column.
+uint64_t PlainDeltaElements(const rpc::TableDelta& delta);
 
 }  // namespace gaia::mirror
 

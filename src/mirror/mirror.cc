@@ -14,9 +14,6 @@ namespace gaia::mirror {
 namespace {
 
 constexpr int64_t kDoneClock = std::numeric_limits<int64_t>::max();
-// What one queued element counts in Outbox::queued_bytes(): a round step
-// emits at most (room / this) elements.
-constexpr uint64_t kQueuedBytesPerElement = 8;
 
 std::vector<uint32_t> Widths(const std::vector<common::TableSpec>& tables) {
   std::vector<uint32_t> widths;
@@ -238,7 +235,8 @@ void Mirror::ContinueRoundLocked(bool unbounded) {
   if (!unbounded) {
     const uint64_t queued = MaxQueuedBytesLocked();
     if (queued >= options_.max_queued_bytes) return;  // the client resumes it
-    budget = std::max<uint64_t>(1, (options_.max_queued_bytes - queued) / kQueuedBytesPerElement);
+    // Each emitted element adds at least kQueuedEntryBytes to the queues.
+    budget = std::max<uint64_t>(1, (options_.max_queued_bytes - queued) / Outbox::kQueuedEntryBytes);
   }
   const std::vector<uint32_t> targets = options_.overlay.OwnTargets(options_.dc);
   auto value_of = [this](uint32_t table, uint64_t slot) {

@@ -5,7 +5,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
-#include "src/mirror/delta_encoding.h"
 #include "src/mirror/mirror.h"
 #include "src/server/shard_core.h"
 
@@ -42,9 +41,7 @@ std::optional<rpc::MirrorMessage> Mirror::NextMessageLocked(OutLink& link) {
   SentBatch sent;
   sent.bytes = batch->ByteSizeLong();
   sent.written = true;
-  for (const rpc::TableDelta& delta : batch->updates()) {
-    link.stats.elements += DeltaElements(delta, options_.tables[delta.table_id()].width);
-  }
+  link.stats.elements = link.outbox->packed_elements();
   link.stats.bytes += sent.bytes;
   link.stats.messages += 1;
   if (link.unacked.empty()) link.busy_since = absl::Now();

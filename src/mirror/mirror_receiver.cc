@@ -200,7 +200,7 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     if (applied.ok()) {
       batches_applied_ += 1;
       for (const rpc::TableDelta& delta : data->updates()) {
-        in.stats.elements += DeltaElements(delta, options_.tables[delta.table_id()].width);
+        in.stats.elements += PlainDeltaElements(delta);
       }
       ForwardLocked(from, *data);
     } else {

@@ -8,12 +8,6 @@
 #include "src/mirror/delta_encoding.h"
 
 namespace gaia::mirror {
-namespace {
-
-constexpr uint64_t kRowOverheadBytes = 12;   // row id + nnz
-constexpr uint64_t kEntryBytes = 8;          // (column, value)
-
-}  // namespace
 
 Outbox::Outbox(std::vector<uint32_t> widths, bool half_values, bool compact)
     : widths_(std::move(widths)), half_values_(half_values), compact_(compact) {
@@ -32,7 +26,7 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
     t.values.resize(t.values.size() + width, 0.0f);
     t.set.resize(t.set.size() + width, 0);
     ++lane.rows;
-    queued_bytes_ += kRowOverheadBytes;
+    queued_bytes_ += kQueuedRowBytes;
   }
   float* values = t.values.data() + static_cast<size_t>(it->second) * width;
   uint8_t* set = t.set.data() + static_cast<size_t>(it->second) * width;
@@ -40,7 +34,7 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
     values[cols[i]] += vals[i];
     if (!set[cols[i]]) {
       set[cols[i]] = 1;
-      queued_bytes_ += kEntryBytes;
+      queued_bytes_ += kQueuedEntryBytes;
     }
   }
 }
@@ -70,13 +64,13 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       bool half = half_values_ && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c]) continue;
-        queued_bytes_ -= kEntryBytes;
+        queued_bytes_ -= kQueuedEntryBytes;
         if (values[c] == 0.0f) continue;  // cancelled out while queued
         cols.push_back(c);
         vals.push_back(values[c]);
         half = half && ExactInHalf(values[c]);
       }
-      queued_bytes_ -= kRowOverheadBytes;
+      queued_bytes_ -= kQueuedRowBytes;
       if (!cols.empty()) {
         // The smallest of: dense values (zeros where nothing is queued),
         // (column, value) pairs, a column bitmap and values.
@@ -95,8 +89,10 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         if (!writer) writer.emplace(batch->add_updates(), table, width, use_bitmap ? bitmap : encoding);
         if (dense) {
           writer->AddDenseRow(t.rows[pos], std::span<const float>(values, width));
+          packed_elements_ += width;
         } else {
           writer->AddSparseRow(t.rows[pos], cols, vals);
+          packed_elements_ += cols.size();
         }
         packed += sizeof(uint64_t) + std::min({dense_bytes, pair_bytes, bitmap_bytes});
       }
@@ -161,9 +157,8 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
   // Barriers whose rows have all been packed (in this batch or before).
   const uint64_t oldest = OldestQueued();
   while (!barriers_.empty() && barriers_.front().second <= oldest) {
-    released_barrier_id_ = barriers_.front().first;
+    batch.set_barriers_through(barriers_.front().first);
     barriers_.pop_front();
-    batch.set_barriers_through(released_barrier_id_);
   }
   if (batch.updates_size() == 0 && batch.clocks_size() == 0 && batch.barriers_through() == 0) {
     return std::nullopt;
@@ -173,7 +168,7 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
 
 bool Outbox::empty() const {
   return lanes_[0].rows == 0 && lanes_[1].rows == 0 && clocks_.empty() &&
-         last_barrier_id_ == released_barrier_id_;
+         barriers_.empty();
 }
 
 uint64_t Outbox::queued_rows() const { return lanes_[0].rows + lanes_[1].rows; }

@@ -75,7 +75,13 @@ class Outbox {
 
   bool empty() const;
   uint64_t queued_rows() const;
-  uint64_t queued_bytes() const { return queued_bytes_; }  // approximate wire size
+  // Approximate wire size of what is queued: kQueuedEntryBytes per queued
+  // element plus kQueuedRowBytes per queued row.
+  uint64_t queued_bytes() const { return queued_bytes_; }
+  static constexpr uint64_t kQueuedEntryBytes = 8;  // (column, value)
+  static constexpr uint64_t kQueuedRowBytes = 12;   // row id + count
+  // Values packed into sealed batches so far (a dense row counts width).
+  uint64_t packed_elements() const { return packed_elements_; }
 
  private:
   // Rows [head, rows.size()) are queued, oldest first.
@@ -105,7 +111,7 @@ class Outbox {
   std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;
   uint64_t last_barrier_id_ = 0;
-  uint64_t released_barrier_id_ = 0;
+  uint64_t packed_elements_ = 0;
   uint64_t order_ = 0;  // rows ever queued (first time)
   // Unreleased barriers: (id, order_ when it was sent), ascending.
   std::deque<std::pair<uint64_t, uint64_t>> barriers_;

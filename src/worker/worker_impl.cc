@@ -198,6 +198,21 @@ absl::Status WorkerImpl::BackgroundError() const {
   return absl::OkStatus();
 }
 
+absl::Status WorkerImpl::CheckTableAndRows(uint32_t table_id,
+                                           std::span<const uint64_t> rows) const {
+  if (table_id >= tables_.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown table id ", table_id));
+  }
+  const uint64_t num_rows = tables_[table_id].num_rows;
+  for (uint64_t row : rows) {
+    if (row >= num_rows) return CheckTableAndRow(table_id, row);  // names the row
+  }
+  if (finished_.load(std::memory_order_acquire)) {
+    return absl::FailedPreconditionError("worker already finished");
+  }
+  return absl::OkStatus();
+}
+
 uint32_t WorkerImpl::ShardFor(uint32_t table_id, uint64_t row) const {
   const uint32_t n = static_cast<uint32_t>(shards_.size());
   return n == 1 ? 0 : common::ShardOf(table_id, row, n);
@@ -220,20 +235,12 @@ absl::Status WorkerImpl::Inc(uint32_t table_id, uint64_t row,
 
 absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> rows,
                                  std::span<const float> deltas) {
-  if (table_id >= tables_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown table id ", table_id));
-  }
+  if (absl::Status s = CheckTableAndRows(table_id, rows); !s.ok()) return s;
   const TableMeta& meta = tables_[table_id];
   if (deltas.size() != rows.size() * meta.width) {
     return absl::InvalidArgumentError(
         absl::StrCat("table '", meta.name, "': IncMany got ", deltas.size(), " floats for ",
                      rows.size(), " rows of width ", meta.width));
-  }
-  for (uint64_t row : rows) {
-    if (row >= meta.num_rows) return CheckTableAndRow(table_id, row);  // names the row
-  }
-  if (finished_.load(std::memory_order_acquire)) {
-    return absl::FailedPreconditionError("worker already finished");
   }
   auto delta_of = [&](size_t i) { return deltas.subspan(i * meta.width, meta.width); };
   if (shards_.size() == 1) {

@@ -85,6 +85,8 @@ class WorkerImpl {
   absl::Status Handshake();
   // Validation shared by the public calls; nothing is sent when it fails.
   absl::Status CheckTableAndRow(uint32_t table_id, uint64_t row) const;
+  // CheckTableAndRow for every row (naming the first bad one); OK for none.
+  absl::Status CheckTableAndRows(uint32_t table_id, std::span<const uint64_t> rows) const;
   // First sticky error of any session (OK if none).
   absl::Status BackgroundError() const;
   uint32_t ShardFor(uint32_t table_id, uint64_t row) const;

@@ -30,21 +30,13 @@ struct ShardRead {
 
 absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> rows,
                                  std::span<float> out) {
-  if (table_id >= tables_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("unknown table id ", table_id));
-  }
+  if (absl::Status s = CheckTableAndRows(table_id, rows); !s.ok()) return s;
   const TableMeta& meta = tables_[table_id];
   const uint32_t width = meta.width;
   if (out.size() != rows.size() * width) {
     return absl::InvalidArgumentError(
         absl::StrCat("table '", meta.name, "': output holds ", out.size(), " floats, ",
                      rows.size(), " rows of width ", width, " need ", rows.size() * width));
-  }
-  for (uint64_t row : rows) {
-    if (row >= meta.num_rows) return CheckTableAndRow(table_id, row);  // names the row
-  }
-  if (finished_.load(std::memory_order_acquire)) {
-    return absl::FailedPreconditionError("worker already finished");
   }
   if (absl::Status s = BackgroundError(); !s.ok()) return s;
   reads_.fetch_add(rows.size(), std::memory_order_relaxed);

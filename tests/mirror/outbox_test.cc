@@ -311,6 +311,7 @@ TEST(Outbox, MostlyFullRowGoesDenseWithTheSameValues) {
             std::vector<uint64_t>{2});
   EXPECT_EQ(common::Unpack<uint64_t>(batches[0].updates(0).sparse_row_ids()),
             std::vector<uint64_t>{6});
+  EXPECT_EQ(outbox.packed_elements(), 4u + 1u);  // the dense row counts its width
   EXPECT_EQ(outbox.queued_bytes(), 0u);
 }
 
