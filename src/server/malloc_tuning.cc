@@ -17,7 +17,8 @@ bool TuneAllocatorForLargeMessages(const AllocatorTuning& tuning) {
   // would otherwise keep changing with the sizes freed.
   const bool mmap_ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(tuning.mmap_threshold_bytes));
   const bool trim_ok = mallopt(M_TRIM_THRESHOLD, static_cast<int>(tuning.trim_threshold_bytes));
-  return mmap_ok && trim_ok;
+  const bool arenas_ok = tuning.max_arenas == 0 || mallopt(M_ARENA_MAX, tuning.max_arenas);
+  return mmap_ok && trim_ok && arenas_ok;
 #else
   (void)tuning;
   return false;

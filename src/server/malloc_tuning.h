@@ -14,10 +14,17 @@
 // freed by large transient buffers is kept by the process (bounded by the
 // peak of in-flight messages, a few times max_batch_bytes), not returned.
 //
+// It also makes every thread allocate from one heap (M_ARENA_MAX 1). glibc
+// otherwise gives threads their own arenas, and a buffer freed into one
+// arena is kept there, unused by the threads of the others: a gaia-mode
+// shard (gRPC pollers, mirror threads) held ~36 MiB more at its peak for it
+// (docs/PERFORMANCE.md, "A gaia-mode shard"). The LAN benchmarks measured
+// the same with one arena as with the default, side by side.
+//
 // Process-wide, so no library calls it on its own: main() does (the `gaia
 // server` command, bench/ programs). Call it once, early, before threads
 // allocate. Equivalent environment setting for any program:
-//   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824
+//   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.arena_max=1
 #ifndef GAIA_SRC_SERVER_MALLOC_TUNING_H_
 #define GAIA_SRC_SERVER_MALLOC_TUNING_H_
 
@@ -31,6 +38,8 @@ struct AllocatorTuning {
   size_t mmap_threshold_bytes = size_t{32} << 20;
   // Free memory at the top of the heap kept before returning it to the OS.
   size_t trim_threshold_bytes = size_t{1} << 30;
+  // Heaps (arenas) threads allocate from; 0 keeps glibc's default.
+  int max_arenas = 1;
 };
 
 // Applies `tuning` with mallopt(). Returns false if the C library refused

@@ -80,28 +80,38 @@ absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
     for (uint32_t t = 0; t < tables.size(); ++t) {
       Table& table = store->tables_[t];
       table.spec = std::move(tables[t]);
-      for (uint64_t r = 0; r < table.spec.rows; ++r) {
-        if (common::ShardOf(t, r, partition_size) == partition_index) table.rows.push_back(r);
+      table.owns_all = partition_size == 1;
+      if (!table.owns_all) {
+        for (uint64_t r = 0; r < table.spec.rows; ++r) {
+          if (common::ShardOf(t, r, partition_size) == partition_index) table.rows.push_back(r);
+        }
+        table.rows.shrink_to_fit();
       }
-      table.rows.shrink_to_fit();
+      if (table.owned() > kMaxRowsPerShard) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "table ", t, " (", table.spec.name, "): shard ", partition_index, " of ",
+            partition_size, " would hold ", table.owned(), " rows; a shard holds at most ",
+            kMaxRowsPerShard, " rows of a table (use more shards)"));
+      }
       // A hash map costs ~20-40 bytes per owned row; the dense array 4 bytes
       // per row of the whole table (partition_size rows per owned row).
-      const bool dense = table.rows.size() < kNoDenseSlot &&
-                         table.spec.rows <= table.rows.size() * 8;
+      const bool dense = !table.owns_all && table.spec.rows <= table.rows.size() * 8;
       if (dense) {
         table.dense.assign(table.spec.rows, kNoDenseSlot);
-      } else {
+      } else if (!table.owns_all) {
         table.slots.reserve(table.rows.size());
       }
       const uint32_t width = table.spec.width;
-      table.values.resize(table.rows.size() * width);
-      for (uint64_t slot = 0; slot < table.rows.size(); ++slot) {
+      const uint64_t owned = table.owned();
+      table.values.resize(owned * width);
+      for (uint64_t slot = 0; slot < owned; ++slot) {
+        const uint64_t row = table.RowAt(slot);
         if (dense) {
-          table.dense[table.rows[slot]] = static_cast<uint32_t>(slot);
-        } else {
-          table.slots.emplace(table.rows[slot], slot);
+          table.dense[row] = static_cast<uint32_t>(slot);
+        } else if (!table.owns_all) {
+          table.slots.emplace(row, slot);
         }
-        common::InitializeRow(table.spec, t, table.rows[slot],
+        common::InitializeRow(table.spec, t, row,
                               std::span<float>(table.values.data() + slot * width, width));
       }
     }
@@ -122,7 +132,7 @@ bool ParameterStore::Owns(uint32_t table_id, uint64_t row) const {
 
 uint64_t ParameterStore::rows_owned() const {
   uint64_t n = 0;
-  for (const Table& table : tables_) n += table.rows.size();
+  for (const Table& table : tables_) n += table.owned();
   return n;
 }
 
@@ -307,12 +317,19 @@ void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,
 void ParameterStore::Dump(uint32_t table_id, std::string* row_ids, std::string* values,
                           uint64_t first, uint64_t max_rows) const {
   const Table& table = tables_[table_id];
-  const uint64_t owned = table.rows.size();
+  const uint64_t owned = table.owned();
   const uint64_t begin = std::min(first, owned);
   const uint64_t end = max_rows == 0 ? owned : begin + std::min(max_rows, owned - begin);
   const size_t width = table.spec.width;
-  row_ids->assign(reinterpret_cast<const char*>(table.rows.data() + begin),
-                  (end - begin) * sizeof(uint64_t));
+  if (table.owns_all) {
+    row_ids->resize((end - begin) * sizeof(uint64_t));
+    for (uint64_t row = begin; row < end; ++row) {
+      std::memcpy(row_ids->data() + (row - begin) * sizeof(uint64_t), &row, sizeof(row));
+    }
+  } else {
+    row_ids->assign(reinterpret_cast<const char*>(table.rows.data() + begin),
+                    (end - begin) * sizeof(uint64_t));
+  }
   values->assign(reinterpret_cast<const char*>(table.values.data() + begin * width),
                  (end - begin) * width * sizeof(float));
 }

@@ -1,9 +1,10 @@
 // The rows of every table that one shard owns: dense float32 rows, one
-// contiguous arena per table, and a row id -> slot index. The index is a
-// dense array (row id -> slot, 4 bytes per row of the whole table) when that
-// is no larger than a hash map of the owned rows would be, else a hash map;
-// a dense lookup is one load, which matters for narrow rows (width 1 reads
-// and pushes are dominated by it).
+// contiguous arena per table, and a row id -> slot index. A shard that is
+// its DC's only shard owns every row, and the slot is the row id: no index
+// at all. Otherwise the index is a dense array (row id -> slot, 4 bytes per
+// row of the whole table) when that is no larger than a hash map of the owned
+// rows would be, else a hash map; a dense lookup is one load, which matters
+// for narrow rows (width 1 reads and pushes are dominated by it).
 //
 //   absl::StatusOr<std::unique_ptr<ParameterStore>> store =
 //       ParameterStore::Create(tables, /*partition_index=*/0, /*partition_size=*/2);
@@ -35,7 +36,8 @@ class ParameterStore {
   // Allocates the rows r of each table with
   // common::ShardOf(table_id, r, partition_size) == partition_index and fills
   // them with common::InitializeRow. INVALID_ARGUMENT for a bad partition or
-  // an empty/oversized table, RESOURCE_EXHAUSTED if memory runs out.
+  // an empty/oversized table or more than kMaxRowsPerShard rows of a table
+  // on this shard, RESOURCE_EXHAUSTED if memory runs out.
   static absl::StatusOr<std::unique_ptr<ParameterStore>> Create(
       std::vector<common::TableSpec> tables, uint32_t partition_index, uint32_t partition_size);
 
@@ -56,8 +58,13 @@ class ParameterStore {
   // (the caller then falls back to the full check). REQUIRES: table_id valid.
   bool OwnsFast(uint32_t table_id, uint64_t row) const {
     const Table& table = tables_[table_id];
+    if (table.owns_all) return row < table.spec.rows;
     return row < table.dense.size() && table.dense[row] != kNoDenseSlot;
   }
+
+  // The most rows of one table a shard holds (slots fit in 32 bits, which
+  // the significance filter's dirty lists rely on).
+  static constexpr uint64_t kMaxRowsPerShard = uint64_t{0xFFFFFFFF} - 1;
 
   // Rows this shard holds in all tables, and the bytes of their values.
   uint64_t rows_owned() const;
@@ -89,9 +96,9 @@ class ParameterStore {
     return tables_[table_id].values.data() + slot * tables_[table_id].spec.width;
   }
   // The row id held in `slot`. REQUIRES: slot < owned_rows(table_id).
-  uint64_t RowAt(uint32_t table_id, uint64_t slot) const { return tables_[table_id].rows[slot]; }
+  uint64_t RowAt(uint32_t table_id, uint64_t slot) const { return tables_[table_id].RowAt(slot); }
   // Rows this shard owns in one table. REQUIRES: table_id < num_tables().
-  uint64_t owned_rows(uint32_t table_id) const { return tables_[table_id].rows.size(); }
+  uint64_t owned_rows(uint32_t table_id) const { return tables_[table_id].owned(); }
 
   // Adds a validated delta into the table at once (dense and sparse parts).
   // Returns the number of row deltas it held.
@@ -112,14 +119,20 @@ class ParameterStore {
   static constexpr uint32_t kNoDenseSlot = ~uint32_t{0};
   struct Table {
     common::TableSpec spec;
+    // The shard owns every row (partition_size 1): slot == row id, and
+    // `rows`, `dense` and `slots` stay empty.
+    bool owns_all = false;
     std::vector<uint64_t> rows;  // owned rows, ascending; slot = index
     // row id -> slot: `dense` (size spec.rows, kNoDenseSlot if not owned)
     // when chosen, else `slots`. Exactly one of them is filled.
     std::vector<uint32_t> dense;
     absl::flat_hash_map<uint64_t, uint64_t> slots;
-    std::vector<float> values;  // rows.size() * width, row-major
+    std::vector<float> values;  // owned() * width, row-major
 
+    uint64_t owned() const { return owns_all ? spec.rows : rows.size(); }
+    uint64_t RowAt(uint64_t slot) const { return owns_all ? slot : rows[slot]; }
     uint64_t SlotOf(uint64_t row) const {
+      if (owns_all) return row < spec.rows ? row : kNoSlot;
       if (!dense.empty()) {
         if (row >= dense.size() || dense[row] == kNoDenseSlot) return kNoSlot;
         return dense[row];

@@ -48,7 +48,7 @@ void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
   counters_.elements_seen += nonzero;
   if (nonzero != 0 && !table.dirty[slot]) {
     table.dirty[slot] = 1;
-    table.dirty_list.push_back(slot);
+    table.dirty_list.push_back(static_cast<uint32_t>(slot));
   }
 }
 
@@ -87,7 +87,7 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
       emit(SignificantRow{table_id, slot, cols_, vals_});
     }
     if (remaining) {
-      table.dirty_list[table.kept++] = slot;  // kept <= next: a slot already scored
+      table.dirty_list[table.kept++] = static_cast<uint32_t>(slot);  // kept <= next
     } else {
       table.dirty[slot] = 0;
     }
@@ -113,7 +113,7 @@ void SignificanceFilter::BeginRound(bool flush) {
         for (uint32_t i = 0; i < table.width; ++i) {
           if (acc[i] != 0.0f) {
             table.dirty[slot] = 1;
-            table.dirty_list.push_back(slot);
+            table.dirty_list.push_back(static_cast<uint32_t>(slot));
             break;
           }
         }

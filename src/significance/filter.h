@@ -46,7 +46,7 @@ namespace gaia::significance {
 
 struct TableShape {
   uint32_t width = 1;  // floats per row, > 0
-  uint64_t slots = 0;  // rows this owner holds
+  uint64_t slots = 0;  // rows this owner holds, < 2^32
 };
 
 // One row's elements leaving the filter: acc values of columns `cols`.
@@ -111,7 +111,7 @@ class SignificanceFilter {
     uint32_t width = 1;
     std::vector<float> acc;       // slots * width
     std::vector<uint8_t> dirty;   // per slot
-    std::vector<uint64_t> dirty_list;
+    std::vector<uint32_t> dirty_list;  // slots (< 2^32: TableShape)
     // The open round: dirty_list[next, round_end) is still to be scored;
     // dirty_list[0, kept) are its scored rows that still have insignificant
     // updates (written back in place), [kept, next) free slots, and

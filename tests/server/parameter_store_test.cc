@@ -1,5 +1,6 @@
 #include "src/server/parameter_store.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -110,6 +111,32 @@ TEST(ParameterStore, InitializationIsDeterministic) {
   EXPECT_TRUE(past_values.empty());
 }
 
+TEST(ParameterStore, SoleShardIndexesRowsBySlot) {
+  // A DC's only shard holds every row with slot == row id and no index.
+  auto store = ParameterStore::Create({Table("a", 12, 3, common::InitKind::kNormal)}, 0, 1);
+  ASSERT_TRUE(store.ok());
+  EXPECT_EQ((*store)->owned_rows(0), 12u);
+  EXPECT_EQ((*store)->rows_owned(), 12u);
+  for (uint64_t r = 0; r < 12; ++r) {
+    EXPECT_TRUE((*store)->OwnsFast(0, r));
+    EXPECT_EQ((*store)->SlotOf(0, r), r);
+    EXPECT_EQ((*store)->RowAt(0, r), r);
+    EXPECT_EQ((*store)->SlotData(0, r), (*store)->Row(0, r).data());
+  }
+  EXPECT_FALSE((*store)->OwnsFast(0, 12));
+  EXPECT_FALSE((*store)->Owns(0, 12));
+  EXPECT_EQ((*store)->SlotOf(0, 12), ParameterStore::kNoSlot);
+  EXPECT_TRUE((*store)->Row(0, 12).empty());
+
+  std::string rows, values;
+  (*store)->Dump(0, &rows, &values, 5, 4);
+  EXPECT_EQ(common::Unpack<uint64_t>(rows), (std::vector<uint64_t>{5, 6, 7, 8}));
+  ASSERT_EQ(values.size(), 4u * 3 * sizeof(float));
+  EXPECT_EQ(std::memcmp(values.data(), (*store)->Row(0, 5).data(), values.size()), 0);
+  (*store)->Dump(0, &rows, &values, 10, 0);
+  EXPECT_EQ(common::Unpack<uint64_t>(rows), (std::vector<uint64_t>{10, 11}));
+}
+
 TEST(ParameterStore, AddAndReadRows) {
   auto store = ParameterStore::Create({Table("a", 10, 2, common::InitKind::kZeros)}, 0, 1);
   ASSERT_TRUE(store.ok());
@@ -135,6 +162,12 @@ TEST(ParameterStore, RejectsBadOptions) {
   EXPECT_EQ(ParameterStore::Create({}, 0, 1).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParameterStore::Create({Table("a", uint64_t{1} << 62, 16)}, 0, 1).status().code(),
             absl::StatusCode::kInvalidArgument);
+  // Slots are 32-bit: one shard holds fewer than 2^32 rows of a table
+  // (refused before anything is allocated).
+  auto too_many = ParameterStore::Create(
+      {Table("a", ParameterStore::kMaxRowsPerShard + 1, 1)}, 0, 1);
+  EXPECT_EQ(too_many.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(too_many.status().message()), ::testing::HasSubstr("use more shards"));
 }
 
 class ValidationTest : public ::testing::Test {
