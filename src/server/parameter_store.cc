@@ -125,6 +125,11 @@ absl::StatusOr<std::unique_ptr<ParameterStore>> ParameterStore::Create(
   return store;
 }
 
+uint64_t ParameterStore::Table::HashedSlotOf(uint64_t row) const {
+  auto it = slots.find(row);
+  return it == slots.end() ? kNoSlot : it->second;
+}
+
 bool ParameterStore::Owns(uint32_t table_id, uint64_t row) const {
   return table_id < tables_.size() && row < tables_[table_id].spec.rows &&
          common::ShardOf(table_id, row, partition_size_) == partition_index_;

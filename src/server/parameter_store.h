@@ -137,9 +137,10 @@ class ParameterStore {
         if (row >= dense.size() || dense[row] == kNoDenseSlot) return kNoSlot;
         return dense[row];
       }
-      auto it = slots.find(row);
-      return it == slots.end() ? kNoSlot : it->second;
+      return HashedSlotOf(row);
     }
+    // The hash index's lookup, out of line so SlotOf inlines.
+    uint64_t HashedSlotOf(uint64_t row) const;
   };
 
   ParameterStore(uint32_t partition_index, uint32_t partition_size)

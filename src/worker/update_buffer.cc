@@ -16,37 +16,81 @@ UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> n
   }
 }
 
-float* UpdateBuffer::RowSlot(uint32_t table, uint64_t row) {
-  TableArena& arena = tables_[table];
-  uint32_t* position;
-  if (row < arena.dense_rows) {
-    if (arena.dense.empty()) arena.dense.assign(arena.dense_rows, kAbsent);
-    position = &arena.dense[row];
-  } else {
-    // Sized for last clock's rows up front: one allocation, no rehash chain.
-    if (arena.index.empty() && arena.last_rows > 0) arena.index.reserve(arena.last_rows);
-    position = &arena.index.try_emplace(row, kAbsent).first->second;
+void UpdateBuffer::Reserve(TableArena& arena, size_t more) {
+  const size_t rows = arena.row_ids.size() + more;
+  if (arena.row_ids.capacity() < rows) {
+    arena.row_ids.reserve(std::max(arena.row_ids.capacity() * 2, rows));
   }
-  if (*position == kAbsent) {
+  if (arena.values.size() < rows * arena.width) {
+    arena.values.resize(std::max(arena.values.size() * 2, rows * arena.width));
+  }
+}
+
+uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
+  if (row < arena.dense_rows) {
+    arena.dense.assign(arena.dense_rows, kAbsent);  // first use this run
+    return &arena.dense[row];
+  }
+  // Sized for last clock's rows up front: one allocation, no rehash chain.
+  if (arena.index.empty() && arena.last_rows > 0) arena.index.reserve(arena.last_rows);
+  return &arena.index.try_emplace(row, kAbsent).first->second;
+}
+
+[[gnu::always_inline]] inline float* UpdateBuffer::RowSlot(TableArena& arena, uint64_t row, bool* added) {
+  // The dense index, once allocated, is one load; the rest is out of line.
+  uint32_t* position = row < arena.dense.size() ? &arena.dense[row] : IndexedPosition(arena, row);
+  *added = *position == kAbsent;
+  if (*added) {
     *position = static_cast<uint32_t>(arena.row_ids.size());
     arena.row_ids.push_back(row);
-    arena.values.resize(arena.values.size() + arena.width, 0.0f);
-    ++rows_;
-    value_bytes_ += uint64_t{arena.width} * sizeof(float);
   }
   return arena.values.data() + size_t{*position} * arena.width;
 }
 
-void UpdateBuffer::Add(uint32_t table, uint64_t row, std::span<const float> delta) {
-  float* slot = RowSlot(table, row);
+[[gnu::always_inline]] inline void UpdateBuffer::AddTo(TableArena& arena, uint64_t row, const float* delta) {
+  bool added;
+  float* slot = RowSlot(arena, row, &added);
+  if (added) {
+    std::memcpy(slot, delta, size_t{arena.width} * sizeof(float));
+    ++rows_;
+    value_bytes_ += uint64_t{arena.width} * sizeof(float);
+    return;
+  }
   // A plain loop over contiguous floats; the compiler vectorizes it.
-  for (size_t i = 0; i < delta.size(); ++i) slot[i] += delta[i];
+  for (uint32_t i = 0; i < arena.width; ++i) slot[i] += delta[i];
+}
+
+void UpdateBuffer::Add(uint32_t table, uint64_t row, std::span<const float> delta) {
+  TableArena& arena = tables_[table];
+  Reserve(arena, 1);
+  AddTo(arena, row, delta.data());
+}
+
+void UpdateBuffer::AddMany(uint32_t table, std::span<const uint64_t> rows,
+                           std::span<const float> deltas, std::span<const uint32_t> picks) {
+  TableArena& arena = tables_[table];
+  const size_t width = arena.width;
+  if (picks.empty()) {
+    Reserve(arena, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) AddTo(arena, rows[i], deltas.data() + i * width);
+  } else {
+    Reserve(arena, picks.size());
+    for (uint32_t i : picks) AddTo(arena, rows[i], deltas.data() + i * width);
+  }
 }
 
 void UpdateBuffer::AddSparse(uint32_t table, uint64_t row,
                              std::span<const uint32_t> cols,
                              std::span<const float> vals) {
-  float* slot = RowSlot(table, row);
+  TableArena& arena = tables_[table];
+  Reserve(arena, 1);
+  bool added;
+  float* slot = RowSlot(arena, row, &added);
+  if (added) {
+    std::fill_n(slot, arena.width, 0.0f);
+    ++rows_;
+    value_bytes_ += uint64_t{arena.width} * sizeof(float);
+  }
   for (size_t i = 0; i < cols.size(); ++i) slot[cols[i]] += vals[i];
 }
 
@@ -97,7 +141,6 @@ std::vector<rpc::PushBatch> UpdateBuffer::TakeBatches(int64_t clock,
     }
     arena.last_rows = n;
     arena.row_ids.clear();
-    arena.values.clear();
     arena.index.clear();
   }
   flush();

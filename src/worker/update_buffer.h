@@ -40,6 +40,13 @@ class UpdateBuffer {
   // caller validates; these are programmer invariants.
   void Add(uint32_t table, uint64_t row, std::span<const float> delta);
 
+  // Add() for many rows: row rows[i] gets deltas[i*width, (i+1)*width), for
+  // every i in `picks` (every i < rows.size() when `picks` is empty). One
+  // reservation for the call and no call per row.
+  // REQUIRES: deltas.size() == rows.size() * widths[table], picks < rows.size().
+  void AddMany(uint32_t table, std::span<const uint64_t> rows, std::span<const float> deltas,
+               std::span<const uint32_t> picks = {});
+
   // REQUIRES: cols.size() == vals.size(), every col < widths[table].
   void AddSparse(uint32_t table, uint64_t row, std::span<const uint32_t> cols,
                  std::span<const float> vals);
@@ -61,7 +68,9 @@ class UpdateBuffer {
     uint32_t width = 0;
     uint64_t dense_rows = 0;                         // > 0: use `dense`
     std::vector<uint64_t> row_ids;                   // first-touch order
-    std::vector<float> values;                       // row_ids.size() * width
+    // Rows' values, row_ids.size() * width of them in use; the vector keeps
+    // its size across clocks so adding a row is a bump, not a resize.
+    std::vector<float> values;
     // row id -> position: `dense` (size dense_rows once used, kAbsent for
     // rows not buffered) or `index`.
     std::vector<uint32_t> dense;
@@ -69,8 +78,16 @@ class UpdateBuffer {
     size_t last_rows = 0;                            // rows taken last clock
   };
 
-  // Returns the row's slot in the arena, zero-filled if new.
-  float* RowSlot(uint32_t table, uint64_t row);
+  // Room in the arena for `more` new rows, so RowSlot does not reallocate.
+  static void Reserve(TableArena& arena, size_t more);
+  // The row's position entry in the hash index, or in the dense index when
+  // that is not allocated yet (it allocates it).
+  static uint32_t* IndexedPosition(TableArena& arena, uint64_t row);
+  // The row's slot in the arena; `*added` tells whether the row was new, in
+  // which case the slot holds garbage the caller must overwrite.
+  float* RowSlot(TableArena& arena, uint64_t row, bool* added);
+  // Add() into an arena: the slot's first write copies, later ones add.
+  void AddTo(TableArena& arena, uint64_t row, const float* delta);
 
   std::vector<TableArena> tables_;
   uint64_t rows_ = 0;

@@ -242,11 +242,10 @@ absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> ro
         absl::StrCat("table '", meta.name, "': IncMany got ", deltas.size(), " floats for ",
                      rows.size(), " rows of width ", meta.width));
   }
-  auto delta_of = [&](size_t i) { return deltas.subspan(i * meta.width, meta.width); };
   if (shards_.size() == 1) {
     ShardState& shard = *shards_[0];
     common::ExclusiveLock lock(&shard.mu);
-    for (size_t i = 0; i < rows.size(); ++i) shard.buffer.Add(table_id, rows[i], delta_of(i));
+    shard.buffer.AddMany(table_id, rows, deltas);
     return absl::OkStatus();
   }
   // Positions of each shard's rows, then one lock per shard.
@@ -258,7 +257,7 @@ absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> ro
     if (by_shard[k].empty()) continue;
     ShardState& shard = *shards_[k];
     common::ExclusiveLock lock(&shard.mu);
-    for (uint32_t i : by_shard[k]) shard.buffer.Add(table_id, rows[i], delta_of(i));
+    shard.buffer.AddMany(table_id, rows, deltas, by_shard[k]);
   }
   return absl::OkStatus();
 }

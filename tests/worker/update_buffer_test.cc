@@ -1,6 +1,7 @@
 #include "src/worker/update_buffer.h"
 
 #include <cstring>
+#include <span>
 #include <map>
 #include <vector>
 
@@ -129,6 +130,47 @@ TEST(UpdateBuffer, DenseIndexCoalescesAndResetsBetweenClocks) {
   rows = Decode(buffer.TakeBatches(1, 1 << 20), {1, 2});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ((rows[{0, 99}]), (std::vector<float>{1}));
+}
+
+TEST(UpdateBuffer, AddManyEqualsAddPerRow) {
+  // Table 0 has the dense index, table 1 the hash index; repeated rows in one
+  // call coalesce, `picks` selects a subset, and clocks do not leak values.
+  const std::vector<uint32_t> widths = {3, 3};
+  UpdateBuffer many(widths, {50, UpdateBuffer::kDenseIndexMaxRows + 10});
+  UpdateBuffer single(widths, {50, UpdateBuffer::kDenseIndexMaxRows + 10});
+  const uint64_t big = UpdateBuffer::kDenseIndexMaxRows;
+  for (int clock = 0; clock < 2; ++clock) {
+    for (uint32_t t = 0; t < 2; ++t) {
+      const uint64_t base = t == 0 ? 0 : big;
+      std::vector<uint64_t> rows = {base + 4, base + 9, base + 4, base + 1, base + 9};
+      std::vector<float> deltas;
+      for (size_t i = 0; i < rows.size() * 3; ++i) deltas.push_back(float(i + 1 + clock * 100));
+      std::vector<uint32_t> picks = {4, 0, 2};
+      if (clock == 0) {
+        many.AddMany(t, rows, deltas);
+        for (size_t i = 0; i < rows.size(); ++i) {
+          single.Add(t, rows[i], std::span<const float>(deltas).subspan(i * 3, 3));
+        }
+      } else {
+        many.AddMany(t, rows, deltas, picks);
+        for (uint32_t i : picks) {
+          single.Add(t, rows[i], std::span<const float>(deltas).subspan(i * 3, 3));
+        }
+      }
+      // A sparse add into a row first touched this clock starts from zero.
+      const uint32_t cols[] = {1};
+      const float vals[] = {0.5f};
+      many.AddSparse(t, base + 30, cols, vals);
+      single.AddSparse(t, base + 30, cols, vals);
+    }
+    EXPECT_EQ(many.rows(), single.rows());
+    EXPECT_EQ(many.value_bytes(), single.value_bytes());
+    auto a = Decode(many.TakeBatches(clock, 1 << 20), widths);
+    auto b = Decode(single.TakeBatches(clock, 1 << 20), widths);
+    EXPECT_EQ(a, b) << "clock " << clock;
+    EXPECT_EQ(a.size(), clock == 0 ? 8u : 6u);
+    EXPECT_EQ((a[{1, 30 + big}]), (std::vector<float>{0, 0.5f, 0}));
+  }
 }
 
 }  // namespace gaia::internal
