@@ -2,10 +2,12 @@
 // real gRPC on 127.0.0.1, shards in this process.
 //
 //   build/bin/ps_bench --benchmark_counters_tabular=true [--gaia_tune_malloc=0|1]
+//       [--gaia_max_batch_bytes=N]
 //
 // --gaia_tune_malloc=1 (default) applies server::TuneAllocatorForLargeMessages()
-// first, as `gaia server` does; 0 runs with glibc's defaults. See
-// docs/PERFORMANCE.md.
+// first, as `gaia server` does; 0 runs with glibc's defaults.
+// --gaia_max_batch_bytes sets the workers' WorkerOptions::max_batch_bytes
+// (default: the library's). See docs/PERFORMANCE.md.
 //
 // Cases (DESIGN.md §6 bench/, issue "Core"): 1 worker -> 1 shard and
 // 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024.
@@ -14,6 +16,7 @@
 //  * RoundTrip: one 1-row read; p50/p99 in counters.
 // "MB/s" counts value bytes (rows * width * 4) only.
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <cstdint>
@@ -41,6 +44,10 @@ struct Cluster {
   std::vector<std::unique_ptr<Worker>> workers;
   std::vector<Table> tables;
 };
+
+// The workers' max_batch_bytes (--gaia_max_batch_bytes; default: the
+// library's).
+int64_t g_max_batch_bytes = WorkerOptions{}.max_batch_bytes;
 
 // Rows large enough for every case; values are what the shards own.
 std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
@@ -72,7 +79,7 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
     options.worker_id = w;
     options.shard_addresses = addresses;
     options.enable_cache = false;
-    options.max_batch_bytes = 8 << 20;
+    options.max_batch_bytes = g_max_batch_bytes;
     auto worker = Worker::Connect(options);
     if (!worker.ok()) return nullptr;
     cluster->tables.push_back(*(*worker)->GetTable("t"));
@@ -239,6 +246,8 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--gaia_tune_malloc=", 19) == 0) {
       tune = std::strcmp(argv[i] + 19, "0") != 0;
+    } else if (std::strncmp(argv[i], "--gaia_max_batch_bytes=", 23) == 0) {
+      gaia::g_max_batch_bytes = std::max<int64_t>(1, std::atoll(argv[i] + 23));
     } else {
       argv[kept++] = argv[i];
     }

@@ -51,13 +51,31 @@ std::vector<T> Unpack(const std::string& bytes) {
 }
 
 // dst[j] += the j-th packed float of `src`, for j < n. `src` may be
-// unaligned (it usually points into a protobuf `bytes` field).
+// unaligned (it usually points into a protobuf `bytes` field) but must not
+// overlap dst.
+//
+// Eight floats per step: a fixed-length inner loop the compiler turns into
+// vector adds at -O2, where its default cost model leaves a plain loop of
+// unknown length over possibly-overlapping arrays scalar (measured: the
+// shard's apply of a 4 MB push was a scalar add per float).
 inline void AddPackedFloats(float* dst, const char* src, size_t n) {
-  for (size_t j = 0; j < n; ++j) {
+  constexpr size_t kBlock = 8;
+  size_t j = 0;
+  for (; j + kBlock <= n; j += kBlock) {
+    float v[kBlock];
+    std::memcpy(v, src + j * sizeof(float), sizeof(v));
+    for (size_t k = 0; k < kBlock; ++k) dst[j + k] += v[k];
+  }
+  for (; j < n; ++j) {
     float v;
     std::memcpy(&v, src + j * sizeof(float), sizeof(float));
     dst[j] += v;
   }
+}
+
+// dst[j] += src[j] for j < n. REQUIRES: the arrays do not overlap.
+inline void AddFloats(float* dst, const float* src, size_t n) {
+  AddPackedFloats(dst, reinterpret_cast<const char*>(src), n);
 }
 
 // A sparse delta entry on the wire: 8 bytes, (uint32 column, float32 value).

@@ -127,7 +127,7 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
           if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
           float* dst = store->SlotData(t, slot);
           const float* src = chunk.deltas.data() + i * width;
-          for (size_t j = 0; j < width; ++j) dst[j] += src[j];
+          common::AddFloats(dst, src, width);
         }
         if (sink != nullptr) sink->OnRowsApplied(t, chunk.rows, chunk.deltas, visible_clock);
       }

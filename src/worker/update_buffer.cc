@@ -4,6 +4,8 @@
 #include <cstring>
 #include <utility>
 
+#include "src/common/packing.h"
+
 namespace gaia::internal {
 
 UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows) {
@@ -56,8 +58,7 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
     value_bytes_ += uint64_t{arena.width} * sizeof(float);
     return;
   }
-  // A plain loop over contiguous floats; the compiler vectorizes it.
-  for (uint32_t i = 0; i < arena.width; ++i) slot[i] += delta[i];
+  common::AddFloats(slot, delta, arena.width);
 }
 
 void UpdateBuffer::Add(uint32_t table, uint64_t row, std::span<const float> delta) {
