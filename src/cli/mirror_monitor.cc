@@ -26,7 +26,7 @@ double MirrorTotals::filtered_fraction() const {
 MirrorMonitor::MirrorMonitor(const std::vector<std::string>& addresses) : addresses_(addresses) {
   for (const std::string& address : addresses_) {
     stubs_.push_back(rpc::Mirror::NewStub(grpc::CreateCustomChannel(
-        address, mirror::MirrorChannelCredentials(), common::ClientChannelArguments())));
+        address, mirror::MirrorChannelCredentials(), common::ClientChannelArguments(common::ServerKind::kMirror))));
   }
 }
 

@@ -26,7 +26,7 @@ absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
   for (const common::TableSpec& t : spec.tables) model.values.emplace_back(t.rows * t.width, 0.0f);
   for (const std::string& address : shard_addresses) {
     auto stub = rpc::Control::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), common::ClientChannelArguments()));
+        address, grpc::InsecureChannelCredentials(), common::ClientChannelArguments(common::ServerKind::kShard)));
     for (uint32_t t = 0; t < spec.tables.size(); ++t) {
       const uint32_t width = spec.tables[t].width;
       // Pages of about kDumpPageBytes, so neither side holds a whole table

@@ -2,7 +2,7 @@
 
 namespace gaia::common {
 
-grpc::ChannelArguments ClientChannelArguments() {
+grpc::ChannelArguments ClientChannelArguments(ServerKind kind) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -13,6 +13,10 @@ grpc::ChannelArguments ClientChannelArguments() {
   // Each channel gets its own TCP connection: two workers in one process do
   // not share (and serialize on) one HTTP/2 connection to a shard.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  if (kind == ServerKind::kShard) {
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kShardStreamWindowBytes);
+  }
   return args;
 }
 

@@ -20,20 +20,25 @@ inline constexpr int kMaxMessageBytes = 256 << 20;
 inline constexpr int kKeepaliveTimeMs = 20000;
 inline constexpr int kKeepaliveTimeoutMs = 10000;
 
-// Channel arguments for every client channel (worker->shard, control).
-grpc::ChannelArguments ClientChannelArguments();
-
-// Receive window of a shard's streams (the pushes a worker may have in
-// flight before the shard reads them): fixed, instead of gRPC's BDP probing.
-// Measured on loopback (docs/PERFORMANCE.md): the BDP pings cost a 1-row
-// round trip ~30 us at p50 and the grown windows ~25 MiB of buffers in a
-// shard, for no push or pull throughput. 16 MiB still fills a 1.3 Gbit/s
-// link at 100 ms RTT (a worker reaching a remote shard in `baseline`).
+// Receive window of the streams between workers and shards, on both ends
+// (the pushes a worker may have in flight before the shard reads them, the
+// read replies a shard may send before the worker reads them): fixed,
+// instead of gRPC's BDP probing. Measured on loopback (docs/PERFORMANCE.md):
+// on the shard, the BDP pings cost a 1-row round trip ~30 us at p50 and the
+// grown windows ~25 MiB of buffers, for no push or pull throughput; on the
+// worker, BDP probing held a 1-worker pull of 1000 x 1024 floats to
+// ~2.6 GB/s against ~3.7 GB/s with the fixed window. 16 MiB still fills a
+// 1.3 Gbit/s link at 100 ms RTT (a worker reaching a remote shard in
+// `baseline`).
 inline constexpr int kShardStreamWindowBytes = 16 << 20;
 
-// Which server is being built: a shard's worker-facing Session service, or a
-// mirror's DC-to-DC service (long-delay WAN links: keeps BDP probing).
+// The service a server offers or a client channel reaches: a shard's
+// (worker Session, control), or a mirror's DC-to-DC links (long-delay WAN
+// links: these keep gRPC's BDP probing).
 enum class ServerKind { kShard, kMirror };
+
+// Channel arguments for a client channel to a server of `kind`.
+grpc::ChannelArguments ClientChannelArguments(ServerKind kind);
 
 // Applies limits, keepalive policy and flow control to a server under
 // construction.

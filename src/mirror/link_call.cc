@@ -19,7 +19,7 @@ std::unique_ptr<LinkCall> LinkCall::Start(const std::string& address, rpc::Mirro
                                           Events events) {
   std::unique_ptr<LinkCall> call(new LinkCall(address, std::move(events)));
   auto channel = grpc::CreateCustomChannel(address, MirrorChannelCredentials(),
-                                           common::ClientChannelArguments());
+                                           common::ClientChannelArguments(common::ServerKind::kMirror));
   call->stub_ = rpc::Mirror::NewStub(std::move(channel));
   call->stub_->async()->Link(&call->context_, call.get());
   // Writes start from the mirror client thread, outside reactions: the hold

@@ -28,7 +28,7 @@ std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials() {
 
 std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, WorkerChannelCredentials(),
-                                   common::ClientChannelArguments());
+                                   common::ClientChannelArguments(common::ServerKind::kShard));
 }
 
 std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel> channel,

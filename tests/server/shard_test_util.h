@@ -28,7 +28,7 @@ inline constexpr std::chrono::seconds kRpcDeadline{20};
 inline std::shared_ptr<grpc::Channel> Connect(int port) {
   return grpc::CreateCustomChannel("127.0.0.1:" + std::to_string(port),
                                    grpc::InsecureChannelCredentials(),
-                                   common::ClientChannelArguments());
+                                   common::ClientChannelArguments(common::ServerKind::kShard));
 }
 
 // A one-table (16 rows x 2 floats, zeros) shard of job `job`.
