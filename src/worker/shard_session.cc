@@ -193,43 +193,45 @@ void ShardSession::OnReadDone(bool ok) {
     RunWriteAction(WriteAction::kNone, release_hold);
     return;
   }
+  // The answered read is woken after mu_ is released, so that a reader woken
+  // at once does not block on mu_ with its next request.
+  std::shared_ptr<PendingRead> answered;
   {
     common::MutexLock lock(&mu_);
-    Dispatch(incoming_);
+    answered = Dispatch(incoming_);
   }
+  if (answered != nullptr) answered->done.Notify();
   StartRead(&incoming_);
 }
 
-void ShardSession::Dispatch(rpc::ShardMessage& message) {
+std::shared_ptr<PendingRead> ShardSession::Dispatch(rpc::ShardMessage& message) {
   switch (message.kind_case()) {
     case rpc::ShardMessage::kHello:
       hello_reply_ = std::move(*message.mutable_hello());
       hello_received_ = true;
-      return;
+      return nullptr;
     case rpc::ShardMessage::kRead: {
       auto it = pending_.find(message.read().request_id());
-      if (it == pending_.end()) return;  // abandoned after a timeout
+      if (it == pending_.end()) return nullptr;  // abandoned after a timeout
       std::shared_ptr<PendingRead> pending = std::move(it->second);
       pending_.erase(it);
       pending->reply = std::move(*message.mutable_read());
-      pending->done.Notify();
-      return;
+      return pending;
     }
     case rpc::ShardMessage::kError: {
       const rpc::Error& error = message.error();
       absl::Status status = FromShardError(address_, error);
       if (error.request_id() != 0) {
         auto it = pending_.find(error.request_id());
-        if (it == pending_.end()) return;
+        if (it == pending_.end()) return nullptr;
         std::shared_ptr<PendingRead> pending = std::move(it->second);
         pending_.erase(it);
         pending->status = std::move(status);
-        pending->done.Notify();
-        return;
+        return pending;
       }
       if (!hello_received_) {
         hello_status_ = status;
-        return;
+        return nullptr;
       }
       common::Logger("worker")->error("shard {}: error for clock {}: {}", address_,
                                       error.push_clock(), error.message());
@@ -240,10 +242,10 @@ void ShardSession::Dispatch(rpc::ShardMessage& message) {
                                     absl::StrCat(status.message(), " (push of clock ",
                                                  error.push_clock(), ")"));
       }
-      return;
+      return nullptr;
     }
     default:
-      return;  // a newer shard's message kind; ignore
+      return nullptr;  // a newer shard's message kind; ignore
   }
 }
 

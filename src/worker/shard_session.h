@@ -119,7 +119,10 @@ class ShardSession final
   WriteAction NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool TakeHoldReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);
-  void Dispatch(rpc::ShardMessage& message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Takes in a message from the shard; returns the read it answers (removed
+  // from pending_), for the caller to notify once mu_ is released.
+  std::shared_ptr<PendingRead> Dispatch(rpc::ShardMessage& message)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailPendingLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool QueueHasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return queued_bytes_ <= kMaxQueuedBytes || broken_;
