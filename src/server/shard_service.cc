@@ -8,11 +8,12 @@
 #include "absl/base/thread_annotations.h"
 #include "src/common/mutex.h"
 #include "src/common/logging.h"
+#include "src/server/shard_message_encoding.h"
 
 namespace gaia::server {
 namespace {
 
-using Reactor = grpc::ServerBidiReactor<rpc::WorkerMessage, rpc::ShardMessage>;
+using Reactor = grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>;
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
@@ -64,14 +65,15 @@ class SessionReactor final : public Reactor {
       return;
     }
     common::MutexLock lock(&mu_);
-    StartRead(&incoming_);
+    StartRead(&incoming_buffer_);
   }
 
   // Queues a message; dropped if the stream has finished. Thread-safe.
   void Send(rpc::ShardMessage message) {
+    grpc::ByteBuffer encoded = EncodeShardMessage(std::move(message));
     common::MutexLock lock(&mu_);
     if (finished_) return;
-    outbox_.push_back(std::move(message));
+    outbox_.push_back(std::move(encoded));
     if (!writing_) {
       writing_ = true;
       StartWrite(&outbox_.front());
@@ -91,12 +93,19 @@ class SessionReactor final : public Reactor {
       RequestFinishLocked(grpc::Status::OK);
       return;
     }
-    std::optional<grpc::Status> end = Handle();
+    std::optional<grpc::Status> end;
+    if (absl::Status s = DecodeWorkerMessage(&incoming_buffer_, &incoming_); !s.ok()) {
+      common::Logger("server")->warn("ending session from {}: {}", peer_, s.ToString());
+      SendError(s, std::nullopt, std::nullopt);
+      end = ToGrpcStatus(s);
+    } else {
+      end = Handle();
+    }
     common::MutexLock lock(&mu_);
     if (end.has_value()) {
       RequestFinishLocked(*end);
     } else if (!finish_requested_) {
-      StartRead(&incoming_);
+      StartRead(&incoming_buffer_);
     }
   }
 
@@ -160,13 +169,14 @@ class SessionReactor final : public Reactor {
   std::shared_ptr<Link> link_;  // set in the constructor, then constant
 
   // Read path only (see class comment).
+  grpc::ByteBuffer incoming_buffer_;
   rpc::WorkerMessage incoming_;
   std::optional<uint32_t> worker_;  // set by a successful Hello
   bool said_goodbye_ = false;
 
   // Guards the write queue and the finish state.
   common::Mutex mu_;
-  std::deque<rpc::ShardMessage> outbox_ ABSL_GUARDED_BY(mu_);  // front in flight if writing_
+  std::deque<grpc::ByteBuffer> outbox_ ABSL_GUARDED_BY(mu_);  // front in flight if writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
   grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
@@ -269,7 +279,7 @@ rpc::Error::Code ToWireCode(absl::StatusCode code) {
   }
 }
 
-grpc::ServerBidiReactor<rpc::WorkerMessage, rpc::ShardMessage>* ShardService::Session(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ShardService::Session(
     grpc::CallbackServerContext* context) {
   return new SessionReactor(core_, context->peer());
 }

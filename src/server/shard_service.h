@@ -2,6 +2,11 @@
 // stream per (worker, shard), served with the callback API. Each stream gets
 // its own reactor object (shard_service.cc) that owns the stream's state; the
 // shard's state lives in ShardCore.
+//
+// Session is a raw method (grpc::ByteBuffer both ways): the reactor parses
+// WorkerMessages itself and encodes replies with EncodeShardMessage, which
+// sends a read reply's values without copying them
+// (shard_message_encoding.h). The wire format is the proto's.
 #ifndef GAIA_SRC_SERVER_SHARD_SERVICE_H_
 #define GAIA_SRC_SERVER_SHARD_SERVICE_H_
 
@@ -13,11 +18,11 @@
 namespace gaia::server {
 
 // Thread-safe (stateless apart from the shared core).
-class ShardService final : public rpc::Shard::CallbackService {
+class ShardService final : public rpc::Shard::WithRawCallbackMethod_Session<rpc::Shard::Service> {
  public:
   explicit ShardService(std::shared_ptr<ShardCore> core) : core_(std::move(core)) {}
 
-  grpc::ServerBidiReactor<rpc::WorkerMessage, rpc::ShardMessage>* Session(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Session(
       grpc::CallbackServerContext* context) override;
 
  private:
