@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
 #include "src/common/rpc_options.h"
@@ -34,9 +36,11 @@ std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address) {
 std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel> channel,
                                                   std::string address, rpc::Hello hello) {
   std::unique_ptr<ShardSession> session(new ShardSession(std::move(address)));
-  session->stub_ = rpc::Shard::NewStub(std::move(channel));
+  session->stub_ = std::make_unique<grpc::GenericStub>(std::move(channel));
   session->context_.set_wait_for_ready(true);
-  session->stub_->async()->Session(&session->context_, session.get());
+  session->stub_->PrepareBidiStreamingCall(
+      &session->context_, absl::StrCat("/", rpc::Shard::service_full_name(), "/Session"),
+      grpc::StubOptions(), session.get());
   // Writes are started from application threads, outside reactions: the
   // hold keeps gRPC from finishing the call under them (released once no
   // more writes can start).
@@ -117,12 +121,15 @@ absl::Status ShardSession::error() const {
 }
 
 void ShardSession::Enqueue(rpc::WorkerMessage message) {
+  grpc::ByteBuffer buffer;
+  bool own_buffer = false;
+  grpc::SerializationTraits<rpc::WorkerMessage>::Serialize(message, &buffer, &own_buffer);
   WriteAction action;
   {
     common::MutexLock lock(&mu_);
     if (broken_) return;  // the caller sees the failure through error()/reads
-    queued_bytes_ += message.ByteSizeLong();
-    queue_.push_back(std::move(message));
+    queued_bytes_ += buffer.Length();
+    queue_.push_back(std::move(buffer));
     action = NextWriteLocked();
   }
   RunWriteAction(action, /*release_hold=*/false);
@@ -133,7 +140,7 @@ ShardSession::WriteAction ShardSession::NextWriteLocked() {
   if (!queue_.empty()) {
     in_flight_ = std::move(queue_.front());
     queue_.pop_front();
-    queued_bytes_ -= std::min(queued_bytes_, in_flight_.ByteSizeLong());
+    queued_bytes_ -= std::min(queued_bytes_, in_flight_.Length());
     write_in_flight_ = true;
     return WriteAction::kWrite;
   }
@@ -195,29 +202,41 @@ void ShardSession::OnReadDone(bool ok) {
   }
   // The answered read is woken after mu_ is released, so that a reader woken
   // at once does not block on mu_ with its next request.
+  DecodedShardMessage decoded;
+  if (absl::Status s = DecodeShardMessage(std::move(incoming_), &decoded); !s.ok()) {
+    // A protocol violation: end the stream, which fails every pending read.
+    {
+      common::MutexLock lock(&mu_);
+      if (error_.ok()) error_ = absl::InternalError(absl::StrCat("shard ", address_, ": ", s.message()));
+    }
+    context_.TryCancel();
+    return;
+  }
   std::shared_ptr<PendingRead> answered;
   {
     common::MutexLock lock(&mu_);
-    answered = Dispatch(incoming_);
+    answered = Dispatch(decoded);
   }
   if (answered != nullptr) answered->done.Notify();
   StartRead(&incoming_);
 }
 
-std::shared_ptr<PendingRead> ShardSession::Dispatch(rpc::ShardMessage& message) {
+std::shared_ptr<PendingRead> ShardSession::Dispatch(DecodedShardMessage& decoded) {
+  if (decoded.is_read) {
+    auto it = pending_.find(decoded.request_id);
+    if (it == pending_.end()) return nullptr;  // abandoned after a timeout
+    std::shared_ptr<PendingRead> pending = std::move(it->second);
+    pending_.erase(it);
+    pending->shard_clock = decoded.shard_clock;
+    pending->values = std::move(decoded.values);
+    return pending;
+  }
+  rpc::ShardMessage& message = decoded.message;
   switch (message.kind_case()) {
     case rpc::ShardMessage::kHello:
       hello_reply_ = std::move(*message.mutable_hello());
       hello_received_ = true;
       return nullptr;
-    case rpc::ShardMessage::kRead: {
-      auto it = pending_.find(message.read().request_id());
-      if (it == pending_.end()) return nullptr;  // abandoned after a timeout
-      std::shared_ptr<PendingRead> pending = std::move(it->second);
-      pending_.erase(it);
-      pending->reply = std::move(*message.mutable_read());
-      return pending;
-    }
     case rpc::ShardMessage::kError: {
       const rpc::Error& error = message.error();
       absl::Status status = FromShardError(address_, error);
@@ -280,8 +299,11 @@ void ShardSession::SendGoodbye(int64_t final_clock) {
     if (!broken_) {
       rpc::WorkerMessage goodbye;
       goodbye.mutable_goodbye()->set_final_clock(final_clock);
-      queued_bytes_ += goodbye.ByteSizeLong();
-      queue_.push_back(std::move(goodbye));
+      grpc::ByteBuffer buffer;
+      bool own_buffer = false;
+      grpc::SerializationTraits<rpc::WorkerMessage>::Serialize(goodbye, &buffer, &own_buffer);
+      queued_bytes_ += buffer.Length();
+      queue_.push_back(std::move(buffer));
       action = NextWriteLocked();
     }
   }

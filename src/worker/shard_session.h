@@ -19,6 +19,11 @@
 // holds what the worker believes. A broken stream fails every pending read
 // with UNAVAILABLE naming the shard address, and becomes the sticky error.
 //
+// The stream is raw (grpc::ByteBuffer both ways, the proto's wire format):
+// messages are serialized by Enqueue, and a read reply's values stay in
+// gRPC's receive buffer until GetMany copies them into place
+// (shard_reply_decoding.h).
+//
 // Thread-safe. No lock is held while calling into gRPC.
 #ifndef GAIA_SRC_WORKER_SHARD_SESSION_H_
 #define GAIA_SRC_WORKER_SHARD_SESSION_H_
@@ -28,17 +33,18 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "src/common/mutex.h"
-#include "src/common/mutex.h"
 #include "absl/time/time.h"
 #include "proto/gaia.grpc.pb.h"
 #include "proto/gaia.pb.h"
+#include "src/common/mutex.h"
+#include "src/worker/shard_reply_decoding.h"
 
 namespace gaia::internal {
 
@@ -48,17 +54,17 @@ std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials();
 // A channel to `address` with Gaia's client channel arguments.
 std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address);
 
-// Completion of one ReadRequest. `status` and `reply` are written before
-// `done` is notified and never after.
+// Completion of one ReadRequest. `status`, `shard_clock` and `values` are
+// written before `done` is notified and never after.
 struct PendingRead {
   common::Notification done;
   absl::Status status;
-  rpc::ReadReply reply;
+  int64_t shard_clock = 0;  // of the reply: rows reflect every clock below it
+  ReplyValues values;       // packed float32, rows in request order
   uint64_t request_id = 0;
 };
 
-class ShardSession final
-    : public grpc::ClientBidiReactor<rpc::WorkerMessage, rpc::ShardMessage> {
+class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
  public:
   // Queued bytes above which Send() waits for the stream to drain.
   static constexpr size_t kMaxQueuedBytes = 64 << 20;
@@ -121,7 +127,7 @@ class ShardSession final
   void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);
   // Takes in a message from the shard; returns the read it answers (removed
   // from pending_), for the caller to notify once mu_ is released.
-  std::shared_ptr<PendingRead> Dispatch(rpc::ShardMessage& message)
+  std::shared_ptr<PendingRead> Dispatch(DecodedShardMessage& decoded)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void FailPendingLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool QueueHasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -134,16 +140,16 @@ class ShardSession final
 
   // Constant after construction.
   const std::string address_;
-  std::unique_ptr<rpc::Shard::Stub> stub_;
+  std::unique_ptr<grpc::GenericStub> stub_;
   grpc::ClientContext context_;
 
   // Touched only by gRPC's read reaction chain (one read in flight).
-  rpc::ShardMessage incoming_;
+  grpc::ByteBuffer incoming_;
   // Touched only by whoever set write_in_flight_ (one write in flight).
-  rpc::WorkerMessage in_flight_;
+  grpc::ByteBuffer in_flight_;
 
   mutable common::Mutex mu_;
-  std::deque<rpc::WorkerMessage> queue_ ABSL_GUARDED_BY(mu_);
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // serialized messages
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;        // Goodbye queued

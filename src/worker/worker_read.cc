@@ -114,32 +114,43 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
     }
     const size_t begin = j * chunk_rows;
     const size_t end = std::min(begin + chunk_rows, read.positions.size());
-    const rpc::ReadReply& reply = pending->reply;
-    if (reply.values().size() != (end - begin) * row_bytes) {
+    ReplyValues& values = pending->values;
+    if (values.size() != (end - begin) * row_bytes) {
       status = absl::InternalError(absl::StrCat("shard ", session.address(),
-                                                ": read reply holds ", reply.values().size(),
+                                                ": read reply holds ", values.size(),
                                                 " bytes, expected ", (end - begin) * row_bytes));
       return;
     }
-    const char* src = reply.values().data();
+    // The values are copied once, from gRPC's receive buffer into place.
+    char* const dst = reinterpret_cast<char*>(out.data());
     if (read.identity) {
-      std::memcpy(out.data() + begin * width, src, reply.values().size());
+      values.Read(dst + begin * row_bytes, values.size());
     } else if (width == 1) {  // a constant-size copy the compiler inlines
       for (size_t p = begin; p < end; ++p) {
-        std::memcpy(out.data() + read.positions[p], src, sizeof(float));
-        src += sizeof(float);
+        char* row = dst + size_t{read.positions[p]} * sizeof(float);
+        if (const char* src = values.Take(sizeof(float))) {
+          std::memcpy(row, src, sizeof(float));
+        } else {
+          values.Read(row, sizeof(float));
+        }
       }
     } else {
       for (size_t p = begin; p < end; ++p) {
-        std::memcpy(out.data() + size_t{read.positions[p]} * width, src, row_bytes);
-        src += row_bytes;
+        char* row = dst + size_t{read.positions[p]} * row_bytes;
+        if (const char* src = values.Take(row_bytes)) {
+          std::memcpy(row, src, row_bytes);
+        } else {
+          values.Read(row, row_bytes);
+        }
       }
     }
     if (cache_ != nullptr) {
       // Rows of this reply in request order, for the cache's batch insert.
       std::vector<uint64_t> ids(end - begin);
       for (size_t p = begin; p < end; ++p) ids[p - begin] = rows[read.positions[p]];
-      cache_->InsertMany(table_id, ids, reply.shard_clock(), width, reply.values().data());
+      std::string scratch;
+      cache_->InsertMany(table_id, ids, pending->shard_clock, width,
+                         values.Contiguous(&scratch));
     }
   };
 

@@ -1,0 +1,203 @@
+#include "src/worker/shard_reply_decoding.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream.h>
+#include <google/protobuf/wire_format_lite.h>
+
+namespace gaia::internal {
+namespace {
+
+using google::protobuf::io::CodedInputStream;
+using google::protobuf::internal::WireFormatLite;
+
+// A protobuf input stream over received slices, without copying them.
+class SliceStream final : public google::protobuf::io::ZeroCopyInputStream {
+ public:
+  explicit SliceStream(const std::vector<grpc::Slice>& slices) : slices_(slices) {}
+
+  bool Next(const void** data, int* size) override {
+    while (index_ < slices_.size()) {
+      const grpc::Slice& slice = slices_[index_];
+      if (offset_ < slice.size()) {
+        *data = slice.begin() + offset_;
+        *size = static_cast<int>(slice.size() - offset_);
+        count_ += slice.size() - offset_;
+        ++index_;
+        offset_ = 0;
+        return true;
+      }
+      ++index_;
+      offset_ = 0;
+    }
+    return false;
+  }
+
+  void BackUp(int count) override {
+    // Only the span returned by the last Next(), as the interface requires.
+    --index_;
+    offset_ = slices_[index_].size() - static_cast<size_t>(count);
+    count_ -= static_cast<size_t>(count);
+  }
+
+  bool Skip(int count) override {
+    const void* data;
+    int size;
+    while (count > 0) {
+      if (!Next(&data, &size)) return false;
+      if (size > count) {
+        BackUp(size - count);
+        return true;
+      }
+      count -= size;
+    }
+    return true;
+  }
+
+  int64_t ByteCount() const override { return static_cast<int64_t>(count_); }
+
+ private:
+  const std::vector<grpc::Slice>& slices_;
+  size_t index_ = 0;   // next slice to hand out
+  size_t offset_ = 0;  // of slices_[index_]
+  size_t count_ = 0;
+};
+
+constexpr uint32_t Tag(int field, WireFormatLite::WireType type) {
+  return (static_cast<uint32_t>(field) << 3) | static_cast<uint32_t>(type);
+}
+
+// Reads ShardMessage{read: ReadReply} with the values left in place. False
+// when the bytes are anything else (or laid out unexpectedly): the caller
+// then parses them with protobuf.
+bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessage* out,
+                      std::vector<std::span<const char>>* pieces) {
+  SliceStream stream(slices);
+  CodedInputStream in(&stream);
+  if (in.ReadTag() != Tag(rpc::ShardMessage::kReadFieldNumber,
+                          WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+    return false;
+  }
+  uint32_t length;
+  if (!in.ReadVarint32(&length)) return false;
+  const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(length));
+  bool have_values = false;
+  while (uint32_t tag = in.ReadTag()) {
+    uint64_t varint;
+    switch (tag) {
+      case Tag(rpc::ReadReply::kRequestIdFieldNumber, WireFormatLite::WIRETYPE_VARINT):
+        if (!in.ReadVarint64(&varint)) return false;
+        out->request_id = varint;
+        break;
+      case Tag(rpc::ReadReply::kShardClockFieldNumber, WireFormatLite::WIRETYPE_VARINT):
+        if (!in.ReadVarint64(&varint)) return false;
+        out->shard_clock = static_cast<int64_t>(varint);
+        break;
+      case Tag(rpc::ReadReply::kValuesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED): {
+        if (have_values) return false;  // repeated field: let protobuf decide
+        have_values = true;
+        uint32_t size;
+        if (!in.ReadVarint32(&size)) return false;
+        while (size > 0) {
+          const void* data;
+          int available;
+          if (!in.GetDirectBufferPointer(&data, &available)) return false;
+          const uint32_t take = std::min(size, static_cast<uint32_t>(available));
+          pieces->emplace_back(static_cast<const char*>(data), take);
+          if (!in.Skip(static_cast<int>(take))) return false;
+          size -= take;
+        }
+        break;
+      }
+      default:
+        if (!WireFormatLite::SkipField(&in, tag)) return false;
+    }
+  }
+  // ReadTag() also ends at the end of the data: the read field must be whole.
+  if (!in.ConsumedEntireMessage() || in.BytesUntilLimit() != 0) return false;
+  in.PopLimit(limit);
+  // Anything after the read field (another oneof member) is protobuf's call.
+  return in.ReadTag() == 0 && in.ConsumedEntireMessage();
+}
+
+}  // namespace
+
+ReplyValues ReplyValues::FromString(std::string values) {
+  ReplyValues v;
+  v.owned_ = std::move(values);
+  v.size_ = v.owned_.size();
+  return v;
+}
+
+ReplyValues ReplyValues::InSlices(std::vector<grpc::Slice> slices,
+                                  std::vector<std::span<const char>> pieces) {
+  ReplyValues v;
+  v.slices_ = std::move(slices);
+  v.pieces_ = std::move(pieces);
+  for (const std::span<const char>& piece : v.pieces_) v.size_ += piece.size();
+  return v;
+}
+
+void ReplyValues::Read(char* dst, size_t n) {
+  if (!owned_.empty()) {
+    std::memcpy(dst, owned_.data() + consumed_, n);
+    consumed_ += n;
+    return;
+  }
+  consumed_ += n;
+  while (n > 0) {
+    const std::span<const char>& piece = pieces_[piece_];
+    const size_t take = std::min(n, piece.size() - offset_);
+    std::memcpy(dst, piece.data() + offset_, take);
+    dst += take;
+    n -= take;
+    offset_ += take;
+    if (offset_ == piece.size()) {
+      ++piece_;
+      offset_ = 0;
+    }
+  }
+}
+
+const char* ReplyValues::Contiguous(std::string* scratch) const {
+  if (!owned_.empty()) return owned_.data();
+  if (pieces_.size() == 1) return pieces_[0].data();
+  scratch->clear();
+  scratch->reserve(size_);
+  for (const std::span<const char>& piece : pieces_) scratch->append(piece.data(), piece.size());
+  return scratch->data();
+}
+
+absl::Status DecodeShardMessage(grpc::ByteBuffer buffer, DecodedShardMessage* out) {
+  std::vector<grpc::Slice> slices;
+  if (grpc::Status s = buffer.Dump(&slices); !s.ok()) {
+    return absl::InvalidArgumentError("unreadable ShardMessage: " + s.error_message());
+  }
+  buffer.Clear();
+  *out = DecodedShardMessage();
+  std::vector<std::span<const char>> pieces;
+  if (ReadReplyInPlace(slices, out, &pieces)) {
+    out->is_read = true;
+    out->values = ReplyValues::InSlices(std::move(slices), std::move(pieces));
+    return absl::OkStatus();
+  }
+  *out = DecodedShardMessage();
+  SliceStream stream(slices);
+  if (!out->message.ParseFromZeroCopyStream(&stream)) {
+    return absl::InvalidArgumentError("malformed ShardMessage");
+  }
+  if (out->message.has_read()) {
+    rpc::ReadReply* reply = out->message.mutable_read();
+    out->is_read = true;
+    out->request_id = reply->request_id();
+    out->shard_clock = reply->shard_clock();
+    out->values = ReplyValues::FromString(std::move(*reply->mutable_values()));
+    out->message.Clear();
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace gaia::internal
