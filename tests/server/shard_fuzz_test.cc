@@ -1,6 +1,7 @@
 // Random and truncated PushBatch messages against a live shard: it must never
 // crash, must reject exactly the malformed batches, and must change the table
 // exactly by the valid ones. An independent decoder here is the oracle.
+#include <grpcpp/generic/generic_stub.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -8,6 +9,8 @@
 #include <random>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
 #include "src/common/partition.h"
 #include "src/server/shard_server.h"
 #include "tests/server/shard_test_util.h"
@@ -185,6 +188,79 @@ TEST(ShardFuzz, RandomPushesNeverCrashOrCorrupt) {
   }
   EXPECT_GT(valid, 20);
   EXPECT_GT(invalid, 20);
+  EXPECT_TRUE(session.Close().ok());
+}
+
+// A raw client of the Session stream: sends `bytes` as one message, then
+// collects what the shard sends back until the stream ends.
+class RawSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  RawSession(int port, const std::string& bytes) : stub_(testing::Connect(port)) {
+    context_.set_deadline(std::chrono::system_clock::now() + testing::kRpcDeadline);
+    stub_.PrepareBidiStreamingCall(&context_, "/gaia.rpc.Shard/Session", grpc::StubOptions(),
+                                   this);
+    grpc::Slice slice(bytes);
+    out_ = grpc::ByteBuffer(&slice, 1);
+    StartWrite(&out_);
+    StartRead(&in_);
+    StartCall();
+  }
+  void OnWriteDone(bool /*ok*/) override { StartWritesDone(); }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    std::vector<grpc::Slice> slices;
+    EXPECT_TRUE(in_.Dump(&slices).ok());
+    std::string bytes;
+    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    rpc::ShardMessage message;
+    EXPECT_TRUE(message.ParseFromString(bytes));
+    received_.push_back(message);
+    StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    status_ = status;
+    done_.Notify();
+  }
+  // Waits for the end of the stream; its status.
+  grpc::Status Await() {
+    EXPECT_TRUE(done_.WaitForNotificationWithTimeout(absl::Seconds(30)));
+    return status_;
+  }
+  const std::vector<rpc::ShardMessage>& received() const { return received_; }
+
+ private:
+  grpc::GenericStub stub_;
+  grpc::ClientContext context_;
+  grpc::ByteBuffer out_;
+  grpc::ByteBuffer in_;
+  std::vector<rpc::ShardMessage> received_;  // written before done_ only
+  grpc::Status status_;
+  absl::Notification done_;
+};
+
+TEST(ShardFuzz, UndecodableBytesEndOnlyTheirStream) {
+  auto server = testing::StartOrFail(testing::SmallTableOptions("fuzz-bytes", 1, 0));
+  ASSERT_NE(server, nullptr);
+  const int port = server->port();
+  // A read field whose length runs past the end, a truncated varint, and
+  // a wire type protobuf does not know: each is not a WorkerMessage.
+  for (const std::string& bytes :
+       {std::string("\x22\x40\x08\x01", 4), std::string("\x08\xff", 2), std::string("\x0f", 1)}) {
+    RawSession raw(port, bytes);
+    const grpc::Status status = raw.Await();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    ASSERT_EQ(raw.received().size(), 1u);
+    ASSERT_TRUE(raw.received()[0].has_error());
+    EXPECT_EQ(raw.received()[0].error().code(), rpc::Error::INVALID_ARGUMENT);
+  }
+  // The shard serves a well-formed session as before, and its table is
+  // untouched.
+  TestSession session(port);
+  std::optional<rpc::ShardMessage> hello = session.Hello("fuzz-bytes", 0);
+  ASSERT_TRUE(hello.has_value() && hello->has_hello());
+  TableDump dump;
+  ASSERT_TRUE(testing::DumpTable(port, 0, &dump).ok());
+  for (float v : dump.values) EXPECT_EQ(v, 0.0f);
   EXPECT_TRUE(session.Close().ok());
 }
 
