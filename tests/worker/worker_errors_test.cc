@@ -4,6 +4,8 @@
 #include <future>
 #include <vector>
 
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
 #include "gaia/worker.h"
@@ -97,6 +99,62 @@ TEST(WorkerErrors, NoShardListeningTimesOut) {
   EXPECT_EQ(s.code(), absl::StatusCode::kDeadlineExceeded) << s;
   EXPECT_NE(s.message().find(address), std::string::npos) << s;
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// A "shard" that answers Hello with bytes that are no ShardMessage, then
+// keeps the stream open: the worker must end the stream itself and fail
+// Connect with the decoding error, not hang.
+class GarbageShard final : public grpc::CallbackGenericService {
+ public:
+  grpc::ServerGenericBidiReactor* CreateReactor(
+      grpc::GenericCallbackServerContext* /*context*/) override {
+    return new Reactor();
+  }
+
+ private:
+  class Reactor final : public grpc::ServerGenericBidiReactor {
+   public:
+    Reactor() { StartRead(&in_); }
+    void OnReadDone(bool ok) override {
+      if (!ok) {
+        Finish(grpc::Status::OK);
+        return;
+      }
+      // A read reply whose length runs past the end of the message.
+      grpc::Slice slice(std::string("\x12\x40\x08\x01", 4));
+      out_ = grpc::ByteBuffer(&slice, 1);
+      StartWrite(&out_);
+    }
+    void OnWriteDone(bool /*ok*/) override { StartRead(&in_); }
+    void OnDone() override { delete this; }
+
+   private:
+    grpc::ByteBuffer in_;
+    grpc::ByteBuffer out_;
+  };
+};
+
+TEST(WorkerErrors, UndecodableShardMessageFailsConnect) {
+  GarbageShard service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterCallbackGenericService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  ASSERT_GT(port, 0);
+
+  WorkerOptions options;
+  options.job_id = "worker-test";
+  options.shard_addresses = {"127.0.0.1:" + std::to_string(port)};
+  options.connect_timeout_ms = 10000;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s = Worker::Connect(options).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("malformed ShardMessage"), std::string::npos) << s;
+  EXPECT_NE(s.message().find(options.shard_addresses[0]), std::string::npos) << s;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
 }
 
 // A shard going away while a read waits on it: the read fails (no hang, no
