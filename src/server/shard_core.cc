@@ -27,7 +27,8 @@ ShardCore::ShardCore(Options options, std::unique_ptr<ParameterStore> store)
     : options_(std::move(options)),
       store_(std::move(store)),
       pending_(store_.get()),
-      clocks_(options_.num_workers) {
+      clocks_(options_.num_workers),
+      pushed_clock_(options_.num_workers, -1) {
   if (options_.update_sink) options_.update_sink->Attach(*store_);
 }
 
@@ -102,15 +103,20 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
     if (shutting_down_) return ShuttingDown();
     bytes_received_ += value_bytes;
     shard_clock = clocks_.clock();
-    if (options_.staleness == 0 && (options_.update_sink == nullptr || DenseOnly(batch)) &&
-        batch.clock() == shard_clock && clocks_.OnlyHolder(worker, batch.clock())) {
+    pushed_clock_[worker] = std::max(pushed_clock_[worker], batch.clock());
+    if (options_.staleness == 0 && batch.clock() == shard_clock &&
+        EarlyApplyAllowedLocked(worker, batch)) {
       // Early-applied clock. Adding a clock-c push to the table before the
       // shard clock passes c is safe here because no read is answered from
-      // the table until the shard clock passes c:
+      // the table until the shard clock passes c, and live because every
+      // worker that still holds the shard clock at c is inside its Clock()
+      // (EarlyApplyAllowedLocked):
       //  * The table is visible only to reads answered while the shard clock
       //    is at its current value c (= batch.clock(), the pushing worker's
-      //    clock; every other worker is past c or gone, so only this
-      //    worker's tick or Goodbye can advance it).
+      //    clock; every other worker is past c, gone, or has pushed clock c
+      //    itself, so only ticks or Goodbyes that are already on their way
+      //    can advance it: a worker sends its pushes of a clock right
+      //    before that clock's tick, and waits for no read in between).
       //  * From now until then, every read is held to min_clock >= c + 1
       //    (EffectiveMinClockLocked): reads from the other workers ask
       //    c + 1 or more anyway under BSP (staleness 0); a read of this
@@ -120,7 +126,8 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
       //    shard_clock" like every other reply.
       //  * Reads answered before this push saw the table without it.
       //  * OnAdvancedLocked clears early_clock_ once the clock passes c;
-      //    buffered pushes of clock c from other workers are added then, and
+      //    buffered pushes of clock c from workers that ticked are added
+      //    then (with an update sink) or now (without one: below), and
       //    addition commutes.
       // Dump() is the one unsynchronized view: it may include these updates
       // while the shard clock is still c. With staleness > 0 readers may ask
@@ -129,6 +136,11 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
       // keeps its contract: they are reported before OnClockAdvanced(c + 1),
       // and a worker's clock-c rows are already coalesced (one per row; the
       // path takes dense rows only, which is what workers send).
+      if (early_clock_ != batch.clock() && options_.update_sink == nullptr) {
+        // The first early push of clock c: what is buffered for c goes in
+        // now, and with it the memory holding it.
+        updates_applied_ += pending_.ApplyBefore(batch.clock() + 1, store_.get(), nullptr);
+      }
       for (const rpc::TableDelta& delta : batch.tables()) {
         updates_applied_ += store_->AddDelta(delta);
         if (options_.update_sink) ReportDenseLocked(delta, batch.clock() + 1);
@@ -165,6 +177,21 @@ void ShardCore::ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_
   const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.dense_row_ids());
   const std::vector<float> values = common::Unpack<float>(delta.dense_values());
   options_.update_sink->OnRowsApplied(delta.table_id(), rows, values, visible_clock);
+}
+
+bool ShardCore::EarlyApplyAllowedLocked(uint32_t worker, const rpc::PushBatch& batch) const {
+  const int64_t clock = batch.clock();
+  if (options_.update_sink != nullptr) {
+    // The sink sees rows as they are applied; buffered ones are coalesced
+    // per row at the advance. Early rows are reported as pushed, dense only.
+    return DenseOnly(batch) && clocks_.OnlyHolder(worker, clock);
+  }
+  // Every worker still at `clock` has pushed for it: each is in its Clock().
+  for (uint32_t w = 0; w < clocks_.num_workers(); ++w) {
+    if (clocks_.said_goodbye(w) || clocks_.worker_clock(w) > clock) continue;
+    if (w != worker && pushed_clock_[w] != clock) return false;
+  }
+  return clocks_.worker_clock(worker) == clock && !clocks_.said_goodbye(worker);
 }
 
 void ShardCore::OnAdvancedLocked(std::vector<Delivery>* deliveries) {

@@ -79,10 +79,12 @@ class ShardCore {
   // at once if its clock is already behind the shard clock: a late push,
   // which a correct worker never sends). On error nothing changes.
   //
-  // Fast path (BSP only, no update sink): a push for clock c from the only
-  // worker still at clock c is added to the table at once instead of being
-  // buffered; see "Early-applied clock" in shard_core.cc for why no read can
-  // observe it before the shard clock passes c.
+  // Fast path (BSP only): a push for clock c is added to the table at once
+  // instead of being buffered when every other worker still at clock c has
+  // pushed for c too (with an update sink: when it comes from the only
+  // worker still at c); the first such push also adds what is buffered for c.
+  // See "Early-applied clock" in shard_core.cc for why no read can observe
+  // it before the shard clock passes c.
   absl::Status Push(uint32_t worker, const rpc::PushBatch& batch);
 
   // The worker moved to `clock`; if the shard clock advances, updates of the
@@ -163,6 +165,10 @@ class ShardCore {
   void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when no delta of the batch has a sparse part.
   static bool DenseOnly(const rpc::PushBatch& batch);
+  // Whether `worker`'s push `batch` for the shard clock may be added to the
+  // table at once (the fast path of Push()). REQUIRES: staleness 0.
+  bool EarlyApplyAllowedLocked(uint32_t worker, const rpc::PushBatch& batch) const
+      ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Tells the update sink about an early-applied delta's dense rows.
   void ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_clock)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -190,6 +196,8 @@ class ShardCore {
   // the shard clock is still at it; -1 when none.
   int64_t early_clock_ ABSL_GUARDED_BY(mu_) = -1;
   uint64_t early_pushes_ ABSL_GUARDED_BY(mu_) = 0;  // pushes taken by the fast path
+  // Per worker, the latest clock it pushed for (-1: none yet).
+  std::vector<int64_t> pushed_clock_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gaia::server

@@ -87,6 +87,55 @@ TEST(EarlyApply, LastStragglerPushIsAppliedEarlyAndOthersSeeItOnlyAfterItsTick) 
   }
 }
 
+TEST(EarlyApply, OnceEveryHolderPushedTheClockItsPushesGoInAtOnce) {
+  auto server = Start(3, 0);
+  ASSERT_NE(server, nullptr);
+  TestSession w0(server->port()), w1(server->port()), w2(server->port());
+  Hello(w0, 0);
+  Hello(w1, 1);
+  Hello(w2, 2);
+  // Worker 2 is done with clock 0 and waits for clock 1.
+  ASSERT_TRUE(w2.Tick(1));
+  EXPECT_TRUE(w2.Sync().empty());
+  ASSERT_TRUE(w2.SendRead(1, 0, {3}, 1));
+
+  // Worker 0 pushes clock 0 while worker 1 still reads clock 0: buffered.
+  ASSERT_TRUE(w0.Push(0, {DenseDelta(0, {3}, {1.0f, 1.0f})}));
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_EQ(server->Stats().pushes_applied_early, 0u);
+  std::optional<rpc::ShardMessage> before = w1.Read(1, 0, {3}, 0);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_EQ(Values(*before), (std::vector<float>{0, 0}));
+
+  // Worker 1 pushes clock 0 too: both holders are in their Clock(), so its
+  // push and the buffered one go into the table now, and so does a second
+  // push of worker 0's; reads that could see them wait for the clock.
+  ASSERT_TRUE(w1.Push(0, {DenseDelta(0, {3}, {10.0f, 10.0f})}));
+  EXPECT_TRUE(w1.Sync().empty());
+  ASSERT_TRUE(w0.Push(0, {DenseDelta(0, {3, 4}, {100.0f, 100.0f, 5.0f, 6.0f})}));
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_EQ(server->Stats().pushes_applied_early, 2u);
+  ASSERT_TRUE(w0.SendRead(2, 0, {3}, 0));  // a clock-0 read racing its own tick
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_TRUE(w2.Sync().empty());
+  EXPECT_EQ(server->Stats().shard_clock, 0);
+
+  ASSERT_TRUE(w0.Tick(1));
+  EXPECT_TRUE(w0.Sync().empty());
+  EXPECT_TRUE(w2.Sync().empty()) << "clock 0 passed before worker 1 ticked";
+  ASSERT_TRUE(w1.Tick(1));
+  std::optional<rpc::ShardMessage> w0_reply = w0.WaitFor(2);
+  std::optional<rpc::ShardMessage> w2_reply = w2.WaitFor(1);
+  for (const auto& reply : {w0_reply, w2_reply}) {
+    ASSERT_TRUE(reply.has_value());
+    EXPECT_EQ(Values(*reply), (std::vector<float>{111, 111}));
+    EXPECT_EQ(reply->read().shard_clock(), 1);
+  }
+  std::optional<rpc::ShardMessage> row4 = w1.Read(3, 0, {4}, 1);
+  ASSERT_TRUE(row4.has_value());
+  EXPECT_EQ(Values(*row4), (std::vector<float>{5, 6}));
+}
+
 TEST(EarlyApply, NotTakenWithStaleness) {
   auto server = Start(1, 1);
   ASSERT_NE(server, nullptr);
