@@ -24,7 +24,8 @@
 // Process-wide, so no library calls it on its own: main() does (the `gaia
 // server` command, bench/ programs). Call it once, early, before threads
 // allocate. Equivalent environment setting for any program:
-//   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824:glibc.malloc.arena_max=1
+//   GLIBC_TUNABLES=glibc.malloc.mmap_threshold=33554432:
+//   glibc.malloc.trim_threshold=1073741824:glibc.malloc.arena_max=1 (on one line)
 #ifndef GAIA_SRC_SERVER_MALLOC_TUNING_H_
 #define GAIA_SRC_SERVER_MALLOC_TUNING_H_
 

@@ -7,8 +7,8 @@
 // the field's own string as a slice: the header (message tags, request id,
 // shard clock, the values' length prefix) is written into a small slice of
 // its own, and the values follow without a copy. The bytes on the wire are
-// an ordinary serialization of the ShardMessage; the worker parses them with
-// protobuf as before.
+// an ordinary serialization of the ShardMessage (the worker reads them with
+// src/worker/shard_reply_decoding.h; any protobuf parser can).
 //
 //   grpc::ByteBuffer buffer = EncodeShardMessage(std::move(message));
 //   StartWrite(&buffer);

@@ -19,6 +19,8 @@ UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> n
 }
 
 void UpdateBuffer::Reserve(TableArena& arena, size_t more) {
+  // An upper bound: rows already buffered need no room. Both arrays keep their
+  // size across clocks, so this grows them a few times per run at most.
   const size_t rows = arena.row_ids.size() + more;
   if (arena.row_ids.capacity() < rows) {
     arena.row_ids.reserve(std::max(arena.row_ids.capacity() * 2, rows));
@@ -38,7 +40,8 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
   return &arena.index.try_emplace(row, kAbsent).first->second;
 }
 
-[[gnu::always_inline]] inline float* UpdateBuffer::RowSlot(TableArena& arena, uint64_t row, bool* added) {
+[[gnu::always_inline]] inline float* UpdateBuffer::RowSlot(TableArena& arena, uint64_t row,
+                                                            bool* added) {
   // The dense index, once allocated, is one load; the rest is out of line.
   uint32_t* position = row < arena.dense.size() ? &arena.dense[row] : IndexedPosition(arena, row);
   *added = *position == kAbsent;
@@ -49,7 +52,8 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
   return arena.values.data() + size_t{*position} * arena.width;
 }
 
-[[gnu::always_inline]] inline void UpdateBuffer::AddTo(TableArena& arena, uint64_t row, const float* delta) {
+[[gnu::always_inline]] inline void UpdateBuffer::AddTo(TableArena& arena, uint64_t row,
+                                                       const float* delta) {
   bool added;
   float* slot = RowSlot(arena, row, &added);
   if (added) {

@@ -211,7 +211,9 @@ class RawSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::
     std::vector<grpc::Slice> slices;
     EXPECT_TRUE(in_.Dump(&slices).ok());
     std::string bytes;
-    for (const grpc::Slice& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
     rpc::ShardMessage message;
     EXPECT_TRUE(message.ParseFromString(bytes));
     received_.push_back(message);

@@ -95,7 +95,8 @@ TEST(ShardReplyDecoding, UnusualLayoutsFallBackToProtobuf) {
                   std::string(1, static_cast<char>(second.ByteSizeLong())) +
                   second.SerializeAsString());
   rpc::ReadReply with_unknown = ReadReply(5, 6, 8).read();
-  std::string inner = with_unknown.SerializeAsString() + std::string("\xa0\x06\x01", 3);  // field 100
+  // Field 100, a varint, after the known fields.
+  std::string inner = with_unknown.SerializeAsString() + std::string("\xa0\x06\x01", 3);
   wires.push_back("\x12" + std::string(1, static_cast<char>(inner.size())) + inner);
   rpc::ShardMessage empty_read;
   empty_read.mutable_read()->set_request_id(3);
