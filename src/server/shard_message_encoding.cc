@@ -9,6 +9,8 @@
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/support/slice.h>
 
+#include "src/common/byte_buffer.h"
+
 namespace gaia::server {
 namespace {
 
@@ -28,17 +30,12 @@ void AppendLengthDelimited(int field, uint64_t size, std::string* out) {
   AppendVarint(size, out);
 }
 
-grpc::ByteBuffer Serialized(const rpc::ShardMessage& message) {
-  grpc::ByteBuffer buffer;
-  bool own_buffer = false;
-  grpc::SerializationTraits<rpc::ShardMessage>::Serialize(message, &buffer, &own_buffer);
-  return buffer;
-}
-
 }  // namespace
 
 grpc::ByteBuffer EncodeShardMessage(rpc::ShardMessage message) {
-  if (!message.has_read() || message.read().values().empty()) return Serialized(message);
+  if (!message.has_read() || message.read().values().empty()) {
+    return common::SerializeToByteBuffer(message);
+  }
 
   // The values leave the message; gRPC owns them until the write is done.
   auto* values = new std::string(std::move(*message.mutable_read()->mutable_values()));

@@ -2,11 +2,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <utility>
 
 #include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream.h>
 #include <google/protobuf/wire_format_lite.h>
+#include <grpcpp/support/proto_buffer_reader.h>
 
 namespace gaia::internal {
 namespace {
@@ -14,73 +15,23 @@ namespace {
 using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
 
-// A protobuf input stream over received slices, without copying them.
-class SliceStream final : public google::protobuf::io::ZeroCopyInputStream {
- public:
-  explicit SliceStream(const std::vector<grpc::Slice>& slices) : slices_(slices) {}
-
-  bool Next(const void** data, int* size) override {
-    while (index_ < slices_.size()) {
-      const grpc::Slice& slice = slices_[index_];
-      if (offset_ < slice.size()) {
-        *data = slice.begin() + offset_;
-        *size = static_cast<int>(slice.size() - offset_);
-        count_ += slice.size() - offset_;
-        ++index_;
-        offset_ = 0;
-        return true;
-      }
-      ++index_;
-      offset_ = 0;
-    }
-    return false;
-  }
-
-  void BackUp(int count) override {
-    // Only the span returned by the last Next(), as the interface requires.
-    --index_;
-    offset_ = slices_[index_].size() - static_cast<size_t>(count);
-    count_ -= static_cast<size_t>(count);
-  }
-
-  bool Skip(int count) override {
-    const void* data;
-    int size;
-    while (count > 0) {
-      if (!Next(&data, &size)) return false;
-      if (size > count) {
-        BackUp(size - count);
-        return true;
-      }
-      count -= size;
-    }
-    return true;
-  }
-
-  int64_t ByteCount() const override { return static_cast<int64_t>(count_); }
-
- private:
-  const std::vector<grpc::Slice>& slices_;
-  size_t index_ = 0;   // next slice to hand out
-  size_t offset_ = 0;  // of slices_[index_]
-  size_t count_ = 0;
-};
-
-constexpr uint32_t Tag(int field, WireFormatLite::WireType type) {
-  return (static_cast<uint32_t>(field) << 3) | static_cast<uint32_t>(type);
-}
+constexpr uint32_t kReadTag = WireFormatLite::MakeTag(rpc::ShardMessage::kReadFieldNumber,
+                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kRequestIdTag =
+    WireFormatLite::MakeTag(rpc::ReadReply::kRequestIdFieldNumber, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kShardClockTag = WireFormatLite::MakeTag(
+    rpc::ReadReply::kShardClockFieldNumber, WireFormatLite::WIRETYPE_VARINT);
+constexpr uint32_t kValuesTag = WireFormatLite::MakeTag(
+    rpc::ReadReply::kValuesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
 
 // Reads ShardMessage{read: ReadReply} with the values left in place. False
 // when the bytes are anything else (or laid out unexpectedly): the caller
 // then parses them with protobuf.
-bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessage* out,
+bool ReadReplyInPlace(grpc::ByteBuffer* buffer, DecodedShardMessage* out,
                       std::vector<std::span<const char>>* pieces) {
-  SliceStream stream(slices);
-  CodedInputStream in(&stream);
-  if (in.ReadTag() != Tag(rpc::ShardMessage::kReadFieldNumber,
-                          WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
-    return false;
-  }
+  grpc::ProtoBufferReader reader(buffer);
+  CodedInputStream in(&reader);
+  if (in.ReadTag() != kReadTag) return false;
   uint32_t length;
   if (!in.ReadVarint32(&length)) return false;
   const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(length));
@@ -88,15 +39,15 @@ bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessag
   while (uint32_t tag = in.ReadTag()) {
     uint64_t varint;
     switch (tag) {
-      case Tag(rpc::ReadReply::kRequestIdFieldNumber, WireFormatLite::WIRETYPE_VARINT):
+      case kRequestIdTag:
         if (!in.ReadVarint64(&varint)) return false;
         out->request_id = varint;
         break;
-      case Tag(rpc::ReadReply::kShardClockFieldNumber, WireFormatLite::WIRETYPE_VARINT):
+      case kShardClockTag:
         if (!in.ReadVarint64(&varint)) return false;
         out->shard_clock = static_cast<int64_t>(varint);
         break;
-      case Tag(rpc::ReadReply::kValuesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED): {
+      case kValuesTag: {
         if (have_values) return false;  // repeated field: let protobuf decide
         have_values = true;
         uint32_t size;
@@ -127,8 +78,9 @@ bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessag
 
 ReplyValues ReplyValues::FromString(std::string values) {
   ReplyValues v;
-  v.owned_ = std::move(values);
-  v.size_ = v.owned_.size();
+  v.owned_ = std::make_unique<std::string>(std::move(values));
+  v.size_ = v.owned_->size();
+  if (v.size_ > 0) v.pieces_.emplace_back(v.owned_->data(), v.size_);
   return v;
 }
 
@@ -141,13 +93,7 @@ ReplyValues ReplyValues::InSlices(std::vector<grpc::Slice> slices,
   return v;
 }
 
-void ReplyValues::Read(char* dst, size_t n) {
-  if (!owned_.empty()) {
-    std::memcpy(dst, owned_.data() + consumed_, n);
-    consumed_ += n;
-    return;
-  }
-  consumed_ += n;
+void ReplyValues::ReadAcrossPieces(char* dst, size_t n) {
   while (n > 0) {
     const std::span<const char>& piece = pieces_[piece_];
     const size_t take = std::min(n, piece.size() - offset_);
@@ -163,7 +109,6 @@ void ReplyValues::Read(char* dst, size_t n) {
 }
 
 const char* ReplyValues::Contiguous(std::string* scratch) const {
-  if (!owned_.empty()) return owned_.data();
   if (pieces_.size() == 1) return pieces_[0].data();
   scratch->clear();
   scratch->reserve(size_);
@@ -172,21 +117,25 @@ const char* ReplyValues::Contiguous(std::string* scratch) const {
 }
 
 absl::Status DecodeShardMessage(grpc::ByteBuffer buffer, DecodedShardMessage* out) {
+  // The message's slices, held by `slices`; `raw` is a buffer of exactly
+  // these slices (references, no copy), so what a reader of `raw` points at
+  // stays valid as long as `slices` lives.
   std::vector<grpc::Slice> slices;
   if (grpc::Status s = buffer.Dump(&slices); !s.ok()) {
     return absl::InvalidArgumentError("unreadable ShardMessage: " + s.error_message());
   }
   buffer.Clear();
+  grpc::ByteBuffer raw(slices.data(), slices.size());
   *out = DecodedShardMessage();
   std::vector<std::span<const char>> pieces;
-  if (ReadReplyInPlace(slices, out, &pieces)) {
+  if (ReadReplyInPlace(&raw, out, &pieces)) {
     out->is_read = true;
     out->values = ReplyValues::InSlices(std::move(slices), std::move(pieces));
     return absl::OkStatus();
   }
   *out = DecodedShardMessage();
-  SliceStream stream(slices);
-  if (!out->message.ParseFromZeroCopyStream(&stream)) {
+  grpc::ProtoBufferReader reader(&raw);
+  if (!out->message.ParseFromZeroCopyStream(&reader)) {
     return absl::InvalidArgumentError("malformed ShardMessage");
   }
   if (out->message.has_read()) {

@@ -4,8 +4,8 @@
 // A read reply is mostly its packed values. Parsed the usual way they are
 // copied once from gRPC's receive buffer into the reply's `bytes` field and
 // once more into the caller's rows. DecodeShardMessage leaves them in the
-// receive buffer (ReplyValues: the buffer and the pieces of it that hold the
-// values), so GetMany copies each value once, into place. Any other message,
+// received slices (ReplyValues: the slices and the pieces of them holding
+// the values), so GetMany copies each value once, into place. Any other message,
 // and a read reply laid out in a way the in-place reader does not expect,
 // is parsed with protobuf.
 //
@@ -17,6 +17,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -46,28 +48,16 @@ class ReplyValues {
   // Bytes not read yet.
   size_t remaining() const { return size_ - consumed_; }
 
-  // Copies the next n bytes to dst. REQUIRES: n <= remaining().
-  void Read(char* dst, size_t n);
-
-  // The next n bytes in place, when they lie in one piece (they are then
-  // consumed), else nullptr (nothing is consumed; use Read). Inline: a
-  // GetMany of narrow rows calls it once per row.
-  // REQUIRES: n <= remaining().
-  const char* Take(size_t n) {
-    if (!owned_.empty()) {
-      const char* at = owned_.data() + consumed_;
-      consumed_ += n;
-      return at;
-    }
-    if (piece_ == pieces_.size() || pieces_[piece_].size() - offset_ < n) return nullptr;
-    const char* at = pieces_[piece_].data() + offset_;
+  // Copies the next n bytes to dst. REQUIRES: n <= remaining(). Inline when
+  // they lie in the current piece: GetMany calls it once per row.
+  void Read(char* dst, size_t n) {
     consumed_ += n;
-    offset_ += n;
-    if (offset_ == pieces_[piece_].size()) {
-      ++piece_;
-      offset_ = 0;
+    if (piece_ < pieces_.size() && pieces_[piece_].size() - offset_ > n) {
+      std::memcpy(dst, pieces_[piece_].data() + offset_, n);
+      offset_ += n;
+      return;
     }
-    return at;
+    ReadAcrossPieces(dst, n);
   }
 
   // All the values in one contiguous array: in place when they are in one
@@ -75,11 +65,13 @@ class ReplyValues {
   const char* Contiguous(std::string* scratch) const;
 
  private:
-  std::vector<grpc::Slice> slices_;  // own the pieces (received replies)
+  void ReadAcrossPieces(char* dst, size_t n);
+
+  // What keeps the pieces alive: received slices, or a string (on the heap,
+  // so that moving this object does not move its bytes).
+  std::vector<grpc::Slice> slices_;
+  std::unique_ptr<std::string> owned_;
   std::vector<std::span<const char>> pieces_;
-  // Or the values themselves (FromString). Not a piece: a moved short string
-  // moves its bytes.
-  std::string owned_;
   size_t size_ = 0;
   size_t consumed_ = 0;
   size_t piece_ = 0;  // Read() position: pieces_[piece_] at offset_

@@ -2,9 +2,8 @@
 
 #include <utility>
 
-#include <grpcpp/impl/codegen/proto_utils.h>
-
 #include "absl/strings/str_cat.h"
+#include "src/common/byte_buffer.h"
 #include "src/common/logging.h"
 #include "src/common/rpc_options.h"
 
@@ -48,7 +47,7 @@ std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel>
   session->StartRead(&session->incoming_);
   rpc::WorkerMessage message;
   *message.mutable_hello() = std::move(hello);
-  session->Enqueue(std::move(message));
+  session->Enqueue(message);
   session->StartCall();
   return session;
 }
@@ -94,7 +93,7 @@ absl::StatusOr<std::shared_ptr<PendingRead>> ShardSession::Read(uint32_t table_i
   read->set_table_id(table_id);
   read->set_row_ids(std::move(packed_row_ids));
   read->set_min_clock(min_clock);
-  Enqueue(std::move(message));
+  Enqueue(message);
   return pending;
 }
 
@@ -112,7 +111,7 @@ absl::Status ShardSession::Send(rpc::WorkerMessage message) {
       return absl::UnavailableError(absl::StrCat("shard ", address_, ": session closed"));
     }
   }
-  Enqueue(std::move(message));
+  Enqueue(message);
   return absl::OkStatus();
 }
 
@@ -121,10 +120,8 @@ absl::Status ShardSession::error() const {
   return error_;
 }
 
-void ShardSession::Enqueue(rpc::WorkerMessage message) {
-  grpc::ByteBuffer buffer;
-  bool own_buffer = false;
-  grpc::SerializationTraits<rpc::WorkerMessage>::Serialize(message, &buffer, &own_buffer);
+void ShardSession::Enqueue(const rpc::WorkerMessage& message) {
+  grpc::ByteBuffer buffer = common::SerializeToByteBuffer(message);
   WriteAction action;
   {
     common::MutexLock lock(&mu_);
@@ -308,9 +305,7 @@ void ShardSession::SendGoodbye(int64_t final_clock) {
     if (!broken_) {
       rpc::WorkerMessage goodbye;
       goodbye.mutable_goodbye()->set_final_clock(final_clock);
-      grpc::ByteBuffer buffer;
-      bool own_buffer = false;
-      grpc::SerializationTraits<rpc::WorkerMessage>::Serialize(goodbye, &buffer, &own_buffer);
+      grpc::ByteBuffer buffer = common::SerializeToByteBuffer(goodbye);
       queued_bytes_ += buffer.Length();
       queue_.push_back(std::move(buffer));
       action = NextWriteLocked();

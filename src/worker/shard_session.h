@@ -121,7 +121,8 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
 
   explicit ShardSession(std::string address) : address_(std::move(address)) {}
 
-  void Enqueue(rpc::WorkerMessage message) ABSL_LOCKS_EXCLUDED(mu_);
+  // Serializes `message` and queues it for writing.
+  void Enqueue(const rpc::WorkerMessage& message) ABSL_LOCKS_EXCLUDED(mu_);
   WriteAction NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool TakeHoldReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);

@@ -18,6 +18,18 @@ UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> n
   }
 }
 
+uint64_t UpdateBuffer::rows() const {
+  uint64_t n = 0;
+  for (const TableArena& arena : tables_) n += arena.row_ids.size();
+  return n;
+}
+
+uint64_t UpdateBuffer::value_bytes() const {
+  uint64_t n = 0;
+  for (const TableArena& arena : tables_) n += arena.row_ids.size() * arena.width * sizeof(float);
+  return n;
+}
+
 void UpdateBuffer::Reserve(TableArena& arena, size_t more) {
   // An upper bound: rows already buffered need no room. Both arrays keep their
   // size across clocks, so this grows them a few times per run at most.
@@ -58,8 +70,6 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
   float* slot = RowSlot(arena, row, &added);
   if (added) {
     std::memcpy(slot, delta, size_t{arena.width} * sizeof(float));
-    ++rows_;
-    value_bytes_ += uint64_t{arena.width} * sizeof(float);
     return;
   }
   common::AddFloats(slot, delta, arena.width);
@@ -91,18 +101,14 @@ void UpdateBuffer::AddSparse(uint32_t table, uint64_t row,
   Reserve(arena, 1);
   bool added;
   float* slot = RowSlot(arena, row, &added);
-  if (added) {
-    std::fill_n(slot, arena.width, 0.0f);
-    ++rows_;
-    value_bytes_ += uint64_t{arena.width} * sizeof(float);
-  }
+  if (added) std::fill_n(slot, arena.width, 0.0f);
   for (size_t i = 0; i < cols.size(); ++i) slot[cols[i]] += vals[i];
 }
 
 std::vector<rpc::PushBatch> UpdateBuffer::TakeBatches(int64_t clock,
                                                       int64_t max_batch_bytes) {
   std::vector<rpc::PushBatch> batches;
-  if (rows_ == 0) return batches;
+  if (empty()) return batches;
   const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(max_batch_bytes, 1));
 
   rpc::PushBatch current;
@@ -149,8 +155,6 @@ std::vector<rpc::PushBatch> UpdateBuffer::TakeBatches(int64_t clock,
     arena.index.clear();
   }
   flush();
-  rows_ = 0;
-  value_bytes_ = 0;
   return batches;
 }
 

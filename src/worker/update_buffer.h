@@ -52,9 +52,9 @@ class UpdateBuffer {
                  std::span<const float> vals);
 
   // Rows (distinct (table,row) pairs) and value bytes currently buffered.
-  uint64_t rows() const { return rows_; }
-  uint64_t value_bytes() const { return value_bytes_; }
-  bool empty() const { return rows_ == 0; }
+  uint64_t rows() const;
+  uint64_t value_bytes() const;
+  bool empty() const { return rows() == 0; }
 
   // Moves everything buffered into PushBatch messages tagged `clock`, each
   // holding at most `max_batch_bytes` value bytes (a single row wider than
@@ -90,8 +90,6 @@ class UpdateBuffer {
   void AddTo(TableArena& arena, uint64_t row, const float* delta);
 
   std::vector<TableArena> tables_;
-  uint64_t rows_ = 0;
-  uint64_t value_bytes_ = 0;
 };
 
 }  // namespace gaia::internal

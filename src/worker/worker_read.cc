@@ -127,21 +127,11 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
       values.Read(dst + begin * row_bytes, values.size());
     } else if (width == 1) {  // a constant-size copy the compiler inlines
       for (size_t p = begin; p < end; ++p) {
-        char* row = dst + size_t{read.positions[p]} * sizeof(float);
-        if (const char* src = values.Take(sizeof(float))) {
-          std::memcpy(row, src, sizeof(float));
-        } else {
-          values.Read(row, sizeof(float));
-        }
+        values.Read(dst + size_t{read.positions[p]} * sizeof(float), sizeof(float));
       }
     } else {
       for (size_t p = begin; p < end; ++p) {
-        char* row = dst + size_t{read.positions[p]} * row_bytes;
-        if (const char* src = values.Take(row_bytes)) {
-          std::memcpy(row, src, row_bytes);
-        } else {
-          values.Read(row, row_bytes);
-        }
+        values.Read(dst + size_t{read.positions[p]} * row_bytes, row_bytes);
       }
     }
     if (cache_ != nullptr) {
