@@ -247,7 +247,14 @@ int main(int argc, char** argv) {
     if (std::strncmp(argv[i], "--gaia_tune_malloc=", 19) == 0) {
       tune = std::strcmp(argv[i] + 19, "0") != 0;
     } else if (std::strncmp(argv[i], "--gaia_max_batch_bytes=", 23) == 0) {
-      gaia::g_max_batch_bytes = std::max<int64_t>(1, std::atoll(argv[i] + 23));
+      char* end = nullptr;
+      const long long n = std::strtoll(argv[i] + 23, &end, 10);
+      if (end == argv[i] + 23 || *end != '\0' || n <= 0) {
+        std::fprintf(stderr, "--gaia_max_batch_bytes: want a positive integer, got '%s'\n",
+                     argv[i] + 23);
+        return 2;
+      }
+      gaia::g_max_batch_bytes = n;
     } else {
       argv[kept++] = argv[i];
     }
