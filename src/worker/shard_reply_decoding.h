@@ -67,8 +67,10 @@ class ReplyValues {
  private:
   void ReadAcrossPieces(char* dst, size_t n);
 
-  // What keeps the pieces alive: received slices, or a string (on the heap,
-  // so that moving this object does not move its bytes).
+  // What keeps the pieces alive: received slices (small ones hold their bytes
+  // inside the slice object, so the vector is only ever moved, never copied
+  // or grown), or a string (on the heap, so moving this object does not move
+  // its bytes).
   std::vector<grpc::Slice> slices_;
   std::unique_ptr<std::string> owned_;
   std::vector<std::span<const char>> pieces_;
