@@ -59,7 +59,17 @@ absl::StatusOr<mirror::MirrorOptions> MirrorOptionsFor(const common::JobSpec& sp
   options.ds = async ? -1 : spec.asp.ds;
   options.barriers = !async && spec.asp.barriers;
   options.barrier_backlog_ms = spec.asp.barrier_backlog_ms;
-  options.half_values = spec.asp.half_values;
+  switch (spec.asp.values) {
+    case common::AspValues::kFloat32:
+      options.values = significance::ValueEmission::kExact;
+      break;
+    case common::AspValues::kBinary16:
+      options.values = significance::ValueEmission::kHalf;
+      break;
+    case common::AspValues::kTernary:
+      options.values = significance::ValueEmission::kTernary;
+      break;
+  }
   return options;
 }
 

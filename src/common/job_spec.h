@@ -26,6 +26,10 @@ enum class Mode { kLan, kBaseline, kGaia, kGaiaAsync };
 enum class ConsistencyModel { kBsp, kSsp };
 enum class InitKind { kZeros, kUniform, kNormal };
 enum class WanEmulation { kNone, kProxy, kNetns };
+// How the significance filter sends a significant value over the WAN
+// (src/significance/emission.h).
+enum class AspValues { kFloat32, kBinary16, kTernary };
+
 enum class AspGoal { kSpeed, kCost };
 enum class ThresholdDecay { kNone, kInverseSqrt, kLearningRate, kAuto };
 
@@ -69,7 +73,7 @@ struct AspSpec {
   int32_t ds = 2;                          // mirror-clock bound, >= 0
   bool barriers = true;
   double barrier_backlog_ms = 100;         // barrier when a link's backlog exceeds this
-  bool half_values = true;                 // significant values as binary16 + error feedback
+  AspValues values = AspValues::kBinary16; // how significant values are sent (+ error feedback)
   std::vector<std::string> plugins;        // shared libraries with significance functions;
                                            // relative paths are from the spec's folder
 };

@@ -79,7 +79,7 @@ void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
   const YamlFields f = r->Fields(
       node, "asp",
       {"significance", "threshold", "decay", "value_floor", "goal", "ds", "barriers",
-       "barrier_backlog_ms", "half_values", "plugins"});
+       "barrier_backlog_ms", "values", "plugins"});
   if (const YAML::Node* n = f.Get("significance")) {
     std::string s;
     r->String(*n, f.PathOf("significance"), &s);
@@ -115,8 +115,10 @@ void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
     ReadNumber(r, *n, f.PathOf("barrier_backlog_ms"), Positive, "must be > 0",
                &out->barrier_backlog_ms);
   }
-  if (const YAML::Node* n = f.Get("half_values")) {
-    r->Bool(*n, f.PathOf("half_values"), &out->half_values);
+  if (const YAML::Node* n = f.Get("values")) {
+    size_t k = 0;
+    r->Choice(*n, f.PathOf("values"), {"float32", "binary16", "ternary"}, &k);
+    out->values = std::array{AspValues::kFloat32, AspValues::kBinary16, AspValues::kTernary}[k];
   }
   if (const YAML::Node* n = f.Get("plugins")) {
     const std::vector<YAML::Node> items = r->Sequence(*n, f.PathOf("plugins"));

@@ -1,6 +1,7 @@
 #include "src/mirror/delta_encoding.h"
 
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/packing.h"
+#include "src/significance/emission.h"
 
 namespace gaia::mirror {
 namespace {
@@ -54,15 +56,26 @@ size_t BitmapBytes(uint32_t width) { return (static_cast<size_t>(width) + 7) / 8
 
 // Decodes a list of zigzag-varint id deltas into packed uint64.
 absl::Status ExpandIds(uint32_t table, const char* field, std::string* ids) {
+  if (absl::Status s = ExpandVarintRowIds(ids); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("table ", table, " ", field, ": ", s.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+void AppendVarintRowId(std::string* out, uint64_t row, uint64_t* last) {
+  AppendVarint(out, Zigzag(row - *last));
+  *last = row;
+}
+
+absl::Status ExpandVarintRowIds(std::string* ids) {
   std::string out;
   size_t pos = 0;
   uint64_t last = 0;
   while (pos < ids->size()) {
     const std::optional<uint64_t> z = ReadVarint(*ids, &pos);
-    if (!z) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("table ", table, " ", field, ": malformed varint at byte ", pos));
-    }
+    if (!z) return absl::InvalidArgumentError(absl::StrCat("malformed varint at byte ", pos));
     last += Unzigzag(*z);  // wraps like the sender's subtraction
     common::AppendPacked<uint64_t>(&out, last);
   }
@@ -70,9 +83,16 @@ absl::Status ExpandIds(uint32_t table, const char* field, std::string* ids) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 bool ExactInHalf(float v) { return static_cast<float>(Eigen::half(v)) == v; }
+
+bool IsTernaryRow(std::span<const float> values) {
+  if (values.empty()) return false;
+  const float scale = std::fabs(values[0]);
+  for (float v : values) {
+    if (std::fabs(v) != scale) return false;
+  }
+  return significance::IsTernaryScale(scale);
+}
 
 DeltaWriter::DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, uint32_t width,
                          DeltaEncoding encoding)
@@ -81,6 +101,7 @@ DeltaWriter::DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, uint32_t wid
   delta_->set_half_values(encoding.half);
   delta_->set_varint_row_ids(encoding.varint_ids);
   delta_->set_bitmap_sparse(encoding.bitmap_sparse);
+  delta_->set_ternary_rows(encoding.ternary);
 }
 
 size_t DenseRowBytes(uint32_t width, const DeltaEncoding& encoding) {
@@ -88,6 +109,7 @@ size_t DenseRowBytes(uint32_t width, const DeltaEncoding& encoding) {
 }
 
 size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n) {
+  if (encoding.ternary) return BitmapBytes(width) + 1 + (n + 7) / 8;  // bitmap, scale, signs
   const size_t value_bytes = encoding.half ? sizeof(Eigen::half) : sizeof(float);
   if (encoding.bitmap_sparse) return BitmapBytes(width) + n * value_bytes;
   const size_t col_bytes = encoding.half ? sizeof(uint16_t) : sizeof(uint32_t);
@@ -105,8 +127,7 @@ void DeltaWriter::AppendValue(std::string* out, float v) const {
 
 void DeltaWriter::AppendId(std::string* out, uint64_t row, uint64_t* last) const {
   if (encoding_.varint_ids) {
-    AppendVarint(out, Zigzag(row - *last));
-    *last = row;
+    AppendVarintRowId(out, row, last);
   } else {
     common::AppendPacked<uint64_t>(out, row);
   }
@@ -130,6 +151,15 @@ void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
     const size_t at = entries->size();
     entries->resize(at + BitmapBytes(width_), '\0');
     for (uint32_t c : cols) (*entries)[at + c / 8] |= static_cast<char>(1u << (c % 8));
+    if (encoding_.ternary) {
+      entries->push_back(static_cast<char>(significance::TernaryScaleByte(std::fabs(values[0]))));
+      const size_t signs = entries->size();
+      entries->resize(signs + (values.size() + 7) / 8, '\0');
+      for (size_t k = 0; k < values.size(); ++k) {
+        if (std::signbit(values[k])) (*entries)[signs + k / 8] |= static_cast<char>(1u << (k % 8));
+      }
+      return;
+    }
     for (float v : values) AppendValue(entries, v);
     return;
   }
@@ -151,6 +181,12 @@ void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
 
 absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
   const uint32_t t = delta->table_id();
+  const bool ternary = delta->ternary_rows();
+  if (ternary && (!delta->bitmap_sparse() || delta->half_values() ||
+                  !delta->dense_row_ids().empty() || !delta->dense_values().empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, " ternary_rows: needs bitmap_sparse, no half_values and no dense rows"));
+  }
   if (delta->varint_row_ids()) {
     if (absl::Status s = ExpandIds(t, "dense_row_ids", delta->mutable_dense_row_ids()); !s.ok()) {
       return s;
@@ -217,16 +253,46 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
       }
       const char* bitmap = sparse.data() + pos;
       pos += bitmap_bytes;
+      float scale = 0.0f;
+      const char* signs = nullptr;
+      if (ternary) {
+        size_t set = 0;
+        for (size_t b = 0; b < bitmap_bytes; ++b) {
+          set += static_cast<size_t>(std::popcount(static_cast<uint8_t>(bitmap[b])));
+        }
+        if (sparse.size() - pos < 1 + (set + 7) / 8) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "table ", t, " sparse_entries: row ", r, "'s scale and signs run past the end"));
+        }
+        const std::optional<float> s =
+            significance::ScaleFromTernaryByte(static_cast<uint8_t>(sparse[pos]));
+        if (!s) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("table ", t, " sparse_entries: row ", r, "'s scale byte ",
+                           static_cast<unsigned>(static_cast<uint8_t>(sparse[pos])),
+                           " is not a ternary scale"));
+        }
+        scale = *s;
+        signs = sparse.data() + pos + 1;
+        pos += 1 + (set + 7) / 8;
+      }
       uint32_t count = 0;
       for (uint32_t c = 0; c < bitmap_bytes * 8; ++c) {
         if (!(static_cast<uint8_t>(bitmap[c / 8]) & (1u << (c % 8)))) continue;
-        if (sparse.size() - pos < value_bytes) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "table ", t, " sparse_entries: row ", r, "'s values run past the end"));
+        float value;
+        if (ternary) {
+          const bool negative = static_cast<uint8_t>(signs[count / 8]) & (1u << (count % 8));
+          value = negative ? -scale : scale;
+        } else {
+          if (sparse.size() - pos < value_bytes) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                "table ", t, " sparse_entries: row ", r, "'s values run past the end"));
+          }
+          value = value_at(sparse.data() + pos);
+          pos += value_bytes;
         }
         common::AppendPacked<uint32_t>(&sparse_out, c);  // c >= width: the store rejects it
-        common::AppendPacked<float>(&sparse_out, value_at(sparse.data() + pos));
-        pos += value_bytes;
+        common::AppendPacked<float>(&sparse_out, value);
         ++count;
       }
       common::AppendPacked<uint32_t>(&counts, count);
@@ -254,12 +320,16 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
   }
   delta->set_half_values(false);
   delta->set_bitmap_sparse(false);
+  delta->set_ternary_rows(false);
   return absl::OkStatus();
 }
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch) {
   for (const rpc::TableDelta& delta : batch.updates()) {
-    if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse()) return true;
+    if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse() ||
+        delta.ternary_rows()) {
+      return true;
+    }
   }
   return false;
 }

@@ -1,14 +1,17 @@
 // Compact encodings of a mirror link's TableDeltas (DESIGN.md §4.2): values
 // as IEEE 754 binary16 (TableDelta.half_values), row ids and counts as
-// varints (TableDelta.varint_row_ids), and sparse rows as a column bitmap
-// plus values (TableDelta.bitmap_sparse). Only mirrors write or read them: the
+// varints (TableDelta.varint_row_ids), sparse rows as a column bitmap plus
+// values (TableDelta.bitmap_sparse), and rows whose values all have one
+// magnitude, a ternary scale, as a bitmap, that scale and sign bits
+// (TableDelta.ternary_rows). Only mirrors write or read them: the
 // receiving mirror expands a delta to the plain float32 / packed uint64 form
 // before the store, the forwarding and the counters see it.
 //
 // Half values are never the product of rounding here: the significance
 // filter emits half-rounded values and keeps the rounding error
 // (src/significance/filter.h), and the outbox packs a row as halves only
-// when every value of it is an exact binary16.
+// when every value of it is an exact binary16, and as a ternary row only when
+// every value is +s or -s for one ternary scale s (IsTernaryRow).
 //
 //   DeltaWriter out(batch.add_updates(), table, width, {.half = true, .varint_ids = true});
 //   out.AddDenseRow(row, values);              // values: width exact halves
@@ -38,11 +41,17 @@ struct DeltaEncoding {
   bool half = false;           // binary16 values
   bool varint_ids = false;     // varint row ids and counts
   bool bitmap_sparse = false;  // sparse rows as column bitmap + values
+  bool ternary = false;        // with bitmap_sparse, no half: bitmap, scale, signs
 };
+
+// True when values is not empty and every value is +s or -s for one s with
+// significance::IsTernaryScale(s).
+bool IsTernaryRow(std::span<const float> values);
 
 // Appends one TableDelta's rows in its encoding. Dense rows carry width
 // values, sparse rows (column, value) pairs with nonzero values.
-// REQUIRES for half: every value ExactInHalf, columns < kMaxHalfWidth.
+// REQUIRES for half: every value ExactInHalf, columns < kMaxHalfWidth; for
+// ternary: sparse rows only, each IsTernaryRow.
 class DeltaWriter {
  public:
   DeltaWriter(rpc::TableDelta* delta, uint32_t table_id, uint32_t width, DeltaEncoding encoding);
@@ -71,12 +80,20 @@ size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n);
 // Rewrites a compact delta of a table `width` wide in place as the plain
 // delta it encodes and clears the flags; leaves a plain delta alone.
 // INVALID_ARGUMENT (the delta then unspecified) for a values field of the
-// wrong length for its encoding, a truncated or overlong varint, or bitmap
-// rows that do not add up. Row ids, counts and columns are checked later, by
+// wrong length for its encoding, a truncated or overlong varint, bitmap
+// rows that do not add up, a scale byte that is not a ternary scale, or
+// ternary_rows without bitmap_sparse, with half_values or with dense rows. Row ids, counts and columns are checked later, by
 // the store, on the plain form.
 absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width);
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch);
+
+// Row ids as zigzag varints of each id minus the previous (TableDelta and
+// AspBarrier varint_row_ids): appends `row` and sets *last to it.
+void AppendVarintRowId(std::string* out, uint64_t row, uint64_t* last);
+// Rewrites such a list in place as packed uint64. INVALID_ARGUMENT ("malformed
+// varint at byte N") for a truncated or overlong varint.
+absl::Status ExpandVarintRowIds(std::string* ids);
 
 // Values a plain (expanded) delta carries, dense rows counting every column.
 uint64_t PlainDeltaElements(const rpc::TableDelta& delta);

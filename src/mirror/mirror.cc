@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
 #include "src/common/rpc_options.h"
+#include "src/mirror/delta_encoding.h"
 #include "src/server/parameter_store.h"
 #include "src/server/shard_core.h"
 
@@ -50,8 +51,10 @@ Mirror::Mirror(MirrorOptions options)
     out_index_[peer] = static_cast<int>(out_.size());
     OutLink link;
     link.peer = peer;
-    link.outbox = std::make_unique<Outbox>(Widths(options_.tables), options_.half_values,
-                                           /*compact=*/true);
+    link.outbox = std::make_unique<Outbox>(
+        Widths(options_.tables),
+        /*half_values=*/options_.values != significance::ValueEmission::kExact,
+        /*compact=*/true);
     out_.push_back(std::move(link));
   }
 }
@@ -163,7 +166,7 @@ void Mirror::Attach(const server::ParameterStore& store) {
   common::MutexLock lock(&mu_);
   store_ = &store;
   filter_ = std::make_unique<significance::SignificanceFilter>(
-      std::move(shapes), options_.significance, options_.half_values);
+      std::move(shapes), options_.significance, options_.values);
 }
 
 void Mirror::OnRowsApplied(uint32_t table_id, std::span<const uint64_t> rows,
@@ -190,20 +193,22 @@ void Mirror::MaybeBarriersLocked() {
     link.fresh_rows.clear();
     if (link.bandwidth_bytes_per_s <= 0) continue;  // not measured yet
     const double backlog_s =
-        static_cast<double>(link.outbox->queued_bytes() + link.unacked_bytes) /
+        static_cast<double>(link.outbox->queued_wire_bytes() + link.unacked_bytes) /
         link.bandwidth_bytes_per_s;
     if (backlog_s * 1000.0 <= options_.barrier_backlog_ms) continue;
-    // One barrier per table, ahead of the data on the control queue.
-    std::map<uint32_t, std::string> rows_by_table;
-    for (const auto& [table, row] : fresh) {
-      std::string& packed = rows_by_table[table];
-      packed.append(reinterpret_cast<const char*>(&row), sizeof(row));
-    }
-    for (auto& [table, packed] : rows_by_table) {
+    // One barrier per table, ahead of the data on the control queue; ids
+    // sorted, as varint deltas.
+    std::sort(fresh.begin(), fresh.end());
+    for (size_t i = 0; i < fresh.size();) {
       rpc::AspBarrier barrier;
       barrier.set_barrier_id(link.outbox->NextBarrierId());
-      barrier.set_table_id(table);
-      barrier.set_row_ids(std::move(packed));
+      barrier.set_table_id(fresh[i].first);
+      barrier.set_varint_row_ids(true);
+      uint64_t last = 0;
+      for (; i < fresh.size() && fresh[i].first == barrier.table_id(); ++i) {
+        if (fresh[i].second == last && barrier.row_ids().size() > 0) continue;  // repeated
+        AppendVarintRowId(barrier.mutable_row_ids(), fresh[i].second, &last);
+      }
       link.control.push_back(std::move(barrier));
     }
   }

@@ -79,9 +79,9 @@ struct MirrorOptions {
   // A barrier goes ahead of newly queued rows when the link's backlog would
   // take longer than this to drain at its measured bandwidth.
   double barrier_backlog_ms = 100;
-  // Send significant values as binary16 with error feedback
-  // (src/mirror/delta_encoding.h); the final flush is exact either way.
-  bool half_values = true;
+  // How significant values are sent, with error feedback
+  // (src/significance/emission.h); the final flush is exact either way.
+  significance::ValueEmission values = significance::ValueEmission::kHalf;
 
   std::string listen_address = "127.0.0.1:0";
   size_t max_batch_bytes = 1 << 20;        // data per MirrorBatch (approximate)

@@ -265,7 +265,7 @@ void Mirror::ForwardLocked(uint32_t from, const rpc::MirrorBatch& batch) {
 }
 
 void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
-                           const rpc::AspBarrier& barrier) {
+                           const rpc::AspBarrier& received) {
   const int64_t peer = stream->peer_dc();
   if (peer < 0) {
     {
@@ -277,7 +277,16 @@ void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
   }
   const uint32_t from = static_cast<uint32_t>(peer);
   std::string why;
-  if (barrier.table_id() >= options_.tables.size()) {
+  rpc::AspBarrier barrier = received;  // row ids as packed uint64
+  if (barrier.varint_row_ids()) {
+    if (absl::Status s = ExpandVarintRowIds(barrier.mutable_row_ids()); !s.ok()) {
+      why = absl::StrCat("row_ids: ", s.message());
+    }
+    barrier.set_varint_row_ids(false);
+  }
+  if (!why.empty()) {
+    // malformed ids: nothing more to check
+  } else if (barrier.table_id() >= options_.tables.size()) {
     why = absl::StrCat("unknown table ", barrier.table_id());
   } else if (barrier.row_ids().size() % sizeof(uint64_t) != 0) {
     why = absl::StrCat("row_ids of ", barrier.row_ids().size(), " bytes is not packed uint64");
@@ -295,7 +304,7 @@ void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[from];
-    in.stats.bytes += barrier.ByteSizeLong();
+    in.stats.bytes += received.ByteSizeLong();
     in.stats.messages += 1;
     if (why.empty()) {
       in.stats.barriers += 1;

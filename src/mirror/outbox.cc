@@ -1,6 +1,7 @@
 #include "src/mirror/outbox.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 #include <utility>
 
@@ -45,22 +46,38 @@ void Outbox::AddClock(uint32_t origin, int64_t clock) {
 }
 
 void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
+  enum class Form { kDense, kPairs, kBitmap, kTernary };
+  struct Chosen {
+    uint64_t row;
+    size_t pos;          // in the TableLane
+    Form form;
+    bool half;
+    size_t first, count;  // its columns and values in cols / vals
+  };
   size_t packed = 0;
+  std::vector<Chosen> chosen;
+  std::vector<uint32_t> cols;
+  std::vector<float> vals;
   for (uint32_t table = 0; table < lane.tables.size() && packed < max_bytes; ++table) {
     TableLane& t = lane.tables[table];
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
-    // writers[half][bitmap]: rows as halves or floats; sparse rows as
-    // (column, value) pairs or as a column bitmap and values.
-    std::optional<DeltaWriter> writers[2][2];
-    std::vector<uint32_t> cols;
-    std::vector<float> vals;
+    DeltaEncoding plain;  // rows as halves or floats, dense or (column, value) pairs
+    plain.varint_ids = compact_;
+    DeltaEncoding bitmap = plain;  // sparse rows as a column bitmap and values
+    bitmap.bitmap_sparse = true;
+    DeltaEncoding ternary = bitmap;  // +-scale rows as a bitmap, the scale and signs
+    ternary.ternary = true;
+    // The batch's rows are taken in queue order and written in row order, so
+    // that varint id deltas stay small.
+    chosen.clear();
+    cols.clear();
+    vals.clear();
     while (t.head < t.rows.size() && packed < max_bytes) {
       const size_t pos = t.head++;
       const float* values = t.values.data() + pos * width;
       const uint8_t* set = t.set.data() + pos * width;
-      cols.clear();
-      vals.clear();
+      const size_t first = cols.size();
       bool half = half_values_ && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c]) continue;
@@ -71,33 +88,53 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         half = half && ExactInHalf(values[c]);
       }
       queued_bytes_ -= kQueuedRowBytes;
-      if (!cols.empty()) {
-        // The smallest of: dense values (zeros where nothing is queued),
-        // (column, value) pairs, a column bitmap and values.
-        DeltaEncoding encoding;
-        encoding.half = half;
-        encoding.varint_ids = compact_;
-        const size_t dense_bytes = DenseRowBytes(width, encoding);
-        const size_t pair_bytes = SparseRowBytes(width, encoding, cols.size());
-        DeltaEncoding bitmap = encoding;
-        bitmap.bitmap_sparse = true;
-        const size_t bitmap_bytes =
-            compact_ ? SparseRowBytes(width, bitmap, cols.size()) : pair_bytes;
-        const bool dense = dense_bytes < std::min(pair_bytes, bitmap_bytes);
-        const bool use_bitmap = !dense && bitmap_bytes < pair_bytes;
-        std::optional<DeltaWriter>& writer = writers[half][use_bitmap];
-        if (!writer) writer.emplace(batch->add_updates(), table, width, use_bitmap ? bitmap : encoding);
-        if (dense) {
-          writer->AddDenseRow(t.rows[pos], std::span<const float>(values, width));
-          packed_elements_ += width;
-        } else {
-          writer->AddSparseRow(t.rows[pos], cols, vals);
-          packed_elements_ += cols.size();
-        }
-        packed += sizeof(uint64_t) + std::min({dense_bytes, pair_bytes, bitmap_bytes});
-      }
       t.index.erase(t.rows[pos]);
       --lane.rows;
+      const size_t n = cols.size() - first;
+      if (n == 0) continue;
+      // The smallest of: dense values (zeros where nothing is queued),
+      // (column, value) pairs, a column bitmap and values, and for a ternary
+      // row a bitmap, its scale and signs.
+      plain.half = bitmap.half = half;
+      const size_t dense_bytes = DenseRowBytes(width, plain);
+      const size_t pair_bytes = SparseRowBytes(width, plain, n);
+      const size_t bitmap_bytes = compact_ ? SparseRowBytes(width, bitmap, n) : SIZE_MAX;
+      const size_t ternary_bytes =
+          compact_ && IsTernaryRow(std::span<const float>(vals).subspan(first, n))
+              ? SparseRowBytes(width, ternary, n)
+              : SIZE_MAX;
+      const size_t sparse_bytes = std::min({pair_bytes, bitmap_bytes, ternary_bytes});
+      Form form = Form::kPairs;
+      if (dense_bytes < sparse_bytes) {
+        form = Form::kDense;
+      } else if (ternary_bytes == sparse_bytes) {
+        form = Form::kTernary;
+      } else if (bitmap_bytes < pair_bytes) {
+        form = Form::kBitmap;
+      }
+      chosen.push_back({t.rows[pos], pos, form, half, first, n});
+      packed += sizeof(uint64_t) + std::min(dense_bytes, sparse_bytes);
+    }
+    std::sort(chosen.begin(), chosen.end(),
+              [](const Chosen& a, const Chosen& b) { return a.row < b.row; });
+    std::optional<DeltaWriter> writers[2][3];  // [half][plain, bitmap, ternary]
+    for (const Chosen& c : chosen) {
+      const int kind = c.form == Form::kBitmap ? 1 : c.form == Form::kTernary ? 2 : 0;
+      const bool half = c.half && c.form != Form::kTernary;
+      std::optional<DeltaWriter>& writer = writers[half][kind];
+      if (!writer) {
+        DeltaEncoding encoding = kind == 1 ? bitmap : kind == 2 ? ternary : plain;
+        encoding.half = half;
+        writer.emplace(batch->add_updates(), table, width, encoding);
+      }
+      if (c.form == Form::kDense) {
+        writer->AddDenseRow(c.row, std::span<const float>(t.values).subspan(c.pos * width, width));
+        packed_elements_ += width;
+      } else {
+        writer->AddSparseRow(c.row, std::span<const uint32_t>(cols).subspan(c.first, c.count),
+                             std::span<const float>(vals).subspan(c.first, c.count));
+        packed_elements_ += c.count;
+      }
     }
     if (t.head == t.rows.size()) {
       // Give back what a burst made the lane grow to.
@@ -143,7 +180,10 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
   for (int l = 0; l < 2; ++l) {
     if (lanes_[l].rows == 0) continue;
     batch.set_relayed(l == 1);
+    const uint64_t estimate_before = queued_bytes_;
     PackLane(lanes_[l], max_bytes, &batch);
+    packed_estimate_ += estimate_before - queued_bytes_;
+    for (const rpc::TableDelta& delta : batch.updates()) packed_wire_ += delta.ByteSizeLong();
     break;
   }
   if (lanes_[0].rows == 0 && lanes_[1].rows == 0) {
@@ -169,6 +209,13 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
 bool Outbox::empty() const {
   return lanes_[0].rows == 0 && lanes_[1].rows == 0 && clocks_.empty() &&
          barriers_.empty();
+}
+
+uint64_t Outbox::queued_wire_bytes() const {
+  if (packed_estimate_ == 0) return queued_bytes_;
+  return static_cast<uint64_t>(static_cast<double>(queued_bytes_) *
+                               static_cast<double>(packed_wire_) /
+                               static_cast<double>(packed_estimate_));
 }
 
 uint64_t Outbox::queued_rows() const { return lanes_[0].rows + lanes_[1].rows; }

@@ -7,7 +7,7 @@
 //
 // Ordering (what the receiver may rely on): rows leave in the order they
 // were first queued (a row queued again while waiting keeps its place and
-// carries the sum). A mirror clock queued after some updates is sent in the
+// carries the sum); inside one batch they are written in row order. A mirror clock queued after some updates is sent in the
 // same batch as the last of them or later. Clocks wait until every queued
 // update is packed; updates queued after a clock may overtake it, which only
 // makes the receiver's copy fresher. A barrier is released
@@ -17,8 +17,9 @@
 // Rows go out dense (width values), as (column, value) pairs, or (compact)
 // as a column bitmap and values, whichever is smallest. With
 // `half_values`, a row whose every queued value is an exact binary16 goes out
-// as halves (src/mirror/delta_encoding.h), any other row as float32: packing
-// never rounds.
+// as halves (src/mirror/delta_encoding.h), any other row as float32; with
+// `compact`, a row whose values are all +s or -s for one ternary scale s
+// goes out as a bitmap, s and sign bits: packing never rounds.
 //
 // Two lanes: updates from the sender's own group, and updates `relayed` into
 // the group by a hub (the receiver must not forward those). A batch carries
@@ -80,6 +81,10 @@ class Outbox {
   uint64_t queued_bytes() const { return queued_bytes_; }
   static constexpr uint64_t kQueuedEntryBytes = 8;  // (column, value)
   static constexpr uint64_t kQueuedRowBytes = 12;   // row id + count
+  // queued_bytes() scaled by the wire bytes per estimated byte of all that
+  // was packed so far (the compact forms can be 10x smaller than the
+  // estimate): about what the queue will take on the wire.
+  uint64_t queued_wire_bytes() const;
   // Values packed into sealed batches so far (a dense row counts width).
   uint64_t packed_elements() const { return packed_elements_; }
 
@@ -97,7 +102,8 @@ class Outbox {
     std::vector<TableLane> tables;
     uint64_t rows = 0;
   };
-  // Moves rows of `lane` into `batch` (oldest first) until about max_bytes.
+  // Moves rows of `lane` into `batch` (oldest first) until about max_bytes;
+  // each table's rows are written in ascending row order.
   void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
   // Drops the packed rows [0, head) of `t` once they are most of it.
   static void Compact(TableLane& t, uint32_t width);
@@ -112,6 +118,8 @@ class Outbox {
   uint64_t queued_bytes_ = 0;
   uint64_t last_barrier_id_ = 0;
   uint64_t packed_elements_ = 0;
+  uint64_t packed_estimate_ = 0;  // queued_bytes_ estimate of what was packed
+  uint64_t packed_wire_ = 0;      // its TableDeltas' serialized bytes
   uint64_t order_ = 0;  // rows ever queued (first time)
   // Unreleased barriers: (id, order_ when it was sent), ascending.
   std::deque<std::pair<uint64_t, uint64_t>> barriers_;

@@ -163,10 +163,11 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
     return absl::NotFoundError(
         absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
   }
-  if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse()) {
+  if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse() ||
+      delta.ternary_rows()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("table ", t, ": half_values, varint_row_ids and bitmap_sparse are only ",
-                     "accepted on mirror links, which decode them"));
+        absl::StrCat("table ", t, ": half_values, varint_row_ids, bitmap_sparse and ",
+                     "ternary_rows are only accepted on mirror links, which decode them"));
   }
   const uint64_t width = tables_[t].spec.width;
 

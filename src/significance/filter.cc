@@ -26,8 +26,9 @@ float ValueToSend(float acc, bool half) {
 }  // namespace
 
 SignificanceFilter::SignificanceFilter(std::vector<TableShape> tables,
-                                       gaia::SignificanceFn significance, bool emit_half)
-    : significance_(std::move(significance)), emit_half_(emit_half) {
+                                       gaia::SignificanceFn significance,
+                                       ValueEmission emission)
+    : significance_(std::move(significance)), emission_(emission) {
   tables_.resize(tables.size());
   for (size_t t = 0; t < tables.size(); ++t) {
     tables_[t].width = tables[t].width;
@@ -71,15 +72,15 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
     for (uint32_t i = 0; i < width; ++i) {
       if (acc[i] == 0.0f) continue;
       if (threshold < 0 || scores_[i] > threshold) {
-        const float sent = ValueToSend(acc[i], emit_half_ && threshold >= 0);
         cols_.push_back(i);
-        vals_.push_back(sent);
-        // Exact (Sterbenz): what is left is the rounding error, if any. It
-        // does not keep the row dirty; the next update or Flush sends it.
-        acc[i] -= sent;
       } else {
         remaining = true;
       }
+    }
+    if (threshold < 0) {
+      for (uint32_t c : cols_) vals_.push_back(std::exchange(acc[c], 0.0f));
+    } else if (!cols_.empty()) {
+      remaining = EmitValues(acc) || remaining;
     }
     if (!cols_.empty()) {
       counters_.elements_sent += cols_.size();
@@ -100,11 +101,46 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
   return true;
 }
 
+bool SignificanceFilter::EmitValues(float* acc) {
+  if (emission_ == ValueEmission::kTernary) {
+    float top = 0.0f;
+    for (uint32_t c : cols_) top = std::max(top, std::fabs(acc[c]));
+    const float scale = RoundToTernaryScale(top);
+    if (scale > 0.0f) {
+      size_t kept = 0;
+      bool left = false;
+      for (uint32_t c : cols_) {
+        if (2.0f * std::fabs(acc[c]) < scale) {
+          left = true;  // waits for a later sweep
+          continue;
+        }
+        const float sent = std::copysign(scale, acc[c]);
+        // Exact (Sterbenz: scale / 2 <= |acc| <= 2 scale).
+        acc[c] -= sent;
+        left = left || acc[c] != 0.0f;
+        cols_[kept++] = c;
+        vals_.push_back(sent);
+      }
+      cols_.resize(kept);  // the largest is always sent
+      return left;
+    }
+  }
+  const bool half = emission_ != ValueEmission::kExact;
+  for (uint32_t c : cols_) {
+    const float sent = ValueToSend(acc[c], half);
+    // Exact (Sterbenz): what is left is the rounding error, if any. It does
+    // not keep the row dirty; the next update or Flush sends it.
+    acc[c] -= sent;
+    vals_.push_back(sent);
+  }
+  return false;
+}
+
 void SignificanceFilter::BeginRound(bool flush) {
   round_flush_ = flush || (round_open_ && round_flush_);
   round_open_ = true;
   for (Table& table : tables_) {
-    if (round_flush_ && emit_half_) {
+    if (round_flush_ && emission_ == ValueEmission::kHalf) {
       // Rows holding only rounding residuals are not on the dirty list.
       const uint64_t slots = table.dirty.size();
       for (uint64_t slot = 0; slot < slots; ++slot) {

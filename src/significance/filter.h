@@ -23,13 +23,16 @@
 //
 // Rows dirtied after BeginRound belong to the next round.
 //
-// Half-precision emission (`emit_half`): a sweep emits each significant value
-// rounded to the nearest IEEE binary16 and keeps the rounding error in `acc`
-// (error feedback), so nothing is lost, only delayed: the residual is at most
-// 2^-11 of what was sent, far below any threshold, and goes out with the
-// element's next significant update or with the flush. Values outside
-// binary16's normal range are emitted unrounded. Flush always emits exact
-// float32 sums, so copies agree after a flush.
+// Value emission (src/significance/emission.h): a sweep sends each
+// significant acc exactly (kExact), rounded to the nearest IEEE binary16
+// (kHalf), or per row as +-scale (kTernary), and keeps what it did not send in
+// `acc` (error feedback), so nothing is lost, only delayed. A half's residual
+// is at most 2^-11 of what was sent, far below any threshold: it does not
+// keep the row dirty and goes out with the element's next significant update
+// or with the flush. A ternary remainder keeps its row dirty, so the next
+// sweep scores it again. Values out of range (binary16's normal range, or a
+// ternary scale's) are emitted exactly. Flush always emits exact float32
+// sums, so copies agree after a flush.
 //
 // Not thread-safe: the owner serializes calls (the shard's lock).
 #ifndef GAIA_SRC_SIGNIFICANCE_FILTER_H_
@@ -41,6 +44,7 @@
 #include <vector>
 
 #include "gaia/significance.h"
+#include "src/significance/emission.h"
 
 namespace gaia::significance {
 
@@ -70,7 +74,7 @@ class SignificanceFilter {
   using EmitFn = std::function<void(const SignificantRow&)>;
 
   SignificanceFilter(std::vector<TableShape> tables, gaia::SignificanceFn significance,
-                     bool emit_half = false);
+                     ValueEmission emission = ValueEmission::kExact);
 
   // acc += delta for the row. REQUIRES: table and slot in range,
   // delta.size() == width.
@@ -82,12 +86,13 @@ class SignificanceFilter {
   void Sweep(double threshold, const ValueFn& value_of, const EmitFn& emit);
 
   // Emits every nonzero acc regardless of significance (residuals of
-  // half-precision sweeps included) and clears them all. Scans every row.
+  // half-precision sweeps included) and clears them all. With kHalf it scans
+  // every row.
   // One whole round (closes a round still open).
   void Flush(const ValueFn& value_of, const EmitFn& emit);
 
   // Opens a round over the rows dirty now; a flush round emits every nonzero
-  // acc (and first scans every row for half-precision residuals). Opening a
+  // acc (and with kHalf first scans every row for rounding residuals). Opening a
   // round while one is open restarts it over all dirty rows, a flush if
   // either is.
   void BeginRound(bool flush);
@@ -127,7 +132,12 @@ class SignificanceFilter {
                   const EmitFn& emit, uint64_t max_elements, uint64_t* emitted);
 
   const gaia::SignificanceFn significance_;
-  const bool emit_half_;
+  // Picks the row's elements to send among the significant ones (cols_) and
+  // sets vals_ to what is sent; returns true when some acc is left nonzero
+  // that must keep the row dirty.
+  bool EmitValues(float* acc);
+
+  const ValueEmission emission_;
   std::vector<Table> tables_;
   FilterCounters counters_;
   bool round_open_ = false;

@@ -43,7 +43,7 @@ TEST(JobSpecErrors, UnknownKeysNamedWithAcceptedList) {
                       "unknown key 'nmae' (accepted: name, mode, app, tables, dcs,"));
   EXPECT_TRUE(Rejects(Spec("asp:\n  threshold: 0.1\n  treshold: 0.2\n"), 7, "asp.treshold",
                       "(accepted: significance, threshold, decay, value_floor, goal, ds, "
-                      "barriers, barrier_backlog_ms, half_values, plugins)"));
+                      "barriers, barrier_backlog_ms, values, plugins)"));
   EXPECT_TRUE(Rejects(R"(name: t
 app: {program: mf}
 tables: [{name: w, rows: 10, width: 4}]

@@ -260,6 +260,9 @@ TEST_F(ValidationTest, RejectsEachBadCase) {
   b = Valid();
   b.mutable_tables(0)->set_half_values(true);
   ExpectRejected(b, absl::StatusCode::kInvalidArgument, "half_values");
+  b = Valid();
+  b.mutable_tables(0)->set_ternary_rows(true);
+  ExpectRejected(b, absl::StatusCode::kInvalidArgument, "ternary_rows");
 
   // A bad table after a good one rejects the whole batch.
   b = Valid();

@@ -27,7 +27,7 @@ constexpr float kTenthResidual = 0.1f - kHalfOfTenth;
 
 TEST(SignificanceFilterHalf, SweepSendsTheNearestHalfAndKeepsTheError) {
   const std::vector<TableShape> shapes = {{.width = 3, .slots = 2}};
-  SignificanceFilter filter(shapes, AbsoluteSignificance(), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, AbsoluteSignificance(), ValueEmission::kHalf);
   ValueTables values(shapes);
   values.Update(filter, 0, 1, std::vector<float>{0.1f, 0.5f, 0.001f});
   std::vector<Sent> sent;
@@ -42,7 +42,7 @@ TEST(SignificanceFilterHalf, SweepSendsTheNearestHalfAndKeepsTheError) {
 
 TEST(SignificanceFilterHalf, ResidualAloneLeavesTheRowCleanAndFlushSendsIt) {
   const std::vector<TableShape> shapes = {{.width = 2, .slots = 3}};
-  SignificanceFilter filter(shapes, AbsoluteSignificance(), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, AbsoluteSignificance(), ValueEmission::kHalf);
   ValueTables values(shapes);
   values.Update(filter, 0, 2, std::vector<float>{0.1f, 0.0f});
   std::vector<Sent> sent;
@@ -58,7 +58,7 @@ TEST(SignificanceFilterHalf, ResidualAloneLeavesTheRowCleanAndFlushSendsIt) {
 
 TEST(SignificanceFilterHalf, ResidualRidesWithTheNextSignificantUpdate) {
   const std::vector<TableShape> shapes = {{.width = 1, .slots = 1}};
-  SignificanceFilter filter(shapes, AbsoluteSignificance(), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, AbsoluteSignificance(), ValueEmission::kHalf);
   ValueTables values(shapes);
   values.Update(filter, 0, 0, std::vector<float>{0.1f});
   std::vector<Sent> sent;
@@ -74,7 +74,7 @@ TEST(SignificanceFilterHalf, ResidualRidesWithTheNextSignificantUpdate) {
 
 TEST(SignificanceFilterHalf, ValuesOutsideTheNormalHalfRangeGoUnrounded) {
   const std::vector<TableShape> shapes = {{.width = 3, .slots = 1}};
-  SignificanceFilter filter(shapes, AbsoluteSignificance(), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, AbsoluteSignificance(), ValueEmission::kHalf);
   ValueTables values(shapes);
   // 3e-5 is a binary16 subnormal, 1e5 overflows binary16, 1e4 + 1 is in range.
   values.Update(filter, 0, 0, std::vector<float>{3e-5f, 1e5f + 1.0f, 10001.0f});
@@ -88,7 +88,7 @@ TEST(SignificanceFilterHalf, ValuesOutsideTheNormalHalfRangeGoUnrounded) {
 
 TEST(SignificanceFilterHalf, FlushIsExactEvenWhenHalvesAreOn) {
   const std::vector<TableShape> shapes = {{.width = 2, .slots = 1}};
-  SignificanceFilter filter(shapes, AbsoluteSignificance(), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, AbsoluteSignificance(), ValueEmission::kHalf);
   ValueTables values(shapes);
   values.Update(filter, 0, 0, std::vector<float>{0.1f, 0.3f});
   std::vector<Sent> sent;
@@ -104,7 +104,7 @@ TEST(SignificanceFilterHalf, NothingIsLostOrInventedOverManySweeps) {
   constexpr uint32_t kWidth = 8;
   constexpr uint64_t kSlots = 16;
   const std::vector<TableShape> shapes = {{.width = kWidth, .slots = kSlots}};
-  SignificanceFilter filter(shapes, RelativeSignificance(1e-3), /*emit_half=*/true);
+  SignificanceFilter filter(shapes, RelativeSignificance(1e-3), ValueEmission::kHalf);
   ValueTables values(shapes, /*initial=*/1.0f);
   std::vector<float> this_sweep(kWidth * kSlots);
   std::vector<double> emitted(kWidth * kSlots, 0.0), accumulated(kWidth * kSlots, 0.0);
