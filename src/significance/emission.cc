@@ -17,10 +17,8 @@ float HalfFromBits(uint16_t bits) { return static_cast<float>(std::bit_cast<Eige
 }  // namespace
 
 float RoundToTernaryScale(float magnitude) {
-  if (!(magnitude >= HalfFromBits(kSmallestScaleBits) &&
-        magnitude <= HalfFromBits(kLargestScaleBits))) {
-    return 0.0f;
-  }
+  // Up to binary16's largest finite value, which rounds down to 57344.
+  if (!(magnitude >= HalfFromBits(kSmallestScaleBits) && magnitude <= 65504.0f)) return 0.0f;
   const auto bits = std::bit_cast<uint16_t>(Eigen::half(magnitude));
   // Round the low byte away, to nearest (ties up); positive halves order like
   // their bits, so the carry moves to the next scale up.

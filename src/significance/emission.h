@@ -29,8 +29,9 @@ namespace gaia::significance {
 
 enum class ValueEmission { kExact, kHalf, kTernary };
 
-// The ternary scale nearest to `magnitude`, or 0 when magnitude is outside
-// [2^-14, 57344] (or not a number): such a row is sent exactly.
+// The ternary scale nearest to `magnitude` (57344 up to binary16's largest
+// value, 65504), or 0 when magnitude is outside [2^-14, 65504] or not a
+// number: such a row is not sent as ternary.
 float RoundToTernaryScale(float magnitude);
 
 // True when v is a ternary scale (exactly).

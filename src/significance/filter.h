@@ -30,8 +30,9 @@
 // is at most 2^-11 of what was sent, far below any threshold: it does not
 // keep the row dirty and goes out with the element's next significant update
 // or with the flush. A ternary remainder keeps its row dirty, so the next
-// sweep scores it again. Values out of range (binary16's normal range, or a
-// ternary scale's) are emitted exactly. Flush always emits exact float32
+// sweep scores it again. Values outside binary16's normal range are emitted
+// exactly; a row whose largest significant |acc| is not within the ternary
+// scales' range is emitted as with kHalf. Flush always emits exact float32
 // sums, so copies agree after a flush.
 //
 // Not thread-safe: the owner serializes calls (the shard's lock).

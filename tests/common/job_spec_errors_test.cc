@@ -229,6 +229,8 @@ TEST(JobSpecErrors, UnknownEnumValues) {
   EXPECT_TRUE(
       Rejects(Spec("consistency: {model: asp}\n"), 5, "consistency.model", "(accepted: bsp|ssp)"));
   EXPECT_TRUE(Rejects(Spec("asp: {goal: money}\n"), 5, "asp.goal", "(accepted: speed|cost)"));
+  EXPECT_TRUE(Rejects(Spec("asp: {values: int8}\n"), 5, "asp.values",
+                      "(accepted: float32|binary16|ternary)"));
   EXPECT_TRUE(Rejects(Spec("asp: {decay: sqrt}\n"), 5, "asp.decay",
                       "(accepted: auto|none|inverse_sqrt|learning_rate)"));
   EXPECT_TRUE(

@@ -58,6 +58,7 @@ asp:
   ds: 4
   barriers: false
   barrier_backlog_ms: 25
+  values: ternary
   plugins: [libmine.so, /opt/gaia/libother.so]
 overlay:
   - name: east
@@ -140,6 +141,7 @@ TEST(JobSpec, FullSpecFillsEveryField) {
   EXPECT_EQ(spec->asp.ds, 4);
   EXPECT_FALSE(spec->asp.barriers);
   EXPECT_DOUBLE_EQ(spec->asp.barrier_backlog_ms, 25);
+  EXPECT_EQ(spec->asp.values, AspValues::kTernary);
   EXPECT_THAT(spec->asp.plugins, ElementsAre("libmine.so", "/opt/gaia/libother.so"));
 
   ASSERT_EQ(spec->overlay.size(), 2u);
@@ -198,6 +200,7 @@ TEST(JobSpec, OmittedFieldsKeepDocumentedDefaults) {
   EXPECT_EQ(spec->asp.goal, AspGoal::kSpeed);
   EXPECT_EQ(spec->asp.ds, 2);
   EXPECT_TRUE(spec->asp.barriers);
+  EXPECT_EQ(spec->asp.values, AspValues::kBinary16);
   EXPECT_DOUBLE_EQ(spec->asp.barrier_backlog_ms, 100);
   EXPECT_TRUE(spec->asp.plugins.empty());
   EXPECT_TRUE(spec->overlay.empty());

@@ -45,6 +45,7 @@ class GeoCluster {
     std::string significance = "relative";
     significance::ThresholdOptions threshold;
     int32_t ds = 2;
+    significance::ValueEmission values = significance::ValueEmission::kHalf;
     bool barriers = true;
     double barrier_backlog_ms = 100;
     // Larger incoming mirror messages are refused (MirrorOptions).
@@ -168,6 +169,7 @@ class GeoCluster {
     m.significance = *fn;
     m.threshold = config_.threshold;
     m.ds = config_.ds;
+    m.values = config_.values;
     m.barriers = config_.barriers;
     m.barrier_backlog_ms = config_.barrier_backlog_ms;
     m.max_message_bytes = config_.max_message_bytes;

@@ -33,6 +33,28 @@ TEST(MirrorFlush, EveryDcEndsWithInitialPlusAllUpdates) {
   EXPECT_GT(status.elements_sent(), 0u);
 }
 
+// Ternary values (src/significance/emission.h): the remainders each sweep
+// keeps back are sent by later sweeps or the flush; hubs forward ternary rows
+// like any other. Every copy still ends exactly at initial + all updates.
+TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
+  GeoCluster::Config config;
+  config.num_dcs = 4;
+  config.shards_per_dc = 2;
+  config.workers_per_dc = 2;
+  config.tables = {Table("w", 64, 16)};
+  config.values = significance::ValueEmission::kTernary;
+  // Groups {0, 1} and {2, 3}; dc 1 is the hub towards {2, 3}, dc 2 towards {0, 1}.
+  config.overlay = [](uint32_t) { return mirror::Overlay({0, 0, 1, 1}, {{0, 1}, {2, 2}}); };
+  GeoCluster cluster(config);
+  ASSERT_TRUE(cluster.ok());
+  const std::vector<float> initial = cluster.TableValues(0, 0);
+  const std::vector<double> sum = RunWorkers(cluster, 12, 5);
+  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(60)));
+  ExpectEveryDcHas(cluster, initial, sum);
+  const rpc::MirrorStatusReply status = cluster.mirror(2, 0).GetStatus();
+  EXPECT_GT(LinkStats(status, 1, false).elements(), 0u);  // through the hubs
+}
+
 TEST(MirrorFlush, ThreeDcsFullBroadcast) {
   GeoCluster::Config config;
   config.num_dcs = 3;

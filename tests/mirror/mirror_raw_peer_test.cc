@@ -142,10 +142,12 @@ TEST_F(RawPeerTest, BarrierBlocksExactlyItsRowUntilTheBatchReleasesIt) {
   auto table = (*worker)->GetTable("w");
   ASSERT_TRUE(table.ok());
 
-  rpc::AspBarrier barrier;
+  rpc::AspBarrier barrier;  // as mirrors send it: varint row ids
   barrier.set_barrier_id(1);
   barrier.set_table_id(0);
-  common::AppendPacked<uint64_t>(barrier.mutable_row_ids(), r);
+  barrier.set_varint_row_ids(true);
+  uint64_t last = 0;
+  mirror::AppendVarintRowId(barrier.mutable_row_ids(), r, &last);
   ASSERT_TRUE(link.Send(barrier));
   ASSERT_TRUE(WaitFor([&] { return dc0().gate()->blocked_rows() == 1; }, absl::Seconds(10)));
   EXPECT_EQ(InLink().barriers(), 1u);
@@ -307,8 +309,9 @@ TEST_F(RawPeerTest, DenseUpdatesOfTheWrongSizeRejected) {
   ExpectGoodStreamAccepted(8);
 }
 
-// Compact deltas (binary16 values, varint row ids) are decoded before the
-// store sees them; a malformed one is rejected like any other bad delta.
+// Compact deltas (binary16 values, varint row ids, bitmaps, ternary rows) are
+// decoded before the store sees them; a malformed one is rejected like any
+// other bad delta.
 TEST_F(RawPeerTest, CompactDeltasAppliedAndMalformedOnesRejected) {
   ASSERT_NO_FATAL_FAILURE(StartCluster(2));
   auto compact = [this](uint32_t sparse_col, bool bitmap = false) {
@@ -334,20 +337,39 @@ TEST_F(RawPeerTest, CompactDeltasAppliedAndMalformedOnesRejected) {
   rpc::TableDelta wide_bitmap = compact(0, /*bitmap=*/true);
   (*wide_bitmap.mutable_sparse_entries())[0] = static_cast<char>(1u << kWidth);  // column 4
   ExpectBatchRejected(wide_bitmap);
+  // A ternary row: bitmap (1 byte), scale byte, sign bits.
+  rpc::TableDelta ternary;
+  {
+    mirror::DeltaEncoding encoding;
+    encoding.varint_ids = true;
+    encoding.bitmap_sparse = true;
+    encoding.ternary = true;
+    mirror::DeltaWriter writer(&ternary, 0, kWidth, encoding);
+    writer.AddSparseRow(owned_[1], std::vector<uint32_t>{0, 1}, std::vector<float>{0.75f, -0.75f});
+  }
+  ASSERT_EQ(ternary.sparse_entries().size(), 3u);
+  rpc::TableDelta bad_scale = ternary;
+  (*bad_scale.mutable_sparse_entries())[1] = '\x7c';  // infinity
+  ExpectBatchRejected(bad_scale);
+  rpc::TableDelta no_signs = ternary;
+  no_signs.mutable_sparse_entries()->pop_back();
+  ExpectBatchRejected(no_signs);
 
   const std::vector<float> before = cluster_->TableValues(0, 0);
   const uint64_t elements_before = InLink().elements();
   RawLink link(port());
   const std::optional<uint64_t> seq = link.Open(hello_);
-  ASSERT_EQ(seq, std::optional<uint64_t>(9));
-  EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {half})), *seq);
+  ASSERT_EQ(seq, std::optional<uint64_t>(13));
+  EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {half, ternary})), *seq);
   const std::vector<float> after = cluster_->TableValues(0, 0);
   const float dense[kWidth] = {0.5f, -1.0f, 0.0f, 2.0f};
   for (uint32_t c = 0; c < kWidth; ++c) {
     EXPECT_EQ(after[owned_[0] * kWidth + c], before[owned_[0] * kWidth + c] + dense[c]);
   }
   EXPECT_EQ(after[owned_[1] * kWidth + 3], before[owned_[1] * kWidth + 3] + 0.25f);
-  EXPECT_EQ(InLink().elements(), elements_before + 5);  // the dense row counts whole
+  EXPECT_EQ(after[owned_[1] * kWidth + 0], before[owned_[1] * kWidth + 0] + 0.75f);
+  EXPECT_EQ(after[owned_[1] * kWidth + 1], before[owned_[1] * kWidth + 1] - 0.75f);
+  EXPECT_EQ(InLink().elements(), elements_before + 7);  // the dense row counts whole
   link.Finish();
 }
 
@@ -369,7 +391,10 @@ TEST_F(RawPeerTest, BadBarrierRejectedAndBlocksNothing) {
   ASSERT_TRUE(link.Send(barrier(1, 7, owned)));          // unknown table
   ASSERT_TRUE(link.Send(barrier(2, 0, foreign)));        // row not here
   ASSERT_TRUE(link.Send(barrier(3, 0, owned + "abc")));  // truncated
-  ASSERT_TRUE(WaitFor([&] { return InLink().rejected() == 3; }, absl::Seconds(10)));
+  rpc::AspBarrier unterminated = barrier(4, 0, "\x02\x85");  // a varint that never ends
+  unterminated.set_varint_row_ids(true);
+  ASSERT_TRUE(link.Send(unterminated));
+  ASSERT_TRUE(WaitFor([&] { return InLink().rejected() == 4; }, absl::Seconds(10)));
   EXPECT_EQ(dc0().gate()->blocked_rows(), 0u);
   EXPECT_EQ(InLink().barriers(), 0u);
   // The stream still works.

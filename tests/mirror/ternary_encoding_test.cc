@@ -1,0 +1,245 @@
+// Ternary rows on mirror links (TableDelta.ternary_rows,
+// src/mirror/delta_encoding.h) and what the outbox does with them: a row of
+// +-scale values goes out as a bitmap, one scale byte and sign bits and
+// expands to exactly those values; anything else about it is rejected; the
+// outbox uses the form only when it is lossless, and writes a batch's rows in
+// row order. Also the varint row-id lists that deltas and barriers share.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/common/packing.h"
+#include "src/mirror/delta_encoding.h"
+#include "src/mirror/outbox.h"
+
+namespace gaia::mirror {
+namespace {
+
+constexpr uint32_t kWidth = 12;  // a 2-byte bitmap
+
+DeltaEncoding Ternary() {
+  DeltaEncoding e;
+  e.varint_ids = true;
+  e.bitmap_sparse = true;
+  e.ternary = true;
+  return e;
+}
+
+// (row, column, value) of every entry of an expanded sparse part.
+std::vector<std::tuple<uint64_t, uint32_t, float>> Entries(const rpc::TableDelta& plain) {
+  std::vector<std::tuple<uint64_t, uint32_t, float>> out;
+  const std::vector<uint64_t> ids = common::Unpack<uint64_t>(plain.sparse_row_ids());
+  const std::vector<uint32_t> nnz = common::Unpack<uint32_t>(plain.sparse_row_nnz());
+  size_t e = 0;
+  for (size_t r = 0; r < ids.size(); ++r) {
+    for (uint32_t k = 0; k < nnz.at(r); ++k, ++e) {
+      out.emplace_back(ids[r], common::PackedAt<uint32_t>(plain.sparse_entries(), 2 * e),
+                       common::PackedAt<float>(plain.sparse_entries(), 2 * e + 1));
+    }
+  }
+  return out;
+}
+
+TEST(TernaryRows, IsTernaryRow) {
+  EXPECT_TRUE(IsTernaryRow(std::vector<float>{0.375f, -0.375f, 0.375f}));
+  EXPECT_TRUE(IsTernaryRow(std::vector<float>{-2.0f}));
+  EXPECT_FALSE(IsTernaryRow(std::vector<float>{}));
+  EXPECT_FALSE(IsTernaryRow(std::vector<float>{0.375f, 0.5f}));   // two magnitudes
+  EXPECT_FALSE(IsTernaryRow(std::vector<float>{0.1f, -0.1f}));    // 0.1 is not a scale
+  EXPECT_FALSE(IsTernaryRow(std::vector<float>{1.125f}));         // a half, not a scale
+  EXPECT_FALSE(IsTernaryRow(std::vector<float>{0.0f, 0.0f}));
+}
+
+TEST(TernaryRows, RoundTripExactlyInBitmapScaleAndSignBytes) {
+  rpc::TableDelta delta;
+  DeltaWriter writer(&delta, 2, kWidth, Ternary());
+  // Nine columns: 2 sign bytes.
+  const std::vector<uint32_t> cols = {0, 1, 2, 3, 4, 5, 6, 7, 11};
+  std::vector<float> vals;
+  for (uint32_t c : cols) vals.push_back(c % 3 == 0 ? -0.375f : 0.375f);
+  writer.AddSparseRow(7, cols, vals);
+  writer.AddSparseRow(9, std::vector<uint32_t>{10}, std::vector<float>{-57344.0f});
+  EXPECT_TRUE(delta.ternary_rows());
+  // Row 7: bitmap 2 + scale 1 + signs 2; row 9: 2 + 1 + 1.
+  EXPECT_EQ(delta.sparse_entries().size(), 5u + 4u);
+  EXPECT_EQ(SparseRowBytes(kWidth, Ternary(), cols.size()), 5u);
+  EXPECT_EQ(delta.sparse_row_ids().size(), 2u);  // varint deltas 7, 2
+  ASSERT_TRUE(ExpandDelta(&delta, kWidth).ok());
+  EXPECT_FALSE(delta.ternary_rows());
+  EXPECT_FALSE(delta.bitmap_sparse());
+  EXPECT_FALSE(HasCompactDeltas([&] {
+    rpc::MirrorBatch b;
+    *b.add_updates() = delta;
+    return b;
+  }()));
+  std::vector<std::tuple<uint64_t, uint32_t, float>> want;
+  for (size_t k = 0; k < cols.size(); ++k) want.emplace_back(7, cols[k], vals[k]);
+  want.emplace_back(9, 10, -57344.0f);
+  EXPECT_EQ(Entries(delta), want);
+}
+
+TEST(TernaryRows, MalformedOnesRejected) {
+  auto rejected = [](rpc::TableDelta delta, const char* mentions) {
+    const absl::Status status = ExpandDelta(&delta, kWidth);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << mentions;
+    EXPECT_NE(status.message().find(mentions), std::string::npos) << status;
+  };
+  rpc::TableDelta good;
+  DeltaWriter writer(&good, 0, kWidth, Ternary());
+  writer.AddSparseRow(1, std::vector<uint32_t>{0, 9}, std::vector<float>{1.0f, -1.0f});
+  ASSERT_EQ(good.sparse_entries().size(), 2u + 1 + 1);
+  {
+    rpc::TableDelta copy = good;
+    ASSERT_TRUE(ExpandDelta(&copy, kWidth).ok());
+  }
+  rpc::TableDelta no_bitmap = good;
+  no_bitmap.set_bitmap_sparse(false);
+  rejected(no_bitmap, "needs bitmap_sparse");
+  rpc::TableDelta with_half = good;
+  with_half.set_half_values(true);
+  rejected(with_half, "no half_values");
+  rpc::TableDelta with_dense = good;
+  common::AppendPacked<uint64_t>(with_dense.mutable_dense_row_ids(), 3);
+  rejected(with_dense, "no dense rows");
+  for (char scale : {'\x00', '\x03', '\x7c', '\xbc', '\xff'}) {
+    rpc::TableDelta bad_scale = good;
+    (*bad_scale.mutable_sparse_entries())[2] = scale;
+    rejected(bad_scale, "is not a ternary scale");
+  }
+  rpc::TableDelta no_signs = good;
+  no_signs.mutable_sparse_entries()->pop_back();
+  rejected(no_signs, "scale and signs run past the end");
+  rpc::TableDelta trailing = good;
+  trailing.mutable_sparse_entries()->push_back('\0');
+  rejected(trailing, "after the last row");
+}
+
+TEST(TernaryRows, VarintRowIdsRoundTripAndRejectBadVarints) {
+  const std::vector<uint64_t> rows = {0, 5, 3, 1ull << 40, ~uint64_t{0}, 0, 127, 128};
+  std::string ids;
+  uint64_t last = 0;
+  for (uint64_t r : rows) AppendVarintRowId(&ids, r, &last);
+  ASSERT_TRUE(ExpandVarintRowIds(&ids).ok());
+  EXPECT_EQ(common::Unpack<uint64_t>(ids), rows);
+  // Ascending neighbours take one byte each.
+  std::string dense;
+  last = 0;
+  for (uint64_t r = 1000; r < 1100; ++r) AppendVarintRowId(&dense, r, &last);
+  EXPECT_EQ(dense.size(), 2u + 99u);
+  std::string unterminated("\x02\x85", 2);
+  EXPECT_EQ(ExpandVarintRowIds(&unterminated).code(), absl::StatusCode::kInvalidArgument);
+  std::string overlong = std::string(10, '\xff') + "\x01";
+  EXPECT_EQ(ExpandVarintRowIds(&overlong).code(), absl::StatusCode::kInvalidArgument);
+}
+
+std::vector<std::pair<uint64_t, std::vector<float>>> ExpandedRows(rpc::MirrorBatch batch,
+                                                                  uint32_t width) {
+  std::vector<std::pair<uint64_t, std::vector<float>>> rows;
+  for (rpc::TableDelta& delta : *batch.mutable_updates()) {
+    EXPECT_TRUE(ExpandDelta(&delta, width).ok());
+    EXPECT_TRUE(delta.dense_row_ids().empty()) << "these tests queue sparse rows";
+    for (const auto& [row, col, value] : Entries(delta)) {
+      if (rows.empty() || rows.back().first != row) {
+        rows.emplace_back(row, std::vector<float>(width, 0.0f));
+      }
+      rows.back().second[col] = value;
+    }
+  }
+  return rows;
+}
+
+TEST(OutboxTernary, PlusMinusScaleRowsGoTernaryOthersAsBefore) {
+  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  outbox.AddRow(false, 0, 1, std::vector<uint32_t>{0, 2}, std::vector<float>{0.375f, -0.375f});
+  outbox.AddRow(false, 0, 2, std::vector<uint32_t>{1}, std::vector<float>{0.5f});  // a scale too
+  outbox.AddRow(false, 0, 3, std::vector<uint32_t>{0, 1}, std::vector<float>{0.5f, 0.25f});
+  std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);
+  ASSERT_TRUE(batch.has_value());
+  ASSERT_EQ(batch->updates_size(), 2);
+  for (const rpc::TableDelta& delta : batch->updates()) {
+    const std::vector<uint64_t> ids = [&] {
+      rpc::TableDelta copy = delta;
+      EXPECT_TRUE(ExpandDelta(&copy, 4).ok());
+      return common::Unpack<uint64_t>(copy.sparse_row_ids());
+    }();
+    if (delta.ternary_rows()) {
+      EXPECT_EQ(ids, (std::vector<uint64_t>{1, 2}));
+    } else {
+      EXPECT_TRUE(delta.half_values());
+      EXPECT_EQ(ids, std::vector<uint64_t>{3});
+    }
+  }
+  const auto rows = ExpandedRows(*batch, 4);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0], (std::pair<uint64_t, std::vector<float>>{1, {0.375f, 0, -0.375f, 0}}));
+  EXPECT_EQ(rows[1], (std::pair<uint64_t, std::vector<float>>{2, {0, 0.5f, 0, 0}}));
+  EXPECT_EQ(rows[2], (std::pair<uint64_t, std::vector<float>>{3, {0.5f, 0.25f, 0, 0}}));
+}
+
+// Two ternary rows of different scales queued for the same row sum to values
+// of two magnitudes: the row goes as halves, unrounded.
+TEST(OutboxTernary, CoalescedRowsOfTwoScalesGoExactly) {
+  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0, 1}, std::vector<float>{1.0f, -1.0f});
+  outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{0.25f});
+  std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);
+  ASSERT_TRUE(batch.has_value());
+  for (const rpc::TableDelta& delta : batch->updates()) EXPECT_FALSE(delta.ternary_rows());
+  const auto rows = ExpandedRows(*batch, 4);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].second, (std::vector<float>{1.25f, -1.0f, 0.0f, 0.0f}));
+}
+
+TEST(OutboxTernary, NotCompactMeansNoTernary) {
+  Outbox outbox({2}, /*half_values=*/true, /*compact=*/false);
+  outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);
+  ASSERT_TRUE(batch.has_value());
+  for (const rpc::TableDelta& delta : batch->updates()) EXPECT_FALSE(delta.ternary_rows());
+}
+
+// Rows leave in the order they were queued, batch by batch; inside a batch
+// they are written in row order, so their varint id deltas are small.
+TEST(OutboxTernary, RowsOfABatchAreWrittenInRowOrder) {
+  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  const std::vector<uint64_t> queued = {500, 3, 77, 1000, 4, 76};
+  for (uint64_t row : queued) {
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{0}, std::vector<float>{2.0f});
+  }
+  // The first batch takes the first three queued rows only: each counts as
+  // an 8-byte id and 3 bytes of bitmap, scale and signs.
+  std::optional<rpc::MirrorBatch> first = outbox.Seal(3 * (sizeof(uint64_t) + 3));
+  ASSERT_TRUE(first.has_value());
+  std::vector<uint64_t> ids;
+  for (const auto& [row, values] : ExpandedRows(*first, 4)) ids.push_back(row);
+  EXPECT_EQ(ids, (std::vector<uint64_t>{3, 77, 500}));
+  std::optional<rpc::MirrorBatch> second = outbox.Seal(1 << 20);
+  ASSERT_TRUE(second.has_value());
+  ids.clear();
+  for (const auto& [row, values] : ExpandedRows(*second, 4)) ids.push_back(row);
+  EXPECT_EQ(ids, (std::vector<uint64_t>{4, 76, 1000}));
+}
+
+// The queue's wire estimate follows what packing actually produced.
+TEST(OutboxTernary, QueuedWireBytesFollowThePackedRatio) {
+  Outbox outbox({16}, /*half_values=*/true, /*compact=*/true);
+  std::vector<uint32_t> cols(16);
+  for (uint32_t c = 0; c < 16; ++c) cols[c] = c;
+  const std::vector<float> signs(16, -0.5f);
+  for (uint64_t row = 0; row < 100; ++row) outbox.AddRow(false, 0, row, cols, signs);
+  EXPECT_EQ(outbox.queued_wire_bytes(), outbox.queued_bytes());  // nothing packed yet
+  while (outbox.Seal(1 << 20)) {
+  }
+  for (uint64_t row = 0; row < 100; ++row) outbox.AddRow(false, 0, row, cols, signs);
+  // 16 elements queue as 8 bytes each plus 12 per row (140 per row); on the
+  // wire a row is a 1-byte id, 2 bitmap bytes, the scale and 2 sign bytes.
+  EXPECT_LT(outbox.queued_wire_bytes() * 10, outbox.queued_bytes());
+  EXPECT_GT(outbox.queued_wire_bytes(), 100u * 5);
+}
+
+}  // namespace
+}  // namespace gaia::mirror
