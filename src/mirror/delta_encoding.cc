@@ -83,6 +83,47 @@ absl::Status ExpandVarintRowIds(std::string* ids) {
   return absl::OkStatus();
 }
 
+RowIdList EncodeAscendingRows(std::span<const uint64_t> rows) {
+  RowIdList list;
+  uint64_t last = 0;
+  for (uint64_t row : rows) AppendVarintRowId(&list.bytes, row, &last);
+  if (rows.empty()) return list;
+  const uint64_t span = rows.back() - rows.front();  // < 2^64 - 1: rows are distinct
+  // The base costs a varint field of its own (up to 11 bytes with its tag).
+  if (span / 8 + 1 + 11 >= list.bytes.size()) return list;
+  list.bitmap = true;
+  list.base = rows.front();
+  list.bytes.assign(span / 8 + 1, '\0');
+  for (uint64_t row : rows) {
+    const uint64_t i = row - list.base;
+    list.bytes[i / 8] = static_cast<char>(static_cast<uint8_t>(list.bytes[i / 8]) | (1u << (i % 8)));
+  }
+  return list;
+}
+
+absl::Status ExpandRowBitmap(uint64_t base, uint64_t max_rows, std::string* ids) {
+  const uint64_t bits = static_cast<uint64_t>(ids->size()) * 8;
+  if (bits != 0 && base > ~uint64_t{0} - (bits - 1)) {
+    return absl::InvalidArgumentError(absl::StrCat("row bitmap of ", ids->size(),
+                                                   " bytes from row ", base, " passes 2^64"));
+  }
+  uint64_t set = 0;
+  for (char byte : *ids) set += static_cast<uint64_t>(std::popcount(static_cast<uint8_t>(byte)));
+  if (set > max_rows) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("row bitmap names ", set, " rows, more than the ", max_rows, " possible"));
+  }
+  std::string packed;
+  packed.reserve(set * sizeof(uint64_t));
+  for (uint64_t i = 0; i < bits; ++i) {
+    if (static_cast<uint8_t>((*ids)[i / 8]) & (1u << (i % 8))) {
+      common::AppendPacked<uint64_t>(&packed, base + i);
+    }
+  }
+  *ids = std::move(packed);
+  return absl::OkStatus();
+}
+
 bool ExactInHalf(float v) { return static_cast<float>(Eigen::half(v)) == v; }
 
 bool IsTernaryRow(std::span<const float> values) {
@@ -145,6 +186,10 @@ void DeltaWriter::AddDenseRow(uint64_t row, std::span<const float> values) {
 
 void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
                                std::span<const float> values) {
+  if (encoding_.varint_ids && encoding_.bitmap_sparse) {
+    sparse_ascending_ = sparse_ascending_ && (sparse_ids_.empty() || row > sparse_ids_.back());
+    sparse_ids_.push_back(row);
+  }
   AppendId(delta_->mutable_sparse_row_ids(), row, &last_sparse_);
   std::string* entries = delta_->mutable_sparse_entries();
   if (encoding_.bitmap_sparse) {
@@ -179,6 +224,15 @@ void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
   }
 }
 
+void DeltaWriter::Finish() {
+  if (sparse_ids_.empty() || !sparse_ascending_) return;
+  RowIdList list = EncodeAscendingRows(sparse_ids_);
+  if (!list.bitmap) return;
+  delta_->set_sparse_row_bitmap(true);
+  delta_->set_sparse_row_base(list.base);
+  delta_->set_sparse_row_ids(std::move(list.bytes));
+}
+
 absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
   const uint32_t t = delta->table_id();
   const bool ternary = delta->ternary_rows();
@@ -187,12 +241,31 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
     return absl::InvalidArgumentError(absl::StrCat(
         "table ", t, " ternary_rows: needs bitmap_sparse, no half_values and no dense rows"));
   }
-  if (delta->varint_row_ids()) {
-    if (absl::Status s = ExpandIds(t, "dense_row_ids", delta->mutable_dense_row_ids()); !s.ok()) {
-      return s;
+  if (delta->sparse_row_bitmap()) {
+    if (!delta->bitmap_sparse()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_row_bitmap: needs bitmap_sparse"));
     }
+    // Every bitmap-sparse row takes at least one byte of sparse_entries.
+    if (absl::Status s = ExpandRowBitmap(delta->sparse_row_base(), delta->sparse_entries().size(),
+                                         delta->mutable_sparse_row_ids());
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("table ", t, " sparse_row_ids: ", s.message()));
+    }
+    delta->set_sparse_row_bitmap(false);
+    delta->set_sparse_row_base(0);
+  } else if (delta->sparse_row_base() != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", t, " sparse_row_base: set without sparse_row_bitmap"));
+  } else if (delta->varint_row_ids()) {
     if (absl::Status s = ExpandIds(t, "sparse_row_ids", delta->mutable_sparse_row_ids());
         !s.ok()) {
+      return s;
+    }
+  }
+  if (delta->varint_row_ids()) {
+    if (absl::Status s = ExpandIds(t, "dense_row_ids", delta->mutable_dense_row_ids()); !s.ok()) {
       return s;
     }
     if (!delta->bitmap_sparse()) {
@@ -327,7 +400,7 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
 bool HasCompactDeltas(const rpc::MirrorBatch& batch) {
   for (const rpc::TableDelta& delta : batch.updates()) {
     if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse() ||
-        delta.ternary_rows()) {
+        delta.ternary_rows() || delta.sparse_row_bitmap()) {
       return true;
     }
   }

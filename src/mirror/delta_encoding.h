@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "proto/gaia.pb.h"
@@ -61,6 +62,11 @@ class DeltaWriter {
   // skip.
   void AddSparseRow(uint64_t row, std::span<const uint32_t> cols, std::span<const float> values);
 
+  // With varint_ids and bitmap_sparse: sends the sparse rows' ids as a row
+  // bitmap (TableDelta.sparse_row_bitmap) if they were added in ascending
+  // order and that is smaller. Call once, after the last row.
+  void Finish();
+
  private:
   void AppendValue(std::string* out, float v) const;
   void AppendId(std::string* out, uint64_t row, uint64_t* last) const;
@@ -70,6 +76,8 @@ class DeltaWriter {
   const DeltaEncoding encoding_;
   uint64_t last_dense_ = 0;   // previous id of each list (varint deltas)
   uint64_t last_sparse_ = 0;
+  std::vector<uint64_t> sparse_ids_;  // varint_ids and bitmap_sparse: for Finish
+  bool sparse_ascending_ = true;
 };
 
 // Wire bytes of one row of a table `width` wide in `encoding`, its id
@@ -81,8 +89,9 @@ size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n);
 // delta it encodes and clears the flags; leaves a plain delta alone.
 // INVALID_ARGUMENT (the delta then unspecified) for a values field of the
 // wrong length for its encoding, a truncated or overlong varint, bitmap
-// rows that do not add up, a scale byte that is not a ternary scale, or
-// ternary_rows without bitmap_sparse, with half_values or with dense rows. Row ids, counts and columns are checked later, by
+// rows that do not add up, a scale byte that is not a ternary scale,
+// ternary_rows without bitmap_sparse, with half_values or with dense rows, or
+// a row bitmap without bitmap_sparse or with more rows than entry bytes. Row ids, counts and columns are checked later, by
 // the store, on the plain form.
 absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width);
 
@@ -94,6 +103,19 @@ void AppendVarintRowId(std::string* out, uint64_t row, uint64_t* last);
 // Rewrites such a list in place as packed uint64. INVALID_ARGUMENT ("malformed
 // varint at byte N") for a truncated or overlong varint.
 absl::Status ExpandVarintRowIds(std::string* ids);
+
+// Strictly ascending row ids in the smaller of two forms: varint deltas as
+// above, or a bitmap (bit i % 8 of byte i / 8 set for row base + i).
+struct RowIdList {
+  bool bitmap = false;
+  uint64_t base = 0;   // bitmap only: the first row
+  std::string bytes;
+};
+RowIdList EncodeAscendingRows(std::span<const uint64_t> rows);
+// Rewrites a bitmap of rows from `base` in place as packed uint64 ids.
+// INVALID_ARGUMENT when it reaches past 2^64 - 1 or sets more than
+// `max_rows` bits (checked before anything is expanded).
+absl::Status ExpandRowBitmap(uint64_t base, uint64_t max_rows, std::string* ids);
 
 // Values a plain (expanded) delta carries, dense rows counting every column.
 uint64_t PlainDeltaElements(const rpc::TableDelta& delta);

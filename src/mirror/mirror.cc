@@ -197,18 +197,22 @@ void Mirror::MaybeBarriersLocked() {
         link.bandwidth_bytes_per_s;
     if (backlog_s * 1000.0 <= options_.barrier_backlog_ms) continue;
     // One barrier per table, ahead of the data on the control queue; ids
-    // sorted, as varint deltas.
+    // sorted, as varint deltas or a row bitmap.
     std::sort(fresh.begin(), fresh.end());
+    fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+    std::vector<uint64_t> rows;
     for (size_t i = 0; i < fresh.size();) {
+      const uint32_t table = fresh[i].first;
+      rows.clear();
+      for (; i < fresh.size() && fresh[i].first == table; ++i) rows.push_back(fresh[i].second);
+      RowIdList list = EncodeAscendingRows(rows);
       rpc::AspBarrier barrier;
       barrier.set_barrier_id(link.outbox->NextBarrierId());
-      barrier.set_table_id(fresh[i].first);
-      barrier.set_varint_row_ids(true);
-      uint64_t last = 0;
-      for (; i < fresh.size() && fresh[i].first == barrier.table_id(); ++i) {
-        if (fresh[i].second == last && barrier.row_ids().size() > 0) continue;  // repeated
-        AppendVarintRowId(barrier.mutable_row_ids(), fresh[i].second, &last);
-      }
+      barrier.set_table_id(table);
+      barrier.set_varint_row_ids(!list.bitmap);
+      barrier.set_row_bitmap(list.bitmap);
+      barrier.set_row_base(list.base);
+      barrier.set_row_ids(std::move(list.bytes));
       link.control.push_back(std::move(barrier));
     }
   }

@@ -278,16 +278,21 @@ void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
   const uint32_t from = static_cast<uint32_t>(peer);
   std::string why;
   rpc::AspBarrier barrier = received;  // row ids as packed uint64
-  if (barrier.varint_row_ids()) {
-    if (absl::Status s = ExpandVarintRowIds(barrier.mutable_row_ids()); !s.ok()) {
-      why = absl::StrCat("row_ids: ", s.message());
-    }
-    barrier.set_varint_row_ids(false);
-  }
-  if (!why.empty()) {
-    // malformed ids: nothing more to check
-  } else if (barrier.table_id() >= options_.tables.size()) {
+  absl::Status ids = absl::OkStatus();
+  if (barrier.table_id() >= options_.tables.size()) {
     why = absl::StrCat("unknown table ", barrier.table_id());
+  } else if (barrier.row_bitmap() && barrier.varint_row_ids()) {
+    why = "row_bitmap and varint_row_ids together";
+  } else if (barrier.row_bitmap()) {
+    ids = ExpandRowBitmap(barrier.row_base(), options_.tables[barrier.table_id()].rows,
+                          barrier.mutable_row_ids());
+  } else if (barrier.varint_row_ids()) {
+    ids = ExpandVarintRowIds(barrier.mutable_row_ids());
+  }
+  if (!ids.ok()) {
+    why = absl::StrCat("row_ids: ", ids.message());
+  } else if (!why.empty()) {
+    // nothing more to check
   } else if (barrier.row_ids().size() % sizeof(uint64_t) != 0) {
     why = absl::StrCat("row_ids of ", barrier.row_ids().size(), " bytes is not packed uint64");
   } else {

@@ -136,6 +136,11 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         packed_elements_ += c.count;
       }
     }
+    for (auto& by_kind : writers) {
+      for (std::optional<DeltaWriter>& writer : by_kind) {
+        if (writer) writer->Finish();
+      }
+    }
     if (t.head == t.rows.size()) {
       // Give back what a burst made the lane grow to.
       t = TableLane();

@@ -164,10 +164,11 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
         absl::StrCat("unknown table ", t, " (this job has ", tables_.size(), " tables)"));
   }
   if (delta.half_values() || delta.varint_row_ids() || delta.bitmap_sparse() ||
-      delta.ternary_rows()) {
+      delta.ternary_rows() || delta.sparse_row_bitmap() || delta.sparse_row_base() != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("table ", t, ": half_values, varint_row_ids, bitmap_sparse and ",
-                     "ternary_rows are only accepted on mirror links, which decode them"));
+        absl::StrCat("table ", t, ": half_values, varint_row_ids, bitmap_sparse, ternary_rows ",
+                     "and sparse_row_bitmap are only accepted on mirror links, which decode "
+                     "them"));
   }
   const uint64_t width = tables_[t].spec.width;
 
