@@ -5,6 +5,7 @@
 //
 // Covers the selective barrier end to end (DESIGN.md §4.2.3) and "bad input
 // never crashes a server or corrupts a table" (§5).
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -394,11 +395,31 @@ TEST_F(RawPeerTest, BadBarrierRejectedAndBlocksNothing) {
   rpc::AspBarrier unterminated = barrier(4, 0, "\x02\x85");  // a varint that never ends
   unterminated.set_varint_row_ids(true);
   ASSERT_TRUE(link.Send(unterminated));
-  ASSERT_TRUE(WaitFor([&] { return InLink().rejected() == 4; }, absl::Seconds(10)));
+  rpc::AspBarrier too_long = barrier(5, 0, std::string(1024, '\xff'));  // 8192 rows
+  too_long.set_row_bitmap(true);
+  ASSERT_TRUE(link.Send(too_long));
+  rpc::AspBarrier both = barrier(6, 0, "\x01");
+  both.set_row_bitmap(true);
+  both.set_varint_row_ids(true);
+  ASSERT_TRUE(link.Send(both));
+  ASSERT_TRUE(WaitFor([&] { return InLink().rejected() == 6; }, absl::Seconds(10)));
   EXPECT_EQ(dc0().gate()->blocked_rows(), 0u);
   EXPECT_EQ(InLink().barriers(), 0u);
-  // The stream still works.
-  EXPECT_EQ(link.SendAndAwaitAck(Batch(*seq, {SparseDelta(0, {owned_[0]}, {0}, {1.0f})})), *seq);
+  // The stream still works, and a good row bitmap blocks exactly its rows.
+  const uint64_t a = std::min(owned_[0], owned_[1]), b = std::max(owned_[0], owned_[1]);
+  std::string bits((b - a) / 8 + 1, '\0');
+  bits[0] = 1;
+  bits[(b - a) / 8] = static_cast<char>(bits[(b - a) / 8] | (1 << ((b - a) % 8)));
+  rpc::AspBarrier good = barrier(7, 0, bits);
+  good.set_row_bitmap(true);
+  good.set_row_base(a);
+  ASSERT_TRUE(link.Send(good));
+  ASSERT_TRUE(WaitFor([&] { return dc0().gate()->blocked_rows() == 2; }, absl::Seconds(10)));
+  EXPECT_EQ(InLink().barriers(), 1u);
+  rpc::MirrorBatch release = Batch(*seq, {SparseDelta(0, {owned_[0]}, {0}, {1.0f})});
+  release.set_barriers_through(7);
+  EXPECT_EQ(link.SendAndAwaitAck(release), *seq);
+  EXPECT_EQ(dc0().gate()->blocked_rows(), 0u);
   link.Finish();
 }
 

@@ -3,7 +3,8 @@
 // +-scale values goes out as a bitmap, one scale byte and sign bits and
 // expands to exactly those values; anything else about it is rejected; the
 // outbox uses the form only when it is lossless, and writes a batch's rows in
-// row order. Also the varint row-id lists that deltas and barriers share.
+// row order. Also the row-id lists that deltas and barriers share: varint
+// deltas and row bitmaps.
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -134,6 +135,104 @@ TEST(TernaryRows, VarintRowIdsRoundTripAndRejectBadVarints) {
   EXPECT_EQ(ExpandVarintRowIds(&unterminated).code(), absl::StatusCode::kInvalidArgument);
   std::string overlong = std::string(10, '\xff') + "\x01";
   EXPECT_EQ(ExpandVarintRowIds(&overlong).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RowBitmap, AscendingRowsTakeTheSmallerForm) {
+  // Dense: 100 rows out of 120 -> a 15-byte bitmap from row 1000.
+  std::vector<uint64_t> dense;
+  for (uint64_t r = 1000; r < 1120; ++r) {
+    if (r % 6 != 0) dense.push_back(r);
+  }
+  RowIdList list = EncodeAscendingRows(dense);
+  ASSERT_TRUE(list.bitmap);
+  EXPECT_EQ(list.base, dense.front());
+  EXPECT_LE(list.bytes.size(), 15u);
+  ASSERT_TRUE(ExpandRowBitmap(list.base, dense.size(), &list.bytes).ok());
+  EXPECT_EQ(common::Unpack<uint64_t>(list.bytes), dense);
+  // Sparse: three rows far apart stay varints.
+  const std::vector<uint64_t> sparse = {5, 1ull << 30, 1ull << 50};
+  list = EncodeAscendingRows(sparse);
+  EXPECT_FALSE(list.bitmap);
+  ASSERT_TRUE(ExpandVarintRowIds(&list.bytes).ok());
+  EXPECT_EQ(common::Unpack<uint64_t>(list.bytes), sparse);
+  EXPECT_TRUE(EncodeAscendingRows({}).bytes.empty());
+  // The top of the id space.
+  std::vector<uint64_t> top;
+  for (uint64_t i = 0; i < 64; ++i) top.push_back(~uint64_t{0} - 63 + i);
+  list = EncodeAscendingRows(top);
+  ASSERT_TRUE(list.bitmap);
+  ASSERT_TRUE(ExpandRowBitmap(list.base, 64, &list.bytes).ok());
+  EXPECT_EQ(common::Unpack<uint64_t>(list.bytes), top);
+}
+
+TEST(RowBitmap, BadBitmapsRejectedBeforeExpanding) {
+  std::string past_the_end(2, '\xff');
+  EXPECT_EQ(ExpandRowBitmap(~uint64_t{0} - 10, 100, &past_the_end).code(),
+            absl::StatusCode::kInvalidArgument);
+  std::string too_many(1000, '\xff');  // 8000 rows
+  const absl::Status status = ExpandRowBitmap(0, 7999, &too_many);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("8000 rows"), std::string::npos) << status;
+  EXPECT_EQ(too_many.size(), 1000u);  // untouched
+}
+
+// A ternary delta whose rows came in ascending order sends their ids as a
+// bitmap; out of order they stay varints. Either way it expands exactly.
+TEST(RowBitmap, DeltaWriterUsesItForAscendingSparseRows) {
+  for (bool ascending : {true, false}) {
+    rpc::TableDelta delta;
+    DeltaWriter writer(&delta, 0, kWidth, Ternary());
+    std::vector<uint64_t> rows;
+    for (uint64_t r = 0; r < 64; ++r) rows.push_back(200 + 2 * r);
+    if (!ascending) std::swap(rows[3], rows[40]);
+    for (uint64_t r : rows) {
+      writer.AddSparseRow(r, std::vector<uint32_t>{static_cast<uint32_t>(r % kWidth)},
+                          std::vector<float>{0.5f});
+    }
+    writer.Finish();
+    EXPECT_EQ(delta.sparse_row_bitmap(), ascending);
+    if (ascending) {
+      EXPECT_EQ(delta.sparse_row_base(), 200u);
+      EXPECT_EQ(delta.sparse_row_ids().size(), 16u);  // 127 bits
+    }
+    ASSERT_TRUE(ExpandDelta(&delta, kWidth).ok());
+    EXPECT_FALSE(delta.sparse_row_bitmap());
+    std::vector<uint64_t> got;
+    for (const auto& [row, col, value] : Entries(delta)) {
+      got.push_back(row);
+      EXPECT_EQ(col, row % kWidth);
+      EXPECT_EQ(value, 0.5f);
+    }
+    EXPECT_EQ(got, rows);
+  }
+}
+
+TEST(RowBitmap, MalformedDeltaRowBitmapsRejected) {
+  rpc::TableDelta good;
+  DeltaWriter writer(&good, 0, kWidth, Ternary());
+  for (uint64_t r = 10; r < 40; ++r) {
+    writer.AddSparseRow(r, std::vector<uint32_t>{1}, std::vector<float>{-2.0f});
+  }
+  writer.Finish();
+  ASSERT_TRUE(good.sparse_row_bitmap());
+  auto rejected = [](rpc::TableDelta delta, const char* mentions) {
+    const absl::Status status = ExpandDelta(&delta, kWidth);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << mentions;
+    EXPECT_NE(status.message().find(mentions), std::string::npos) << status;
+  };
+  rpc::TableDelta extra_row = good;  // one more row than entries for it
+  (*extra_row.mutable_sparse_row_ids()).back() |= '\x80';
+  rejected(extra_row, "past the end");
+  rpc::TableDelta huge = good;  // more rows than entry bytes
+  huge.set_sparse_row_ids(std::string(4096, '\xff'));
+  rejected(huge, "more than the");
+  rpc::TableDelta no_bitmap_rows = good;
+  no_bitmap_rows.set_bitmap_sparse(false);
+  no_bitmap_rows.set_ternary_rows(false);
+  rejected(no_bitmap_rows, "needs bitmap_sparse");
+  rpc::TableDelta stray_base = good;
+  stray_base.set_sparse_row_bitmap(false);
+  rejected(stray_base, "sparse_row_base");
 }
 
 std::vector<std::pair<uint64_t, std::vector<float>>> ExpandedRows(rpc::MirrorBatch batch,
