@@ -21,6 +21,8 @@ std::unique_ptr<LinkCall> LinkCall::Start(const std::string& address, rpc::Mirro
   auto channel = grpc::CreateCustomChannel(address, MirrorChannelCredentials(),
                                            common::ClientChannelArguments(common::ServerKind::kMirror));
   call->stub_ = rpc::Mirror::NewStub(std::move(channel));
+  // Messages may be gzip-compressed; Write chooses per message.
+  call->context_.set_compression_algorithm(GRPC_COMPRESS_GZIP);
   call->stub_->async()->Link(&call->context_, call.get());
   // Writes start from the mirror client thread, outside reactions: the hold
   // keeps gRPC from finishing the call under them.
@@ -42,7 +44,7 @@ LinkCall::~LinkCall() {
   mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return done_; });
 }
 
-bool LinkCall::Write(rpc::MirrorMessage message) {
+bool LinkCall::Write(rpc::MirrorMessage message, bool compress) {
   {
     common::MutexLock lock(&mu_);
     if (write_in_flight_ || broken_) return false;
@@ -50,7 +52,9 @@ bool LinkCall::Write(rpc::MirrorMessage message) {
     write_in_flight_ = true;
   }
   // outgoing_ is not touched again until OnWriteDone.
-  StartWrite(&outgoing_);
+  grpc::WriteOptions options;
+  if (!compress) options.set_no_compression();
+  StartWrite(&outgoing_, options);
   return true;
 }
 

@@ -50,9 +50,11 @@ class LinkCall final : public grpc::ClientBidiReactor<rpc::MirrorMessage, rpc::M
   LinkCall(const LinkCall&) = delete;
   LinkCall& operator=(const LinkCall&) = delete;
 
-  // Starts writing `message`. False (message dropped) if a write is in
-  // flight, the hello is not written yet, or the stream is broken.
-  bool Write(rpc::MirrorMessage message);
+  // Starts writing `message`, gzip-compressed if `compress` (gRPC message
+  // compression; the receiving server inflates it). False (message dropped)
+  // if a write is in flight, the hello is not written yet, or the stream is
+  // broken.
+  bool Write(rpc::MirrorMessage message, bool compress);
   bool writable() const;
   void Cancel() { context_.TryCancel(); }
   bool done() const;

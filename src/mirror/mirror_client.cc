@@ -64,7 +64,12 @@ void Mirror::ClientLoop() {
       uint64_t generation;
     };
     std::vector<Connect> connect;
-    std::vector<std::pair<LinkCall*, rpc::MirrorMessage>> writes;
+    struct Write {
+      LinkCall* call;
+      rpc::MirrorMessage message;
+      bool compress;
+    };
+    std::vector<Write> writes;
     std::shared_ptr<server::ShardCore> resume;
     {
       common::MutexLock lock(&mu_);
@@ -92,7 +97,9 @@ void Mirror::ClientLoop() {
           continue;
         }
         if (std::optional<rpc::MirrorMessage> message = NextMessageLocked(link)) {
-          writes.emplace_back(link.call.get(), std::move(*message));
+          // gzip where the link is slower than compressing (or not measured).
+          const bool compress = link.bandwidth_bytes_per_s * 8 / 1e6 < options_.compress_below_mbps;
+          writes.push_back({link.call.get(), std::move(*message), compress});
         }
       }
       // A sweep round stopped at the queue bound goes on once the queues
@@ -132,7 +139,7 @@ void Mirror::ClientLoop() {
       out_[index].call = std::move(call);  // its events may have come already
     }
     // Only this thread destroys calls, so the pointers stay valid here.
-    for (auto& [call, message] : writes) call->Write(std::move(message));
+    for (Write& w : writes) w.call->Write(std::move(w.message), w.compress);
   }
 }
 

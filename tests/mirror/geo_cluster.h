@@ -46,6 +46,7 @@ class GeoCluster {
     significance::ThresholdOptions threshold;
     int32_t ds = 2;
     significance::ValueEmission values = significance::ValueEmission::kHalf;
+    double compress_below_mbps = 200;  // MirrorOptions
     bool barriers = true;
     double barrier_backlog_ms = 100;
     // Larger incoming mirror messages are refused (MirrorOptions).
@@ -170,6 +171,7 @@ class GeoCluster {
     m.threshold = config_.threshold;
     m.ds = config_.ds;
     m.values = config_.values;
+    m.compress_below_mbps = config_.compress_below_mbps;
     m.barriers = config_.barriers;
     m.barrier_backlog_ms = config_.barrier_backlog_ms;
     m.max_message_bytes = config_.max_message_bytes;

@@ -55,6 +55,25 @@ TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
   EXPECT_GT(LinkStats(status, 1, false).elements(), 0u);  // through the hubs
 }
 
+// Every mirror message gzip-compressed (as on a slow link), and none: the
+// receiver inflates what is compressed, and both end exact.
+TEST(MirrorFlush, CompressedAndPlainLinksBothDeliverEverything) {
+  for (double compress_below_mbps : {1e12, 0.0}) {
+    GeoCluster::Config config;
+    config.num_dcs = 3;
+    config.workers_per_dc = 2;
+    config.tables = {Table("w", 64, 16)};
+    config.values = significance::ValueEmission::kTernary;
+    config.compress_below_mbps = compress_below_mbps;
+    GeoCluster cluster(config);
+    ASSERT_TRUE(cluster.ok());
+    const std::vector<float> initial = cluster.TableValues(0, 0);
+    const std::vector<double> sum = RunWorkers(cluster, 10, 9);
+    ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(60)));
+    ExpectEveryDcHas(cluster, initial, sum);
+  }
+}
+
 TEST(MirrorFlush, ThreeDcsFullBroadcast) {
   GeoCluster::Config config;
   config.num_dcs = 3;
