@@ -115,9 +115,11 @@ absl::Status ExpandRowBitmap(uint64_t base, uint64_t max_rows, std::string* ids)
   }
   std::string packed;
   packed.reserve(set * sizeof(uint64_t));
-  for (uint64_t i = 0; i < bits; ++i) {
-    if (static_cast<uint8_t>((*ids)[i / 8]) & (1u << (i % 8))) {
-      common::AppendPacked<uint64_t>(&packed, base + i);
+  for (size_t byte = 0; byte < ids->size(); ++byte) {
+    const auto bits_of = static_cast<uint8_t>((*ids)[byte]);
+    if (bits_of == 0) continue;
+    for (uint32_t bit = 0; bit < 8; ++bit) {
+      if (bits_of & (1u << bit)) common::AppendPacked<uint64_t>(&packed, base + byte * 8 + bit);
     }
   }
   *ids = std::move(packed);

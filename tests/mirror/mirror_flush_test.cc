@@ -43,8 +43,7 @@ TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
   config.workers_per_dc = 2;
   config.tables = {Table("w", 64, 16)};
   config.values = significance::ValueEmission::kTernary;
-  // Groups {0, 1} and {2, 3}; dc 1 is the hub towards {2, 3}, dc 2 towards {0, 1}.
-  config.overlay = [](uint32_t) { return mirror::Overlay({0, 0, 1, 1}, {{0, 1}, {2, 2}}); };
+  config.overlay = TwoGroups;
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
   const std::vector<float> initial = cluster.TableValues(0, 0);

@@ -15,11 +15,6 @@
 namespace gaia::testing {
 namespace {
 
-// Groups {0, 1} and {2, 3}; dc 1 is the hub towards {2, 3}, dc 2 towards {0, 1}.
-mirror::Overlay TwoGroups(uint32_t /*num_dcs*/) {
-  return mirror::Overlay({0, 0, 1, 1}, {{0, 1}, {2, 2}});
-}
-
 TEST(MirrorHubs, FourDcsInTwoGroupsConvergeThroughHubs) {
   GeoCluster::Config config;
   config.num_dcs = 4;

@@ -42,6 +42,12 @@ inline common::TableSpec Table(std::string name, uint64_t rows, uint32_t width) 
   return spec;
 }
 
+// Four DCs in groups {0, 1} and {2, 3}; dc 1 is the hub towards {2, 3}, dc 2
+// towards {0, 1} (a GeoCluster::Config overlay).
+inline mirror::Overlay TwoGroups(uint32_t /*num_dcs*/) {
+  return mirror::Overlay({0, 0, 1, 1}, {{0, 1}, {2, 2}});
+}
+
 // Polls `condition` every 10 ms until it holds or `timeout` passes.
 inline bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;

@@ -96,66 +96,13 @@ TEST(SignificanceFilterHalf, FlushIsExactEvenWhenHalvesAreOn) {
   EXPECT_THAT(sent, ElementsAre(Sent{0, 0, 0, 0.1f}, Sent{0, 0, 1, 0.3f}));
 }
 
-// Model check: over random updates and sweeps at random thresholds, each
-// sweep splits every element's acc exactly into what it emits and what it
-// keeps (float32, no rounding anywhere); after Flush acc is 0 and the
-// emitted totals are the accumulated updates.
+// Model check (CheckSweepsConserveUpdates): no rounding is lost anywhere.
 TEST(SignificanceFilterHalf, NothingIsLostOrInventedOverManySweeps) {
-  constexpr uint32_t kWidth = 8;
-  constexpr uint64_t kSlots = 16;
-  const std::vector<TableShape> shapes = {{.width = kWidth, .slots = kSlots}};
-  SignificanceFilter filter(shapes, RelativeSignificance(1e-3), ValueEmission::kHalf);
-  ValueTables values(shapes, /*initial=*/1.0f);
-  std::vector<float> this_sweep(kWidth * kSlots);
-  std::vector<double> emitted(kWidth * kSlots, 0.0), accumulated(kWidth * kSlots, 0.0);
-  auto record = [&](const SignificantRow& row) {
-    for (size_t i = 0; i < row.cols.size(); ++i) {
-      this_sweep[row.slot * kWidth + row.cols[i]] = row.acc[i];
-      emitted[row.slot * kWidth + row.cols[i]] += row.acc[i];
-    }
-  };
-  auto acc_snapshot = [&] {
-    std::vector<float> acc;
-    for (uint64_t slot = 0; slot < kSlots; ++slot) {
-      for (float a : filter.Acc(0, slot)) acc.push_back(a);
-    }
-    return acc;
-  };
-  std::mt19937 rng(7);
-  std::normal_distribution<float> delta(0.0f, 0.02f);
-  std::uniform_real_distribution<double> threshold(0.0, 0.05);
-  uint64_t rounded = 0;
-  for (int step = 0; step <= 200; ++step) {
-    for (int u = 0; u < 10; ++u) {
-      const uint64_t slot = rng() % kSlots;
-      std::vector<float> d(kWidth);
-      for (uint32_t c = 0; c < kWidth; ++c) {
-        d[c] = delta(rng);
-        accumulated[slot * kWidth + c] += d[c];
-      }
-      values.Update(filter, 0, slot, d);
-    }
-    const std::vector<float> before = acc_snapshot();
-    std::fill(this_sweep.begin(), this_sweep.end(), 0.0f);
-    if (step < 200) {
-      filter.Sweep(threshold(rng), values.ValueFn(), record);
-    } else {
-      filter.Flush(values.ValueFn(), record);
-    }
-    const std::vector<float> after = acc_snapshot();
-    for (size_t e = 0; e < before.size(); ++e) {
-      ASSERT_EQ(this_sweep[e] + after[e], before[e]) << "element " << e << " step " << step;
-      rounded += this_sweep[e] != 0.0f && after[e] != 0.0f;
-    }
-  }
+  SignificanceFilter filter({{.width = 8, .slots = 16}}, RelativeSignificance(1e-3),
+                            ValueEmission::kHalf);
+  const uint64_t rounded = test::CheckSweepsConserveUpdates(
+      filter, 8, 16, /*seed=*/7, [](const SignificantRow&, bool) {});
   EXPECT_GT(rounded, 100u) << "the sweeps should have rounded many values";
-  for (uint64_t slot = 0; slot < kSlots; ++slot) {
-    for (uint32_t c = 0; c < kWidth; ++c) {
-      EXPECT_EQ(filter.Acc(0, slot)[c], 0.0f);
-      EXPECT_NEAR(emitted[slot * kWidth + c], accumulated[slot * kWidth + c], 1e-5);
-    }
-  }
-  EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
 }  // namespace

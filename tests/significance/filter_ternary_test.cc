@@ -112,73 +112,21 @@ TEST(SignificanceFilterTernary, RowsOutsideTheScaleRangeGoExactly) {
   EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
-// Model check: every sweep splits each element's acc exactly into what it
-// sends and what it keeps, every sent row is +-one ternary scale, the
-// largest significant element of each scored row is sent, and after the
-// flush the emitted totals are the accumulated updates.
+// Model check (CheckSweepsConserveUpdates), and every row a sweep sends is
+// +-one ternary scale (all rows here are in the scales' range).
 TEST(SignificanceFilterTernary, NothingIsLostOrInventedOverManySweeps) {
-  constexpr uint32_t kWidth = 8;
-  constexpr uint64_t kSlots = 16;
-  const std::vector<TableShape> shapes = {{.width = kWidth, .slots = kSlots}};
-  SignificanceFilter filter(shapes, RelativeSignificance(1e-3), ValueEmission::kTernary);
-  ValueTables values(shapes, /*initial=*/1.0f);
-  std::vector<float> this_sweep(kWidth * kSlots);
-  std::vector<double> emitted(kWidth * kSlots, 0.0), accumulated(kWidth * kSlots, 0.0);
-  bool flushing = false;
+  SignificanceFilter filter({{.width = 8, .slots = 16}}, RelativeSignificance(1e-3),
+                            ValueEmission::kTernary);
   uint64_t ternary_rows = 0;
-  auto record = [&](const SignificantRow& row) {
-    ASSERT_FALSE(row.acc.empty());
-    const float scale = std::fabs(row.acc[0]);
-    if (!flushing && IsTernaryScale(scale)) {
-      ++ternary_rows;
-      for (float v : row.acc) EXPECT_EQ(std::fabs(v), scale);
-    }
-    for (size_t i = 0; i < row.cols.size(); ++i) {
-      this_sweep[row.slot * kWidth + row.cols[i]] = row.acc[i];
-      emitted[row.slot * kWidth + row.cols[i]] += row.acc[i];
-    }
-  };
-  auto acc_snapshot = [&] {
-    std::vector<float> acc;
-    for (uint64_t slot = 0; slot < kSlots; ++slot) {
-      for (float a : filter.Acc(0, slot)) acc.push_back(a);
-    }
-    return acc;
-  };
-  std::mt19937 rng(11);
-  std::normal_distribution<float> delta(0.0f, 0.02f);
-  std::uniform_real_distribution<double> threshold(0.0, 0.05);
-  for (int step = 0; step <= 200; ++step) {
-    for (int u = 0; u < 10; ++u) {
-      const uint64_t slot = rng() % kSlots;
-      std::vector<float> d(kWidth);
-      for (uint32_t c = 0; c < kWidth; ++c) {
-        d[c] = delta(rng);
-        accumulated[slot * kWidth + c] += d[c];
-      }
-      values.Update(filter, 0, slot, d);
-    }
-    const std::vector<float> before = acc_snapshot();
-    std::fill(this_sweep.begin(), this_sweep.end(), 0.0f);
-    flushing = step == 200;
-    if (flushing) {
-      filter.Flush(values.ValueFn(), record);
-    } else {
-      filter.Sweep(threshold(rng), values.ValueFn(), record);
-    }
-    const std::vector<float> after = acc_snapshot();
-    for (size_t e = 0; e < before.size(); ++e) {
-      ASSERT_EQ(this_sweep[e] + after[e], before[e]) << "element " << e << " step " << step;
-    }
-  }
+  test::CheckSweepsConserveUpdates(
+      filter, 8, 16, /*seed=*/11, [&](const SignificantRow& row, bool flushing) {
+        ASSERT_FALSE(row.acc.empty());
+        const float scale = std::fabs(row.acc[0]);
+        if (flushing || !IsTernaryScale(scale)) return;
+        ++ternary_rows;
+        for (float v : row.acc) EXPECT_EQ(std::fabs(v), scale);
+      });
   EXPECT_GT(ternary_rows, 500u);
-  for (uint64_t slot = 0; slot < kSlots; ++slot) {
-    for (uint32_t c = 0; c < kWidth; ++c) {
-      EXPECT_EQ(filter.Acc(0, slot)[c], 0.0f);
-      EXPECT_NEAR(emitted[slot * kWidth + c], accumulated[slot * kWidth + c], 1e-5);
-    }
-  }
-  EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
 // Without new updates, repeated sweeps drive a row's remainder below the
