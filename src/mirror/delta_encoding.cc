@@ -96,7 +96,8 @@ RowIdList EncodeAscendingRows(std::span<const uint64_t> rows) {
   list.bytes.assign(span / 8 + 1, '\0');
   for (uint64_t row : rows) {
     const uint64_t i = row - list.base;
-    list.bytes[i / 8] = static_cast<char>(static_cast<uint8_t>(list.bytes[i / 8]) | (1u << (i % 8)));
+    char& byte = list.bytes[i / 8];
+    byte = static_cast<char>(static_cast<uint8_t>(byte) | (1u << (i % 8)));
   }
   return list;
 }

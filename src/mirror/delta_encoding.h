@@ -91,8 +91,9 @@ size_t SparseRowBytes(uint32_t width, const DeltaEncoding& encoding, size_t n);
 // wrong length for its encoding, a truncated or overlong varint, bitmap
 // rows that do not add up, a scale byte that is not a ternary scale,
 // ternary_rows without bitmap_sparse, with half_values or with dense rows, or
-// a row bitmap without bitmap_sparse or with more rows than entry bytes. Row ids, counts and columns are checked later, by
-// the store, on the plain form.
+// a row bitmap without bitmap_sparse or with more rows than entry bytes.
+// Row ids, counts and columns are checked later, by the store, on the plain
+// form.
 absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width);
 
 bool HasCompactDeltas(const rpc::MirrorBatch& batch);

@@ -7,8 +7,9 @@
 //
 // Ordering (what the receiver may rely on): rows leave in the order they
 // were first queued (a row queued again while waiting keeps its place and
-// carries the sum); inside one batch they are written in row order. A mirror clock queued after some updates is sent in the
-// same batch as the last of them or later. Clocks wait until every queued
+// carries the sum); inside one batch they are written in row order. A
+// mirror clock queued after some updates is sent in the same batch as the
+// last of them or later. Clocks wait until every queued
 // update is packed; updates queued after a clock may overtake it, which only
 // makes the receiver's copy fresher. A barrier is released
 // (barriers_through) by the batch that carries the last row queued before

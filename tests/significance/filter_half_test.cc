@@ -1,4 +1,4 @@
-// SignificanceFilter with half-precision emission (emit_half): what a sweep
+// SignificanceFilter with half-precision emission (ValueEmission::kHalf): what a sweep
 // sends is binary16-exact, the rounding error stays in acc, and nothing is
 // lost: emitted values plus what remains always equal what was accumulated.
 #include <algorithm>
