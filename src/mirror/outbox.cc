@@ -49,16 +49,19 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
   enum class Form { kDense, kPairs, kBitmap, kTernary };
   struct Chosen {
     uint64_t row;
-    size_t pos;          // in the TableLane
+    uint32_t pos;  // in the TableLane (< 2^32 queued rows: the index's values)
     Form form;
     bool half;
-    size_t first, count;  // its columns and values in cols / vals
   };
-  size_t packed = 0;
+  size_t packed = 0;  // wire bytes, about
+  // Values in the batch: a receiver expands them to float32 (column, value)
+  // pairs, so compact rows must not make that form much bigger than the batch.
+  size_t batch_values = 0;
+  auto room = [&] { return packed < max_bytes && batch_values * sizeof(float) < max_bytes; };
   std::vector<Chosen> chosen;
-  std::vector<uint32_t> cols;
+  std::vector<uint32_t> cols;  // one row's columns and values
   std::vector<float> vals;
-  for (uint32_t table = 0; table < lane.tables.size() && packed < max_bytes; ++table) {
+  for (uint32_t table = 0; table < lane.tables.size() && room(); ++table) {
     TableLane& t = lane.tables[table];
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
@@ -68,29 +71,35 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     bitmap.bitmap_sparse = true;
     DeltaEncoding ternary = bitmap;  // +-scale rows as a bitmap, the scale and signs
     ternary.ternary = true;
-    // The batch's rows are taken in queue order and written in row order, so
-    // that varint id deltas stay small.
-    chosen.clear();
-    cols.clear();
-    vals.clear();
-    while (t.head < t.rows.size() && packed < max_bytes) {
-      const size_t pos = t.head++;
+    // The row at `pos`'s queued nonzero values into cols / vals; true when
+    // all are exact halves (and halves are on).
+    auto collect = [&](size_t pos) {
       const float* values = t.values.data() + pos * width;
       const uint8_t* set = t.set.data() + pos * width;
-      const size_t first = cols.size();
+      cols.clear();
+      vals.clear();
       bool half = half_values_ && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
-        if (!set[c]) continue;
-        queued_bytes_ -= kQueuedEntryBytes;
-        if (values[c] == 0.0f) continue;  // cancelled out while queued
+        if (!set[c] || values[c] == 0.0f) continue;  // 0: cancelled out while queued
         cols.push_back(c);
         vals.push_back(values[c]);
         half = half && ExactInHalf(values[c]);
       }
+      return half;
+    };
+    // The batch's rows are taken in queue order and written in row order, so
+    // that varint id deltas stay small; a row's values are read again when
+    // it is written, so the batch holds no copy of them meanwhile.
+    chosen.clear();
+    while (t.head < t.rows.size() && room()) {
+      const size_t pos = t.head++;
+      const bool half = collect(pos);
+      const uint8_t* set = t.set.data() + pos * width;
       queued_bytes_ -= kQueuedRowBytes;
+      for (uint32_t c = 0; c < width; ++c) queued_bytes_ -= set[c] ? kQueuedEntryBytes : 0;
       t.index.erase(t.rows[pos]);
       --lane.rows;
-      const size_t n = cols.size() - first;
+      const size_t n = cols.size();
       if (n == 0) continue;
       // The smallest of: dense values (zeros where nothing is queued),
       // (column, value) pairs, a column bitmap and values, and for a ternary
@@ -100,9 +109,7 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       const size_t pair_bytes = SparseRowBytes(width, plain, n);
       const size_t bitmap_bytes = compact_ ? SparseRowBytes(width, bitmap, n) : SIZE_MAX;
       const size_t ternary_bytes =
-          compact_ && IsTernaryRow(std::span<const float>(vals).subspan(first, n))
-              ? SparseRowBytes(width, ternary, n)
-              : SIZE_MAX;
+          compact_ && IsTernaryRow(vals) ? SparseRowBytes(width, ternary, n) : SIZE_MAX;
       const size_t sparse_bytes = std::min({pair_bytes, bitmap_bytes, ternary_bytes});
       Form form = Form::kPairs;
       if (dense_bytes < sparse_bytes) {
@@ -112,8 +119,9 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       } else if (bitmap_bytes < pair_bytes) {
         form = Form::kBitmap;
       }
-      chosen.push_back({t.rows[pos], pos, form, half, first, n});
+      chosen.push_back({t.rows[pos], static_cast<uint32_t>(pos), form, half});
       packed += sizeof(uint64_t) + std::min(dense_bytes, sparse_bytes);
+      batch_values += form == Form::kDense ? width : n;
     }
     std::sort(chosen.begin(), chosen.end(),
               [](const Chosen& a, const Chosen& b) { return a.row < b.row; });
@@ -128,12 +136,13 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         writer.emplace(batch->add_updates(), table, width, encoding);
       }
       if (c.form == Form::kDense) {
-        writer->AddDenseRow(c.row, std::span<const float>(t.values).subspan(c.pos * width, width));
+        writer->AddDenseRow(
+            c.row, std::span<const float>(t.values).subspan(size_t{c.pos} * width, width));
         packed_elements_ += width;
       } else {
-        writer->AddSparseRow(c.row, std::span<const uint32_t>(cols).subspan(c.first, c.count),
-                             std::span<const float>(vals).subspan(c.first, c.count));
-        packed_elements_ += c.count;
+        collect(c.pos);
+        writer->AddSparseRow(c.row, cols, vals);
+        packed_elements_ += cols.size();
       }
     }
     for (auto& by_kind : writers) {

@@ -71,8 +71,9 @@ class Outbox {
   uint64_t NextBarrierId();
 
   // Packs the next batch (seq left 0): rows of one lane up to about
-  // `max_bytes`, and, once no update is left, the pending clocks and
-  // barriers_through. nullopt when nothing is queued.
+  // `max_bytes` on the wire and about `max_bytes` of float32 values (what
+  // the receiver expands them to), and, once no update is left, the pending
+  // clocks and barriers_through. nullopt when nothing is queued.
   std::optional<rpc::MirrorBatch> Seal(size_t max_bytes);
 
   bool empty() const;

@@ -323,6 +323,29 @@ TEST(OutboxTernary, RowsOfABatchAreWrittenInRowOrder) {
   EXPECT_EQ(ids, (std::vector<uint64_t>{4, 76, 1000}));
 }
 
+// Ternary rows are tiny on the wire; a batch still carries no more than
+// about max_bytes of values once the receiver expands them to float32.
+TEST(OutboxTernary, ABatchCarriesAboutMaxBytesOfValues) {
+  Outbox outbox({16}, /*half_values=*/true, /*compact=*/true);
+  std::vector<uint32_t> cols(16);
+  for (uint32_t c = 0; c < 16; ++c) cols[c] = c;
+  const std::vector<float> signs(16, 0.25f);
+  for (uint64_t row = 0; row < 1000; ++row) outbox.AddRow(false, 0, row, cols, signs);
+  constexpr size_t kMaxBytes = 16 << 10;  // 4096 floats
+  size_t batches = 0, rows = 0;
+  while (std::optional<rpc::MirrorBatch> batch = outbox.Seal(kMaxBytes)) {
+    ++batches;
+    for (const auto& [row, values] : ExpandedRows(*batch, 16)) {
+      ++rows;
+      EXPECT_EQ(values, signs);
+    }
+    EXPECT_LE(batch->ByteSizeLong(), kMaxBytes / 4) << "ternary rows are small on the wire";
+  }
+  EXPECT_EQ(rows, 1000u);
+  // 16 values per row: 256 rows fill a batch's 4096 floats.
+  EXPECT_EQ(batches, 4u);
+}
+
 // The queue's wire estimate follows what packing actually produced.
 TEST(OutboxTernary, QueuedWireBytesFollowThePackedRatio) {
   Outbox outbox({16}, /*half_values=*/true, /*compact=*/true);
