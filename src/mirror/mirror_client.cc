@@ -97,8 +97,9 @@ void Mirror::ClientLoop() {
           continue;
         }
         if (std::optional<rpc::MirrorMessage> message = NextMessageLocked(link)) {
-          // gzip where the link is slower than compressing (or not measured).
-          const bool compress = link.bandwidth_bytes_per_s * 8 / 1e6 < options_.compress_below_mbps;
+          // gzip once the link is measured slower than compressing.
+          const bool compress = link.bandwidth_bytes_per_s > 0 &&
+                                link.bandwidth_bytes_per_s * 8 / 1e6 < options_.compress_below_mbps;
           writes.push_back({link.call.get(), std::move(*message), compress});
         }
       }
