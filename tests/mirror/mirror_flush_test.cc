@@ -54,8 +54,9 @@ TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
   EXPECT_GT(LinkStats(status, 1, false).elements(), 0u);  // through the hubs
 }
 
-// Every mirror message gzip-compressed (as on a slow link), and none: the
-// receiver inflates what is compressed, and both end exact.
+// Every mirror message after the link's first acknowledgement
+// gzip-compressed (as on a slow link), and none: the receiver inflates what
+// is compressed, and both end exact.
 TEST(MirrorFlush, CompressedAndPlainLinksBothDeliverEverything) {
   for (double compress_below_mbps : {1e12, 0.0}) {
     GeoCluster::Config config;
