@@ -1,10 +1,13 @@
 #include "src/mirror/delta_encoding.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -189,10 +192,6 @@ void DeltaWriter::AddDenseRow(uint64_t row, std::span<const float> values) {
 
 void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
                                std::span<const float> values) {
-  if (encoding_.varint_ids && encoding_.bitmap_sparse) {
-    sparse_ascending_ = sparse_ascending_ && (sparse_ids_.empty() || row > sparse_ids_.back());
-    sparse_ids_.push_back(row);
-  }
   AppendId(delta_->mutable_sparse_row_ids(), row, &last_sparse_);
   std::string* entries = delta_->mutable_sparse_entries();
   if (encoding_.bitmap_sparse) {
@@ -228,8 +227,16 @@ void DeltaWriter::AddSparseRow(uint64_t row, std::span<const uint32_t> cols,
 }
 
 void DeltaWriter::Finish() {
-  if (sparse_ids_.empty() || !sparse_ascending_) return;
-  RowIdList list = EncodeAscendingRows(sparse_ids_);
+  if (!encoding_.varint_ids || !encoding_.bitmap_sparse) return;
+  // The ids written so far, read back from their varints.
+  std::string packed = delta_->sparse_row_ids();
+  if (!ExpandVarintRowIds(&packed).ok()) return;  // cannot happen: written above
+  const std::vector<uint64_t> ids = common::Unpack<uint64_t>(packed);
+  if (ids.empty() || std::adjacent_find(ids.begin(), ids.end(), std::greater_equal<>()) !=
+                         ids.end()) {
+    return;  // not strictly ascending
+  }
+  RowIdList list = EncodeAscendingRows(ids);
   if (!list.bitmap) return;
   delta_->set_sparse_row_bitmap(true);
   delta_->set_sparse_row_base(list.base);

@@ -24,7 +24,6 @@
 #include <cstdint>
 #include <span>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 #include "proto/gaia.pb.h"
@@ -76,8 +75,6 @@ class DeltaWriter {
   const DeltaEncoding encoding_;
   uint64_t last_dense_ = 0;   // previous id of each list (varint deltas)
   uint64_t last_sparse_ = 0;
-  std::vector<uint64_t> sparse_ids_;  // varint_ids and bitmap_sparse: for Finish
-  bool sparse_ascending_ = true;
 };
 
 // Wire bytes of one row of a table `width` wide in `encoding`, its id
