@@ -47,7 +47,7 @@ std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel>
   session->StartRead(&session->incoming_);
   rpc::WorkerMessage message;
   *message.mutable_hello() = std::move(hello);
-  session->Enqueue(message);
+  session->Enqueue(common::SerializeToByteBuffer(message));
   session->StartCall();
   return session;
 }
@@ -93,7 +93,7 @@ absl::StatusOr<std::shared_ptr<PendingRead>> ShardSession::Read(uint32_t table_i
   read->set_table_id(table_id);
   read->set_row_ids(std::move(packed_row_ids));
   read->set_min_clock(min_clock);
-  Enqueue(message);
+  Enqueue(common::SerializeToByteBuffer(message));
   return pending;
 }
 
@@ -102,7 +102,11 @@ void ShardSession::Abandon(uint64_t request_id) {
   pending_.erase(request_id);
 }
 
-absl::Status ShardSession::Send(rpc::WorkerMessage message) {
+absl::Status ShardSession::Send(const rpc::WorkerMessage& message) {
+  return SendSerialized(common::SerializeToByteBuffer(message));
+}
+
+absl::Status ShardSession::SendSerialized(grpc::ByteBuffer message) {
   {
     common::MutexLock lock(&mu_);
     mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return QueueHasRoom(); });
@@ -111,7 +115,7 @@ absl::Status ShardSession::Send(rpc::WorkerMessage message) {
       return absl::UnavailableError(absl::StrCat("shard ", address_, ": session closed"));
     }
   }
-  Enqueue(message);
+  Enqueue(std::move(message));
   return absl::OkStatus();
 }
 
@@ -120,8 +124,7 @@ absl::Status ShardSession::error() const {
   return error_;
 }
 
-void ShardSession::Enqueue(const rpc::WorkerMessage& message) {
-  grpc::ByteBuffer buffer = common::SerializeToByteBuffer(message);
+void ShardSession::Enqueue(grpc::ByteBuffer buffer) {
   WriteAction action;
   {
     common::MutexLock lock(&mu_);

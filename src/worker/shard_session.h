@@ -94,7 +94,9 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
   void Abandon(uint64_t request_id);
 
   // Queues a push/clock message. Returns the sticky error if there is one.
-  absl::Status Send(rpc::WorkerMessage message);
+  absl::Status Send(const rpc::WorkerMessage& message);
+  // Send() for a message already serialized (UpdateBuffer's batches).
+  absl::Status SendSerialized(grpc::ByteBuffer message);
 
   // The sticky background error (OK if none).
   absl::Status error() const;
@@ -121,8 +123,8 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
 
   explicit ShardSession(std::string address) : address_(std::move(address)) {}
 
-  // Serializes `message` and queues it for writing.
-  void Enqueue(const rpc::WorkerMessage& message) ABSL_LOCKS_EXCLUDED(mu_);
+  // Queues a serialized message for writing.
+  void Enqueue(grpc::ByteBuffer message) ABSL_LOCKS_EXCLUDED(mu_);
   WriteAction NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool TakeHoldReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);

@@ -2,13 +2,72 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <string>
 #include <utility>
 
+#include <grpcpp/support/slice.h>
+
+#include "proto/gaia.pb.h"
 #include "src/common/packing.h"
+#include "src/common/wire_writing.h"
 
 namespace gaia::internal {
 
-UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows) {
+class UpdateBuffer::BlockPool {
+ public:
+  explicit BlockPool(size_t max_spares) : max_spares_(max_spares) {}
+
+  // A spare block of at least `min_floats` floats, or a new one of exactly
+  // that many (uninitialized: every value is written before it is sent).
+  ValueBlock Acquire(size_t min_floats) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (auto it = spares_.begin(); it != spares_.end(); ++it) {
+        if (it->floats >= min_floats) {
+          ValueBlock block = std::move(*it);
+          spares_.erase(it);
+          return block;
+        }
+      }
+    }
+    ValueBlock block;
+    block.data = std::make_unique_for_overwrite<float[]>(min_floats);
+    block.floats = min_floats;
+    return block;
+  }
+
+  // Keeps `block` for a later Acquire, or frees it (the smallest goes first).
+  void Release(ValueBlock block) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (spares_.size() < max_spares_) {
+      spares_.push_back(std::move(block));
+      return;
+    }
+    auto smallest = std::min_element(
+        spares_.begin(), spares_.end(),
+        [](const ValueBlock& a, const ValueBlock& b) { return a.floats < b.floats; });
+    if (smallest != spares_.end() && smallest->floats < block.floats) {
+      *smallest = std::move(block);
+    }
+  }
+
+ private:
+  const size_t max_spares_;
+  std::mutex mu_;
+  std::vector<ValueBlock> spares_;
+};
+
+// One table's values after TakeBatches, shared by the batch slices that
+// point into them; the block goes back to the pool with the last slice.
+struct UpdateBuffer::SentBlock {
+  ValueBlock block;
+  std::shared_ptr<BlockPool> pool;
+  ~SentBlock() { pool->Release(std::move(block)); }
+};
+
+UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows)
+    : pool_(std::make_shared<BlockPool>(/*max_spares=*/widths.size())) {
   tables_.resize(widths.size());
   for (size_t t = 0; t < widths.size(); ++t) {
     tables_[t].width = widths[t];
@@ -31,14 +90,22 @@ uint64_t UpdateBuffer::value_bytes() const {
 }
 
 void UpdateBuffer::Reserve(TableArena& arena, size_t more) {
-  // An upper bound: rows already buffered need no room. Both arrays keep their
-  // size across clocks, so this grows them a few times per run at most.
+  // An upper bound: rows already buffered need no room. Both arrays start a
+  // clock at last clock's size, so this grows them a few times per run at most.
   const size_t rows = arena.row_ids.size() + more;
   if (arena.row_ids.capacity() < rows) {
     arena.row_ids.reserve(std::max(arena.row_ids.capacity() * 2, rows));
   }
-  if (arena.values.size() < rows * arena.width) {
-    arena.values.resize(std::max(arena.values.size() * 2, rows * arena.width));
+  const size_t floats = rows * arena.width;
+  if (arena.values.floats < floats) {
+    ValueBlock grown =
+        pool_->Acquire(std::max({floats, arena.values.floats * 2, arena.last_floats}));
+    if (!arena.row_ids.empty()) {
+      std::memcpy(grown.data.get(), arena.values.data.get(),
+                  arena.row_ids.size() * arena.width * sizeof(float));
+    }
+    if (arena.values.data != nullptr) pool_->Release(std::move(arena.values));
+    arena.values = std::move(grown);
   }
 }
 
@@ -61,7 +128,7 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
     *position = static_cast<uint32_t>(arena.row_ids.size());
     arena.row_ids.push_back(row);
   }
-  return arena.values.data() + size_t{*position} * arena.width;
+  return arena.values.data.get() + size_t{*position} * arena.width;
 }
 
 [[gnu::always_inline]] inline void UpdateBuffer::AddTo(TableArena& arena, uint64_t row,
@@ -105,57 +172,109 @@ void UpdateBuffer::AddSparse(uint32_t table, uint64_t row,
   for (size_t i = 0; i < cols.size(); ++i) slot[cols[i]] += vals[i];
 }
 
-std::vector<rpc::PushBatch> UpdateBuffer::TakeBatches(int64_t clock,
-                                                      int64_t max_batch_bytes) {
-  std::vector<rpc::PushBatch> batches;
-  if (empty()) return batches;
-  const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(max_batch_bytes, 1));
-
-  rpc::PushBatch current;
-  uint64_t current_bytes = 0;
-  auto flush = [&] {
-    if (current.tables_size() == 0) return;
-    current.set_clock(clock);
-    batches.push_back(std::move(current));
-    current = rpc::PushBatch();
-    current_bytes = 0;
+std::vector<grpc::ByteBuffer> UpdateBuffer::TakeBatches(int64_t clock,
+                                                        int64_t max_batch_bytes) {
+  // Where each batch's rows are: rows [begin, begin + count) of a table.
+  struct Piece {
+    uint32_t table;
+    size_t begin;
+    size_t count;
   };
+  std::vector<std::vector<Piece>> batches;
+  {
+    const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(max_batch_bytes, 1));
+    uint64_t batch_bytes = limit;  // full: the first piece opens a batch
+    for (size_t t = 0; t < tables_.size(); ++t) {
+      const size_t n = tables_[t].row_ids.size();
+      const uint64_t row_bytes = std::max<uint64_t>(uint64_t{tables_[t].width} * sizeof(float), 1);
+      for (size_t begin = 0; begin < n;) {
+        if (batch_bytes > 0 && batch_bytes + row_bytes > limit) {
+          batches.emplace_back();
+          batch_bytes = 0;
+        }
+        // Rows that fit in what is left of the batch (at least one).
+        const size_t count = std::min<uint64_t>(
+            std::max<uint64_t>((limit - batch_bytes) / row_bytes, 1), n - begin);
+        batches.back().push_back({static_cast<uint32_t>(t), begin, count});
+        batch_bytes += count * row_bytes;
+        begin += count;
+      }
+    }
+  }
 
+  // Each table's values leave the arena for the messages.
+  std::vector<std::shared_ptr<SentBlock>> sent(tables_.size());
   for (size_t t = 0; t < tables_.size(); ++t) {
     TableArena& arena = tables_[t];
-    const size_t n = arena.row_ids.size();
-    if (n == 0) continue;
-    const uint64_t row_bytes = uint64_t{arena.width} * sizeof(float);
-    size_t begin = 0;
-    while (begin < n) {
-      if (current_bytes > 0 && current_bytes + row_bytes > limit) flush();
-      // Rows of this table that fit in what is left of the batch (at least one).
-      const uint64_t room = limit - current_bytes;
-      size_t count = std::max<uint64_t>(room / std::max<uint64_t>(row_bytes, 1), 1);
-      count = std::min(count, n - begin);
-      rpc::TableDelta* delta = current.add_tables();
-      delta->set_table_id(static_cast<uint32_t>(t));
-      // Rows [begin, begin+count) are contiguous in both arrays: one copy each.
-      delta->set_dense_row_ids(
-          std::string(reinterpret_cast<const char*>(arena.row_ids.data() + begin),
-                      count * sizeof(uint64_t)));
-      delta->set_dense_values(std::string(
-          reinterpret_cast<const char*>(arena.values.data() + begin * arena.width),
-          count * row_bytes));
-      current_bytes += count * row_bytes;
-      begin += count;
+    if (arena.row_ids.empty()) continue;
+    arena.last_floats = arena.values.floats;
+    sent[t] = std::make_shared<SentBlock>();
+    sent[t]->block = std::move(arena.values);
+    sent[t]->pool = pool_;
+    arena.values = ValueBlock();
+  }
+
+  // WorkerMessage{push: PushBatch{clock, tables: [TableDelta{table_id,
+  // dense_row_ids, dense_values}...]}}: per piece, a header slice (ids
+  // included) and the values slice.
+  std::vector<grpc::ByteBuffer> messages;
+  messages.reserve(batches.size());
+  for (const std::vector<Piece>& pieces : batches) {
+    std::vector<std::string> heads(pieces.size());  // TableDelta up to the values
+    std::vector<uint64_t> value_bytes(pieces.size());
+    std::string batch_fields;
+    common::AppendVarintField(rpc::PushBatch::kClockFieldNumber, static_cast<uint64_t>(clock),
+                              &batch_fields);
+    uint64_t push_bytes = batch_fields.size();
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const Piece& piece = pieces[i];
+      const TableArena& arena = tables_[piece.table];
+      const size_t id_bytes = piece.count * sizeof(uint64_t);
+      value_bytes[i] = uint64_t{piece.count} * arena.width * sizeof(float);
+      std::string& head = heads[i];
+      common::AppendVarintField(rpc::TableDelta::kTableIdFieldNumber, piece.table, &head);
+      common::AppendLengthPrefix(rpc::TableDelta::kDenseRowIdsFieldNumber, id_bytes, &head);
+      head.append(reinterpret_cast<const char*>(arena.row_ids.data() + piece.begin), id_bytes);
+      common::AppendLengthPrefix(rpc::TableDelta::kDenseValuesFieldNumber, value_bytes[i], &head);
+      const uint64_t delta_bytes = head.size() + value_bytes[i];
+      push_bytes += common::LengthPrefixSize(rpc::PushBatch::kTablesFieldNumber, delta_bytes) +
+                    delta_bytes;
     }
+    std::string prefix;
+    common::AppendLengthPrefix(rpc::WorkerMessage::kPushFieldNumber, push_bytes, &prefix);
+    prefix += batch_fields;
+
+    std::vector<grpc::Slice> slices;
+    slices.reserve(2 * pieces.size());
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      const Piece& piece = pieces[i];
+      std::string head = std::move(prefix);  // empty after the first piece
+      prefix.clear();
+      common::AppendLengthPrefix(rpc::PushBatch::kTablesFieldNumber,
+                                 heads[i].size() + value_bytes[i], &head);
+      head += heads[i];
+      slices.emplace_back(head);
+      float* values = sent[piece.table]->block.data.get() +
+                      piece.begin * tables_[piece.table].width;
+      slices.emplace_back(
+          values, value_bytes[i],
+          [](void* holder) { delete static_cast<std::shared_ptr<SentBlock>*>(holder); },
+          new std::shared_ptr<SentBlock>(sent[piece.table]));
+    }
+    messages.emplace_back(slices.data(), slices.size());
+  }
+
+  for (TableArena& arena : tables_) {
     if (!arena.dense.empty()) {
       for (uint64_t row : arena.row_ids) {
         if (row < arena.dense.size()) arena.dense[row] = kAbsent;
       }
     }
-    arena.last_rows = n;
+    if (!arena.row_ids.empty()) arena.last_rows = arena.row_ids.size();
     arena.row_ids.clear();
     arena.index.clear();
   }
-  flush();
-  return batches;
+  return messages;
 }
 
 }  // namespace gaia::internal

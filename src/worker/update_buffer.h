@@ -1,10 +1,16 @@
 // Coalesces one shard's updates of one clock into dense per-table arenas and
-// cuts them into PushBatch messages.
+// cuts them into serialized WorkerMessage{push: PushBatch} messages.
 //
 //   UpdateBuffer buffer(widths);            // widths[table_id] = row width
 //   buffer.Add(table, row, delta);          // dense delta, width floats
 //   buffer.AddSparse(table, row, cols, vals);
-//   std::vector<rpc::PushBatch> batches = buffer.TakeBatches(clock, 4 << 20);
+//   std::vector<grpc::ByteBuffer> batches = buffer.TakeBatches(clock, 1 << 20);
+//
+// The batches' values are not copied: each batch's `dense_values` are slices
+// of the arena itself, which TakeBatches hands to the messages (they release
+// it when gRPC is done with them; it then returns to the buffer's pool for a
+// later clock). Only the small per-row parts (ids, field headers) are
+// written out. The bytes are an ordinary serialization of the proto.
 //
 // Repeated updates of one (table, row) within a clock are summed into one
 // dense row, so a clock sends each touched row once. Sparse updates are added
@@ -17,11 +23,13 @@
 #define GAIA_SRC_WORKER_UPDATE_BUFFER_H_
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
+#include <grpcpp/support/byte_buffer.h>
+
 #include "absl/container/flat_hash_map.h"
-#include "proto/gaia.pb.h"
 
 namespace gaia::internal {
 
@@ -56,21 +64,32 @@ class UpdateBuffer {
   uint64_t value_bytes() const;
   bool empty() const { return rows() == 0; }
 
-  // Moves everything buffered into PushBatch messages tagged `clock`, each
-  // holding at most `max_batch_bytes` value bytes (a single row wider than
-  // that travels alone). Rows keep their first-touch order. Leaves the buffer
-  // empty (its capacity is kept for the next clock).
-  std::vector<rpc::PushBatch> TakeBatches(int64_t clock, int64_t max_batch_bytes);
+  // Moves everything buffered into serialized WorkerMessage{push} messages
+  // tagged `clock`, each holding at most `max_batch_bytes` value bytes (a
+  // single row wider than that travels alone). Rows keep their first-touch
+  // order. Leaves the buffer empty.
+  std::vector<grpc::ByteBuffer> TakeBatches(int64_t clock, int64_t max_batch_bytes);
 
  private:
   static constexpr uint32_t kAbsent = ~uint32_t{0};
+  // Values of a table's buffered rows; handed to the messages at TakeBatches.
+  struct ValueBlock {
+    std::unique_ptr<float[]> data;
+    size_t floats = 0;  // capacity
+  };
+  // Blocks the messages released, for later clocks (thread-safe: gRPC
+  // releases them on its own threads).
+  class BlockPool;
+  struct SentBlock;
+
   struct TableArena {
     uint32_t width = 0;
     uint64_t dense_rows = 0;                         // > 0: use `dense`
     std::vector<uint64_t> row_ids;                   // first-touch order
-    // Rows' values, row_ids.size() * width of them in use; the vector keeps
-    // its size across clocks so adding a row is a bump, not a resize.
-    std::vector<float> values;
+    // Rows' values, row_ids.size() * width of them in use. Sized for last
+    // clock's rows when (re)acquired, so adding a row is a bump.
+    ValueBlock values;
+    size_t last_floats = 0;                          // values.floats last clock
     // row id -> position: `dense` (size dense_rows once used, kAbsent for
     // rows not buffered) or `index`.
     std::vector<uint32_t> dense;
@@ -79,7 +98,7 @@ class UpdateBuffer {
   };
 
   // Room in the arena for `more` new rows, so RowSlot does not reallocate.
-  static void Reserve(TableArena& arena, size_t more);
+  void Reserve(TableArena& arena, size_t more);
   // The row's position entry in the hash index, or in the dense index when
   // that is not allocated yet (it allocates it).
   static uint32_t* IndexedPosition(TableArena& arena, uint64_t row);
@@ -90,6 +109,7 @@ class UpdateBuffer {
   void AddTo(TableArena& arena, uint64_t row, const float* delta);
 
   std::vector<TableArena> tables_;
+  std::shared_ptr<BlockPool> pool_;
 };
 
 }  // namespace gaia::internal

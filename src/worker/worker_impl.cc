@@ -287,7 +287,7 @@ absl::Status WorkerImpl::IncSparse(uint32_t table_id, uint64_t row,
 absl::Status WorkerImpl::FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* bytes) {
   absl::Status status;
   for (const auto& shard : shards_) {
-    std::vector<rpc::PushBatch> batches;
+    std::vector<grpc::ByteBuffer> batches;
     {
       common::ExclusiveLock lock(&shard->mu);
       if (shard->buffer.empty()) continue;
@@ -295,10 +295,8 @@ absl::Status WorkerImpl::FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* b
       *bytes += shard->buffer.value_bytes();
       batches = shard->buffer.TakeBatches(clock, options_.max_batch_bytes);
     }
-    for (rpc::PushBatch& batch : batches) {
-      rpc::WorkerMessage message;
-      *message.mutable_push() = std::move(batch);
-      status.Update(shard->session->Send(std::move(message)));
+    for (grpc::ByteBuffer& batch : batches) {
+      status.Update(shard->session->SendSerialized(std::move(batch)));
     }
   }
   return status;

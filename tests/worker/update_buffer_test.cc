@@ -5,12 +5,27 @@
 #include <map>
 #include <vector>
 
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <gtest/gtest.h>
 
+#include "proto/gaia.pb.h"
 #include "src/common/packing.h"
 
 namespace gaia::internal {
 namespace {
+
+// The PushBatch of each serialized WorkerMessage, parsed by protobuf.
+std::vector<rpc::PushBatch> Parse(std::vector<grpc::ByteBuffer> messages) {
+  std::vector<rpc::PushBatch> batches;
+  for (grpc::ByteBuffer& buffer : messages) {
+    rpc::WorkerMessage message;
+    EXPECT_TRUE(
+        (grpc::SerializationTraits<rpc::WorkerMessage>::Deserialize(&buffer, &message).ok()));
+    EXPECT_EQ(message.kind_case(), rpc::WorkerMessage::kPush);
+    batches.push_back(message.push());
+  }
+  return batches;
+}
 
 // (table, row) -> summed row, decoded from a set of batches.
 std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> Decode(
@@ -47,7 +62,7 @@ TEST(UpdateBuffer, CoalescesDenseAndSparsePerRow) {
   EXPECT_EQ(buffer.rows(), 2u);
   EXPECT_EQ(buffer.value_bytes(), (4 + 2) * sizeof(float));
 
-  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(/*clock=*/5, 1 << 20);
+  std::vector<rpc::PushBatch> batches = Parse(buffer.TakeBatches(/*clock=*/5, 1 << 20));
   ASSERT_EQ(batches.size(), 1u);
   EXPECT_EQ(batches[0].clock(), 5);
   auto rows = Decode(batches, {4, 2});
@@ -55,7 +70,7 @@ TEST(UpdateBuffer, CoalescesDenseAndSparsePerRow) {
   EXPECT_EQ((rows[{0, 7}]), (std::vector<float>{111, 22, 33, 44.75f}));
   EXPECT_EQ((rows[{1, 7}]), (std::vector<float>{-1, 1}));
   EXPECT_TRUE(buffer.empty());
-  EXPECT_TRUE(buffer.TakeBatches(6, 1 << 20).empty());
+  EXPECT_TRUE(Parse(buffer.TakeBatches(6, 1 << 20)).empty());
 }
 
 TEST(UpdateBuffer, SparseOnlyRowIsDenseOnTheWire) {
@@ -63,7 +78,7 @@ TEST(UpdateBuffer, SparseOnlyRowIsDenseOnTheWire) {
   const uint32_t cols[] = {1};
   const float vals[] = {2.5f};
   buffer.AddSparse(0, 42, cols, vals);
-  auto rows = Decode(buffer.TakeBatches(0, 1 << 20), {3});
+  auto rows = Decode(Parse(buffer.TakeBatches(0, 1 << 20)), {3});
   EXPECT_EQ((rows[{0, 42}]), (std::vector<float>{0, 2.5f, 0}));
 }
 
@@ -79,7 +94,7 @@ TEST(UpdateBuffer, SplitsAtMaxBatchBytesWithoutLosingRows) {
   for (uint64_t r = 0; r < 10; ++r) buffer.Add(1, r, small);
 
   const int64_t limit = 10 * 32 + 16;  // ten wide rows and a bit
-  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(3, limit);
+  std::vector<rpc::PushBatch> batches = Parse(buffer.TakeBatches(3, limit));
   ASSERT_GT(batches.size(), 1u);
   for (const rpc::PushBatch& batch : batches) {
     EXPECT_EQ(batch.clock(), 3);
@@ -101,9 +116,36 @@ TEST(UpdateBuffer, RowWiderThanLimitTravelsAlone) {
   std::vector<float> delta(16, 1.0f);
   buffer.Add(0, 1, delta);
   buffer.Add(0, 2, delta);
-  std::vector<rpc::PushBatch> batches = buffer.TakeBatches(0, /*max_batch_bytes=*/8);
+  std::vector<rpc::PushBatch> batches = Parse(buffer.TakeBatches(0, /*max_batch_bytes=*/8));
   ASSERT_EQ(batches.size(), 2u);
   EXPECT_EQ(Decode(batches, {16}).size(), 2u);
+}
+
+TEST(UpdateBuffer, SentValuesStayIntactWhileLaterClocksBuffer) {
+  // The messages own the values they were cut from: buffering the next
+  // clocks (which reuse released arenas) must not change unsent bytes.
+  const uint32_t width = 64;
+  UpdateBuffer buffer({width});
+  std::vector<float> delta(width);
+  std::vector<std::vector<grpc::ByteBuffer>> kept;
+  for (int clock = 0; clock < 4; ++clock) {
+    for (uint64_t r = 0; r < 100; ++r) {
+      std::fill(delta.begin(), delta.end(), static_cast<float>(clock * 1000 + r));
+      buffer.Add(0, r, delta);
+    }
+    kept.push_back(buffer.TakeBatches(clock, /*max_batch_bytes=*/4096));
+    if (clock == 1) kept[0].clear();  // clock 0's arena returns to the pool
+  }
+  for (int clock = 1; clock < 4; ++clock) {
+    std::vector<rpc::PushBatch> batches = Parse(std::move(kept[clock]));
+    EXPECT_GT(batches.size(), 1u);
+    auto rows = Decode(batches, {width});
+    ASSERT_EQ(rows.size(), 100u);
+    for (uint64_t r = 0; r < 100; ++r) {
+      EXPECT_EQ((rows[{0, r}]), std::vector<float>(width, static_cast<float>(clock * 1000 + r)))
+          << "clock " << clock << " row " << r;
+    }
+  }
 }
 
 }  // namespace
@@ -118,7 +160,7 @@ TEST(UpdateBuffer, DenseIndexCoalescesAndResetsBetweenClocks) {
   buffer.Add(1, UpdateBuffer::kDenseIndexMaxRows, two);
   buffer.Add(1, UpdateBuffer::kDenseIndexMaxRows, two);
   EXPECT_EQ(buffer.rows(), 3u);
-  auto rows = Decode(buffer.TakeBatches(0, 1 << 20), {1, 2});
+  auto rows = Decode(Parse(buffer.TakeBatches(0, 1 << 20)), {1, 2});
   EXPECT_EQ(rows.size(), 3u);
   EXPECT_EQ((rows[{0, 5}]), (std::vector<float>{2}));
   EXPECT_EQ((rows[{0, 99}]), (std::vector<float>{1}));
@@ -127,7 +169,7 @@ TEST(UpdateBuffer, DenseIndexCoalescesAndResetsBetweenClocks) {
   // The next clock starts empty: earlier rows are neither resent nor summed.
   buffer.Add(0, 99, one);
   EXPECT_EQ(buffer.rows(), 1u);
-  rows = Decode(buffer.TakeBatches(1, 1 << 20), {1, 2});
+  rows = Decode(Parse(buffer.TakeBatches(1, 1 << 20)), {1, 2});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ((rows[{0, 99}]), (std::vector<float>{1}));
 }
@@ -165,8 +207,8 @@ TEST(UpdateBuffer, AddManyEqualsAddPerRow) {
     }
     EXPECT_EQ(many.rows(), single.rows());
     EXPECT_EQ(many.value_bytes(), single.value_bytes());
-    auto a = Decode(many.TakeBatches(clock, 1 << 20), widths);
-    auto b = Decode(single.TakeBatches(clock, 1 << 20), widths);
+    auto a = Decode(Parse(many.TakeBatches(clock, 1 << 20)), widths);
+    auto b = Decode(Parse(single.TakeBatches(clock, 1 << 20)), widths);
     EXPECT_EQ(a, b) << "clock " << clock;
     EXPECT_EQ(a.size(), clock == 0 ? 8u : 6u);
     EXPECT_EQ((a[{1, 30 + big}]), (std::vector<float>{0, 0.5f, 0}));
