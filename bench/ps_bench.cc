@@ -10,7 +10,9 @@
 // (default: the library's). See docs/PERFORMANCE.md.
 //
 // Cases (DESIGN.md §6 bench/, issue "Core"): 1 worker -> 1 shard and
-// 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024.
+// 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024;
+// each over TCP on 127.0.0.1 (unix:0) and over same-host Unix-domain
+// sockets (unix:1, ShardOptions::local_address).
 //  * Push: Inc `rows` rows, then Clock() (sends the batch, ticks the clock).
 //  * Pull: GetMany `rows` rows with the cache off (every read goes to a shard).
 //  * RoundTrip: one 1-row read; p50/p99 in counters.
@@ -30,6 +32,7 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -53,7 +56,9 @@ struct Cluster {
 int64_t g_max_batch_bytes = WorkerOptions{}.max_batch_bytes;
 
 // Rows large enough for every case; values are what the shards own.
-std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
+// `unix_socket`: workers reach the shards over Unix-domain sockets
+// (ShardOptions::local_address) instead of TCP on 127.0.0.1.
+std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows, bool unix_socket) {
   auto cluster = std::make_unique<Cluster>();
   common::TableSpec table;
   table.name = "t";
@@ -71,9 +76,13 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows) {
     // BSP: a read after Clock() waits until the shards applied that clock,
     // so a push iteration measures the full round trip, not enqueueing.
     options.staleness = 0;
+    if (unix_socket) {
+      options.local_address = absl::StrCat("unix-abstract:gaia-ps-bench-", getpid(), "-", job, "-", k);
+    }
     auto shard = server::ShardServer::Start(options);
     if (!shard.ok()) return nullptr;
-    addresses.push_back(absl::StrCat("127.0.0.1:", (*shard)->port()));
+    addresses.push_back(unix_socket ? options.local_address
+                                    : absl::StrCat("127.0.0.1:", (*shard)->port()));
     cluster->shards.push_back(std::move(*shard));
   }
   for (int w = 0; w < num; ++w) {
@@ -159,6 +168,7 @@ struct Case {
   int num = 0;         // workers = shards
   uint32_t width = 0;
   int64_t rows = 0;    // rows per worker per request
+  bool unix_socket = false;
   std::unique_ptr<Cluster> cluster;
   std::unique_ptr<WorkerThreads> threads;
 };
@@ -167,7 +177,8 @@ Case StartCase(benchmark::State& state) {
   c.num = static_cast<int>(state.range(0));
   c.width = static_cast<uint32_t>(state.range(1));
   c.rows = state.range(2);
-  c.cluster = StartCluster(c.num, c.width, static_cast<uint64_t>(c.rows) * c.num);
+  c.unix_socket = state.range(3) != 0;
+  c.cluster = StartCluster(c.num, c.width, static_cast<uint64_t>(c.rows) * c.num, c.unix_socket);
   if (!c.cluster) state.SkipWithError("cluster start failed");
   c.threads = std::make_unique<WorkerThreads>(c.num);
   return c;
@@ -251,7 +262,7 @@ void BM_Pull(benchmark::State& state) {
 // One 1-row read per iteration from worker 0; latency percentiles in µs.
 void BM_RoundTrip(benchmark::State& state) {
   const uint32_t width = static_cast<uint32_t>(state.range(0));
-  auto cluster = StartCluster(1, width, 1024);
+  auto cluster = StartCluster(1, width, 1024, /*unix_socket=*/state.range(1) != 0);
   if (!cluster) {
     state.SkipWithError("cluster start failed");
     return;
@@ -277,18 +288,27 @@ void BM_RoundTrip(benchmark::State& state) {
 }
 
 void PushPullArgs(benchmark::internal::Benchmark* b) {
-  for (int num : {1, 2}) {
-    b->Args({num, 1, 100000});    // 100k single floats per request
-    b->Args({num, 16, 10000});
-    b->Args({num, 1024, 1000});   // 4 MB per request
+  for (int unix_socket : {0, 1}) {
+    for (int num : {1, 2}) {
+      b->Args({num, 1, 100000, unix_socket});    // 100k single floats per request
+      b->Args({num, 16, 10000, unix_socket});
+      b->Args({num, 1024, 1000, unix_socket});   // 4 MB per request
+    }
   }
-  b->ArgNames({"workers", "width", "rows"})->UseRealTime()->MinTime(1.0);
+  b->ArgNames({"workers", "width", "rows", "unix"})->UseRealTime()->MinTime(1.0);
+}
+
+void RoundTripArgs(benchmark::internal::Benchmark* b) {
+  for (int unix_socket : {0, 1}) {
+    for (int width : {1, 16, 1024}) b->Args({width, unix_socket});
+  }
+  b->ArgNames({"width", "unix"})->UseRealTime()->MinTime(2.0);
 }
 
 BENCHMARK(BM_Push)->Apply(PushPullArgs);
 BENCHMARK(BM_PushMany)->Apply(PushPullArgs);
 BENCHMARK(BM_Pull)->Apply(PushPullArgs);
-BENCHMARK(BM_RoundTrip)->Arg(1)->Arg(16)->Arg(1024)->ArgName("width")->UseRealTime()->MinTime(2.0);
+BENCHMARK(BM_RoundTrip)->Apply(RoundTripArgs);
 
 }  // namespace
 }  // namespace gaia

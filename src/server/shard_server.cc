@@ -12,6 +12,7 @@
 #include "src/common/logging.h"
 #include "src/common/rpc_options.h"
 #include "src/server/control_service.h"
+#include "src/server/local_listener.h"
 #include "src/server/parameter_store.h"
 #include "src/server/shard_core.h"
 #include "src/server/shard_service.h"
@@ -75,12 +76,23 @@ class ShardServerImpl final : public ShardServer {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address,
                                                  ": address in use or invalid"));
     }
+    if (!options_.local_address.empty()) {
+      absl::StatusOr<std::unique_ptr<LocalListener>> listener =
+          LocalListener::Start(options_.local_address, server_.get());
+      if (!listener.ok()) {
+        server_->Shutdown();
+        server_.reset();
+        return listener.status();
+      }
+      local_listener_ = std::move(*listener);
+    }
     const ShardStats stats = core_->Stats();
     common::Logger("server")->info(
-        "shard {}/{} of job '{}' listening on port {} ({} rows, {} bytes, {} workers, "
+        "shard {}/{} of job '{}' listening on port {}{} ({} rows, {} bytes, {} workers, "
         "staleness {})",
-        options_.partition_index, options_.partition_size, options_.job_id, port_, stats.rows_owned,
-        stats.table_bytes, options_.num_workers, options_.staleness);
+        options_.partition_index, options_.partition_size, options_.job_id, port_,
+        options_.local_address.empty() ? "" : " and " + options_.local_address,
+        stats.rows_owned, stats.table_bytes, options_.num_workers, options_.staleness);
     return absl::OkStatus();
   }
 
@@ -105,6 +117,7 @@ class ShardServerImpl final : public ShardServer {
       }
       state_ = State::kStopping;
     }
+    local_listener_.reset();  // no new connections
     // Abort parked reads and ask every stream to finish; then give them
     // shutdown_grace_ms to drain before gRPC cancels what is left.
     core_->Shutdown();
@@ -140,6 +153,9 @@ class ShardServerImpl final : public ShardServer {
   int port_ = 0;
   // Destroyed first (declared last): no RPC runs once it is gone.
   std::unique_ptr<grpc::Server> server_;
+  // Stopped before server_ shuts down (Shutdown()). Touched only by Init()
+  // and the one thread that runs Shutdown().
+  std::unique_ptr<LocalListener> local_listener_;
 
   // Guards the lifecycle state and the asynchronous shutdown thread.
   common::Mutex mu_;

@@ -48,6 +48,10 @@ struct ShardOptions {
   // "host:port"; port 0 picks a free port (see port()).
   std::string listen_address = "127.0.0.1:0";
 
+  // Also serve workers on this host over a Unix-domain socket ("unix:<path>"
+  // or "unix-abstract:<name>", src/common/local_socket.h). Empty = TCP only.
+  std::string local_address;
+
   // How long Shutdown() lets open streams drain their last messages before
   // cancelling them.
   int64_t shutdown_grace_ms = 2000;

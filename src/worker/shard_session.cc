@@ -1,9 +1,13 @@
 #include "src/worker/shard_session.h"
 
+#include <thread>
 #include <utility>
+
+#include <grpcpp/create_channel_posix.h>
 
 #include "absl/strings/str_cat.h"
 #include "src/common/byte_buffer.h"
+#include "src/common/local_socket.h"
 #include "src/common/logging.h"
 #include "src/common/rpc_options.h"
 
@@ -27,9 +31,25 @@ std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials() {
   return grpc::InsecureChannelCredentials();
 }
 
-std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address) {
-  return grpc::CreateCustomChannel(address, WorkerChannelCredentials(),
-                                   common::ClientChannelArguments(common::ServerKind::kShard));
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(const std::string& address,
+                                                                 absl::Time deadline) {
+  const grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
+  if (!common::IsLocalAddress(address)) {
+    return grpc::CreateCustomChannel(address, WorkerChannelCredentials(), args);
+  }
+  // A socket we connect ourselves (gRPC cannot size its buffers). The shard
+  // may still be starting: retry until the deadline, as wait_for_ready does
+  // for TCP.
+  while (true) {
+    absl::StatusOr<int> fd = common::ConnectLocal(address);
+    if (fd.ok()) return grpc::CreateCustomInsecureChannelFromFd(address, *fd, args);
+    if (!absl::IsUnavailable(fd.status()) || absl::Now() >= deadline) {
+      return absl::Status(fd.status().code(),
+                          absl::StrCat("shard ", fd.status().message(),
+                                       " (is the shard running on this host?)"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
 }
 
 std::unique_ptr<ShardSession> ShardSession::Start(std::shared_ptr<grpc::Channel> channel,

@@ -51,8 +51,12 @@ namespace gaia::internal {
 // Credentials for worker->shard channels. The single place to add TLS.
 std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials();
 
-// A channel to `address` with Gaia's client channel arguments.
-std::shared_ptr<grpc::Channel> MakeShardChannel(const std::string& address);
+// A channel to `address` with Gaia's client channel arguments. For a
+// same-host Unix socket address (common::IsLocalAddress) it connects at once,
+// retrying until `deadline` while nothing listens there; a TCP channel
+// connects lazily (wait_for_ready).
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(const std::string& address,
+                                                                 absl::Time deadline);
 
 // Completion of one ReadRequest. `status`, `shard_clock` and `values` are
 // written before `done` is notified and never after.

@@ -72,11 +72,13 @@ absl::Status WorkerImpl::Handshake() {
   absl::BitGen bitgen;
   hello.set_session_nonce(absl::Uniform<uint64_t>(bitgen));
 
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.connect_timeout_ms);
   std::vector<std::unique_ptr<ShardSession>> sessions;
   for (const std::string& address : options_.shard_addresses) {
-    sessions.push_back(ShardSession::Start(MakeShardChannel(address), address, hello));
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeShardChannel(address, deadline);
+    if (!channel.ok()) return channel.status();
+    sessions.push_back(ShardSession::Start(std::move(*channel), address, hello));
   }
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.connect_timeout_ms);
   std::vector<rpc::HelloReply> replies;
   for (size_t i = 0; i < n; ++i) {
     absl::StatusOr<rpc::HelloReply> reply = sessions[i]->AwaitHello(deadline);
