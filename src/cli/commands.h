@@ -24,6 +24,8 @@ struct ServerFlags {
   uint32_t shard = 0;       // index into the mode's topology shards
   std::string job_id;
   std::string listen = "127.0.0.1:0";
+  // Also serve same-host workers on this Unix socket (empty: TCP only).
+  std::string local_address;
   std::string port_file;    // written (atomically) once listening
   // gaia modes: where the launcher writes the peers' mirror addresses
   // ({"peers": {"<dc>": "host:port"}}); read once it appears.

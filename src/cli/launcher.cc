@@ -171,6 +171,13 @@ uint64_t PeakRssBytes(pid_t pid) {
 }
 
 std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+
+// Shard `shard`'s Unix socket for workers in its DC (same host, same network
+// namespace): an abstract name, unique to this launcher process and mode.
+std::string LocalShardAddress(absl::string_view mode, absl::string_view job_id, size_t shard) {
+  return absl::StrCat("unix-abstract:gaia-", getpid(), "-", mode, "-", shard, "-",
+                      job_id.substr(0, 64));
+}
 std::string Address(const std::string& host, int port) { return absl::StrCat(host, ":", port); }
 
 // A directed WAN link's rate since the last progress line.
@@ -350,6 +357,8 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
       argv.push_back("--listen");
       argv.push_back("0.0.0.0:0");
     }
+    argv.push_back("--local-address");
+    argv.push_back(LocalShardAddress(mode_name, options.job_id, i));
     auto child = ChildProcess::Spawn(label, kernel_wan.InDc(topo.shards[i].host_dc, argv),
                                      (log_dir / absl::StrCat("shard-", i, ".log")).string());
     if (!child.ok()) return fail(child.status());
@@ -452,8 +461,13 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     json addresses = json::array();
     for (uint32_t s : topo.groups[role.group].shards) {
       const uint32_t shard_dc = topo.shards[s].host_dc;
+      if (shard_dc == role.host_dc) {
+        // Same DC, same host: the shard's Unix socket.
+        addresses.push_back(LocalShardAddress(mode_name, options.job_id, s));
+        continue;
+      }
       int port = shard_ports[s];
-      if (use_relay && shard_dc != role.host_dc) port = PortFor(relay_plans, role.host_dc, s);
+      if (use_relay) port = PortFor(relay_plans, role.host_dc, s);
       addresses.push_back(Address(port));
     }
     config["shard_addresses"] = addresses;

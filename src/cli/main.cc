@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
                          "host:port; port 0 picks a free one. In gaia modes the mirror "
                          "listens on the same host")
       ->capture_default_str();
+  server_cmd->add_option("--local-address", server.local_address,
+                         "Also serve workers on this host over a Unix-domain socket: "
+                         "unix:<path> or unix-abstract:<name> (the launcher sets it)");
   server_cmd->add_option("--port-file", server.port_file,
                          "Write {\"ports\":[shard port, mirror port]} here once listening");
   server_cmd->add_option("--peers-file", server.peers_file,

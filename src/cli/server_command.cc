@@ -56,6 +56,7 @@ int ServerCommand(const ServerFlags& flags) {
   options.num_workers = topo->WorkersIn(role.group);
   options.staleness = spec->consistency.staleness;
   options.listen_address = flags.listen;
+  options.local_address = flags.local_address;
 
   // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
   // registry holds plugin code the mirror calls: it outlives the mirror.

@@ -1,8 +1,12 @@
 // In-process shards on 127.0.0.1:0 for worker tests: a whole clock group's
-// partition, plus WorkerOptions pointing at it.
+// partition, plus WorkerOptions pointing at it (over TCP, or over the shards'
+// same-host Unix sockets with Config::unix_socket).
 #ifndef GAIA_TESTS_WORKER_TEST_CLUSTER_H_
 #define GAIA_TESTS_WORKER_TEST_CLUSTER_H_
 
+#include <unistd.h>
+
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +35,7 @@ class TestCluster {
     uint32_t num_shards = 2;
     uint32_t num_workers = 1;
     int32_t staleness = 0;
+    bool unix_socket = false;  // workers connect to ShardOptions::local_address
   };
 
   explicit TestCluster(Config config) : config_(std::move(config)) {
@@ -43,10 +48,12 @@ class TestCluster {
       options.num_workers = config_.num_workers;
       options.staleness = config_.staleness;
       options.listen_address = "127.0.0.1:0";
+      if (config_.unix_socket) options.local_address = LocalAddress(i);
       auto shard = server::ShardServer::Start(options);
       EXPECT_TRUE(shard.ok()) << shard.status();
       if (!shard.ok()) return;
-      addresses_.push_back("127.0.0.1:" + std::to_string((*shard)->port()));
+      addresses_.push_back(config_.unix_socket ? options.local_address
+                                               : "127.0.0.1:" + std::to_string((*shard)->port()));
       shards_.push_back(std::move(*shard));
     }
   }
@@ -69,6 +76,13 @@ class TestCluster {
   // Destroys shard i (its port stops answering).
   void Kill(size_t i) { shards_[i].reset(); }
   const std::vector<std::string>& addresses() const { return addresses_; }
+
+  // A Unix socket address unique to this process, cluster and shard.
+  static std::string LocalAddress(uint32_t shard) {
+    static std::atomic<int> clusters{0};
+    return "unix-abstract:gaia-test-" + std::to_string(getpid()) + "-" +
+           std::to_string(clusters++) + "-" + std::to_string(shard);
+  }
 
  private:
   Config config_;

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <future>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -43,16 +44,18 @@ std::vector<float> ReadAll(const Table& table) {
   return out;
 }
 
-class BspTest : public ::testing::TestWithParam<bool> {};
+// Parameters: the worker's row cache on or off; TCP or same-host Unix sockets.
+class BspTest : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
 
 // Two workers, BSP: a read at clock c sees exactly the updates of clocks < c,
 // from both workers, and blocks until the slower worker has left clock c-1.
 TEST_P(BspTest, ReadsSeeExactlyEarlierClocksOfAllWorkers) {
-  TestCluster cluster({.tables = {ZeroTable("w", 40, 4)}, .num_shards = 2, .num_workers = 2});
+  TestCluster cluster({.tables = {ZeroTable("w", 40, 4)}, .num_shards = 2, .num_workers = 2,
+                       .unix_socket = std::get<1>(GetParam())});
   ASSERT_TRUE(cluster.ok());
   WorkerOptions o0 = cluster.Options(0);
   WorkerOptions o1 = cluster.Options(1);
-  o0.enable_cache = o1.enable_cache = GetParam();
+  o0.enable_cache = o1.enable_cache = std::get<0>(GetParam());
   auto w0 = MustConnect(o0);
   auto w1 = MustConnect(o1);
   ASSERT_TRUE(w0 && w1);
@@ -103,7 +106,8 @@ TEST_P(BspTest, ReadsSeeExactlyEarlierClocksOfAllWorkers) {
   EXPECT_TRUE(w1->Finish().ok());
 }
 
-INSTANTIATE_TEST_SUITE_P(CacheOnOff, BspTest, ::testing::Bool());
+INSTANTIATE_TEST_SUITE_P(CacheAndTransport, BspTest,
+                         ::testing::Combine(::testing::Bool(), ::testing::Bool()));
 
 // SSP with staleness 2: a worker may run up to 2 clocks ahead of the slowest
 // before its reads block, and then sees the slow worker's early updates.
@@ -190,8 +194,12 @@ TEST(Concurrency, FourThreadsIncIntoOneWorker) {
 }
 
 // Wide rows with a tiny batch limit: many PushBatches per clock, nothing lost.
-TEST(Batching, SmallBatchLimitDeliversEverything) {
-  TestCluster cluster({.tables = {ZeroTable("wide", 32, 1000)}, .num_shards = 2});
+class SmallBatchTest : public ::testing::TestWithParam<bool> {};  // Unix sockets?
+
+// Many batches per clock, over both transports: every value arrives once.
+TEST_P(SmallBatchTest, SmallBatchLimitDeliversEverything) {
+  TestCluster cluster({.tables = {ZeroTable("wide", 32, 1000)}, .num_shards = 2,
+                       .unix_socket = GetParam()});
   ASSERT_TRUE(cluster.ok());
   WorkerOptions options = cluster.Options(0);
   options.max_batch_bytes = 8 * 1000;  // two rows per batch
@@ -213,6 +221,8 @@ TEST(Batching, SmallBatchLimitDeliversEverything) {
     }
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Transport, SmallBatchTest, ::testing::Bool());
 
 // A GetMany larger than max_batch_bytes is read in chunks, several in flight
 // per shard; every row lands in its place, in any request order, with one or

@@ -101,6 +101,43 @@ TEST(WorkerErrors, NoShardListeningTimesOut) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
+TEST(WorkerErrors, NoShardOnLocalSocketFailsNamingIt) {
+  WorkerOptions options;
+  options.job_id = "worker-test";
+  const std::string address = TestCluster::LocalAddress(0) + "-nobody";
+  options.shard_addresses = {address};
+  options.connect_timeout_ms = 300;
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status s = Worker::Connect(options).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_NE(s.message().find(address), std::string::npos) << s;
+  // It retried until the connect timeout, not longer.
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(300));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+
+  options.shard_addresses = {"unix-abstract:"};
+  s = Worker::Connect(options).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+}
+
+TEST(WorkerErrors, LocalSocketInUseIsAnErrorAndFreedAtShutdown) {
+  TestCluster cluster({.tables = {ZeroTable("w", 4, 1)}, .num_shards = 1, .unix_socket = true});
+  ASSERT_TRUE(cluster.ok());
+  server::ShardOptions options;
+  options.job_id = "worker-test";
+  options.tables = {ZeroTable("w", 4, 1)};
+  options.local_address = cluster.addresses()[0];
+  absl::StatusOr<std::unique_ptr<server::ShardServer>> second = server::ShardServer::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_NE(second.status().message().find(options.local_address), std::string::npos);
+
+  // Once the first shard is gone, its address can be listened on again.
+  cluster.Kill(0);
+  second = server::ShardServer::Start(options);
+  EXPECT_TRUE(second.ok()) << second.status();
+}
+
 // A "shard" that answers Hello with bytes that are no ShardMessage, then
 // keeps the stream open: the worker must end the stream itself and fail
 // Connect with the decoding error, not hang.
