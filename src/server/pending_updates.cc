@@ -8,71 +8,102 @@
 
 namespace gaia::server {
 
-float* PendingUpdates::TableBuffer::Append(uint64_t row, uint64_t slot, uint32_t width) {
+float* PendingUpdates::TableBuffer::Append(uint64_t row, uint64_t slot) {
   if (num_rows == used_chunks * rows_per_chunk) {
-    if (used_chunks == chunks.size()) chunks.emplace_back();
+    if (used_chunks == chunks.size()) {
+      Chunk& chunk = chunks.emplace_back();
+      chunk.rows.reserve(rows_per_chunk);
+      chunk.slots.reserve(rows_per_chunk);
+      chunk.deltas = std::make_unique_for_overwrite<float[]>(rows_per_chunk * width);
+    }
     ++used_chunks;
   }
   Chunk& chunk = chunks[used_chunks - 1];
+  float* deltas = chunk.deltas.get() + chunk.rows.size() * width;
   chunk.rows.push_back(row);
   chunk.slots.push_back(slot);
-  const size_t pos = chunk.deltas.size();
-  chunk.deltas.resize(pos + width);
   ++num_rows;
-  return chunk.deltas.data() + pos;
+  return deltas;
+}
+
+[[gnu::always_inline]] inline float* PendingUpdates::TableBuffer::RowOf(uint64_t row,
+                                                                       uint64_t slot,
+                                                                       bool* added) {
+  if (!by_slot.empty()) {
+    uint32_t& position = by_slot[slot];
+    *added = position == kAbsent;
+    if (!*added) return At(position);
+    position = static_cast<uint32_t>(num_rows);
+    return Append(row, slot);
+  }
+  auto [it, inserted] = index.try_emplace(slot, num_rows);
+  *added = inserted;
+  return inserted ? Append(row, slot) : At(it->second);
 }
 
 void PendingUpdates::TableBuffer::Clear() {
-  index.clear();
   for (size_t k = 0; k < used_chunks; ++k) {
+    if (!by_slot.empty()) {
+      for (uint64_t slot : chunks[k].slots) by_slot[slot] = kAbsent;
+    }
     chunks[k].rows.clear();
     chunks[k].slots.clear();
-    chunks[k].deltas.clear();
   }
+  index.clear();
   num_rows = 0;
   used_chunks = 0;
 }
 
 uint64_t PendingUpdates::TableBuffer::CapacityBytes() const {
-  uint64_t bytes = 0;
+  uint64_t bytes = by_slot.capacity() * sizeof(uint32_t);
   for (const Chunk& chunk : chunks) {
-    bytes += chunk.deltas.capacity() * sizeof(float) +
+    bytes += (chunk.deltas != nullptr ? rows_per_chunk * width * sizeof(float) : 0) +
              (chunk.rows.capacity() + chunk.slots.capacity()) * sizeof(uint64_t);
   }
   return bytes;
 }
 
-float* PendingUpdates::RowFor(uint32_t table_id, TableBuffer& buffer, uint64_t row,
-                              uint32_t width) const {
-  auto [it, inserted] = buffer.index.try_emplace(row, buffer.num_rows);
-  if (!inserted) return buffer.At(it->second, width);
-  float* deltas = buffer.Append(row, store_->SlotOf(table_id, row), width);
-  std::fill(deltas, deltas + width, 0.0f);
-  return deltas;
+PendingUpdates::TableBuffer& PendingUpdates::TableIn(ClockBuffer& buffer,
+                                                     uint32_t table_id) const {
+  if (buffer.tables.size() <= table_id) buffer.tables.resize(store_->num_tables());
+  TableBuffer& table = buffer.tables[table_id];
+  if (table.width == 0) {  // first use of this buffer's table
+    table.width = store_->width(table_id);
+    table.rows_per_chunk =
+        std::max<uint64_t>(1, kChunkBytes / (uint64_t{table.width} * sizeof(float)));
+    const uint64_t owned = store_->owned_rows(table_id);
+    if (owned <= kDenseIndexMaxSlots) table.by_slot.assign(owned, TableBuffer::kAbsent);
+  }
+  return table;
 }
 
 void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta) {
   const uint32_t t = delta.table_id();
-  const uint32_t width = store_->width(t);
-  if (buffer.tables.size() <= t) buffer.tables.resize(store_->num_tables());
-  TableBuffer& table = buffer.tables[t];
+  TableBuffer& table = TableIn(buffer, t);
+  const uint32_t width = table.width;
   const size_t row_bytes = size_t{width} * sizeof(float);
-  if (table.num_rows == 0) table.rows_per_chunk = std::max<uint64_t>(1, kChunkBytes / row_bytes);
 
   const std::string& dense_ids = delta.dense_row_ids();
   const size_t n = dense_ids.size() / sizeof(uint64_t);
   const char* values = delta.dense_values().data();
   // One growth step instead of a chain of rehashes while the index fills
   // (absl's clear() frees a large table, so every clock starts empty).
-  table.index.reserve(table.index.size() + n + delta.sparse_row_ids().size() / sizeof(uint64_t));
+  if (table.by_slot.empty()) {
+    table.index.reserve(table.index.size() + n +
+                        delta.sparse_row_ids().size() / sizeof(uint64_t));
+  }
   for (size_t i = 0; i < n; ++i, values += row_bytes) {
     const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
-    auto [it, inserted] = table.index.try_emplace(row, table.num_rows);
-    if (inserted) {
-      // First delta of this row in this clock: copy instead of zero + add.
-      std::memcpy(table.Append(row, store_->SlotOf(t, row), width), values, row_bytes);
+    const uint64_t slot = store_->SlotOf(t, row);
+    if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
+    bool added;
+    float* dst = table.RowOf(row, slot, &added);
+    if (!added) {
+      common::AddPackedFloats(dst, values, width);
+    } else if (width == 1) {
+      std::memcpy(dst, values, sizeof(float));  // inlined, unlike a variable-size copy
     } else {
-      common::AddPackedFloats(table.At(it->second, width), values, width);
+      std::memcpy(dst, values, row_bytes);  // first delta of the row this clock
     }
   }
 
@@ -82,8 +113,16 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta)
   const std::string& entries = delta.sparse_entries();
   size_t e = 0;
   for (size_t i = 0; i < m; ++i) {
-    float* dst = RowFor(t, table, common::PackedAt<uint64_t>(sparse_ids, i), width);
+    const uint64_t row = common::PackedAt<uint64_t>(sparse_ids, i);
     const uint32_t count = common::PackedAt<uint32_t>(nnz, i);
+    const uint64_t slot = store_->SlotOf(t, row);
+    if (slot == ParameterStore::kNoSlot) {
+      e += count;
+      continue;
+    }
+    bool added;
+    float* dst = table.RowOf(row, slot, &added);
+    if (added) std::fill(dst, dst + width, 0.0f);
     for (uint32_t k = 0; k < count; ++k, ++e) {
       const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
       dst[entry.col] += entry.value;
@@ -126,10 +165,14 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
           const uint64_t slot = chunk.slots[i];
           if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
           float* dst = store->SlotData(t, slot);
-          const float* src = chunk.deltas.data() + i * width;
+          const float* src = chunk.deltas.get() + i * width;
           common::AddFloats(dst, src, width);
         }
-        if (sink != nullptr) sink->OnRowsApplied(t, chunk.rows, chunk.deltas, visible_clock);
+        if (sink != nullptr) {
+          sink->OnRowsApplied(t, chunk.rows,
+                              std::span<const float>(chunk.deltas.get(), chunk.rows.size() * width),
+                              visible_clock);
+        }
       }
     }
     applied += buffer.row_deltas;
@@ -148,7 +191,7 @@ uint64_t PendingUpdates::buffered_bytes() const {
   for (const auto& [clock, buffer] : buffers_) {
     for (const TableBuffer& table : buffer.tables) {
       for (size_t k = 0; k < table.used_chunks; ++k) {
-        bytes += table.chunks[k].deltas.size() * sizeof(float);
+        bytes += table.chunks[k].rows.size() * table.width * sizeof(float);
       }
     }
   }

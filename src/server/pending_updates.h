@@ -7,11 +7,13 @@
 // sees a clock-k update early, and an SSP read asking for min_clock = c - s is
 // served once shard_clock >= c - s with every update of clocks <= c - s - 1.
 //
-// Per clock value we keep one coalesced delta buffer per table: a row id ->
-// position map plus an arena of fixed-size chunks (about kChunkBytes of
+// Per clock value we keep one coalesced delta buffer per table: a store slot
+// -> position index plus an arena of fixed-size chunks (about kChunkBytes of
 // deltas each), so a row pushed many times during one clock costs one arena
 // row and one add per element, and a clock-sized buffer grows a chunk at a
-// time: no doubling, no copy of what it already holds, no 2x capacity.
+// time: no doubling, no copy of what it already holds, no 2x capacity. The
+// index is a dense array over the table's slots (4 bytes per owned row) for
+// tables of at most kDenseIndexMaxSlots owned rows, a hash map above.
 //
 //   PendingUpdates pending(store.get());
 //   pending.Add(/*clock=*/3, batch);                 // after store->ValidatePush(batch)
@@ -23,6 +25,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -61,21 +64,29 @@ class PendingUpdates {
   struct Chunk {
     std::vector<uint64_t> rows;   // row ids, in first-seen order
     std::vector<uint64_t> slots;  // store slot of rows[i]
-    std::vector<float> deltas;    // rows.size() * width
+    // rows_per_chunk * width floats (allocated uninitialized), the first
+    // rows.size() * width in use.
+    std::unique_ptr<float[]> deltas;
   };
   struct TableBuffer {
-    absl::flat_hash_map<uint64_t, uint64_t> index;  // row id -> position
+    static constexpr uint32_t kAbsent = ~uint32_t{0};
+    // Store slot -> position: `by_slot` (sized to the owned rows on first
+    // use, kAbsent where not buffered) or, for larger tables, `index`.
+    std::vector<uint32_t> by_slot;
+    absl::flat_hash_map<uint64_t, uint64_t> index;
+    uint32_t width = 0;
     uint64_t rows_per_chunk = 1;
     uint64_t num_rows = 0;
     size_t used_chunks = 0;     // chunks[0, used_chunks) hold the rows
     std::vector<Chunk> chunks;  // later ones are emptied spares
 
     // Appends `row` and returns its (uninitialized) deltas.
-    float* Append(uint64_t row, uint64_t slot, uint32_t width);
-    float* At(uint64_t position, uint32_t width) {
-      return chunks[position / rows_per_chunk].deltas.data() +
-             position % rows_per_chunk * width;
+    float* Append(uint64_t row, uint64_t slot);
+    float* At(uint64_t position) {
+      return chunks[position / rows_per_chunk].deltas.get() + position % rows_per_chunk * width;
     }
+    // The deltas of `slot` and whether they are new (uninitialized).
+    float* RowOf(uint64_t row, uint64_t slot, bool* added);
     // Forgets the rows, keeping the chunks' memory for reuse.
     void Clear();
     uint64_t CapacityBytes() const;
@@ -87,9 +98,11 @@ class PendingUpdates {
 
   // Deltas per arena chunk (at least one row).
   static constexpr uint64_t kChunkBytes = 1 << 20;
+  // Tables with at most this many owned rows index by a dense array.
+  static constexpr uint64_t kDenseIndexMaxSlots = 1 << 20;
 
-  // Returns the arena row of `row`, appending a zeroed row if it is new.
-  float* RowFor(uint32_t table_id, TableBuffer& buffer, uint64_t row, uint32_t width) const;
+  // The table's buffer in `buffer`, ready for rows.
+  TableBuffer& TableIn(ClockBuffer& buffer, uint32_t table_id) const;
   void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta);
 
   // The buffer of `clock`, reusing a spare one's memory if there is one.
