@@ -141,25 +141,23 @@ class Notification {
  public:
   void Notify() {
     MutexLock lock(&mu_);
-    notified_ = true;
+    notified_.store(true, std::memory_order_release);
   }
-  bool HasBeenNotified() const {
-    MutexLock lock(&mu_);
-    return notified_;
-  }
+  // Lock-free: cheap enough to poll.
+  bool HasBeenNotified() const { return notified_.load(std::memory_order_acquire); }
   void WaitForNotification() const {
     MutexLock lock(&mu_);
-    mu_.Await([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return notified_; });
+    mu_.Await([this] { return HasBeenNotified(); });
   }
   bool WaitForNotificationWithDeadline(absl::Time deadline) const {
     MutexLock lock(&mu_);
-    return mu_.AwaitWithDeadline([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return notified_; },
-                                 deadline);
+    return mu_.AwaitWithDeadline([this] { return HasBeenNotified(); }, deadline);
   }
 
  private:
   mutable Mutex mu_;
-  bool notified_ ABSL_GUARDED_BY(mu_) = false;
+  // Set under mu_ (so a waiter cannot miss it), read without it.
+  std::atomic<bool> notified_{false};
 };
 
 }  // namespace gaia::common
