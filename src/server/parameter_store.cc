@@ -147,17 +147,25 @@ uint64_t ParameterStore::table_bytes() const {
   return n;
 }
 
-absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch) const {
+absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch,
+                                          std::span<const PackedValues> values) const {
   if (batch.clock() < 0) {
     return absl::InvalidArgumentError(absl::StrCat("push clock ", batch.clock(), " < 0"));
   }
-  for (const rpc::TableDelta& delta : batch.tables()) {
-    if (absl::Status s = ValidateTableDelta(delta); !s.ok()) return s;
+  for (int i = 0; i < batch.tables_size(); ++i) {
+    const rpc::TableDelta& delta = batch.tables(i);
+    const size_t dense_bytes = values.empty() ? delta.dense_values().size() : values[i].size();
+    if (absl::Status s = ValidateTableDelta(delta, dense_bytes); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) const {
+  return ValidateTableDelta(delta, delta.dense_values().size());
+}
+
+absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta,
+                                                size_t dense_value_bytes) const {
   const uint32_t t = delta.table_id();
   if (t >= tables_.size()) {
     return absl::NotFoundError(
@@ -178,9 +186,9 @@ absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) co
     return SizeError(t, "dense_row_ids", dense_ids.size(), "is not a multiple of 8");
   }
   const uint64_t n = dense_ids.size() / sizeof(uint64_t);
-  if (delta.dense_values().size() != n * width * sizeof(float)) {
+  if (dense_value_bytes != n * width * sizeof(float)) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "table ", t, " dense_values: ", delta.dense_values().size(), " bytes, expected ",
+        "table ", t, " dense_values: ", dense_value_bytes, " bytes, expected ",
         n * width * sizeof(float), " (", n, " rows x width ", width, " x 4)"));
   }
   if (absl::Status s = CheckRows(*this, t, dense_ids, "dense_row_ids"); !s.ok()) return s;
@@ -253,18 +261,22 @@ std::span<float> ParameterStore::MutableRow(uint32_t table_id, uint64_t row) {
 }
 
 uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta) {
+  return AddDelta(delta, PackedValues(delta.dense_values()));
+}
+
+uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta, const PackedValues& values) {
   const uint32_t t = delta.table_id();
   Table& table = tables_[t];
   const uint32_t width = table.spec.width;
   const size_t row_bytes = size_t{width} * sizeof(float);
   const std::string& dense_ids = delta.dense_row_ids();
-  const size_t n = dense_ids.size() / sizeof(uint64_t);
-  const char* src = delta.dense_values().data();
-  for (size_t i = 0; i < n; ++i, src += row_bytes) {
+  const size_t n = std::min(dense_ids.size() / sizeof(uint64_t), values.size() / row_bytes);
+  values.ForEachRow(row_bytes, [&](size_t i, const char* src) {
+    if (i >= n) return;  // validated by the caller; stay memory-safe
     const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(dense_ids, i));
-    if (slot == kNoSlot) continue;  // validated by the caller; stay memory-safe
+    if (slot == kNoSlot) return;
     common::AddPackedFloats(table.values.data() + slot * width, src, width);
-  }
+  });
   const std::string& sparse_ids = delta.sparse_row_ids();
   const size_t m = sparse_ids.size() / sizeof(uint64_t);
   const std::string& nnz = delta.sparse_row_nnz();

@@ -27,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/gaia.pb.h"
+#include "src/server/packed_values.h"
 #include "src/common/job_spec.h"
 
 namespace gaia::server {
@@ -75,8 +76,13 @@ class ParameterStore {
   // this shard. INVALID_ARGUMENT: row id out of range, a packed field whose
   // size is not a multiple of its element, a count mismatch between fields,
   // a sparse column >= width. Messages name the table, row and field.
-  absl::Status ValidatePush(const rpc::PushBatch& batch) const;
+  // `values`, when given, are the batch's dense values (ShardCore::Push);
+  // else they are in the deltas.
+  absl::Status ValidatePush(const rpc::PushBatch& batch,
+                            std::span<const PackedValues> values = {}) const;
   absl::Status ValidateTableDelta(const rpc::TableDelta& delta) const;
+  // With the dense values (dense_value_bytes of them) held elsewhere.
+  absl::Status ValidateTableDelta(const rpc::TableDelta& delta, size_t dense_value_bytes) const;
   absl::Status ValidateRead(const rpc::ReadRequest& request) const;
 
   // Values of an owned row (width floats); empty span if not owned.
@@ -104,6 +110,8 @@ class ParameterStore {
   // Returns the number of row deltas it held.
   // REQUIRES: ValidateTableDelta(delta).ok().
   uint64_t AddDelta(const rpc::TableDelta& delta);
+  // With the dense values in `values` (delta's own are ignored).
+  uint64_t AddDelta(const rpc::TableDelta& delta, const PackedValues& values);
 
   // Appends the values of the packed uint64 `row_ids`, in order, to `out`
   // (one reservation, one copy per row). REQUIRES: every row passed Owns().

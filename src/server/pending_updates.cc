@@ -77,35 +77,36 @@ PendingUpdates::TableBuffer& PendingUpdates::TableIn(ClockBuffer& buffer,
   return table;
 }
 
-void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta) {
+void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
+                              const PackedValues& values) {
   const uint32_t t = delta.table_id();
   TableBuffer& table = TableIn(buffer, t);
   const uint32_t width = table.width;
   const size_t row_bytes = size_t{width} * sizeof(float);
 
   const std::string& dense_ids = delta.dense_row_ids();
-  const size_t n = dense_ids.size() / sizeof(uint64_t);
-  const char* values = delta.dense_values().data();
+  const size_t n = std::min(dense_ids.size() / sizeof(uint64_t), values.size() / row_bytes);
   // One growth step instead of a chain of rehashes while the index fills
   // (absl's clear() frees a large table, so every clock starts empty).
   if (table.by_slot.empty()) {
     table.index.reserve(table.index.size() + n +
                         delta.sparse_row_ids().size() / sizeof(uint64_t));
   }
-  for (size_t i = 0; i < n; ++i, values += row_bytes) {
+  values.ForEachRow(row_bytes, [&](size_t i, const char* src) {
+    if (i >= n) return;  // validated; stay memory-safe
     const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
     const uint64_t slot = store_->SlotOf(t, row);
-    if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
+    if (slot == ParameterStore::kNoSlot) return;
     bool added;
     float* dst = table.RowOf(row, slot, &added);
     if (!added) {
-      common::AddPackedFloats(dst, values, width);
+      common::AddPackedFloats(dst, src, width);
     } else if (width == 1) {
-      std::memcpy(dst, values, sizeof(float));  // inlined, unlike a variable-size copy
+      std::memcpy(dst, src, sizeof(float));  // inlined, unlike a variable-size copy
     } else {
-      std::memcpy(dst, values, row_bytes);  // first delta of the row this clock
+      std::memcpy(dst, src, row_bytes);  // first delta of the row this clock
     }
-  }
+  });
 
   const std::string& sparse_ids = delta.sparse_row_ids();
   const size_t m = sparse_ids.size() / sizeof(uint64_t);
@@ -142,9 +143,14 @@ PendingUpdates::ClockBuffer& PendingUpdates::BufferFor(int64_t clock) {
   return buffers_.emplace(clock, std::move(buffer)).first->second;
 }
 
-void PendingUpdates::Add(int64_t clock, const rpc::PushBatch& batch) {
+void PendingUpdates::Add(int64_t clock, const rpc::PushBatch& batch,
+                         std::span<const PackedValues> values) {
   ClockBuffer& buffer = BufferFor(clock);
-  for (const rpc::TableDelta& delta : batch.tables()) AddDelta(buffer, delta);
+  for (int i = 0; i < batch.tables_size(); ++i) {
+    const rpc::TableDelta& delta = batch.tables(i);
+    AddDelta(buffer, delta,
+             values.empty() ? PackedValues(delta.dense_values()) : values[i]);
+  }
 }
 
 uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* store,

@@ -26,10 +26,12 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "proto/gaia.pb.h"
+#include "src/server/packed_values.h"
 #include "src/server/parameter_store.h"
 #include "src/server/update_sink.h"
 
@@ -43,9 +45,10 @@ class PendingUpdates {
   PendingUpdates(const PendingUpdates&) = delete;
   PendingUpdates& operator=(const PendingUpdates&) = delete;
 
-  // Adds every delta of `batch` into the buffer of `clock`.
-  // REQUIRES: store->ValidatePush(batch).ok().
-  void Add(int64_t clock, const rpc::PushBatch& batch);
+  // Adds every delta of `batch` into the buffer of `clock`; `values`, when
+  // given, holds batch.tables(i)'s dense values in values[i].
+  // REQUIRES: store->ValidatePush(batch, values).ok().
+  void Add(int64_t clock, const rpc::PushBatch& batch, std::span<const PackedValues> values = {});
 
   // Adds every buffer of a clock < `visible_clock` into `store`, oldest first,
   // reports each table's rows to `sink` (nullable) and frees the buffers.
@@ -103,7 +106,7 @@ class PendingUpdates {
 
   // The table's buffer in `buffer`, ready for rows.
   TableBuffer& TableIn(ClockBuffer& buffer, uint32_t table_id) const;
-  void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta);
+  void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta, const PackedValues& values);
 
   // The buffer of `clock`, reusing a spare one's memory if there is one.
   ClockBuffer& BufferFor(int64_t clock);

@@ -1,5 +1,7 @@
 #include "src/server/shard_core.h"
 
+#include <cstring>
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -89,12 +91,14 @@ absl::StatusOr<rpc::HelloReply> ShardCore::Hello(const rpc::Hello& hello) {
   return reply;
 }
 
-absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
+absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch,
+                             std::span<const PackedValues> given_values) {
+  const std::vector<PackedValues> values = DenseValuesOf(batch, given_values);
   // The store's layout is constant: validate the whole batch before locking.
-  if (absl::Status s = store_->ValidatePush(batch); !s.ok()) return s;
+  if (absl::Status s = store_->ValidatePush(batch, values); !s.ok()) return s;
   uint64_t value_bytes = 0;
-  for (const rpc::TableDelta& delta : batch.tables()) {
-    value_bytes += delta.dense_values().size() + delta.sparse_entries().size();
+  for (int i = 0; i < batch.tables_size(); ++i) {
+    value_bytes += values[i].size() + batch.tables(i).sparse_entries().size();
   }
   bool late = false;
   int64_t shard_clock = 0;
@@ -141,15 +145,15 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch) {
         // now, and with it the memory holding it.
         updates_applied_ += pending_.ApplyBefore(batch.clock() + 1, store_.get(), nullptr);
       }
-      for (const rpc::TableDelta& delta : batch.tables()) {
-        updates_applied_ += store_->AddDelta(delta);
-        if (options_.update_sink) ReportDenseLocked(delta, batch.clock() + 1);
+      for (int i = 0; i < batch.tables_size(); ++i) {
+        updates_applied_ += store_->AddDelta(batch.tables(i), values[i]);
+        if (options_.update_sink) ReportDenseLocked(batch.tables(i), values[i], batch.clock() + 1);
       }
       early_clock_ = batch.clock();
       ++early_pushes_;
       return absl::OkStatus();
     }
-    pending_.Add(batch.clock(), batch);
+    pending_.Add(batch.clock(), batch, values);
     if (batch.clock() < shard_clock) {
       // Late push: its clock is already visible, so make it visible now.
       late = true;
@@ -172,11 +176,25 @@ bool ShardCore::DenseOnly(const rpc::PushBatch& batch) {
   return true;
 }
 
-void ShardCore::ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_clock) {
+std::vector<PackedValues> ShardCore::DenseValuesOf(const rpc::PushBatch& batch,
+                                                   std::span<const PackedValues> values) {
+  if (!values.empty()) return std::vector<PackedValues>(values.begin(), values.end());
+  std::vector<PackedValues> of_deltas;
+  of_deltas.reserve(batch.tables_size());
+  for (const rpc::TableDelta& delta : batch.tables()) of_deltas.emplace_back(delta.dense_values());
+  return of_deltas;
+}
+
+void ShardCore::ReportDenseLocked(const rpc::TableDelta& delta, const PackedValues& values,
+                                  int64_t visible_clock) {
   if (delta.dense_row_ids().empty()) return;
   const std::vector<uint64_t> rows = common::Unpack<uint64_t>(delta.dense_row_ids());
-  const std::vector<float> values = common::Unpack<float>(delta.dense_values());
-  options_.update_sink->OnRowsApplied(delta.table_id(), rows, values, visible_clock);
+  const size_t row_bytes = size_t{store_->width(delta.table_id())} * sizeof(float);
+  std::vector<float> deltas(values.size() / sizeof(float));
+  values.ForEachRow(row_bytes, [&](size_t i, const char* row) {
+    std::memcpy(deltas.data() + i * row_bytes / sizeof(float), row, row_bytes);
+  });
+  options_.update_sink->OnRowsApplied(delta.table_id(), rows, deltas, visible_clock);
 }
 
 bool ShardCore::EarlyApplyAllowedLocked(uint32_t worker, const rpc::PushBatch& batch) const {

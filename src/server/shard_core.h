@@ -27,6 +27,7 @@
 #include "src/common/mutex.h"
 #include "proto/gaia.pb.h"
 #include "src/server/clock_tracker.h"
+#include "src/server/packed_values.h"
 #include "src/server/parameter_store.h"
 #include "src/server/pending_updates.h"
 #include "src/server/read_gate.h"
@@ -85,7 +86,12 @@ class ShardCore {
   // worker still at c); the first such push also adds what is buffered for c.
   // See "Early-applied clock" in shard_core.cc for why no read can observe
   // it before the shard clock passes c.
-  absl::Status Push(uint32_t worker, const rpc::PushBatch& batch);
+  //
+  // `values`, when given, holds batch.tables(i)'s dense values in values[i]
+  // (a push decoded in place, DecodedWorkerMessage); else they are in the
+  // deltas' own dense_values fields.
+  absl::Status Push(uint32_t worker, const rpc::PushBatch& batch,
+                    std::span<const PackedValues> values = {});
 
   // The worker moved to `clock`; if the shard clock advances, updates of the
   // passed clocks become visible and released reads are delivered.
@@ -165,12 +171,16 @@ class ShardCore {
   void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when no delta of the batch has a sparse part.
   static bool DenseOnly(const rpc::PushBatch& batch);
+  // batch.tables(i)'s dense values: `values` when given, else the deltas'.
+  static std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch,
+                                                 std::span<const PackedValues> values);
   // Whether `worker`'s push `batch` for the shard clock may be added to the
   // table at once (the fast path of Push()). REQUIRES: staleness 0.
   bool EarlyApplyAllowedLocked(uint32_t worker, const rpc::PushBatch& batch) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
   // Tells the update sink about an early-applied delta's dense rows.
-  void ReportDenseLocked(const rpc::TableDelta& delta, int64_t visible_clock)
+  void ReportDenseLocked(const rpc::TableDelta& delta, const PackedValues& values,
+                         int64_t visible_clock)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Deliver(std::vector<Delivery> deliveries);
 

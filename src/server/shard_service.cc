@@ -170,7 +170,7 @@ class SessionReactor final : public Reactor {
 
   // Read path only (see class comment).
   grpc::ByteBuffer incoming_buffer_;
-  rpc::WorkerMessage incoming_;
+  DecodedWorkerMessage incoming_;
   std::optional<uint32_t> worker_;  // set by a successful Hello
   bool said_goodbye_ = false;
 
@@ -194,7 +194,7 @@ void Link::Close(const absl::Status& status) {
 }
 
 std::optional<grpc::Status> SessionReactor::Handle() {
-  rpc::WorkerMessage& message = incoming_;
+  rpc::WorkerMessage& message = incoming_.message;
   if (!worker_.has_value()) {
     absl::Status status;
     if (message.kind_case() != rpc::WorkerMessage::kHello) {
@@ -224,7 +224,7 @@ std::optional<grpc::Status> SessionReactor::Handle() {
     case rpc::WorkerMessage::kPush: {
       const int64_t clock = message.push().clock();
       absl::Status s = said_goodbye_ ? absl::FailedPreconditionError("PushBatch after Goodbye")
-                                     : core_->Push(worker, message.push());
+                                     : core_->Push(worker, message.push(), incoming_.values);
       if (!s.ok()) SendError(s, std::nullopt, clock);
       break;
     }
