@@ -26,8 +26,10 @@ struct WorkerOptions {
   // This worker's index in [0, num_workers) of its shards' clock group.
   uint32_t worker_id = 0;
 
-  // "host:port" of every shard the worker talks to, in partition order: row
-  // r of table t lives on shard_addresses[ShardOf(t, r, size)].
+  // Every shard the worker talks to, in partition order: row r of table t
+  // lives on shard_addresses[ShardOf(t, r, size)]. "host:port" (TCP), or
+  // "unix-abstract:<name>" / "unix:<path>" for a shard on this host that
+  // serves a Unix-domain socket (faster for bulk transfers).
   std::vector<std::string> shard_addresses;
 
   // Name of this worker's DC (for logs and metrics only).

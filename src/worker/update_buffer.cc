@@ -172,35 +172,82 @@ void UpdateBuffer::AddSparse(uint32_t table, uint64_t row,
   for (size_t i = 0; i < cols.size(); ++i) slot[cols[i]] += vals[i];
 }
 
-std::vector<grpc::ByteBuffer> UpdateBuffer::TakeBatches(int64_t clock,
-                                                        int64_t max_batch_bytes) {
-  // Where each batch's rows are: rows [begin, begin + count) of a table.
-  struct Piece {
-    uint32_t table;
-    size_t begin;
-    size_t count;
-  };
+std::vector<std::vector<UpdateBuffer::Piece>> UpdateBuffer::CutIntoBatches(
+    int64_t max_batch_bytes) const {
   std::vector<std::vector<Piece>> batches;
-  {
-    const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(max_batch_bytes, 1));
-    uint64_t batch_bytes = limit;  // full: the first piece opens a batch
-    for (size_t t = 0; t < tables_.size(); ++t) {
-      const size_t n = tables_[t].row_ids.size();
-      const uint64_t row_bytes = std::max<uint64_t>(uint64_t{tables_[t].width} * sizeof(float), 1);
-      for (size_t begin = 0; begin < n;) {
-        if (batch_bytes > 0 && batch_bytes + row_bytes > limit) {
-          batches.emplace_back();
-          batch_bytes = 0;
-        }
-        // Rows that fit in what is left of the batch (at least one).
-        const size_t count = std::min<uint64_t>(
-            std::max<uint64_t>((limit - batch_bytes) / row_bytes, 1), n - begin);
-        batches.back().push_back({static_cast<uint32_t>(t), begin, count});
-        batch_bytes += count * row_bytes;
-        begin += count;
+  const uint64_t limit = static_cast<uint64_t>(std::max<int64_t>(max_batch_bytes, 1));
+  uint64_t batch_bytes = limit;  // full: the first piece opens a batch
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    const size_t n = tables_[t].row_ids.size();
+    const uint64_t row_bytes = std::max<uint64_t>(uint64_t{tables_[t].width} * sizeof(float), 1);
+    for (size_t begin = 0; begin < n;) {
+      if (batch_bytes > 0 && batch_bytes + row_bytes > limit) {
+        batches.emplace_back();
+        batch_bytes = 0;
       }
+      // Rows that fit in what is left of the batch (at least one).
+      const size_t count = std::min<uint64_t>(
+          std::max<uint64_t>((limit - batch_bytes) / row_bytes, 1), n - begin);
+      batches.back().push_back({static_cast<uint32_t>(t), begin, count});
+      batch_bytes += count * row_bytes;
+      begin += count;
     }
   }
+  return batches;
+}
+
+grpc::ByteBuffer UpdateBuffer::EncodeBatch(
+    int64_t clock, const std::vector<Piece>& pieces,
+    const std::vector<std::shared_ptr<SentBlock>>& sent) const {
+  // WorkerMessage{push: PushBatch{clock, tables: [TableDelta{table_id,
+  // dense_row_ids, dense_values}...]}}: per piece, a header slice (ids
+  // included) and the values slice. Lengths first, then the slices.
+  std::vector<std::string> heads(pieces.size());  // TableDelta up to the values
+  std::vector<uint64_t> value_bytes(pieces.size());
+  std::string batch_fields;
+  common::AppendVarintField(rpc::PushBatch::kClockFieldNumber, static_cast<uint64_t>(clock),
+                            &batch_fields);
+  uint64_t push_bytes = batch_fields.size();
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& piece = pieces[i];
+    const TableArena& arena = tables_[piece.table];
+    const size_t id_bytes = piece.count * sizeof(uint64_t);
+    value_bytes[i] = uint64_t{piece.count} * arena.width * sizeof(float);
+    std::string& head = heads[i];
+    common::AppendVarintField(rpc::TableDelta::kTableIdFieldNumber, piece.table, &head);
+    common::AppendLengthPrefix(rpc::TableDelta::kDenseRowIdsFieldNumber, id_bytes, &head);
+    head.append(reinterpret_cast<const char*>(arena.row_ids.data() + piece.begin), id_bytes);
+    common::AppendLengthPrefix(rpc::TableDelta::kDenseValuesFieldNumber, value_bytes[i], &head);
+    const uint64_t delta_bytes = head.size() + value_bytes[i];
+    push_bytes +=
+        common::LengthPrefixSize(rpc::PushBatch::kTablesFieldNumber, delta_bytes) + delta_bytes;
+  }
+
+  std::string head;
+  common::AppendLengthPrefix(rpc::WorkerMessage::kPushFieldNumber, push_bytes, &head);
+  head += batch_fields;
+  std::vector<grpc::Slice> slices;
+  slices.reserve(2 * pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& piece = pieces[i];
+    common::AppendLengthPrefix(rpc::PushBatch::kTablesFieldNumber,
+                               heads[i].size() + value_bytes[i], &head);
+    head += heads[i];
+    slices.emplace_back(head);
+    head.clear();
+    float* values =
+        sent[piece.table]->block.data.get() + piece.begin * tables_[piece.table].width;
+    slices.emplace_back(
+        values, value_bytes[i],
+        [](void* holder) { delete static_cast<std::shared_ptr<SentBlock>*>(holder); },
+        new std::shared_ptr<SentBlock>(sent[piece.table]));
+  }
+  return grpc::ByteBuffer(slices.data(), slices.size());
+}
+
+std::vector<grpc::ByteBuffer> UpdateBuffer::TakeBatches(int64_t clock,
+                                                        int64_t max_batch_bytes) {
+  const std::vector<std::vector<Piece>> batches = CutIntoBatches(max_batch_bytes);
 
   // Each table's values leave the arena for the messages.
   std::vector<std::shared_ptr<SentBlock>> sent(tables_.size());
@@ -213,55 +260,10 @@ std::vector<grpc::ByteBuffer> UpdateBuffer::TakeBatches(int64_t clock,
     sent[t]->pool = pool_;
     arena.values = ValueBlock();
   }
-
-  // WorkerMessage{push: PushBatch{clock, tables: [TableDelta{table_id,
-  // dense_row_ids, dense_values}...]}}: per piece, a header slice (ids
-  // included) and the values slice.
   std::vector<grpc::ByteBuffer> messages;
   messages.reserve(batches.size());
   for (const std::vector<Piece>& pieces : batches) {
-    std::vector<std::string> heads(pieces.size());  // TableDelta up to the values
-    std::vector<uint64_t> value_bytes(pieces.size());
-    std::string batch_fields;
-    common::AppendVarintField(rpc::PushBatch::kClockFieldNumber, static_cast<uint64_t>(clock),
-                              &batch_fields);
-    uint64_t push_bytes = batch_fields.size();
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      const Piece& piece = pieces[i];
-      const TableArena& arena = tables_[piece.table];
-      const size_t id_bytes = piece.count * sizeof(uint64_t);
-      value_bytes[i] = uint64_t{piece.count} * arena.width * sizeof(float);
-      std::string& head = heads[i];
-      common::AppendVarintField(rpc::TableDelta::kTableIdFieldNumber, piece.table, &head);
-      common::AppendLengthPrefix(rpc::TableDelta::kDenseRowIdsFieldNumber, id_bytes, &head);
-      head.append(reinterpret_cast<const char*>(arena.row_ids.data() + piece.begin), id_bytes);
-      common::AppendLengthPrefix(rpc::TableDelta::kDenseValuesFieldNumber, value_bytes[i], &head);
-      const uint64_t delta_bytes = head.size() + value_bytes[i];
-      push_bytes += common::LengthPrefixSize(rpc::PushBatch::kTablesFieldNumber, delta_bytes) +
-                    delta_bytes;
-    }
-    std::string prefix;
-    common::AppendLengthPrefix(rpc::WorkerMessage::kPushFieldNumber, push_bytes, &prefix);
-    prefix += batch_fields;
-
-    std::vector<grpc::Slice> slices;
-    slices.reserve(2 * pieces.size());
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      const Piece& piece = pieces[i];
-      std::string head = std::move(prefix);  // empty after the first piece
-      prefix.clear();
-      common::AppendLengthPrefix(rpc::PushBatch::kTablesFieldNumber,
-                                 heads[i].size() + value_bytes[i], &head);
-      head += heads[i];
-      slices.emplace_back(head);
-      float* values = sent[piece.table]->block.data.get() +
-                      piece.begin * tables_[piece.table].width;
-      slices.emplace_back(
-          values, value_bytes[i],
-          [](void* holder) { delete static_cast<std::shared_ptr<SentBlock>*>(holder); },
-          new std::shared_ptr<SentBlock>(sent[piece.table]));
-    }
-    messages.emplace_back(slices.data(), slices.size());
+    messages.push_back(EncodeBatch(clock, pieces, sent));
   }
 
   for (TableArena& arena : tables_) {

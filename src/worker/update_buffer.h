@@ -108,6 +108,19 @@ class UpdateBuffer {
   // Add() into an arena: the slot's first write copies, later ones add.
   void AddTo(TableArena& arena, uint64_t row, const float* delta);
 
+  // Rows [begin, begin + count) of table `table`: one TableDelta of a batch.
+  struct Piece {
+    uint32_t table;
+    size_t begin;
+    size_t count;
+  };
+  // The buffered rows cut into batches of at most max_batch_bytes of values.
+  std::vector<std::vector<Piece>> CutIntoBatches(int64_t max_batch_bytes) const;
+  // One batch as a serialized WorkerMessage; its values are slices of
+  // sent[table] (the arenas TakeBatches took out).
+  grpc::ByteBuffer EncodeBatch(int64_t clock, const std::vector<Piece>& pieces,
+                               const std::vector<std::shared_ptr<SentBlock>>& sent) const;
+
   std::vector<TableArena> tables_;
   std::shared_ptr<BlockPool> pool_;
 };
