@@ -135,6 +135,10 @@ uint32_t* UpdateBuffer::IndexedPosition(TableArena& arena, uint64_t row) {
                                                        const float* delta) {
   bool added;
   float* slot = RowSlot(arena, row, &added);
+  if (arena.width == 1) {  // single floats: no call per row
+    *slot = added ? *delta : *slot + *delta;
+    return;
+  }
   if (added) {
     std::memcpy(slot, delta, size_t{arena.width} * sizeof(float));
     return;

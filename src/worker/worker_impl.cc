@@ -215,11 +215,6 @@ absl::Status WorkerImpl::CheckTableAndRows(uint32_t table_id,
   return absl::OkStatus();
 }
 
-uint32_t WorkerImpl::ShardFor(uint32_t table_id, uint64_t row) const {
-  const uint32_t n = static_cast<uint32_t>(shards_.size());
-  return n == 1 ? 0 : common::ShardOf(table_id, row, n);
-}
-
 absl::Status WorkerImpl::Inc(uint32_t table_id, uint64_t row,
                              std::span<const float> delta) {
   if (absl::Status s = CheckTableAndRow(table_id, row); !s.ok()) return s;
@@ -252,6 +247,9 @@ absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> ro
   }
   // Positions of each shard's rows, then one lock per shard.
   std::vector<std::vector<uint32_t>> by_shard(shards_.size());
+  for (std::vector<uint32_t>& picks : by_shard) {
+    picks.reserve(rows.size() / shards_.size() + rows.size() / 8 + 16);  // balanced, roughly
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     by_shard[ShardFor(table_id, rows[i])].push_back(static_cast<uint32_t>(i));
   }
