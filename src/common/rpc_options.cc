@@ -16,6 +16,7 @@ grpc::ChannelArguments ClientChannelArguments(ServerKind kind) {
   if (kind == ServerKind::kShard) {
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kShardStreamWindowBytes);
+    args.SetInt(GRPC_ARG_HTTP2_MAX_FRAME_SIZE, kShardMaxFrameBytes);
   }
   return args;
 }
@@ -32,6 +33,7 @@ void ConfigureServerBuilder(grpc::ServerBuilder* builder, ServerKind kind) {
   if (kind == ServerKind::kShard) {
     builder->AddChannelArgument(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     builder->AddChannelArgument(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, kShardStreamWindowBytes);
+    builder->AddChannelArgument(GRPC_ARG_HTTP2_MAX_FRAME_SIZE, kShardMaxFrameBytes);
   }
 }
 
