@@ -146,6 +146,7 @@ absl::Status WorkerImpl::Handshake() {
     shards_.push_back(std::make_unique<ShardState>(widths, num_rows));
     shards_.back()->session = std::move(sessions[i]);
   }
+  shard_modulus_ = common::Modulus(static_cast<uint32_t>(n));
   if (options_.enable_cache) cache_ = std::make_unique<RowCache>(kCacheCapacityBytes);
   return absl::OkStatus();
 }
@@ -245,11 +246,12 @@ absl::Status WorkerImpl::IncMany(uint32_t table_id, std::span<const uint64_t> ro
     shard.buffer.AddMany(table_id, rows, deltas);
     return absl::OkStatus();
   }
-  // Positions of each shard's rows, then one lock per shard.
-  std::vector<std::vector<uint32_t>> by_shard(shards_.size());
-  for (std::vector<uint32_t>& picks : by_shard) {
-    picks.reserve(rows.size() / shards_.size() + rows.size() / 8 + 16);  // balanced, roughly
-  }
+  // Positions of each shard's rows, then one lock per shard. The lists are
+  // this thread's scratch, reused across calls: fresh ones would page-fault
+  // on first touch for every large call.
+  thread_local std::vector<std::vector<uint32_t>> by_shard;
+  by_shard.resize(std::max(by_shard.size(), shards_.size()));
+  for (std::vector<uint32_t>& picks : by_shard) picks.clear();
   for (size_t i = 0; i < rows.size(); ++i) {
     by_shard[ShardFor(table_id, rows[i])].push_back(static_cast<uint32_t>(i));
   }

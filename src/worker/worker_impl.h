@@ -92,8 +92,7 @@ class WorkerImpl {
   absl::Status BackgroundError() const;
   // Inline: IncMany calls it for every row.
   uint32_t ShardFor(uint32_t table_id, uint64_t row) const {
-    const uint32_t n = static_cast<uint32_t>(shards_.size());
-    return n == 1 ? 0 : common::ShardOf(table_id, row, n);
+    return shards_.size() == 1 ? 0 : common::ShardOf(table_id, row, shard_modulus_);
   }
   // Moves every shard's buffered updates into PushBatch(clock) messages and
   // queues them. Adds the pushed rows/bytes to the counters.
@@ -107,6 +106,7 @@ class WorkerImpl {
   absl::flat_hash_map<std::string, uint32_t> table_ids_;
   int32_t staleness_ = 0;
   std::vector<std::unique_ptr<ShardState>> shards_;
+  common::Modulus shard_modulus_{1};  // shards_.size()
   std::unique_ptr<RowCache> cache_;  // null when caching is off
   bool connected_ = false;
 

@@ -29,6 +29,28 @@ TEST(Partition, ShardOfIsStable) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(kGolden[i], kExpected[i]) << i;
 }
 
+// The division-free form gives exactly ShardOf: random and edge inputs,
+// divisors 1 to 300 and some large ones.
+TEST(Partition, ModulusEqualsRemainder) {
+  static_assert(Modulus(7).Of(100) == 2);
+  uint64_t x = 0x243F6A8885A308D3ull;
+  std::vector<uint32_t> divisors;
+  for (uint32_t d = 1; d <= 300; ++d) divisors.push_back(d);
+  for (uint32_t d : {1u << 16, (1u << 31) - 1, 1u << 31, ~0u - 1, ~0u}) divisors.push_back(d);
+  for (uint32_t d : divisors) {
+    const Modulus mod(d);
+    for (uint64_t edge : {uint64_t{0}, uint64_t{1}, uint64_t{d} - 1, uint64_t{d},
+                          uint64_t{d} + 1, ~uint64_t{0}, ~uint64_t{0} - 1, uint64_t{1} << 63}) {
+      ASSERT_EQ(mod.Of(edge), edge % d) << edge << " % " << d;
+    }
+    for (int i = 0; i < 2000; ++i) {
+      x = Mix64(x);
+      ASSERT_EQ(mod.Of(x), x % d) << x << " % " << d;
+      ASSERT_EQ(ShardOf(3, x, mod), ShardOf(3, x, d));
+    }
+  }
+}
+
 TEST(Partition, ShardsAreInRangeAndOneShardOwnsAll) {
   for (uint64_t row = 0; row < 1000; ++row) {
     EXPECT_EQ(ShardOf(2, row, 1), 0u);
