@@ -77,7 +77,8 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows, bo
     // so a push iteration measures the full round trip, not enqueueing.
     options.staleness = 0;
     if (unix_socket) {
-      options.local_address = absl::StrCat("unix-abstract:gaia-ps-bench-", getpid(), "-", job, "-", k);
+      options.local_address =
+          absl::StrCat("unix-abstract:gaia-ps-bench-", getpid(), "-", job, "-", k);
     }
     auto shard = server::ShardServer::Start(options);
     if (!shard.ok()) return nullptr;

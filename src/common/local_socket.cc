@@ -37,8 +37,8 @@ absl::Status ToSockaddr(absl::string_view address, sockaddr_un* addr, socklen_t*
   // An abstract name starts after a NUL byte; a path ends with one.
   const size_t capacity = sizeof(addr->sun_path) - 1;
   if (name.empty() || name.size() > capacity) {
-    return absl::InvalidArgumentError(absl::StrCat("socket address '", address, "': name must be 1 to ",
-                                                   capacity, " bytes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket address '", address, "': name must be 1 to ", capacity, " bytes"));
   }
   std::memcpy(addr->sun_path + (abstract ? 1 : 0), name.data(), name.size());
   *length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name.size() + 1);

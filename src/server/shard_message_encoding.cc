@@ -66,7 +66,10 @@ constexpr uint32_t kDenseValuesTag = WireFormatLite::MakeTag(
 // A length prefix that fits the int protobuf's limits take.
 bool ReadLength(CodedInputStream& in, int* length) {
   uint64_t value;
-  if (!in.ReadVarint64(&value) || value > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return false;
+  if (!in.ReadVarint64(&value) ||
+      value > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
+    return false;
+  }
   *length = static_cast<int>(value);
   return true;
 }

@@ -36,7 +36,8 @@ TEST(LocalSocket, MalformedAddressesAreInvalidArguments) {
 // A filesystem socket: connect, exchange a byte both ways, buffers as large
 // as the kernel allows; the file goes with RemoveLocalSocketFile.
 TEST(LocalSocket, PathSocketConnectsWithLargeBuffersAndIsRemoved) {
-  const fs::path dir = fs::temp_directory_path() / ("gaia-local-socket-" + std::to_string(getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("gaia-local-socket-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const std::string address = "unix:" + (dir / "s.sock").string();
 
