@@ -14,7 +14,7 @@
 
 #include "src/common/byte_buffer.h"
 #include "src/common/slice_stream.h"
-#include "src/common/wire_writing.h"
+#include "src/common/wire_format.h"
 
 namespace gaia::server {
 
@@ -52,16 +52,13 @@ namespace {
 using google::protobuf::internal::WireFormatLite;
 using google::protobuf::io::CodedInputStream;
 
-constexpr uint32_t kPushTag = WireFormatLite::MakeTag(rpc::WorkerMessage::kPushFieldNumber,
-                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kClockTag =
-    WireFormatLite::MakeTag(rpc::PushBatch::kClockFieldNumber, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kTablesTag = WireFormatLite::MakeTag(
-    rpc::PushBatch::kTablesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kDenseRowIdsTag = WireFormatLite::MakeTag(
-    rpc::TableDelta::kDenseRowIdsFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kDenseValuesTag = WireFormatLite::MakeTag(
-    rpc::TableDelta::kDenseValuesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kPushTag = common::LengthDelimitedTag(rpc::WorkerMessage::kPushFieldNumber);
+constexpr uint32_t kClockTag = common::VarintTag(rpc::PushBatch::kClockFieldNumber);
+constexpr uint32_t kTablesTag = common::LengthDelimitedTag(rpc::PushBatch::kTablesFieldNumber);
+constexpr uint32_t kDenseRowIdsTag =
+    common::LengthDelimitedTag(rpc::TableDelta::kDenseRowIdsFieldNumber);
+constexpr uint32_t kDenseValuesTag =
+    common::LengthDelimitedTag(rpc::TableDelta::kDenseValuesFieldNumber);
 
 // A length prefix that fits the int protobuf's limits take.
 bool ReadLength(CodedInputStream& in, int* length) {
@@ -103,15 +100,11 @@ bool ReadDeltaInPlace(CodedInputStream& in, int length, rpc::TableDelta* delta,
       if (have_values) return false;  // repeated field: let protobuf decide
       have_values = true;
       int size;
-      if (!ReadLength(in, &size)) return false;
-      while (size > 0) {
-        const void* data;
-        int available;
-        if (!in.GetDirectBufferPointer(&data, &available)) return false;
-        const int take = std::min(size, available);
-        values->Append(absl::string_view(static_cast<const char*>(data), take));
-        if (!in.Skip(take)) return false;
-        size -= take;
+      if (!ReadLength(in, &size) ||
+          !common::ReadInPlace(in, size, [&](const char* data, size_t n) {
+            values->Append(absl::string_view(data, n));
+          })) {
+        return false;
       }
     }
     if (out.HadError()) return false;

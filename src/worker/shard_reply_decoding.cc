@@ -9,6 +9,7 @@
 #include <google/protobuf/wire_format_lite.h>
 
 #include "src/common/slice_stream.h"
+#include "src/common/wire_format.h"
 
 namespace gaia::internal {
 namespace {
@@ -17,14 +18,10 @@ using google::protobuf::io::CodedInputStream;
 using google::protobuf::internal::WireFormatLite;
 using common::SliceStream;
 
-constexpr uint32_t kReadTag = WireFormatLite::MakeTag(rpc::ShardMessage::kReadFieldNumber,
-                                                      WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
-constexpr uint32_t kRequestIdTag =
-    WireFormatLite::MakeTag(rpc::ReadReply::kRequestIdFieldNumber, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kShardClockTag = WireFormatLite::MakeTag(
-    rpc::ReadReply::kShardClockFieldNumber, WireFormatLite::WIRETYPE_VARINT);
-constexpr uint32_t kValuesTag = WireFormatLite::MakeTag(
-    rpc::ReadReply::kValuesFieldNumber, WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+constexpr uint32_t kReadTag = common::LengthDelimitedTag(rpc::ShardMessage::kReadFieldNumber);
+constexpr uint32_t kRequestIdTag = common::VarintTag(rpc::ReadReply::kRequestIdFieldNumber);
+constexpr uint32_t kShardClockTag = common::VarintTag(rpc::ReadReply::kShardClockFieldNumber);
+constexpr uint32_t kValuesTag = common::LengthDelimitedTag(rpc::ReadReply::kValuesFieldNumber);
 
 // Reads ShardMessage{read: ReadReply} with the values left in place. False
 // when the bytes are anything else (or laid out unexpectedly): the caller
@@ -53,15 +50,11 @@ bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessag
         if (have_values) return false;  // repeated field: let protobuf decide
         have_values = true;
         uint32_t size;
-        if (!in.ReadVarint32(&size)) return false;
-        while (size > 0) {
-          const void* data;
-          int available;
-          if (!in.GetDirectBufferPointer(&data, &available)) return false;
-          const uint32_t take = std::min(size, static_cast<uint32_t>(available));
-          pieces->emplace_back(static_cast<const char*>(data), take);
-          if (!in.Skip(static_cast<int>(take))) return false;
-          size -= take;
+        if (!in.ReadVarint32(&size) || size > static_cast<uint32_t>(INT32_MAX) ||
+            !common::ReadInPlace(in, static_cast<int>(size), [&](const char* data, size_t n) {
+              pieces->emplace_back(data, n);
+            })) {
+          return false;
         }
         break;
       }

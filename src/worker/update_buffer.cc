@@ -10,7 +10,7 @@
 
 #include "proto/gaia.pb.h"
 #include "src/common/packing.h"
-#include "src/common/wire_writing.h"
+#include "src/common/wire_format.h"
 
 namespace gaia::internal {
 

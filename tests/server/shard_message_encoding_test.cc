@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 #include <grpcpp/support/slice.h>
 
-#include "src/common/wire_writing.h"
+#include "src/common/wire_format.h"
 
 namespace gaia::server {
 namespace {
