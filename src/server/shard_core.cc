@@ -93,7 +93,13 @@ absl::StatusOr<rpc::HelloReply> ShardCore::Hello(const rpc::Hello& hello) {
 
 absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch,
                              std::span<const PackedValues> given_values) {
-  const std::vector<PackedValues> values = DenseValuesOf(batch, given_values);
+  if (!given_values.empty() && given_values.size() != static_cast<size_t>(batch.tables_size())) {
+    return absl::InternalError(absl::StrCat("push with ", batch.tables_size(), " tables but ",
+                                            given_values.size(), " value lists"));
+  }
+  const std::vector<PackedValues> own_values =
+      given_values.empty() ? DenseValuesOf(batch) : std::vector<PackedValues>();
+  const std::span<const PackedValues> values = given_values.empty() ? own_values : given_values;
   // The store's layout is constant: validate the whole batch before locking.
   if (absl::Status s = store_->ValidatePush(batch, values); !s.ok()) return s;
   uint64_t value_bytes = 0;
@@ -176,9 +182,7 @@ bool ShardCore::DenseOnly(const rpc::PushBatch& batch) {
   return true;
 }
 
-std::vector<PackedValues> ShardCore::DenseValuesOf(const rpc::PushBatch& batch,
-                                                   std::span<const PackedValues> values) {
-  if (!values.empty()) return std::vector<PackedValues>(values.begin(), values.end());
+std::vector<PackedValues> ShardCore::DenseValuesOf(const rpc::PushBatch& batch) {
   std::vector<PackedValues> of_deltas;
   of_deltas.reserve(batch.tables_size());
   for (const rpc::TableDelta& delta : batch.tables()) of_deltas.emplace_back(delta.dense_values());
