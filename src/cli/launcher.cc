@@ -171,6 +171,7 @@ uint64_t PeakRssBytes(pid_t pid) {
 }
 
 std::string Address(int port) { return absl::StrCat("127.0.0.1:", port); }
+std::string Address(const std::string& host, int port) { return absl::StrCat(host, ":", port); }
 
 // Shard `shard`'s Unix socket for workers in its DC (same host, same network
 // namespace): an abstract name, unique to this launcher process and mode.
@@ -178,7 +179,6 @@ std::string LocalShardAddress(absl::string_view mode, absl::string_view job_id, 
   return absl::StrCat("unix-abstract:gaia-", getpid(), "-", mode, "-", shard, "-",
                       job_id.substr(0, 64));
 }
-std::string Address(const std::string& host, int port) { return absl::StrCat(host, ":", port); }
 
 // A directed WAN link's rate since the last progress line.
 struct LinkRate {
