@@ -40,9 +40,12 @@ double SerialConvergedObjective() {
 }
 
 // Runs the example in `mode`; returns the run's summary entry. With
-// `output`, progress is on and the launcher's output is stored there.
-json LaunchExample(const std::string& mode, std::string* output = nullptr) {
+// `output`, progress is on and the launcher's output is stored there; with
+// `results_dir`, where the results went.
+json LaunchExample(const std::string& mode, std::string* output = nullptr,
+                   std::string* results_dir = nullptr) {
   const std::string results = testing::MakeTempDir("mf-" + mode);
+  if (results_dir != nullptr) *results_dir = results;
   std::vector<std::string> argv = {testing::BinDir() + "/gaia", "launch", "--mode", mode,
                                    "--results", results,
                                    testing::SourceDir() + "/examples/mf-2dc.yaml"};
@@ -59,6 +62,20 @@ json LaunchExample(const std::string& mode, std::string* output = nullptr) {
   }
   ADD_FAILURE() << "no summary.json under " << results << "\n" << result.output;
   return json::object();
+}
+
+// Every worker's shard addresses, from the configs the launcher wrote.
+std::vector<std::vector<std::string>> WorkerShardAddresses(const std::string& results) {
+  std::vector<std::vector<std::string>> workers;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(results)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("worker-", 0) != 0 || entry.path().extension() != ".json") continue;
+    json config = json::parse(testing::ReadTextFile(entry.path().string()), nullptr, false);
+    EXPECT_TRUE(config.is_object() && config.contains("shard_addresses")) << entry.path();
+    if (!config.is_object() || !config.contains("shard_addresses")) continue;
+    workers.push_back(config["shard_addresses"].get<std::vector<std::string>>());
+  }
+  return workers;
 }
 
 class MfConvergence : public ::testing::Test {
@@ -78,17 +95,39 @@ void ExpectWithinTwoPercent(const json& run, double serial) {
 
 TEST_F(MfConvergence, LanMatchesSerialReference) {
   ASSERT_TRUE(std::isfinite(serial_));
-  const json run = LaunchExample("lan");
+  std::string results;
+  const json run = LaunchExample("lan", nullptr, &results);
   ExpectWithinTwoPercent(run, serial_);
   EXPECT_EQ(run.value("wan_bytes", uint64_t{1}), 0u);
+  // One DC on one host: every worker reaches every shard over its Unix socket.
+  const auto workers = WorkerShardAddresses(results);
+  EXPECT_EQ(workers.size(), 4u);
+  for (const std::vector<std::string>& addresses : workers) {
+    for (const std::string& address : addresses) {
+      EXPECT_THAT(address, ::testing::StartsWith("unix-abstract:"));
+    }
+  }
 }
 
 TEST_F(MfConvergence, TwoDcBaselineOverRelayMatchesSerialReference) {
   ASSERT_TRUE(std::isfinite(serial_));
-  const json run = LaunchExample("baseline");
+  std::string results;
+  const json run = LaunchExample("baseline", nullptr, &results);
   ExpectWithinTwoPercent(run, serial_);
-  // Every worker talks to the other DC's shard through the relay.
+  // Every worker talks to the other DC's shard through the relay (TCP), to
+  // its own DC's over that shard's Unix socket.
   EXPECT_GT(run.value("wan_bytes", uint64_t{0}), 0u);
+  const auto workers = WorkerShardAddresses(results);
+  EXPECT_EQ(workers.size(), 4u);
+  for (const std::vector<std::string>& addresses : workers) {
+    ASSERT_EQ(addresses.size(), 2u);
+    const int local = (addresses[0].rfind("unix-abstract:", 0) == 0) +
+                      (addresses[1].rfind("unix-abstract:", 0) == 0);
+    const int tcp = (addresses[0].rfind("127.0.0.1:", 0) == 0) +
+                    (addresses[1].rfind("127.0.0.1:", 0) == 0);
+    EXPECT_EQ(local, 1) << addresses[0] << " " << addresses[1];
+    EXPECT_EQ(tcp, 1) << addresses[0] << " " << addresses[1];
+  }
   ASSERT_TRUE(run.contains("wan_links"));
   EXPECT_EQ(run["wan_links"].size(), 2u);
 }
