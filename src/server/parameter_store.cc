@@ -271,7 +271,7 @@ uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta, const PackedValu
   const size_t row_bytes = size_t{width} * sizeof(float);
   const std::string& dense_ids = delta.dense_row_ids();
   const size_t n = std::min(dense_ids.size() / sizeof(uint64_t), values.size() / row_bytes);
-  values.ForEachRow(row_bytes, [&](size_t i, const char* src) {
+  values.ForEachRow(row_bytes, [&](size_t i, const char* src) __attribute__((always_inline)) {
     if (i >= n) return;  // validated by the caller; stay memory-safe
     const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(dense_ids, i));
     if (slot == kNoSlot) return;

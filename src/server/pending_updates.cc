@@ -92,7 +92,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
     table.index.reserve(table.index.size() + n +
                         delta.sparse_row_ids().size() / sizeof(uint64_t));
   }
-  values.ForEachRow(row_bytes, [&](size_t i, const char* src) {
+  values.ForEachRow(row_bytes, [&](size_t i, const char* src) __attribute__((always_inline)) {
     if (i >= n) return;  // validated; stay memory-safe
     const uint64_t row = common::PackedAt<uint64_t>(dense_ids, i);
     const uint64_t slot = store_->SlotOf(t, row);
