@@ -46,10 +46,7 @@ TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
   config.overlay = TwoGroups;
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, 12, 5);
-  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(60)));
-  ExpectEveryDcHas(cluster, initial, sum);
+  ASSERT_NO_FATAL_FAILURE(RunAndExpectExact(cluster, 12, 5, absl::Seconds(60)));
   const rpc::MirrorStatusReply status = cluster.mirror(2, 0).GetStatus();
   EXPECT_GT(LinkStats(status, 1, false).elements(), 0u);  // through the hubs
 }
@@ -67,10 +64,7 @@ TEST(MirrorFlush, CompressedAndPlainLinksBothDeliverEverything) {
     config.compress_below_mbps = compress_below_mbps;
     GeoCluster cluster(config);
     ASSERT_TRUE(cluster.ok());
-    const std::vector<float> initial = cluster.TableValues(0, 0);
-    const std::vector<double> sum = RunWorkers(cluster, 10, 9);
-    ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(60)));
-    ExpectEveryDcHas(cluster, initial, sum);
+    ASSERT_NO_FATAL_FAILURE(RunAndExpectExact(cluster, 10, 9, absl::Seconds(60)));
   }
 }
 
@@ -80,10 +74,7 @@ TEST(MirrorFlush, ThreeDcsFullBroadcast) {
   config.tables = {Table("w", 40, 3)};
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, 10, 2);
-  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
-  ExpectEveryDcHas(cluster, initial, sum);
+  ASSERT_NO_FATAL_FAILURE(RunAndExpectExact(cluster, 10, 2, absl::Seconds(30)));
 }
 
 // Queues bounded to a few elements per link: every sweep round is emitted
@@ -98,10 +89,7 @@ TEST(MirrorFlush, TinyQueueBoundStillDeliversEverything) {
   config.max_queued_bytes = 64;  // 8 queued elements per link
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, 12, 3);
-  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(60)));
-  ExpectEveryDcHas(cluster, initial, sum);
+  ASSERT_NO_FATAL_FAILURE(RunAndExpectExact(cluster, 12, 3, absl::Seconds(60)));
   const rpc::MirrorStatusReply status = cluster.mirror(1, 0).GetStatus();
   EXPECT_TRUE(status.final_flush_done());
   // Many small batches rather than one per clock.

@@ -22,10 +22,7 @@ TEST(MirrorHubs, FourDcsInTwoGroupsConvergeThroughHubs) {
   config.overlay = TwoGroups;
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, 8, 3);
-  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
-  ExpectEveryDcHas(cluster, initial, sum);
+  ASSERT_NO_FATAL_FAILURE(RunAndExpectExact(cluster, 8, 3, absl::Seconds(30)));
 
   std::vector<rpc::MirrorStatusReply> status;
   for (uint32_t dc = 0; dc < 4; ++dc) status.push_back(cluster.mirror(dc, 0).GetStatus());

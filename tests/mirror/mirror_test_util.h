@@ -141,6 +141,18 @@ inline void ExpectEveryDcHas(const GeoCluster& cluster, const std::vector<float>
   }
 }
 
+// The end-to-end check most mirror tests make: the default workload (`clocks`
+// clocks, `seed`) on every worker, every mirror quiescent within `timeout`,
+// then "nothing lost, nothing doubled" in every DC. Call it through
+// ASSERT_NO_FATAL_FAILURE.
+inline void RunAndExpectExact(const GeoCluster& cluster, int clocks, uint64_t seed,
+                              absl::Duration timeout) {
+  const std::vector<float> initial = cluster.TableValues(0, 0);
+  const std::vector<double> sum = RunWorkers(cluster, clocks, seed);
+  ASSERT_TRUE(cluster.AwaitQuiescent(timeout));
+  ExpectEveryDcHas(cluster, initial, sum);
+}
+
 // Stats of the link between `mirror` and `peer` in one direction.
 inline rpc::MirrorLinkStats LinkStats(const rpc::MirrorStatusReply& status, uint32_t peer,
                                       bool outgoing) {
