@@ -8,37 +8,34 @@
 
 namespace gaia::server {
 
-float* PendingUpdates::TableBuffer::Append(uint64_t row, uint64_t slot) {
+float* PendingUpdates::TableBuffer::Append(uint64_t slot) {
   if (num_rows == used_chunks * rows_per_chunk) {
     if (used_chunks == chunks.size()) {
       Chunk& chunk = chunks.emplace_back();
-      chunk.rows.reserve(rows_per_chunk);
       chunk.slots.reserve(rows_per_chunk);
       chunk.deltas = std::make_unique_for_overwrite<float[]>(rows_per_chunk * width);
     }
     ++used_chunks;
   }
   Chunk& chunk = chunks[used_chunks - 1];
-  float* deltas = chunk.deltas.get() + chunk.rows.size() * width;
-  chunk.rows.push_back(row);
+  float* deltas = chunk.deltas.get() + chunk.slots.size() * width;
   chunk.slots.push_back(slot);
   ++num_rows;
   return deltas;
 }
 
-[[gnu::always_inline]] inline float* PendingUpdates::TableBuffer::RowOf(uint64_t row,
-                                                                       uint64_t slot,
-                                                                       bool* added) {
+[[gnu::always_inline]] inline float* PendingUpdates::TableBuffer::RowOf(uint64_t slot,
+                                                                        bool* added) {
   if (!by_slot.empty()) {
     uint32_t& position = by_slot[slot];
     *added = position == kAbsent;
     if (!*added) return At(position);
     position = static_cast<uint32_t>(num_rows);
-    return Append(row, slot);
+    return Append(slot);
   }
   auto [it, inserted] = index.try_emplace(slot, num_rows);
   *added = inserted;
-  return inserted ? Append(row, slot) : At(it->second);
+  return inserted ? Append(slot) : At(it->second);
 }
 
 void PendingUpdates::TableBuffer::Clear() {
@@ -46,7 +43,6 @@ void PendingUpdates::TableBuffer::Clear() {
     if (!by_slot.empty()) {
       for (uint64_t slot : chunks[k].slots) by_slot[slot] = kAbsent;
     }
-    chunks[k].rows.clear();
     chunks[k].slots.clear();
   }
   index.clear();
@@ -58,7 +54,7 @@ uint64_t PendingUpdates::TableBuffer::CapacityBytes() const {
   uint64_t bytes = by_slot.capacity() * sizeof(uint32_t);
   for (const Chunk& chunk : chunks) {
     bytes += (chunk.deltas != nullptr ? rows_per_chunk * width * sizeof(float) : 0) +
-             (chunk.rows.capacity() + chunk.slots.capacity()) * sizeof(uint64_t);
+             chunk.slots.capacity() * sizeof(uint64_t);
   }
   return bytes;
 }
@@ -98,7 +94,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
     const uint64_t slot = store_->SlotOf(t, row);
     if (slot == ParameterStore::kNoSlot) return;
     bool added;
-    float* dst = table.RowOf(row, slot, &added);
+    float* dst = table.RowOf(slot, &added);
     if (!added) {
       common::AddPackedFloats(dst, src, width);
     } else if (width == 1) {
@@ -122,7 +118,7 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
       continue;
     }
     bool added;
-    float* dst = table.RowOf(row, slot, &added);
+    float* dst = table.RowOf(slot, &added);
     if (added) std::fill(dst, dst + width, 0.0f);
     for (uint32_t k = 0; k < count; ++k, ++e) {
       const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
@@ -156,6 +152,7 @@ void PendingUpdates::Add(int64_t clock, const rpc::PushBatch& batch,
 uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* store,
                                      UpdateSink* sink) {
   uint64_t applied = 0;
+  std::vector<uint64_t> rows;  // a chunk's row ids, for the sink
   auto it = buffers_.begin();
   for (; it != buffers_.end() && it->first < visible_clock; ++it) {
     ClockBuffer& buffer = it->second;
@@ -166,7 +163,7 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
       const uint32_t width = store->width(t);
       for (size_t k = 0; k < table.used_chunks; ++k) {
         const Chunk& chunk = table.chunks[k];
-        for (size_t i = 0; i < chunk.rows.size(); ++i) {
+        for (size_t i = 0; i < chunk.slots.size(); ++i) {
           // Slots were resolved against store_; `store` is the same store.
           const uint64_t slot = chunk.slots[i];
           if (slot == ParameterStore::kNoSlot) continue;  // validated; stay memory-safe
@@ -175,8 +172,10 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
           common::AddFloats(dst, src, width);
         }
         if (sink != nullptr) {
-          sink->OnRowsApplied(t, chunk.rows,
-                              std::span<const float>(chunk.deltas.get(), chunk.rows.size() * width),
+          rows.clear();
+          for (uint64_t slot : chunk.slots) rows.push_back(store->RowAt(t, slot));
+          sink->OnRowsApplied(t, rows,
+                              std::span<const float>(chunk.deltas.get(), rows.size() * width),
                               visible_clock);
         }
       }
@@ -197,7 +196,7 @@ uint64_t PendingUpdates::buffered_bytes() const {
   for (const auto& [clock, buffer] : buffers_) {
     for (const TableBuffer& table : buffer.tables) {
       for (size_t k = 0; k < table.used_chunks; ++k) {
-        bytes += table.chunks[k].rows.size() * table.width * sizeof(float);
+        bytes += table.chunks[k].slots.size() * table.width * sizeof(float);
       }
     }
   }

@@ -65,10 +65,11 @@ class PendingUpdates {
   // Deltas of the rows at positions [k * rows_per_chunk, (k + 1) *
   // rows_per_chunk) of a TableBuffer.
   struct Chunk {
-    std::vector<uint64_t> rows;   // row ids, in first-seen order
-    std::vector<uint64_t> slots;  // store slot of rows[i]
+    // Store slots of the rows, in first-seen order (the row ids are
+    // store->RowAt(slot), needed only to report to a sink).
+    std::vector<uint64_t> slots;
     // rows_per_chunk * width floats (allocated uninitialized), the first
-    // rows.size() * width in use.
+    // slots.size() * width in use.
     std::unique_ptr<float[]> deltas;
   };
   struct TableBuffer {
@@ -83,13 +84,13 @@ class PendingUpdates {
     size_t used_chunks = 0;     // chunks[0, used_chunks) hold the rows
     std::vector<Chunk> chunks;  // later ones are emptied spares
 
-    // Appends `row` and returns its (uninitialized) deltas.
-    float* Append(uint64_t row, uint64_t slot);
+    // Appends the row in `slot` and returns its (uninitialized) deltas.
+    float* Append(uint64_t slot);
     float* At(uint64_t position) {
       return chunks[position / rows_per_chunk].deltas.get() + position % rows_per_chunk * width;
     }
     // The deltas of `slot` and whether they are new (uninitialized).
-    float* RowOf(uint64_t row, uint64_t slot, bool* added);
+    float* RowOf(uint64_t slot, bool* added);
     // Forgets the rows, keeping the chunks' memory for reuse.
     void Clear();
     uint64_t CapacityBytes() const;
