@@ -14,6 +14,14 @@ namespace {
 
 absl::Status ShuttingDown() { return absl::AbortedError("shard is shutting down"); }
 
+// The deltas' own dense values, one PackedValues per delta.
+std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch) {
+  std::vector<PackedValues> of_deltas;
+  of_deltas.reserve(batch.tables_size());
+  for (const rpc::TableDelta& delta : batch.tables()) of_deltas.emplace_back(delta.dense_values());
+  return of_deltas;
+}
+
 rpc::ShardMessage AbortedRead(uint64_t request_id) {
   rpc::ShardMessage message;
   rpc::Error* error = message.mutable_error();
@@ -180,13 +188,6 @@ bool ShardCore::DenseOnly(const rpc::PushBatch& batch) {
     if (!delta.sparse_row_ids().empty()) return false;
   }
   return true;
-}
-
-std::vector<PackedValues> ShardCore::DenseValuesOf(const rpc::PushBatch& batch) {
-  std::vector<PackedValues> of_deltas;
-  of_deltas.reserve(batch.tables_size());
-  for (const rpc::TableDelta& delta : batch.tables()) of_deltas.emplace_back(delta.dense_values());
-  return of_deltas;
 }
 
 void ShardCore::ReportDenseLocked(const rpc::TableDelta& delta, const PackedValues& values,

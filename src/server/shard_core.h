@@ -171,8 +171,6 @@ class ShardCore {
   void OnAdvancedLocked(std::vector<Delivery>* deliveries) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // True when no delta of the batch has a sparse part.
   static bool DenseOnly(const rpc::PushBatch& batch);
-  // The deltas' own dense values, one PackedValues per delta.
-  static std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch);
   // Whether `worker`'s push `batch` for the shard clock may be added to the
   // table at once (the fast path of Push()). REQUIRES: staleness 0.
   bool EarlyApplyAllowedLocked(uint32_t worker, const rpc::PushBatch& batch) const
