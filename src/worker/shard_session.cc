@@ -1,5 +1,6 @@
 #include "src/worker/shard_session.h"
 
+#include <algorithm>
 #include <thread>
 #include <utility>
 
@@ -113,8 +114,20 @@ absl::StatusOr<std::shared_ptr<PendingRead>> ShardSession::Read(uint32_t table_i
   read->set_table_id(table_id);
   read->set_row_ids(std::move(packed_row_ids));
   read->set_min_clock(min_clock);
-  Enqueue(common::SerializeToByteBuffer(message));
+  grpc::ByteBuffer buffer = common::SerializeToByteBuffer(message);
+  WriteAction action;
+  {
+    common::MutexLock lock(&mu_);
+    pending->stream_offset = enqueued_total_;
+    action = EnqueueLocked(std::move(buffer));
+  }
+  RunWriteAction(action, /*release_hold=*/false);
   return pending;
+}
+
+uint64_t ShardSession::BytesAheadOf(const PendingRead& read) const {
+  common::MutexLock lock(&mu_);
+  return read.stream_offset > answered_offset_ ? read.stream_offset - answered_offset_ : 0;
 }
 
 void ShardSession::Abandon(uint64_t request_id) {
@@ -148,12 +161,17 @@ void ShardSession::Enqueue(grpc::ByteBuffer buffer) {
   WriteAction action;
   {
     common::MutexLock lock(&mu_);
-    if (broken_) return;  // the caller sees the failure through error()/reads
-    queued_bytes_ += buffer.Length();
-    queue_.push_back(std::move(buffer));
-    action = NextWriteLocked();
+    action = EnqueueLocked(std::move(buffer));
   }
   RunWriteAction(action, /*release_hold=*/false);
+}
+
+ShardSession::WriteAction ShardSession::EnqueueLocked(grpc::ByteBuffer buffer) {
+  if (broken_) return WriteAction::kNone;  // the caller sees the failure via error()/reads
+  enqueued_total_ += buffer.Length();
+  queued_bytes_ += buffer.Length();
+  queue_.push_back(std::move(buffer));
+  return NextWriteLocked();
 }
 
 ShardSession::WriteAction ShardSession::NextWriteLocked() {
@@ -256,6 +274,7 @@ std::shared_ptr<PendingRead> ShardSession::Dispatch(DecodedShardMessage& decoded
     if (it == pending_.end()) return nullptr;  // abandoned after a timeout
     std::shared_ptr<PendingRead> pending = std::move(it->second);
     pending_.erase(it);
+    answered_offset_ = std::max(answered_offset_, pending->stream_offset);
     pending->shard_clock = decoded.shard_clock;
     pending->values = std::move(decoded.values);
     return pending;
@@ -274,6 +293,7 @@ std::shared_ptr<PendingRead> ShardSession::Dispatch(DecodedShardMessage& decoded
         if (it == pending_.end()) return nullptr;
         std::shared_ptr<PendingRead> pending = std::move(it->second);
         pending_.erase(it);
+        answered_offset_ = std::max(answered_offset_, pending->stream_offset);
         pending->status = std::move(status);
         return pending;
       }

@@ -66,6 +66,9 @@ struct PendingRead {
   int64_t shard_clock = 0;  // of the reply: rows reflect every clock below it
   ReplyValues values;       // packed float32, rows in request order
   uint64_t request_id = 0;
+  // Bytes the session had queued before this request (its position on the
+  // stream). Set by Read() before the request can be sent; constant after.
+  uint64_t stream_offset = 0;
 };
 
 class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
@@ -96,6 +99,12 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
 
   // Forgets a read the caller stopped waiting for (its reply is dropped).
   void Abandon(uint64_t request_id);
+
+  // Bytes on the stream ahead of `read` that the shard may not have taken in
+  // yet: everything sent after the newest answered read and before `read`.
+  // The shard handles a stream's messages in order, so it answers `read` only
+  // after taking in these bytes (pushes it adds, reads it answers).
+  uint64_t BytesAheadOf(const PendingRead& read) const;
 
   // Queues a push/clock message. Returns the sticky error if there is one.
   absl::Status Send(const rpc::WorkerMessage& message);
@@ -129,6 +138,7 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
 
   // Queues a serialized message for writing.
   void Enqueue(grpc::ByteBuffer message) ABSL_LOCKS_EXCLUDED(mu_);
+  WriteAction EnqueueLocked(grpc::ByteBuffer message) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   WriteAction NextWriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool TakeHoldReleaseLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void RunWriteAction(WriteAction action, bool release_hold) ABSL_LOCKS_EXCLUDED(mu_);
@@ -158,6 +168,8 @@ class ShardSession final : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc
   mutable common::Mutex mu_;
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);  // serialized messages
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t enqueued_total_ ABSL_GUARDED_BY(mu_) = 0;  // bytes ever queued
+  uint64_t answered_offset_ ABSL_GUARDED_BY(mu_) = 0;  // newest answered read's
   bool write_in_flight_ ABSL_GUARDED_BY(mu_) = false;
   bool closing_ ABSL_GUARDED_BY(mu_) = false;        // Goodbye queued
   bool writes_done_started_ ABSL_GUARDED_BY(mu_) = false;
