@@ -13,11 +13,14 @@
 // 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024;
 // each over TCP on 127.0.0.1 (unix:0) and over same-host Unix-domain
 // sockets (unix:1, ShardOptions::local_address).
-//  * Push: Inc `rows` rows, then Clock() (sends the batch, ticks the clock).
+//  * Push: Inc `rows` rows, then Clock() (sends the batch, ticks the clock),
+//    then a read that returns once the shards applied it; worker 0's mean
+//    time per phase in counters add_us, clock_us, applied_us.
 //  * Pull: GetMany `rows` rows with the cache off (every read goes to a shard).
 //  * RoundTrip: one 1-row read; p50/p99 in counters.
 // "MB/s" counts value bytes (rows * width * 4) only.
 #include <algorithm>
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -185,6 +188,34 @@ Case StartCase(benchmark::State& state) {
   return c;
 }
 
+// Summed microseconds per phase of a push iteration (one worker's view).
+struct PhaseTimes {
+  double add = 0, clock = 0, applied = 0;
+  void Report(benchmark::State& state) const {
+    const double n = static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    state.counters["add_us"] = add / n;
+    state.counters["clock_us"] = clock / n;
+    state.counters["applied_us"] = applied / n;
+  }
+};
+
+// Adds the time since the previous lap to one field of `times` (if set).
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(PhaseTimes* times) : times_(times), last_(Clock::now()) {}
+  void Lap(double PhaseTimes::*field) {
+    if (times_ == nullptr) return;
+    const Clock::time_point now = Clock::now();
+    times_->*field += std::chrono::duration<double, std::micro>(now - last_).count();
+    last_ = now;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  PhaseTimes* times_;
+  Clock::time_point last_;
+};
+
 void ReportValueRate(benchmark::State& state, const Case& c) {
   const double bytes = static_cast<double>(state.iterations()) * c.num * c.rows * c.width * 4;
   state.counters["MB/s"] = benchmark::Counter(bytes / 1e6, benchmark::Counter::kIsRate);
@@ -214,9 +245,13 @@ void RunPush(benchmark::State& state, bool batched) {
   }
   const std::vector<float> delta(c.width, 0.5f);
   const std::vector<float> deltas(static_cast<size_t>(c.rows) * c.width, 0.5f);
+  // Worker 0's time in each phase: adding the rows, Clock() (batching and
+  // queueing the pushes), and the read that waits for the shards to apply.
+  PhaseTimes phases;
   for (auto _ : state) {
     absl::Status status = c.threads->Run([&](int w) -> absl::Status {
       const Table& t = c.cluster->tables[w];
+      PhaseTimer timer(w == 0 ? &phases : nullptr);
       if (batched) {
         if (absl::Status s = t.IncMany(ids[w], deltas); !s.ok()) return s;
       } else {
@@ -224,9 +259,13 @@ void RunPush(benchmark::State& state, bool batched) {
           if (absl::Status s = t.Inc(r, delta); !s.ok()) return s;
         }
       }
+      timer.Lap(&PhaseTimes::add);
       if (absl::Status s = c.cluster->workers[w]->Clock(); !s.ok()) return s;
+      timer.Lap(&PhaseTimes::clock);
       std::vector<float> out(sync_rows[w].size() * c.width);
-      return t.GetMany(sync_rows[w], out);
+      absl::Status s = t.GetMany(sync_rows[w], out);
+      timer.Lap(&PhaseTimes::applied);
+      return s;
     });
     if (!status.ok()) {
       state.SkipWithError(std::string(status.message()).c_str());
@@ -234,6 +273,7 @@ void RunPush(benchmark::State& state, bool batched) {
     }
   }
   ReportValueRate(state, c);
+  phases.Report(state);
 }
 
 void BM_Push(benchmark::State& state) { RunPush(state, /*batched=*/false); }
