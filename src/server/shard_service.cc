@@ -47,13 +47,24 @@ class Link final : public SessionLink {
   SessionReactor* reactor_ ABSL_GUARDED_BY(mu_);  // null once the stream is done
 };
 
-// One worker's Session stream. gRPC serializes OnReadDone calls (we keep one
-// read in flight), so the session fields below are touched by one thread at
-// a time. Writes may be requested from any thread (released reads are
-// delivered by whichever thread advanced the clock): one write is in flight,
-// the rest wait in `outbox_`. StartRead/StartWrite/Finish are issued under
-// mu_ so none can follow Finish(); gRPC never runs a reaction inline from
-// them, so this cannot deadlock.
+// One worker's Session stream.
+//
+// Reads: the next message is requested before the current one is handled
+// (decoded, validated, added into the table), so that gRPC receives it
+// meanwhile. gRPC opens its connection window only for the message a reader
+// waits for; requesting the next read only after handling the current one
+// left the link idle during every handling (docs/PERFORMANCE.md). At most
+// kReadAhead messages wait, received but not handled, so memory stays
+// bounded. Messages are handled strictly in stream order, one at a time, by
+// whichever reaction finds no other draining `received_` (`draining_`); a
+// reaction that arrives meanwhile queues its message and returns. The
+// session fields below are therefore touched by one thread at a time.
+//
+// Writes may be requested from any thread (released reads are delivered by
+// whichever thread advanced the clock): one write is in flight, the rest wait
+// in `outbox_`. StartRead/StartWrite/Finish are issued under mu_ so none can
+// follow Finish(); gRPC never runs a reaction inline from them, so this
+// cannot deadlock.
 class SessionReactor final : public Reactor {
  public:
   SessionReactor(std::shared_ptr<ShardCore> core, std::string peer)
@@ -65,7 +76,7 @@ class SessionReactor final : public Reactor {
       return;
     }
     common::MutexLock lock(&mu_);
-    StartRead(&incoming_buffer_);
+    MaybeStartReadLocked();
   }
 
   // Queues a message; dropped if the stream has finished. Thread-safe.
@@ -87,26 +98,76 @@ class SessionReactor final : public Reactor {
   }
 
  private:
+  // Received messages not yet handled, beyond the one being handled.
+  static constexpr size_t kReadAhead = 1;
+
+  // A received message, or (nullopt) the end of the worker's messages.
+  using Received = std::optional<grpc::ByteBuffer>;
+
   void OnReadDone(bool ok) override {
-    if (!ok) {  // half-close by the worker, or the stream broke
+    {
       common::MutexLock lock(&mu_);
-      RequestFinishLocked(grpc::Status::OK);
+      read_in_flight_ = false;
+      if (ok) {
+        grpc::ByteBuffer buffer;
+        buffer.Swap(&incoming_buffer_);
+        received_.push_back(std::move(buffer));
+      } else {  // half-close by the worker, or the stream broke
+        input_ended_ = true;
+        received_.push_back(std::nullopt);
+      }
+      MaybeStartReadLocked();
+      if (draining_) return;  // that reaction handles this message in turn
+      draining_ = true;
+    }
+    Drain();
+  }
+
+  // Handles received messages in order until none is left.
+  void Drain() {
+    while (true) {
+      Received next;
+      {
+        common::MutexLock lock(&mu_);
+        if (received_.empty() || finish_requested_) {
+          received_.clear();  // a finishing stream handles nothing more
+          draining_ = false;
+          return;
+        }
+        next = std::move(received_.front());
+        received_.pop_front();
+        MaybeStartReadLocked();  // room for one more while this one is handled
+      }
+      std::optional<grpc::Status> end =
+          next.has_value() ? HandleReceived(&*next) : std::optional(grpc::Status::OK);
+      if (end.has_value()) {
+        common::MutexLock lock(&mu_);
+        RequestFinishLocked(*end);
+      }
+    }
+  }
+
+  // Requests the next message unless one is in flight, the read-ahead is
+  // full, or the stream ends.
+  void MaybeStartReadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (read_in_flight_ || input_ended_ || finish_requested_ ||
+        received_.size() >= kReadAhead) {
       return;
     }
-    std::optional<grpc::Status> end;
-    if (absl::Status s = DecodeWorkerMessage(&incoming_buffer_, &incoming_); !s.ok()) {
+    read_in_flight_ = true;
+    StartRead(&incoming_buffer_);
+  }
+
+  // Decodes and handles one message. Returns the status to end the stream
+  // with, or nullopt to keep reading.
+  std::optional<grpc::Status> HandleReceived(grpc::ByteBuffer* buffer) {
+    DecodedWorkerMessage decoded;
+    if (absl::Status s = DecodeWorkerMessage(buffer, &decoded); !s.ok()) {
       common::Logger("server")->warn("ending session from {}: {}", peer_, s.ToString());
       SendError(s, std::nullopt, std::nullopt);
-      end = ToGrpcStatus(s);
-    } else {
-      end = Handle();
+      return ToGrpcStatus(s);
     }
-    common::MutexLock lock(&mu_);
-    if (end.has_value()) {
-      RequestFinishLocked(*end);
-    } else if (!finish_requested_) {
-      StartRead(&incoming_buffer_);
-    }
+    return Handle(decoded);
   }
 
   void OnWriteDone(bool ok) override {
@@ -160,22 +221,25 @@ class SessionReactor final : public Reactor {
     Send(std::move(message));
   }
 
-  // Handles incoming_. Returns the status to end the stream with, or nullopt
-  // to keep reading.
-  std::optional<grpc::Status> Handle();
+  // Handles one decoded message. Returns the status to end the stream with,
+  // or nullopt to keep reading.
+  std::optional<grpc::Status> Handle(DecodedWorkerMessage& incoming);
 
   const std::shared_ptr<ShardCore> core_;
   const std::string peer_;
   std::shared_ptr<Link> link_;  // set in the constructor, then constant
 
-  // Read path only (see class comment).
-  grpc::ByteBuffer incoming_buffer_;
-  DecodedWorkerMessage incoming_;
+  // Touched only by the draining reaction (see class comment).
   std::optional<uint32_t> worker_;  // set by a successful Hello
   bool said_goodbye_ = false;
 
-  // Guards the write queue and the finish state.
+  // Guards the read state, the write queue and the finish state.
   common::Mutex mu_;
+  grpc::ByteBuffer incoming_buffer_ ABSL_GUARDED_BY(mu_);  // target of the read in flight
+  bool read_in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  std::deque<Received> received_ ABSL_GUARDED_BY(mu_);
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
+  bool input_ended_ ABSL_GUARDED_BY(mu_) = false;  // a read failed: no more come
   std::deque<grpc::ByteBuffer> outbox_ ABSL_GUARDED_BY(mu_);  // front in flight if writing_
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
@@ -193,8 +257,8 @@ void Link::Close(const absl::Status& status) {
   if (reactor_ != nullptr) reactor_->Close(ToGrpcStatus(status));
 }
 
-std::optional<grpc::Status> SessionReactor::Handle() {
-  rpc::WorkerMessage& message = incoming_.message;
+std::optional<grpc::Status> SessionReactor::Handle(DecodedWorkerMessage& incoming) {
+  rpc::WorkerMessage& message = incoming.message;
   if (!worker_.has_value()) {
     absl::Status status;
     if (message.kind_case() != rpc::WorkerMessage::kHello) {
@@ -224,7 +288,7 @@ std::optional<grpc::Status> SessionReactor::Handle() {
     case rpc::WorkerMessage::kPush: {
       const int64_t clock = message.push().clock();
       absl::Status s = said_goodbye_ ? absl::FailedPreconditionError("PushBatch after Goodbye")
-                                     : core_->Push(worker, message.push(), incoming_.values);
+                                     : core_->Push(worker, message.push(), incoming.values);
       if (!s.ok()) SendError(s, std::nullopt, clock);
       break;
     }

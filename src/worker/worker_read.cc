@@ -26,7 +26,8 @@ constexpr size_t kReadWindow = 4;
 // ahead of the request and the shard may not have handled yet (a clock's
 // pushes, sent just before a read). Anything more takes longer than the
 // poll, and polling would only take CPU from the threads doing that work:
-// a 4 MB push then read ran 15% slower with the reader polling (2 vCPUs).
+// a 4 MB push then read ran up to 14% slower with the reader polling (2
+// vCPUs, docs/PERFORMANCE.md).
 constexpr absl::Duration kReplyPoll = absl::Microseconds(50);
 constexpr uint64_t kPolledWorkBytes = 64 << 10;
 
