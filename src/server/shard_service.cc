@@ -49,13 +49,16 @@ class Link final : public SessionLink {
 
 // One worker's Session stream.
 //
-// Reads: the next message is requested before the current one is handled
-// (decoded, validated, added into the table), so that gRPC receives it
-// meanwhile. gRPC opens its connection window only for the message a reader
-// waits for; requesting the next read only after handling the current one
-// left the link idle during every handling (docs/PERFORMANCE.md). At most
-// kReadAhead messages wait, received but not handled, so memory stays
-// bounded. Messages are handled strictly in stream order, one at a time, by
+// Reads: after a bulk message (kReadAheadMinBytes or more: a push) the next
+// message is requested before the current one is handled (decoded,
+// validated, added into the table), so that gRPC receives it meanwhile.
+// gRPC opens its connection window only for the message a reader waits for;
+// requesting the next read only after handling the current one left the link
+// idle during every handling (docs/PERFORMANCE.md). After a small message
+// the next read is requested once it is handled: requested first, its window
+// update went out ahead of a read's reply and cost the 1-row round trip over
+// TCP ~20 us. At most kReadAhead messages wait, received but not handled, so
+// memory stays bounded. Messages are handled strictly in stream order, one at a time, by
 // whichever reaction finds no other draining `received_` (`draining_`); a
 // reaction that arrives meanwhile queues its message and returns. The
 // session fields below are therefore touched by one thread at a time.
@@ -100,6 +103,8 @@ class SessionReactor final : public Reactor {
  private:
   // Received messages not yet handled, beyond the one being handled.
   static constexpr size_t kReadAhead = 1;
+  // Messages at least this large are handled while the next one is received.
+  static constexpr size_t kReadAheadMinBytes = 64 << 10;
 
   // A received message, or (nullopt) the end of the worker's messages.
   using Received = std::optional<grpc::ByteBuffer>;
@@ -116,7 +121,6 @@ class SessionReactor final : public Reactor {
         input_ended_ = true;
         received_.push_back(std::nullopt);
       }
-      MaybeStartReadLocked();
       if (draining_) return;  // that reaction handles this message in turn
       draining_ = true;
     }
@@ -132,11 +136,16 @@ class SessionReactor final : public Reactor {
         if (received_.empty() || finish_requested_) {
           received_.clear();  // a finishing stream handles nothing more
           draining_ = false;
+          MaybeStartReadLocked();
           return;
         }
         next = std::move(received_.front());
         received_.pop_front();
-        MaybeStartReadLocked();  // room for one more while this one is handled
+        // A bulk message (a push) is likely followed by more: receive the
+        // next one while this one is handled. After a small one (a read
+        // request) the next read starts once it is answered, so that no
+        // window update is written ahead of the reply.
+        if (next.has_value() && next->Length() >= kReadAheadMinBytes) MaybeStartReadLocked();
       }
       std::optional<grpc::Status> end =
           next.has_value() ? HandleReceived(&*next) : std::optional(grpc::Status::OK);

@@ -222,6 +222,57 @@ TEST_P(SmallBatchTest, SmallBatchLimitDeliversEverything) {
   }
 }
 
+
+// Bulk pushes (each batch >= 64 KiB, which the shard handles while it
+// receives the next) interleaved with ticks and reads, from two workers
+// under BSP: after each clock every worker reads exactly the sum of all
+// earlier clocks, nothing early, nothing lost or reordered.
+TEST_P(SmallBatchTest, BulkPushesInterleavedWithReadsStayInOrder) {
+  constexpr uint64_t kRows = 256;
+  constexpr uint32_t kWidth = 256;  // 1 KiB rows
+  TestCluster cluster({.tables = {ZeroTable("bulk", kRows, kWidth)}, .num_shards = 2,
+                       .num_workers = 2, .unix_socket = GetParam()});
+  ASSERT_TRUE(cluster.ok());
+  constexpr int kClocks = 8;
+  auto run = [&](uint32_t w) -> std::string {
+    WorkerOptions options = cluster.Options(w);
+    options.max_batch_bytes = 80 << 10;  // 80 rows, 80 KiB of values per batch
+    auto worker = Worker::Connect(options);
+    if (!worker.ok()) return worker.status().ToString();
+    absl::StatusOr<Table> t = (*worker)->GetTable("bulk");
+    if (!t.ok()) return t.status().ToString();
+    std::vector<uint64_t> rows(kRows);
+    for (uint64_t r = 0; r < kRows; ++r) rows[r] = r;
+    std::vector<float> deltas(kRows * kWidth);
+    std::vector<float> out(kRows * kWidth);
+    for (int c = 0; c < kClocks; ++c) {
+      // Worker w adds (w + 1) * (c + 1) + r to every column of row r.
+      for (uint64_t r = 0; r < kRows; ++r) {
+        std::fill_n(deltas.begin() + r * kWidth, kWidth,
+                    static_cast<float>((w + 1) * (c + 1) + r));
+      }
+      if (absl::Status s = t->IncMany(rows, deltas); !s.ok()) return s.ToString();
+      if (absl::Status s = (*worker)->Clock(); !s.ok()) return s.ToString();
+      if (absl::Status s = t->GetMany(rows, out); !s.ok()) return s.ToString();
+      // Clocks 0..c of both workers: 3 * (1 + ... + (c + 1)) + 2 * (c + 1) * r.
+      for (uint64_t r = 0; r < kRows; ++r) {
+        const float want = static_cast<float>(3 * (c + 1) * (c + 2) / 2 + 2 * (c + 1) * r);
+        for (uint32_t i = 0; i < kWidth; i += 51) {
+          if (out[r * kWidth + i] != want) {
+            return "worker " + std::to_string(w) + " clock " + std::to_string(c) + " row " +
+                   std::to_string(r) + ": read " + std::to_string(out[r * kWidth + i]) +
+                   ", want " + std::to_string(want);
+          }
+        }
+      }
+    }
+    absl::Status s = (*worker)->Finish();
+    return s.ok() ? "" : s.ToString();
+  };
+  std::future<std::string> other = std::async(std::launch::async, run, 1);
+  EXPECT_EQ(run(0), "");
+  EXPECT_EQ(other.get(), "");
+}
 INSTANTIATE_TEST_SUITE_P(Transport, SmallBatchTest, ::testing::Bool());
 
 // A GetMany larger than max_batch_bytes is read in chunks, several in flight
