@@ -45,6 +45,28 @@ rpc::WorkerMessage Tick(int64_t clock) {
   return message;
 }
 
+// The Hello of worker 0 of the test cluster's job.
+rpc::Hello TestHello() {
+  rpc::Hello hello;
+  hello.set_job_id("worker-test");
+  hello.set_worker_id(0);
+  return hello;
+}
+
+// A session with the cluster's only shard, past its Hello (null on failure,
+// with the test failed).
+std::unique_ptr<ShardSession> StartSession(const testing::TestCluster& cluster) {
+  const std::string& address = cluster.addresses()[0];
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      MakeShardChannel(address, absl::Now() + kWait);
+  EXPECT_TRUE(channel.ok()) << channel.status();
+  if (!channel.ok()) return nullptr;
+  std::unique_ptr<ShardSession> session = ShardSession::Start(*channel, address, TestHello());
+  absl::StatusOr<rpc::HelloReply> reply = session->AwaitHello(absl::Now() + kWait);
+  EXPECT_TRUE(reply.ok()) << reply.status();
+  return reply.ok() ? std::move(session) : nullptr;
+}
+
 void ExpectAnswered(const std::shared_ptr<PendingRead>& read) {
   ASSERT_TRUE(read->done.WaitForNotificationWithDeadline(absl::Now() + kWait));
   ASSERT_TRUE(read->status.ok()) << read->status;
@@ -53,20 +75,11 @@ void ExpectAnswered(const std::shared_ptr<PendingRead>& read) {
 TEST(ShardSession, BytesAheadOfAReadCountOnlyWhatFollowsTheNewestAnswer) {
   testing::TestCluster cluster({.tables = {testing::ZeroTable("t", 4096, 256)}, .num_shards = 1});
   ASSERT_TRUE(cluster.ok());
-  const std::string& address = cluster.addresses()[0];
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeShardChannel(address, absl::Now() + kWait);
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  rpc::Hello hello;
-  hello.set_job_id("worker-test");
-  hello.set_worker_id(0);
-  const uint64_t hello_bytes = common::SerializeToByteBuffer([&] {
-    rpc::WorkerMessage m;
-    *m.mutable_hello() = hello;
-    return m;
-  }()).Length();
-  std::unique_ptr<ShardSession> session = ShardSession::Start(*channel, address, hello);
-  ASSERT_TRUE(session->AwaitHello(absl::Now() + kWait).ok());
+  std::unique_ptr<ShardSession> session = StartSession(cluster);
+  ASSERT_TRUE(session);
+  rpc::WorkerMessage hello;
+  *hello.mutable_hello() = TestHello();
+  const uint64_t hello_bytes = common::SerializeToByteBuffer(hello).Length();
 
   // Each read asks for a clock the shard has not reached, so it stays
   // unanswered (held at the shard) until the tick that releases it: the
@@ -117,14 +130,8 @@ TEST(ShardSession, BytesAheadOfAReadCountOnlyWhatFollowsTheNewestAnswer) {
 TEST(ShardSession, AnErrorAnswerAlsoMovesTheMark) {
   testing::TestCluster cluster({.tables = {testing::ZeroTable("t", 64, 4)}, .num_shards = 1});
   ASSERT_TRUE(cluster.ok());
-  const std::string& address = cluster.addresses()[0];
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeShardChannel(address, absl::Now() + kWait);
-  ASSERT_TRUE(channel.ok()) << channel.status();
-  rpc::Hello hello;
-  hello.set_job_id("worker-test");
-  std::unique_ptr<ShardSession> session = ShardSession::Start(*channel, address, hello);
-  ASSERT_TRUE(session->AwaitHello(absl::Now() + kWait).ok());
+  std::unique_ptr<ShardSession> session = StartSession(cluster);
+  ASSERT_TRUE(session);
 
   ASSERT_TRUE(session->Send(DensePush(/*clock=*/0, /*rows=*/64, /*width=*/4)).ok());
   ASSERT_TRUE(session->Send(Tick(1)).ok());
