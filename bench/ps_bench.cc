@@ -192,7 +192,8 @@ Case StartCase(benchmark::State& state) {
 struct PhaseTimes {
   double add = 0, clock = 0, applied = 0;
   void Report(benchmark::State& state) const {
-    const double n = static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
+    const double n =
+        static_cast<double>(std::max<benchmark::IterationCount>(state.iterations(), 1));
     state.counters["add_us"] = add / n;
     state.counters["clock_us"] = clock / n;
     state.counters["applied_us"] = applied / n;

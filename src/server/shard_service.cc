@@ -57,11 +57,13 @@ class Link final : public SessionLink {
 // idle during every handling (docs/PERFORMANCE.md). After a small message
 // the next read is requested once it is handled: requested first, its window
 // update went out ahead of a read's reply and cost the 1-row round trip over
-// TCP ~20 us. At most kReadAhead messages wait, received but not handled, so
-// memory stays bounded. Messages are handled strictly in stream order, one at a time, by
-// whichever reaction finds no other draining `received_` (`draining_`); a
-// reaction that arrives meanwhile queues its message and returns. The
-// session fields below are therefore touched by one thread at a time.
+// TCP ~25 us. At most kReadAhead messages wait, received but not handled, so
+// memory stays bounded.
+//
+// Messages are handled strictly in stream order, one at a time, by whichever
+// reaction finds no other draining `received_` (`draining_`); a reaction that
+// arrives meanwhile queues its message and returns. The session fields below
+// are therefore touched by one thread at a time.
 //
 // Writes may be requested from any thread (released reads are delivered by
 // whichever thread advanced the clock): one write is in flight, the rest wait
