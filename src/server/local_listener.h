@@ -7,7 +7,7 @@
 //   ...
 //   listener->reset();  // before server->Shutdown(): no new connections
 //
-// One thread waits in poll() for connections and for Stop.
+// One thread waits in poll() for connections, and for the destructor.
 #ifndef GAIA_SRC_SERVER_LOCAL_LISTENER_H_
 #define GAIA_SRC_SERVER_LOCAL_LISTENER_H_
 

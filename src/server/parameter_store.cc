@@ -147,15 +147,28 @@ uint64_t ParameterStore::table_bytes() const {
   return n;
 }
 
+std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch) {
+  std::vector<PackedValues> values;
+  values.reserve(batch.tables_size());
+  for (const rpc::TableDelta& delta : batch.tables()) values.emplace_back(delta.dense_values());
+  return values;
+}
+
+absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch) const {
+  return ValidatePush(batch, DenseValuesOf(batch));
+}
+
 absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch,
                                           std::span<const PackedValues> values) const {
+  if (values.size() != static_cast<size_t>(batch.tables_size())) {
+    return absl::InternalError(absl::StrCat("push with ", batch.tables_size(), " tables but ",
+                                            values.size(), " value lists"));
+  }
   if (batch.clock() < 0) {
     return absl::InvalidArgumentError(absl::StrCat("push clock ", batch.clock(), " < 0"));
   }
   for (int i = 0; i < batch.tables_size(); ++i) {
-    const rpc::TableDelta& delta = batch.tables(i);
-    const size_t dense_bytes = values.empty() ? delta.dense_values().size() : values[i].size();
-    if (absl::Status s = ValidateTableDelta(delta, dense_bytes); !s.ok()) return s;
+    if (absl::Status s = ValidateTableDelta(batch.tables(i), values[i].size()); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -32,6 +32,10 @@
 
 namespace gaia::server {
 
+// One PackedValues per delta of `batch`, over the deltas' own dense_values:
+// for a batch whose values are all in the message. They point into `batch`.
+std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch);
+
 class ParameterStore {
  public:
   // Allocates the rows r of each table with
@@ -76,10 +80,12 @@ class ParameterStore {
   // this shard. INVALID_ARGUMENT: row id out of range, a packed field whose
   // size is not a multiple of its element, a count mismatch between fields,
   // a sparse column >= width. Messages name the table, row and field.
-  // `values`, when given, are the batch's dense values (ShardCore::Push);
-  // else they are in the deltas.
+  // values[i] holds batch.tables(i)'s dense values (the deltas' own
+  // dense_values fields are ignored); the one-argument form takes them from
+  // the deltas (DenseValuesOf).
   absl::Status ValidatePush(const rpc::PushBatch& batch,
-                            std::span<const PackedValues> values = {}) const;
+                            std::span<const PackedValues> values) const;
+  absl::Status ValidatePush(const rpc::PushBatch& batch) const;
   absl::Status ValidateTableDelta(const rpc::TableDelta& delta) const;
   // With the dense values (dense_value_bytes of them) held elsewhere.
   absl::Status ValidateTableDelta(const rpc::TableDelta& delta, size_t dense_value_bytes) const;

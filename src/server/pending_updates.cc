@@ -142,11 +142,7 @@ PendingUpdates::ClockBuffer& PendingUpdates::BufferFor(int64_t clock) {
 void PendingUpdates::Add(int64_t clock, const rpc::PushBatch& batch,
                          std::span<const PackedValues> values) {
   ClockBuffer& buffer = BufferFor(clock);
-  for (int i = 0; i < batch.tables_size(); ++i) {
-    const rpc::TableDelta& delta = batch.tables(i);
-    AddDelta(buffer, delta,
-             values.empty() ? PackedValues(delta.dense_values()) : values[i]);
-  }
+  for (int i = 0; i < batch.tables_size(); ++i) AddDelta(buffer, batch.tables(i), values[i]);
 }
 
 uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* store,

@@ -45,10 +45,12 @@ class PendingUpdates {
   PendingUpdates(const PendingUpdates&) = delete;
   PendingUpdates& operator=(const PendingUpdates&) = delete;
 
-  // Adds every delta of `batch` into the buffer of `clock`; `values`, when
-  // given, holds batch.tables(i)'s dense values in values[i].
+  // Adds every delta of `batch` into the buffer of `clock`, values[i] holding
+  // batch.tables(i)'s dense values; the two-argument form takes them from
+  // the deltas (DenseValuesOf).
   // REQUIRES: store->ValidatePush(batch, values).ok().
-  void Add(int64_t clock, const rpc::PushBatch& batch, std::span<const PackedValues> values = {});
+  void Add(int64_t clock, const rpc::PushBatch& batch, std::span<const PackedValues> values);
+  void Add(int64_t clock, const rpc::PushBatch& batch) { Add(clock, batch, DenseValuesOf(batch)); }
 
   // Adds every buffer of a clock < `visible_clock` into `store`, oldest first,
   // reports each table's rows to `sink` (nullable) and frees the buffers.

@@ -1,7 +1,6 @@
 #include "src/server/shard_core.h"
 
 #include <cstring>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -13,14 +12,6 @@ namespace gaia::server {
 namespace {
 
 absl::Status ShuttingDown() { return absl::AbortedError("shard is shutting down"); }
-
-// The deltas' own dense values, one PackedValues per delta.
-std::vector<PackedValues> DenseValuesOf(const rpc::PushBatch& batch) {
-  std::vector<PackedValues> of_deltas;
-  of_deltas.reserve(batch.tables_size());
-  for (const rpc::TableDelta& delta : batch.tables()) of_deltas.emplace_back(delta.dense_values());
-  return of_deltas;
-}
 
 rpc::ShardMessage AbortedRead(uint64_t request_id) {
   rpc::ShardMessage message;
@@ -101,10 +92,6 @@ absl::StatusOr<rpc::HelloReply> ShardCore::Hello(const rpc::Hello& hello) {
 
 absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch,
                              std::span<const PackedValues> given_values) {
-  if (!given_values.empty() && given_values.size() != static_cast<size_t>(batch.tables_size())) {
-    return absl::InternalError(absl::StrCat("push with ", batch.tables_size(), " tables but ",
-                                            given_values.size(), " value lists"));
-  }
   const std::vector<PackedValues> own_values =
       given_values.empty() ? DenseValuesOf(batch) : std::vector<PackedValues>();
   const std::span<const PackedValues> values = given_values.empty() ? own_values : given_values;

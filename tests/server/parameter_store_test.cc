@@ -208,6 +208,27 @@ class ValidationTest : public ::testing::Test {
 
 TEST_F(ValidationTest, AcceptsValidBatch) { EXPECT_TRUE(store_->ValidatePush(Valid()).ok()); }
 
+// Values given apart from the deltas (a push decoded in place) are what is
+// checked, one list per delta.
+TEST_F(ValidationTest, ChecksValuesGivenApartFromTheDeltas) {
+  rpc::PushBatch batch = Valid();
+  const std::string values = PackF({1, 2, 3});
+  batch.mutable_tables(0)->clear_dense_values();
+  const std::vector<PackedValues> given = {PackedValues(values)};
+  EXPECT_TRUE(store_->ValidatePush(batch, given).ok());
+  EXPECT_EQ(store_->ValidatePush(batch).code(), absl::StatusCode::kInvalidArgument);
+
+  const std::string short_values = PackF({1, 2});
+  const std::vector<PackedValues> too_short = {PackedValues(short_values)};
+  absl::Status s = store_->ValidatePush(batch, too_short);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("dense_values: 8 bytes"), absl::string_view::npos) << s;
+
+  s = store_->ValidatePush(batch, std::span<const PackedValues>());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInternal) << s;
+  EXPECT_NE(s.message().find("1 tables but 0 value lists"), absl::string_view::npos) << s;
+}
+
 TEST_F(ValidationTest, RejectsEachBadCase) {
   rpc::PushBatch b = Valid();
   b.mutable_tables(0)->set_table_id(5);
