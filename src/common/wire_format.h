@@ -14,6 +14,7 @@
 #ifndef GAIA_SRC_COMMON_WIRE_FORMAT_H_
 #define GAIA_SRC_COMMON_WIRE_FORMAT_H_
 
+#include <climits>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +31,15 @@ constexpr uint32_t VarintTag(int field) {
 constexpr uint32_t LengthDelimitedTag(int field) {
   return google::protobuf::internal::WireFormatLite::MakeTag(
       field, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED);
+}
+
+// Reads a length prefix, as the int protobuf's stream limits take. False if
+// the varint is cut short or the length does not fit (a malformed message).
+inline bool ReadLength(google::protobuf::io::CodedInputStream& in, int* length) {
+  uint64_t value;
+  if (!in.ReadVarint64(&value) || value > static_cast<uint64_t>(INT32_MAX)) return false;
+  *length = static_cast<int>(value);
+  return true;
 }
 
 // Reads the next `size` bytes of `in` without copying them: piece(data, n)

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <limits>
 #include <string>
 #include <utility>
 
@@ -60,17 +59,6 @@ constexpr uint32_t kDenseRowIdsTag =
 constexpr uint32_t kDenseValuesTag =
     common::LengthDelimitedTag(rpc::TableDelta::kDenseValuesFieldNumber);
 
-// A length prefix that fits the int protobuf's limits take.
-bool ReadLength(CodedInputStream& in, int* length) {
-  uint64_t value;
-  if (!in.ReadVarint64(&value) ||
-      value > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) {
-    return false;
-  }
-  *length = static_cast<int>(value);
-  return true;
-}
-
 // Reads one TableDelta of `length` bytes: its dense values as pieces of the
 // input, its dense row ids straight into the delta, every other field
 // through protobuf.
@@ -86,7 +74,7 @@ bool ReadDeltaInPlace(CodedInputStream& in, int length, rpc::TableDelta* delta,
     while (uint32_t tag = in.ReadTag()) {
       if (tag == kDenseRowIdsTag) {
         int size;
-        if (have_ids || !ReadLength(in, &size) ||
+        if (have_ids || !common::ReadLength(in, &size) ||
             !in.ReadString(delta->mutable_dense_row_ids(), size)) {
           return false;  // twice (protobuf keeps the last) or cut short
         }
@@ -100,7 +88,7 @@ bool ReadDeltaInPlace(CodedInputStream& in, int length, rpc::TableDelta* delta,
       if (have_values) return false;  // repeated field: let protobuf decide
       have_values = true;
       int size;
-      if (!ReadLength(in, &size) ||
+      if (!common::ReadLength(in, &size) ||
           !common::ReadInPlace(in, size, [&](const char* data, size_t n) {
             values->Append(absl::string_view(data, n));
           })) {
@@ -122,7 +110,7 @@ bool ReadPushInPlace(const std::vector<grpc::Slice>& slices, DecodedWorkerMessag
   common::SliceStream stream(slices);
   CodedInputStream in(&stream);
   int length;
-  if (in.ReadTag() != kPushTag || !ReadLength(in, &length)) return false;
+  if (in.ReadTag() != kPushTag || !common::ReadLength(in, &length)) return false;
   const CodedInputStream::Limit limit = in.PushLimit(length);
   rpc::PushBatch* batch = out->message.mutable_push();
   while (uint32_t tag = in.ReadTag()) {
@@ -132,7 +120,7 @@ bool ReadPushInPlace(const std::vector<grpc::Slice>& slices, DecodedWorkerMessag
       batch->set_clock(static_cast<int64_t>(clock));
     } else if (tag == kTablesTag) {
       int delta_length;
-      if (!ReadLength(in, &delta_length)) return false;
+      if (!common::ReadLength(in, &delta_length)) return false;
       if (!ReadDeltaInPlace(in, delta_length, batch->add_tables(), &out->values.emplace_back())) {
         return false;
       }

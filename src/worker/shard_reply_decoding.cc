@@ -31,9 +31,9 @@ bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessag
   SliceStream stream(slices);
   CodedInputStream in(&stream);
   if (in.ReadTag() != kReadTag) return false;
-  uint32_t length;
-  if (!in.ReadVarint32(&length)) return false;
-  const CodedInputStream::Limit limit = in.PushLimit(static_cast<int>(length));
+  int length;
+  if (!common::ReadLength(in, &length)) return false;
+  const CodedInputStream::Limit limit = in.PushLimit(length);
   bool have_values = false;
   while (uint32_t tag = in.ReadTag()) {
     uint64_t varint;
@@ -49,9 +49,9 @@ bool ReadReplyInPlace(const std::vector<grpc::Slice>& slices, DecodedShardMessag
       case kValuesTag: {
         if (have_values) return false;  // repeated field: let protobuf decide
         have_values = true;
-        uint32_t size;
-        if (!in.ReadVarint32(&size) || size > static_cast<uint32_t>(INT32_MAX) ||
-            !common::ReadInPlace(in, static_cast<int>(size), [&](const char* data, size_t n) {
+        int size;
+        if (!common::ReadLength(in, &size) ||
+            !common::ReadInPlace(in, size, [&](const char* data, size_t n) {
               pieces->emplace_back(data, n);
             })) {
           return false;

@@ -137,6 +137,18 @@ TEST(ShardReplyDecoding, OtherMessagesAndGarbage) {
   wire.resize(wire.size() - 10);
   EXPECT_EQ(DecodeShardMessage(Received(wire, {20}), &decoded).code(),
             absl::StatusCode::kInvalidArgument);
+  // Lengths beyond what a stream limit takes (2^31 and 2^32 - 1), on the read
+  // field and on its values: rejected, not wrapped to a negative limit.
+  for (const std::string& length : {std::string("\x80\x80\x80\x80\x08", 5),
+                                    std::string("\xff\xff\xff\xff\x0f", 5)}) {
+    EXPECT_EQ(DecodeShardMessage(Received("\x12" + length + std::string(8, '\x01'), {3}),
+                                 &decoded).code(),
+              absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(DecodeShardMessage(Received(std::string("\x12\x07\x1a", 3) + length +
+                                              std::string(4, '\x01'), {4}),
+                                 &decoded).code(),
+              absl::StatusCode::kInvalidArgument);
+  }
 }
 
 }  // namespace
