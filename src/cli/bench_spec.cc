@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 #include "yaml-cpp/yaml.h"
 
 namespace gaia::cli {

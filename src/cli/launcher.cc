@@ -33,7 +33,8 @@
 #include "src/cli/model_io.h"
 #include "src/cli/relay_plan.h"
 #include "src/cli/wan_links.h"
-#include "tools/wan_emulator/netns_emulator.h"
+#include "src/wan/netns_emulator.h"
+#include "src/common/data_files.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
 
@@ -51,19 +52,6 @@ constexpr auto kTerminateGrace = std::chrono::milliseconds(3000);
 double UnixNow() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-absl::Status WriteFile(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  return absl::OkStatus();
 }
 
 // The processes of one run and the shutdown order: workers, then relays,
@@ -399,7 +387,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     const std::string config_path = (work_dir / absl::StrCat("relay", tag, ".json")).string();
     plan.port_file = (work_dir / absl::StrCat("relay", tag, ".port")).string();
     plan.stats_file = (work_dir / absl::StrCat("relay", tag, "-stats.json")).string();
-    if (auto st = WriteFile(config_path, RelayConfigJson(plan)); !st.ok()) return fail(st);
+    if (auto st = common::WriteFileAtomically(config_path, RelayConfigJson(plan)); !st.ok()) return fail(st);
     std::vector<std::string> argv = {(fs::path(options.bin_dir) / "gaia-wan-relay").string(),
                                      "--config", config_path};
     if (kernel_wan.up()) argv = kernel_wan.InDc(static_cast<uint32_t>(k), argv);
@@ -433,12 +421,12 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
                                    : mirror_ports[j];
         peers[absl::StrCat(topo.shards[j].host_dc)] = Address(port);
       }
-      if (auto st = WriteFile(peers_file(i), json{{"peers", peers}}.dump(2)); !st.ok()) {
+      if (auto st = common::WriteFileAtomically(peers_file(i), json{{"peers", peers}}.dump(2)); !st.ok()) {
         return fail(st);
       }
     }
     json mirrors = {{"mode", mode_name}, {"mirrors", mirror_addresses}};
-    if (auto st = WriteFile((work_dir / "mirrors.json").string(), mirrors.dump(2)); !st.ok()) {
+    if (auto st = common::WriteFileAtomically((work_dir / "mirrors.json").string(), mirrors.dump(2)); !st.ok()) {
       return fail(st);
     }
   }
@@ -472,7 +460,7 @@ absl::StatusOr<RunResult> RunMode(const RunOptions& options) {
     }
     config["shard_addresses"] = addresses;
     const std::string config_path = (work_dir / absl::StrCat("worker-", w, ".json")).string();
-    if (auto st = WriteFile(config_path, config.dump(2)); !st.ok()) return fail(st);
+    if (auto st = common::WriteFileAtomically(config_path, config.dump(2)); !st.ok()) return fail(st);
     std::vector<std::string> argv = {*program, absl::StrCat("--gaia-config=", config_path),
                                      absl::StrCat("--clocks=", spec.app.clocks)};
     for (const auto& [key, value] : spec.app.args) argv.push_back(absl::StrCat("--", key, "=", value));

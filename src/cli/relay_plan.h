@@ -1,5 +1,5 @@
 // Which WAN relay routes a run needs, the relay's JSON config, and reading
-// the relay's stats file (tools/wan_emulator, docs/WAN_EMULATOR.md).
+// the relay's stats file (src/wan, docs/WAN_EMULATOR.md).
 #ifndef GAIA_SRC_CLI_RELAY_PLAN_H_
 #define GAIA_SRC_CLI_RELAY_PLAN_H_
 
@@ -11,7 +11,7 @@
 
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 
 namespace gaia::cli {
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/cli/commands.h"
 #include "src/cli/mirror_setup.h"
+#include "src/common/data_files.h"
 #include "src/common/job_spec.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
@@ -113,18 +114,11 @@ int ServerCommand(const ServerFlags& flags) {
     }
   }
   if (!flags.port_file.empty()) {
-    const std::string tmp = flags.port_file + ".tmp";
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << "{\"ports\":[" << (*shard)->port();
-      if (shard_mirror) out << "," << shard_mirror->port();
-      out << "]}\n";
-    }
-    std::error_code ec;
-    std::filesystem::rename(tmp, flags.port_file, ec);
-    if (ec) {
-      std::cerr << "gaia server: cannot write --port-file " << flags.port_file << ": "
-                << ec.message() << "\n";
+    std::string ports = absl::StrCat("{\"ports\":[", (*shard)->port());
+    if (shard_mirror) absl::StrAppend(&ports, ",", shard_mirror->port());
+    absl::StrAppend(&ports, "]}\n");
+    if (absl::Status st = common::WriteFileAtomically(flags.port_file, ports); !st.ok()) {
+      std::cerr << "gaia server: --port-file: " << st.message() << "\n";
       return 1;
     }
   }

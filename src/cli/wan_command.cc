@@ -1,5 +1,5 @@
 // `gaia wan up|down|status|check`: the kernel WAN emulator
-// (tools/wan_emulator/netns_emulator.h, docs/WAN_KERNEL.md).
+// (src/wan/netns_emulator.h, docs/WAN_KERNEL.md).
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,10 +11,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "src/cli/commands.h"
-#include "tools/wan_emulator/link_check.h"
-#include "tools/wan_emulator/link_matrix.h"
-#include "tools/wan_emulator/netns_emulator.h"
-#include "tools/wan_emulator/netns_plan.h"
+#include "src/wan/link_check.h"
+#include "src/wan/link_matrix.h"
+#include "src/wan/netns_emulator.h"
+#include "src/wan/netns_plan.h"
 
 namespace gaia::cli {
 namespace {

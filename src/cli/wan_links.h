@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/common/job_spec.h"
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 
 namespace gaia::cli {
 

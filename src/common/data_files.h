@@ -1,9 +1,10 @@
-// Reading small text files, and finding the data files Gaia ships (WAN
+// Reading and atomically replacing small text files, and finding the data files Gaia ships (WAN
 // presets, price tables) whether it runs from a build tree or installed.
 #ifndef GAIA_SRC_COMMON_DATA_FILES_H_
 #define GAIA_SRC_COMMON_DATA_FILES_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -12,6 +13,10 @@ namespace gaia::common {
 
 // The whole file. NotFound "<path>: cannot open", Unavailable on a read error.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Writes `content` to path + ".tmp.<pid>" and renames it over `path`, so
+// readers never see a partial file. UNAVAILABLE naming the file on failure.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
 
 // The directory of the running binary (/proc/self/exe), or "".
 std::string ExecutableDir();

@@ -180,13 +180,8 @@ void SpecParser::ParseTables(const YAML::Node& node, std::vector<TableSpec>* tab
     const YamlFields f = r_.Fields(elems[i], path, {"name", "rows", "width", "init"});
     TableSpec t;
     if (const YAML::Node* n = f.Get("name", true)) {
-      internal::ReadName(&r_, *n, f.PathOf("name"), internal::kNameChars, &t.name);
-      if (r_.ok() && index_of.count(t.name) > 0) {
-        r_.Fail(*n, f.PathOf("name"),
-                absl::StrCat("duplicate table name '", t.name, "' (also tables[", index_of[t.name],
-                             "])"));
-      }
-      index_of.emplace(t.name, i);
+      internal::ReadUniqueName(&r_, *n, f.PathOf("name"), internal::kNameChars, "table",
+                               "tables", i, &index_of, &t.name);
     }
     if (const YAML::Node* n = f.Get("rows", true)) {
       r_.Unsigned(*n, f.PathOf("rows"), 1, internal::kMaxRows, &t.rows);
@@ -252,13 +247,8 @@ void SpecParser::ParseDcs(const YAML::Node& node, std::vector<DcSpec>* dcs) {
     const YamlFields f = r_.Fields(dc_nodes_[i], path, {"name", "shards", "workers", "data"});
     DcSpec dc;
     if (const YAML::Node* n = f.Get("name", true)) {
-      internal::ReadName(&r_, *n, f.PathOf("name"), internal::kNameChars, &dc.name);
-      if (r_.ok() && index_of.count(dc.name) > 0) {
-        r_.Fail(
-            *n, f.PathOf("name"),
-            absl::StrCat("duplicate DC name '", dc.name, "' (also dcs[", index_of[dc.name], "])"));
-      }
-      index_of.emplace(dc.name, i);
+      internal::ReadUniqueName(&r_, *n, f.PathOf("name"), internal::kNameChars, "DC", "dcs", i,
+                               &index_of, &dc.name);
     }
     if (const YAML::Node* n = f.Get("shards")) {
       r_.Unsigned(*n, f.PathOf("shards"), 1, internal::kMaxShardsPerDc, &dc.shards);

@@ -42,6 +42,17 @@ void ReadName(YamlReader* r, const YAML::Node& node, absl::string_view path,
   *out = s;
 }
 
+void ReadUniqueName(YamlReader* r, const YAML::Node& node, absl::string_view path,
+                    absl::string_view extra, absl::string_view kind, absl::string_view list,
+                    size_t index, std::map<std::string, size_t>* seen, std::string* out) {
+  ReadName(r, node, path, extra, out);
+  if (!r->ok()) return;
+  auto [it, inserted] = seen->emplace(*out, index);
+  r->Check(inserted, node, path,
+           absl::StrCat("duplicate ", kind, " name '", *out, "' (also ", list, "[", it->second,
+                        "])"));
+}
+
 void ReadPath(YamlReader* r, const YAML::Node& node, absl::string_view path, std::string* out) {
   std::string s;
   r->String(node, path, &s);

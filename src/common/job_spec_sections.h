@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,12 @@ inline constexpr uint64_t kMaxConvergenceWindow = 1000000;
 // A name of letters, digits and `extra` characters, <= kMaxNameLen long.
 void ReadName(YamlReader* r, const YAML::Node& node, absl::string_view path,
               absl::string_view extra, std::string* out);
+// ReadName for element `index` of the list `list`, refusing a name an
+// earlier element has: "duplicate <kind> name '<name>' (also <list>[j])".
+// `seen` maps the names read so far to their indexes.
+void ReadUniqueName(YamlReader* r, const YAML::Node& node, absl::string_view path,
+                    absl::string_view extra, absl::string_view kind, absl::string_view list,
+                    size_t index, std::map<std::string, size_t>* seen, std::string* out);
 // A non-empty string (a file or folder path, or a program name).
 void ReadPath(YamlReader* r, const YAML::Node& node, absl::string_view path, std::string* out);
 // A finite number for which `valid` holds; else "<requirement>, got <text>".

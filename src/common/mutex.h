@@ -43,8 +43,6 @@ class ABSL_LOCKABLE Mutex {
   // Shared (reader) mode: several readers at once, no writer.
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() { mu_.lock_shared(); }
   void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock_shared(); }
-  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) { return mu_.try_lock(); }
-  void AssertHeld() const ABSL_ASSERT_EXCLUSIVE_LOCK() {}
 
   // REQUIRES: held. Releases the mutex until `cond()` holds, then returns
   // with it held again.
@@ -72,10 +70,6 @@ class ABSL_LOCKABLE Mutex {
     waiters_.fetch_sub(1, std::memory_order_relaxed);
     return ok;
   }
-
-  // Wakes waiters to re-check their conditions after a change made without
-  // this mutex (e.g. an atomic). Rarely needed.
-  void NotifyWaiters() { cv_.notify_all(); }
 
  private:
   std::shared_mutex mu_;

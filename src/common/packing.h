@@ -27,13 +27,6 @@ void AppendPacked(std::string* out, const T& value) {
   out->append(reinterpret_cast<const char*>(&value), sizeof(T));
 }
 
-// Number of T in `bytes`, or nullopt if its size is not a multiple of sizeof(T).
-template <typename T>
-std::optional<size_t> PackedCount(const std::string& bytes) {
-  if (bytes.size() % sizeof(T) != 0) return std::nullopt;
-  return bytes.size() / sizeof(T);
-}
-
 // Copies element i of a packed array (unaligned-safe).
 template <typename T>
 T PackedAt(const std::string& bytes, size_t i) {
@@ -84,6 +77,30 @@ struct SparseEntry {
   float value;
 };
 static_assert(sizeof(SparseEntry) == 8);
+
+// Entry k of a row's packed entries (unaligned-safe).
+inline SparseEntry SparseEntryAt(const char* entries, size_t k) {
+  SparseEntry entry;
+  std::memcpy(&entry, entries + k * sizeof(SparseEntry), sizeof(SparseEntry));
+  return entry;
+}
+
+// Calls fn(row_id, entries, count) for every sparse row of a delta in its
+// wire layout (TableDelta: packed uint64 row ids, packed uint32 entry counts,
+// packed SparseEntry); `entries` points at the row's `count` entries (read
+// them with SparseEntryAt). REQUIRES: the three sizes agree
+// (ParameterStore::ValidatePush).
+template <typename Fn>
+void ForEachSparseRow(const std::string& row_ids, const std::string& nnz,
+                      const std::string& entries, Fn&& fn) {
+  const size_t rows = row_ids.size() / sizeof(uint64_t);
+  const char* entry = entries.data();
+  for (size_t i = 0; i < rows; ++i) {
+    const uint32_t count = PackedAt<uint32_t>(nnz, i);
+    fn(PackedAt<uint64_t>(row_ids, i), static_cast<const char*>(entry), count);
+    entry += size_t{count} * sizeof(SparseEntry);
+  }
+}
 
 }  // namespace gaia::common
 

@@ -234,26 +234,22 @@ void Mirror::ForwardLocked(uint32_t from, const rpc::MirrorBatch& batch) {
         QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
       }
     }
-    const std::string& row_ids = delta.sparse_row_ids();
-    const std::string& nnz = delta.sparse_row_nnz();
-    const char* entry = delta.sparse_entries().data();
-    const size_t rows = row_ids.size() / sizeof(uint64_t);
-    for (size_t r = 0; r < rows; ++r) {
-      uint64_t row;
-      uint32_t count;
-      std::memcpy(&row, row_ids.data() + r * sizeof(uint64_t), sizeof(row));
-      std::memcpy(&count, nnz.data() + r * sizeof(uint32_t), sizeof(count));
-      cols.resize(count);
-      vals.resize(count);
-      for (uint32_t e = 0; e < count; ++e, entry += 8) {
-        std::memcpy(&cols[e], entry, 4);
-        std::memcpy(&vals[e], entry + 4, 4);
-      }
-      for (const Overlay::Forward& f : forwards) {
-        if (out_index_[f.dc] < 0) continue;
-        QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
-      }
-    }
+    common::ForEachSparseRow(
+        delta.sparse_row_ids(), delta.sparse_row_nnz(), delta.sparse_entries(),
+        [&](uint64_t row, const char* entries, uint32_t count)
+            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          cols.resize(count);
+          vals.resize(count);
+          for (uint32_t k = 0; k < count; ++k) {
+            const common::SparseEntry entry = common::SparseEntryAt(entries, k);
+            cols[k] = entry.col;
+            vals[k] = entry.value;
+          }
+          for (const Overlay::Forward& f : forwards) {
+            if (out_index_[f.dc] < 0) continue;
+            QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
+          }
+        });
   }
   for (const rpc::MirrorClock& clock : batch.clocks()) {
     for (const Overlay::Forward& f : forwards) {

@@ -290,25 +290,18 @@ uint64_t ParameterStore::AddDelta(const rpc::TableDelta& delta, const PackedValu
     if (slot == kNoSlot) return;
     common::AddPackedFloats(table.values.data() + slot * width, src, width);
   });
-  const std::string& sparse_ids = delta.sparse_row_ids();
-  const size_t m = sparse_ids.size() / sizeof(uint64_t);
-  const std::string& nnz = delta.sparse_row_nnz();
-  const std::string& entries = delta.sparse_entries();
-  size_t e = 0;
-  for (size_t i = 0; i < m; ++i) {
-    const uint64_t slot = table.SlotOf(PackedAt<uint64_t>(sparse_ids, i));
-    const uint32_t count = PackedAt<uint32_t>(nnz, i);
-    if (slot == kNoSlot) {
-      e += count;
-      continue;
-    }
-    float* dst = table.values.data() + slot * width;
-    for (uint32_t k = 0; k < count; ++k, ++e) {
-      const common::SparseEntry entry = PackedAt<common::SparseEntry>(entries, e);
-      if (entry.col < width) dst[entry.col] += entry.value;
-    }
-  }
-  return n + m;
+  common::ForEachSparseRow(
+      delta.sparse_row_ids(), delta.sparse_row_nnz(), delta.sparse_entries(),
+      [&](uint64_t row, const char* entries, uint32_t count) {
+        const uint64_t slot = table.SlotOf(row);
+        if (slot == kNoSlot) return;
+        float* dst = table.values.data() + slot * width;
+        for (uint32_t k = 0; k < count; ++k) {
+          const common::SparseEntry entry = common::SparseEntryAt(entries, k);
+          if (entry.col < width) dst[entry.col] += entry.value;
+        }
+      });
+  return n + delta.sparse_row_ids().size() / sizeof(uint64_t);
 }
 
 void ParameterStore::ReadRows(uint32_t table_id, const std::string& row_ids,

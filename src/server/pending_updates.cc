@@ -104,28 +104,20 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
     }
   });
 
-  const std::string& sparse_ids = delta.sparse_row_ids();
-  const size_t m = sparse_ids.size() / sizeof(uint64_t);
-  const std::string& nnz = delta.sparse_row_nnz();
-  const std::string& entries = delta.sparse_entries();
-  size_t e = 0;
-  for (size_t i = 0; i < m; ++i) {
-    const uint64_t row = common::PackedAt<uint64_t>(sparse_ids, i);
-    const uint32_t count = common::PackedAt<uint32_t>(nnz, i);
-    const uint64_t slot = store_->SlotOf(t, row);
-    if (slot == ParameterStore::kNoSlot) {
-      e += count;
-      continue;
-    }
-    bool added;
-    float* dst = table.RowOf(slot, &added);
-    if (added) std::fill(dst, dst + width, 0.0f);
-    for (uint32_t k = 0; k < count; ++k, ++e) {
-      const common::SparseEntry entry = common::PackedAt<common::SparseEntry>(entries, e);
-      dst[entry.col] += entry.value;
-    }
-  }
-  buffer.row_deltas += n + m;
+  common::ForEachSparseRow(
+      delta.sparse_row_ids(), delta.sparse_row_nnz(), delta.sparse_entries(),
+      [&](uint64_t row, const char* entries, uint32_t count) {
+        const uint64_t slot = store_->SlotOf(t, row);
+        if (slot == ParameterStore::kNoSlot) return;
+        bool added;
+        float* dst = table.RowOf(slot, &added);
+        if (added) std::fill(dst, dst + width, 0.0f);
+        for (uint32_t k = 0; k < count; ++k) {
+          const common::SparseEntry entry = common::SparseEntryAt(entries, k);
+          dst[entry.col] += entry.value;
+        }
+      });
+  buffer.row_deltas += n + delta.sparse_row_ids().size() / sizeof(uint64_t);
 }
 
 PendingUpdates::ClockBuffer& PendingUpdates::BufferFor(int64_t clock) {

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/testing/subprocess.h"
-#include "tools/wan_emulator/netns_emulator.h"
+#include "src/wan/netns_emulator.h"
 
 namespace gaia {
 namespace {

@@ -17,7 +17,7 @@
 #include "absl/synchronization/mutex.h"
 #include "tests/mirror/geo_cluster.h"
 #include "tests/mirror/mirror_test_util.h"
-#include "tools/wan_emulator/relay.h"
+#include "src/wan/relay.h"
 
 namespace gaia::testing {
 namespace {

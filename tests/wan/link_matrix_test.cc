@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/link_shaper.h"
+#include "src/wan/link_shaper.h"
 
 #include <chrono>
 #include <cmath>

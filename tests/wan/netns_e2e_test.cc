@@ -24,8 +24,8 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "tools/wan_emulator/link_check.h"
-#include "tools/wan_emulator/netns_emulator.h"
+#include "src/wan/link_check.h"
+#include "src/wan/netns_emulator.h"
 
 namespace gaia::wan {
 namespace {

@@ -1,6 +1,6 @@
 // The kernel emulator's plan: the exact ip/tc commands for small matrices,
 // interface-name lengths and input validation. Pure; runs as any user.
-#include "tools/wan_emulator/netns_plan.h"
+#include "src/wan/netns_plan.h"
 
 #include <algorithm>
 #include <string>

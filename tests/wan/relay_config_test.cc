@@ -1,4 +1,5 @@
-#include "tools/wan_emulator/relay_config.h"
+#include "src/common/data_files.h"
+#include "src/wan/relay_config.h"
 
 #include <unistd.h>
 
@@ -107,7 +108,7 @@ TEST(RelayConfig, LoadNamesTheFile) {
 TEST(RelayConfig, OutputFilesAreJsonAndWrittenAtomically) {
   const std::string path = ::testing::TempDir() + "relay_config_test_" +
                            std::to_string(getpid()) + ".json";
-  ASSERT_TRUE(WriteFileAtomically(path, PortsToJson({4000, 4001})).ok());
+  ASSERT_TRUE(common::WriteFileAtomically(path, PortsToJson({4000, 4001})).ok());
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
@@ -125,7 +126,7 @@ TEST(RelayConfig, OutputFilesAreJsonAndWrittenAtomically) {
   EXPECT_EQ(stats["links"][0]["delay_ms"], 5);
   EXPECT_EQ(stats["links"][0]["connections"], 1);
 
-  EXPECT_FALSE(WriteFileAtomically("/nonexistent/dir/x.json", "{}").ok());
+  EXPECT_FALSE(common::WriteFileAtomically("/nonexistent/dir/x.json", "{}").ok());
 }
 
 }  // namespace

@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/wan/tcp_test_util.h"
-#include "tools/wan_emulator/relay.h"
+#include "src/wan/relay.h"
 
 namespace gaia::wan {
 namespace {

@@ -1,6 +1,6 @@
 // Behaviour of the relay apart from rate accuracy: delay, outages, data
 // integrity, half-close, failures, stop, stats.
-#include "tools/wan_emulator/relay.h"
+#include "src/wan/relay.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

@@ -17,8 +17,9 @@
 #include <CLI/CLI.hpp>
 
 #include "src/common/logging.h"
-#include "tools/wan_emulator/relay.h"
-#include "tools/wan_emulator/relay_config.h"
+#include "src/wan/relay.h"
+#include "src/common/data_files.h"
+#include "src/wan/relay_config.h"
 
 namespace {
 
@@ -32,7 +33,7 @@ void WriteStats(const RelayConfig& config, const gaia::wan::Relay& relay,
   const double unix_s =
       std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
           .count();
-  if (absl::Status s = gaia::wan::WriteFileAtomically(
+  if (absl::Status s = gaia::common::WriteFileAtomically(
           config.stats_file, gaia::wan::StatsToJson(time_s, unix_s, relay.Stats()));
       !s.ok()) {
     gaia::common::Logger("wan")->warn("stats_file: {}", std::string(s.message()));
@@ -77,7 +78,7 @@ int Run(const std::string& config_path) {
   }
   const auto start = std::chrono::steady_clock::now();
   if (!config->port_file.empty()) {
-    if (absl::Status s = gaia::wan::WriteFileAtomically(
+    if (absl::Status s = gaia::common::WriteFileAtomically(
             config->port_file, gaia::wan::PortsToJson(relay.ports()));
         !s.ok()) {
       log->error("port_file: {}", std::string(s.message()));

@@ -23,15 +23,15 @@
 //   options.kernel_delay = false;
 //   absl::StatusOr<NetnsPlan> plan = PlanNetns(matrix, {"a", "b"}, options);
 //   for (const auto& argv : plan->up_commands) ...;  // {"ip", "netns", "add", ...}
-#ifndef GAIA_TOOLS_WAN_EMULATOR_NETNS_PLAN_H_
-#define GAIA_TOOLS_WAN_EMULATOR_NETNS_PLAN_H_
+#ifndef GAIA_SRC_WAN_NETNS_PLAN_H_
+#define GAIA_SRC_WAN_NETNS_PLAN_H_
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 
 namespace gaia::wan {
 
@@ -139,4 +139,4 @@ uint64_t LeafLimitBytes(double bandwidth_mbps, double delay_ms);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_NETNS_PLAN_H_
+#endif  // GAIA_SRC_WAN_NETNS_PLAN_H_

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/relay.h"
+#include "src/wan/relay.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

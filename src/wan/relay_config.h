@@ -18,8 +18,8 @@
 // Stats file: {"time_s": <s since start>, "unix_time_s": <wall clock>,
 //              "links": [{"name", "bytes", "bandwidth_mbps", "delay_ms",
 //                         "connections", "total_connections", "chunks"}]}
-#ifndef GAIA_TOOLS_WAN_EMULATOR_RELAY_CONFIG_H_
-#define GAIA_TOOLS_WAN_EMULATOR_RELAY_CONFIG_H_
+#ifndef GAIA_SRC_WAN_RELAY_CONFIG_H_
+#define GAIA_SRC_WAN_RELAY_CONFIG_H_
 
 #include <string>
 #include <string_view>
@@ -27,8 +27,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tools/wan_emulator/link_shaper.h"
-#include "tools/wan_emulator/relay.h"
+#include "src/wan/link_shaper.h"
+#include "src/wan/relay.h"
 
 namespace gaia::wan {
 
@@ -49,10 +49,7 @@ std::string PortsToJson(const std::vector<int>& ports);
 std::string StatsToJson(double time_s, double unix_time_s,
                         const std::vector<LinkStats>& links);
 
-// Writes `content` to path + ".tmp.<pid>" and renames it over `path`, so
-// readers never see a partial file.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_RELAY_CONFIG_H_
+#endif  // GAIA_SRC_WAN_RELAY_CONFIG_H_

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/net_util.h"
+#include "src/wan/net_util.h"
 
 #include <fcntl.h>
 #include <netdb.h>

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/netns_plan.h"
+#include "src/wan/netns_plan.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/relay_config.h"
+#include "src/wan/relay_config.h"
 
 #include <unistd.h>
 
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "tools/wan_emulator/net_util.h"
+#include "src/wan/net_util.h"
 
 namespace gaia::wan {
 namespace {
@@ -230,22 +230,6 @@ std::string StatsToJson(double time_s, double unix_time_s,
                             {"total_connections", l.total_connections}});
   }
   return out.dump() + "\n";
-}
-
-absl::Status WriteFileAtomically(const std::string& path, std::string_view content) {
-  const std::string tmp = absl::StrCat(path, ".tmp.", getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return absl::UnavailableError(absl::StrCat(tmp, ": cannot open for writing"));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.flush();
-    if (!out) return absl::UnavailableError(absl::StrCat(tmp, ": write failed"));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat(path, ": rename failed"));
-  }
-  return absl::OkStatus();
 }
 
 }  // namespace gaia::wan

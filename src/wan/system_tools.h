@@ -1,8 +1,8 @@
 // The system calls and tools the kernel WAN emulator is made of: entering a
 // network namespace, asking whether an interface or namespace exists, and
 // running `ip`/`tc` without a shell.
-#ifndef GAIA_TOOLS_WAN_EMULATOR_SYSTEM_TOOLS_H_
-#define GAIA_TOOLS_WAN_EMULATOR_SYSTEM_TOOLS_H_
+#ifndef GAIA_SRC_WAN_SYSTEM_TOOLS_H_
+#define GAIA_SRC_WAN_SYSTEM_TOOLS_H_
 
 #include <string>
 #include <vector>
@@ -51,4 +51,4 @@ bool NetnsExists(const std::string& netns);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_SYSTEM_TOOLS_H_
+#endif  // GAIA_SRC_WAN_SYSTEM_TOOLS_H_

@@ -2,8 +2,8 @@
 // target socket (connected by the relay) and two shaped directions (Pipes).
 // Internal to the relay; used only from the relay's event-loop thread, so
 // nothing here is thread-safe (the LinkShapers it points at are).
-#ifndef GAIA_TOOLS_WAN_EMULATOR_RELAY_CONNECTION_H_
-#define GAIA_TOOLS_WAN_EMULATOR_RELAY_CONNECTION_H_
+#ifndef GAIA_SRC_WAN_RELAY_CONNECTION_H_
+#define GAIA_SRC_WAN_RELAY_CONNECTION_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "tools/wan_emulator/link_shaper.h"
+#include "src/wan/link_shaper.h"
 
 namespace gaia::wan {
 
@@ -127,4 +127,4 @@ class Connection {
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_RELAY_CONNECTION_H_
+#endif  // GAIA_SRC_WAN_RELAY_CONNECTION_H_

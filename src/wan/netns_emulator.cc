@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/netns_emulator.h"
+#include "src/wan/netns_emulator.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -23,8 +23,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "src/common/logging.h"
-#include "tools/wan_emulator/relay_config.h"
-#include "tools/wan_emulator/system_tools.h"
+#include "src/common/data_files.h"
+#include "src/wan/system_tools.h"
 
 namespace gaia::wan {
 namespace {
@@ -215,7 +215,7 @@ absl::StatusOr<EmulatorState> ReadState(const std::string& path) {
 // file appears complete or not at all).
 absl::Status CreateExclusive(const std::string& path, const std::string& content) {
   const std::string tmp = absl::StrCat(path, ".new.", getpid());
-  if (absl::Status s = WriteFileAtomically(tmp, content); !s.ok()) return s;
+  if (absl::Status s = common::WriteFileAtomically(tmp, content); !s.ok()) return s;
   const int rc = link(tmp.c_str(), path.c_str());
   const int err = errno;
   unlink(tmp.c_str());
@@ -445,7 +445,7 @@ absl::StatusOr<NetnsPlan> Up(const LinkMatrix& matrix, const std::vector<std::st
               : absl::StrCat("; undoing failed too (", undone.message(), "); run ", down_hint)));
     }
   }
-  if (absl::Status s = WriteFileAtomically(path, StateText(*plan, source, true)); !s.ok()) return s;
+  if (absl::Status s = common::WriteFileAtomically(path, StateText(*plan, source, true)); !s.ok()) return s;
   log->info("wan: emulator {} up: {} DCs on {}, delay {}", name, plan->dcs.size(), plan->subnet,
             plan->kernel_delay ? "netem" : "userspace");
   return *plan;

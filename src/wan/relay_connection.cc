@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/relay_connection.h"
+#include "src/wan/relay_connection.h"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
-#include "tools/wan_emulator/net_util.h"
+#include "src/wan/net_util.h"
 
 namespace gaia::wan {
 namespace {

@@ -28,8 +28,8 @@
 //   int port = relay.ports()[0];        // clients connect here
 //   relay.SetLink("a->b", 0, 20);       // outage: nothing passes a->b
 //   relay.Stop();
-#ifndef GAIA_TOOLS_WAN_EMULATOR_RELAY_H_
-#define GAIA_TOOLS_WAN_EMULATOR_RELAY_H_
+#ifndef GAIA_SRC_WAN_RELAY_H_
+#define GAIA_SRC_WAN_RELAY_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -43,9 +43,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "src/common/mutex.h"
-#include "tools/wan_emulator/link_shaper.h"
-#include "tools/wan_emulator/net_util.h"
-#include "tools/wan_emulator/relay_connection.h"
+#include "src/wan/link_shaper.h"
+#include "src/wan/net_util.h"
+#include "src/wan/relay_connection.h"
 
 namespace gaia::wan {
 
@@ -155,4 +155,4 @@ class Relay {
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_RELAY_H_
+#endif  // GAIA_SRC_WAN_RELAY_H_

@@ -9,8 +9,8 @@
 //
 // Region names follow the job spec's DC names ([A-Za-z0-9_.-]+); a DC named
 // in a job must appear in the matrix under the same name.
-#ifndef GAIA_TOOLS_WAN_EMULATOR_LINK_MATRIX_H_
-#define GAIA_TOOLS_WAN_EMULATOR_LINK_MATRIX_H_
+#ifndef GAIA_SRC_WAN_LINK_MATRIX_H_
+#define GAIA_SRC_WAN_LINK_MATRIX_H_
 
 #include <map>
 #include <optional>
@@ -79,4 +79,4 @@ absl::StatusOr<LinkMatrix> LoadPreset(const std::string& name, bool symmetric);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_LINK_MATRIX_H_
+#endif  // GAIA_SRC_WAN_LINK_MATRIX_H_

@@ -34,8 +34,8 @@
 //                                   .delay_ms = 20});
 //   size_t n = (*link)->Available(now);   // read at most n bytes
 //   (*link)->Consume(read_bytes);         // release them at now + delay()
-#ifndef GAIA_TOOLS_WAN_EMULATOR_LINK_SHAPER_H_
-#define GAIA_TOOLS_WAN_EMULATOR_LINK_SHAPER_H_
+#ifndef GAIA_SRC_WAN_LINK_SHAPER_H_
+#define GAIA_SRC_WAN_LINK_SHAPER_H_
 
 #include <chrono>
 #include <cstddef>
@@ -172,4 +172,4 @@ class LinkShaper {
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_LINK_SHAPER_H_
+#endif  // GAIA_SRC_WAN_LINK_SHAPER_H_

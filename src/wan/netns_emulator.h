@@ -29,8 +29,8 @@
 //   absl::StatusOr<NetnsPlan> plan = Up(matrix, {"a", "b"}, options);
 //   ... run DC a's processes in plan->dcs[0].netns (EnterNetns) ...
 //   absl::Status down = Down(options.name);
-#ifndef GAIA_TOOLS_WAN_EMULATOR_NETNS_EMULATOR_H_
-#define GAIA_TOOLS_WAN_EMULATOR_NETNS_EMULATOR_H_
+#ifndef GAIA_SRC_WAN_NETNS_EMULATOR_H_
+#define GAIA_SRC_WAN_NETNS_EMULATOR_H_
 
 #include <sys/types.h>
 
@@ -39,9 +39,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "tools/wan_emulator/link_matrix.h"
-#include "tools/wan_emulator/netns_plan.h"
-#include "tools/wan_emulator/system_tools.h"
+#include "src/wan/link_matrix.h"
+#include "src/wan/netns_plan.h"
+#include "src/wan/system_tools.h"
 
 namespace gaia::wan {
 
@@ -116,4 +116,4 @@ absl::StatusOr<std::string> ChooseSubnet(const std::string& name,
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_NETNS_EMULATOR_H_
+#endif  // GAIA_SRC_WAN_NETNS_EMULATOR_H_

@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/link_matrix.h"
+#include "src/wan/link_matrix.h"
 
 #include <algorithm>
 #include <charconv>
@@ -18,7 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "src/common/data_files.h"
 #include "src/common/logging.h"
-#include "tools/wan_emulator/link_shaper.h"
+#include "src/wan/link_shaper.h"
 
 namespace gaia::wan {
 namespace {

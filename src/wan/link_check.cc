@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/link_check.h"
+#include "src/wan/link_check.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,8 +17,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
-#include "tools/wan_emulator/net_util.h"
-#include "tools/wan_emulator/netns_emulator.h"
+#include "src/wan/net_util.h"
+#include "src/wan/netns_emulator.h"
 
 namespace gaia::wan {
 namespace {

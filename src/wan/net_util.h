@@ -1,6 +1,6 @@
 // Small POSIX socket helpers for the WAN relay (internal).
-#ifndef GAIA_TOOLS_WAN_EMULATOR_NET_UTIL_H_
-#define GAIA_TOOLS_WAN_EMULATOR_NET_UTIL_H_
+#ifndef GAIA_SRC_WAN_NET_UTIL_H_
+#define GAIA_SRC_WAN_NET_UTIL_H_
 
 #include <sys/socket.h>
 
@@ -48,4 +48,4 @@ std::string ErrnoText(int err);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_NET_UTIL_H_
+#endif  // GAIA_SRC_WAN_NET_UTIL_H_

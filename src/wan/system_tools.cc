@@ -1,4 +1,4 @@
-#include "tools/wan_emulator/system_tools.h"
+#include "src/wan/system_tools.h"
 
 #include <fcntl.h>
 #include <net/if.h>

@@ -16,15 +16,15 @@
 // Example:
 //   absl::StatusOr<std::vector<LinkMeasurement>> m = CheckLinks(plan, matrix, 2.0);
 //   for (const LinkMeasurement& l : *m) printf("%s->%s %.1f\n", ...);
-#ifndef GAIA_TOOLS_WAN_EMULATOR_LINK_CHECK_H_
-#define GAIA_TOOLS_WAN_EMULATOR_LINK_CHECK_H_
+#ifndef GAIA_SRC_WAN_LINK_CHECK_H_
+#define GAIA_SRC_WAN_LINK_CHECK_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tools/wan_emulator/link_matrix.h"
-#include "tools/wan_emulator/netns_plan.h"
+#include "src/wan/link_matrix.h"
+#include "src/wan/netns_plan.h"
 
 namespace gaia::wan {
 
@@ -55,4 +55,4 @@ double RateErrorPercent(const LinkMeasurement& m);
 
 }  // namespace gaia::wan
 
-#endif  // GAIA_TOOLS_WAN_EMULATOR_LINK_CHECK_H_
+#endif  // GAIA_SRC_WAN_LINK_CHECK_H_
