@@ -98,9 +98,9 @@ uint64_t LeafLimitBytes(double bandwidth_mbps, double delay_ms) {
                             static_cast<uint64_t>(std::ceil((100 + delay_ms) * bytes_per_ms)));
 }
 
-absl::StatusOr<NetnsPlan> PlanNetns(const LinkMatrix& matrix, const std::vector<std::string>& dcs,
-                                    const NetnsOptions& options) {
-  if (absl::Status s = ValidateNetnsName(options.name); !s.ok()) return s;
+namespace {
+
+absl::Status CheckDcNames(const std::vector<std::string>& dcs) {
   if (dcs.empty() || dcs.size() > static_cast<size_t>(kMaxNetnsDcs)) {
     return absl::InvalidArgumentError(
         absl::StrCat("need 1 to ", kMaxNetnsDcs, " DCs, got ", dcs.size()));
@@ -116,53 +116,43 @@ absl::StatusOr<NetnsPlan> PlanNetns(const LinkMatrix& matrix, const std::vector<
       return absl::InvalidArgumentError(absl::StrCat("DC '", dc, "' is listed twice"));
     }
   }
-  if (absl::Status s = matrix.CheckCovers(dcs); !s.ok()) return s;
+  return absl::OkStatus();
+}
 
-  uint32_t network = 0;
-  int prefix_len = 0;
-  if (absl::Status s = ParseIpv4Cidr(options.subnet, &network, &prefix_len); !s.ok()) return s;
-  const uint64_t size = uint64_t{1} << (32 - prefix_len);
-  if (network % size != 0) {
+// The subnet's network address and prefix length, checked to hold the
+// network address, the bridge, `num_dcs` DCs and the broadcast address.
+absl::Status ParseSubnet(const std::string& subnet, size_t num_dcs, uint32_t* network,
+                         int* prefix_len) {
+  if (absl::Status s = ParseIpv4Cidr(subnet, network, prefix_len); !s.ok()) return s;
+  const uint64_t size = uint64_t{1} << (32 - *prefix_len);
+  if (*network % size != 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat("bad subnet '", options.subnet, "': host bits are set (the network is ",
-                     Ipv4ToString(network & ~(size - 1)), "/", prefix_len, ")"));
+        absl::StrCat("bad subnet '", subnet, "': host bits are set (the network is ",
+                     Ipv4ToString(*network & ~(size - 1)), "/", *prefix_len, ")"));
   }
-  // Network address, bridge, DCs, broadcast.
-  if (size < dcs.size() + 3) {
-    return absl::InvalidArgumentError(absl::StrCat("subnet ", options.subnet, " is too small for ",
-                                                   dcs.size(), " DCs (needs ", dcs.size() + 3,
+  if (size < num_dcs + 3) {
+    return absl::InvalidArgumentError(absl::StrCat("subnet ", subnet, " is too small for ",
+                                                   num_dcs, " DCs (needs ", num_dcs + 3,
                                                    " addresses)"));
   }
+  return absl::OkStatus();
+}
 
-  NetnsPlan plan;
-  plan.name = options.name;
-  plan.bridge = "gb-" + options.name;
-  plan.subnet = options.subnet;
-  plan.host_ip = Ipv4ToString(network + 1);
-  plan.prefix_len = prefix_len;
-  plan.kernel_delay = options.kernel_delay;
-  const std::string len = absl::StrCat("/", prefix_len);
-  for (size_t i = 0; i < dcs.size(); ++i) {
-    NetnsDc dc;
-    dc.dc = dcs[i];
-    dc.netns = absl::StrCat("gaia-", options.name, "-", dcs[i]);
-    dc.veth_host = absl::StrCat("gv-", options.name, "-", i);
-    dc.veth_ns = absl::StrCat("gn-", options.name, "-", i);
-    dc.ip = Ipv4ToString(network + 2 + static_cast<uint32_t>(i));
-    plan.dcs.push_back(std::move(dc));
-  }
-
-  std::vector<Argv>& up = plan.up_commands;
-  up.push_back({"ip", "link", "add", plan.bridge, "type", "bridge"});
-  up.push_back({"ip", "addr", "add", plan.host_ip + len, "dev", plan.bridge});
-  up.push_back({"ip", "link", "set", plan.bridge, "up"});
-  for (const NetnsDc& dc : plan.dcs) {
+// The bridge in the root namespace, and per DC its namespace and the veth
+// pair joining it to the bridge.
+void AddTopologyCommands(NetnsPlan* plan) {
+  const std::string len = absl::StrCat("/", plan->prefix_len);
+  std::vector<Argv>& up = plan->up_commands;
+  up.push_back({"ip", "link", "add", plan->bridge, "type", "bridge"});
+  up.push_back({"ip", "addr", "add", plan->host_ip + len, "dev", plan->bridge});
+  up.push_back({"ip", "link", "set", plan->bridge, "up"});
+  for (const NetnsDc& dc : plan->dcs) {
     up.push_back({"ip", "netns", "add", dc.netns});
     // The peer is created inside the namespace, so its name never meets the
     // root namespace's interfaces.
     up.push_back({"ip", "link", "add", dc.veth_host, "type", "veth", "peer", "name", dc.veth_ns,
                   "netns", dc.netns});
-    up.push_back({"ip", "link", "set", dc.veth_host, "master", plan.bridge});
+    up.push_back({"ip", "link", "set", dc.veth_host, "master", plan->bridge});
     up.push_back({"ip", "link", "set", dc.veth_host, "up"});
     up.push_back({"ip", "-n", dc.netns, "link", "set", "lo", "up"});
     up.push_back({"ip", "-n", dc.netns, "addr", "add", dc.ip + len, "dev", dc.veth_ns});
@@ -173,63 +163,101 @@ absl::StatusOr<NetnsPlan> PlanNetns(const LinkMatrix& matrix, const std::vector<
                   absl::StrCat(kGsoMaxBytes)});
     up.push_back({"ip", "-n", dc.netns, "link", "set", dc.veth_ns, "up"});
   }
-  for (size_t i = 0; i < plan.dcs.size(); ++i) {
-    const NetnsDc& src = plan.dcs[i];
-    const Argv tc = {"tc", "-n", src.netns};
-    const auto cmd = [&](std::initializer_list<std::string> rest) {
-      Argv argv = tc;
-      argv.insert(argv.end(), rest);
-      return argv;
-    };
-    const std::string default_burst = absl::StrCat(HtbBurstBytes(10000));
-    up.push_back(
-        cmd({"qdisc", "add", "dev", src.veth_ns, "root", "handle", "1:", "htb", "default", "1"}));
-    up.push_back(cmd({"class", "add", "dev", src.veth_ns, "parent", "1:", "classid", "1:1", "htb",
-                      "rate", kDefaultClassRate, "ceil", kDefaultClassRate, "burst", default_burst,
-                      "cburst", default_burst, "quantum", "65536"}));
-    for (size_t j = 0; j < plan.dcs.size(); ++j) {
-      if (j == i) continue;
-      const NetnsDc& dst = plan.dcs[j];
-      const LinkParams params = *matrix.Find(src.dc, dst.dc);
-      const std::string minor = ClassMinor(j);
-      const std::string classid = "1:" + minor;
-      const std::string rate = TcRate(params.bandwidth_mbps, options.payload_rate);
-      const std::string burst = absl::StrCat(HtbBurstBytes(params.bandwidth_mbps));
-      const uint64_t limit_bytes = LeafLimitBytes(params.bandwidth_mbps, params.delay_ms);
-      up.push_back(
-          cmd({"class", "add", "dev", src.veth_ns, "parent", "1:", "classid", classid, "htb",
-               "rate", rate, "ceil", rate, "burst", burst, "cburst", burst, "quantum", "65536"}));
-      if (plan.kernel_delay) {
-        up.push_back(cmd({"qdisc", "add", "dev", src.veth_ns, "parent", classid, "handle",
-                          minor + ":", "netem", "delay", TcMs(params.delay_ms), "limit",
-                          absl::StrCat(limit_bytes / 1500 + 1)}));
-      } else {
-        up.push_back(cmd({"qdisc", "add", "dev", src.veth_ns, "parent", classid, "handle",
-                          minor + ":", "bfifo", "limit", absl::StrCat(limit_bytes)}));
-      }
-      up.push_back(
-          cmd({"filter", "add", "dev", src.veth_ns, "parent", "1:", "protocol", "ip", "prio", "1",
-               "u32", "match", "ip", "dst", dst.ip + "/32", "flowid", classid}));
-      NetnsLink link;
-      link.from = src.dc;
-      link.to = dst.dc;
-      link.bandwidth_mbps = params.bandwidth_mbps;
-      link.delay_ms = params.delay_ms;
-      link.classid = classid;
-      link.tc_rate = rate;
-      plan.links.push_back(std::move(link));
+}
+
+// Shaping on DC `i`'s side of its veth: an htb root whose default class
+// (traffic to the root namespace) is not limited, and one class per other
+// DC at the link's rate, with a netem delay (when the kernel has netem) or a
+// byte fifo under it, chosen by destination address.
+void AddShapingCommands(const LinkMatrix& matrix, const NetnsOptions& options, size_t i,
+                        NetnsPlan* plan) {
+  const NetnsDc& src = plan->dcs[i];
+  std::vector<Argv>& up = plan->up_commands;
+  const auto cmd = [&](std::initializer_list<std::string> rest) {
+    Argv argv = {"tc", "-n", src.netns};
+    argv.insert(argv.end(), rest);
+    return argv;
+  };
+  const std::string default_burst = absl::StrCat(HtbBurstBytes(10000));
+  up.push_back(
+      cmd({"qdisc", "add", "dev", src.veth_ns, "root", "handle", "1:", "htb", "default", "1"}));
+  up.push_back(cmd({"class", "add", "dev", src.veth_ns, "parent", "1:", "classid", "1:1", "htb",
+                    "rate", kDefaultClassRate, "ceil", kDefaultClassRate, "burst", default_burst,
+                    "cburst", default_burst, "quantum", "65536"}));
+  for (size_t j = 0; j < plan->dcs.size(); ++j) {
+    if (j == i) continue;
+    const NetnsDc& dst = plan->dcs[j];
+    const LinkParams params = *matrix.Find(src.dc, dst.dc);
+    const std::string minor = ClassMinor(j);
+    const std::string classid = "1:" + minor;
+    const std::string rate = TcRate(params.bandwidth_mbps, options.payload_rate);
+    const std::string burst = absl::StrCat(HtbBurstBytes(params.bandwidth_mbps));
+    const uint64_t limit_bytes = LeafLimitBytes(params.bandwidth_mbps, params.delay_ms);
+    up.push_back(cmd({"class", "add", "dev", src.veth_ns, "parent", "1:", "classid", classid,
+                      "htb", "rate", rate, "ceil", rate, "burst", burst, "cburst", burst,
+                      "quantum", "65536"}));
+    if (plan->kernel_delay) {
+      up.push_back(cmd({"qdisc", "add", "dev", src.veth_ns, "parent", classid, "handle",
+                        minor + ":", "netem", "delay", TcMs(params.delay_ms), "limit",
+                        absl::StrCat(limit_bytes / 1500 + 1)}));
+    } else {
+      up.push_back(cmd({"qdisc", "add", "dev", src.veth_ns, "parent", classid, "handle",
+                        minor + ":", "bfifo", "limit", absl::StrCat(limit_bytes)}));
     }
+    up.push_back(cmd({"filter", "add", "dev", src.veth_ns, "parent", "1:", "protocol", "ip",
+                      "prio", "1", "u32", "match", "ip", "dst", dst.ip + "/32", "flowid",
+                      classid}));
+    plan->links.push_back({.from = src.dc,
+                           .to = dst.dc,
+                           .bandwidth_mbps = params.bandwidth_mbps,
+                           .delay_ms = params.delay_ms,
+                           .classid = classid,
+                           .tc_rate = rate});
+  }
+}
+
+// Deleting a host veth destroys its peer at once, even while processes
+// still hold the namespace open; the namespace goes once they exit.
+void AddDownCommands(NetnsPlan* plan) {
+  for (const NetnsDc& dc : plan->dcs) {
+    plan->down_commands.push_back({"ip", "link", "del", dc.veth_host});
+  }
+  for (const NetnsDc& dc : plan->dcs) {
+    plan->down_commands.push_back({"ip", "netns", "del", dc.netns});
+  }
+  plan->down_commands.push_back({"ip", "link", "del", plan->bridge});
+}
+
+}  // namespace
+
+absl::StatusOr<NetnsPlan> PlanNetns(const LinkMatrix& matrix, const std::vector<std::string>& dcs,
+                                    const NetnsOptions& options) {
+  if (absl::Status s = ValidateNetnsName(options.name); !s.ok()) return s;
+  if (absl::Status s = CheckDcNames(dcs); !s.ok()) return s;
+  if (absl::Status s = matrix.CheckCovers(dcs); !s.ok()) return s;
+  uint32_t network = 0;
+  int prefix_len = 0;
+  if (absl::Status s = ParseSubnet(options.subnet, dcs.size(), &network, &prefix_len); !s.ok()) {
+    return s;
   }
 
-  // Deleting a host veth destroys its peer at once, even while processes
-  // still hold the namespace open; the namespace goes once they exit.
-  for (const NetnsDc& dc : plan.dcs) {
-    plan.down_commands.push_back({"ip", "link", "del", dc.veth_host});
+  NetnsPlan plan;
+  plan.name = options.name;
+  plan.bridge = "gb-" + options.name;
+  plan.subnet = options.subnet;
+  plan.host_ip = Ipv4ToString(network + 1);
+  plan.prefix_len = prefix_len;
+  plan.kernel_delay = options.kernel_delay;
+  for (size_t i = 0; i < dcs.size(); ++i) {
+    plan.dcs.push_back({.dc = dcs[i],
+                        .netns = absl::StrCat("gaia-", options.name, "-", dcs[i]),
+                        .veth_host = absl::StrCat("gv-", options.name, "-", i),
+                        .veth_ns = absl::StrCat("gn-", options.name, "-", i),
+                        .ip = Ipv4ToString(network + 2 + static_cast<uint32_t>(i))});
   }
-  for (const NetnsDc& dc : plan.dcs) {
-    plan.down_commands.push_back({"ip", "netns", "del", dc.netns});
-  }
-  plan.down_commands.push_back({"ip", "link", "del", plan.bridge});
+  AddTopologyCommands(&plan);
+  for (size_t i = 0; i < plan.dcs.size(); ++i) AddShapingCommands(matrix, options, i, &plan);
+  AddDownCommands(&plan);
   return plan;
 }
 

@@ -39,6 +39,154 @@ struct ShardRead {
   std::vector<std::shared_ptr<PendingRead>> pending;  // by chunk; null once done
 };
 
+// What one GetMany reads from the shards: the caller's rows and buffer, and
+// how they are cut into chunks.
+struct ReadPlan {
+  uint32_t table_id = 0;
+  absl::string_view table_name;
+  uint32_t width = 0;
+  std::span<const uint64_t> rows;
+  std::span<float> out;
+  int64_t min_clock = 0;
+  size_t chunk_rows = 1;
+  absl::Time deadline;
+  int64_t read_timeout_ms = 0;
+  RowCache* cache = nullptr;  // null when caching is off
+};
+
+// The reads of one GetMany's missing rows: chunk j of shard k is sent, at
+// most kReadWindow chunks of a shard in flight; chunks are received (and
+// scattered into the caller's buffer) chunk index by chunk index across the
+// shards, each answer making room for the shard's next chunk. The first
+// error stops it and abandons what is still in flight.
+class ChunkedRead {
+ public:
+  ChunkedRead(const ReadPlan& plan, std::vector<ShardRead> reads,
+              std::span<ShardSession* const> sessions)
+      : plan_(plan), row_bytes_(size_t{plan.width} * sizeof(float)),
+        reads_(std::move(reads)), sessions_(sessions) {}
+
+  absl::Status Run() {
+    size_t most_chunks = 0;
+    for (size_t k = 0; k < reads_.size() && status_.ok(); ++k) {
+      most_chunks = std::max(most_chunks, reads_[k].chunks);
+      for (size_t j = 0; j < std::min(reads_[k].chunks, kReadWindow) && status_.ok(); ++j) {
+        Send(k, j);
+      }
+    }
+    for (size_t j = 0; j < most_chunks && status_.ok(); ++j) {
+      for (size_t k = 0; k < reads_.size() && status_.ok(); ++k) {
+        if (j >= reads_[k].chunks) continue;
+        Receive(k, j);
+        if (status_.ok() && j + kReadWindow < reads_[k].chunks) Send(k, j + kReadWindow);
+      }
+    }
+    if (!status_.ok()) AbandonInFlight();
+    return status_;
+  }
+
+ private:
+  size_t Begin(size_t j) const { return j * plan_.chunk_rows; }
+  size_t End(const ShardRead& read, size_t j) const {
+    return std::min(Begin(j) + plan_.chunk_rows, read.positions.size());
+  }
+
+  // Sends chunk j of shard k.
+  void Send(size_t k, size_t j) {
+    ShardRead& read = reads_[k];
+    const size_t begin = Begin(j);
+    const size_t end = End(read, j);
+    std::string packed((end - begin) * sizeof(uint64_t), '\0');
+    char* dst = packed.data();
+    if (read.identity) {
+      std::memcpy(dst, plan_.rows.data() + begin, packed.size());
+    } else {
+      for (size_t p = begin; p < end; ++p) {
+        std::memcpy(dst, &plan_.rows[read.positions[p]], sizeof(uint64_t));
+        dst += sizeof(uint64_t);
+      }
+    }
+    absl::StatusOr<std::shared_ptr<PendingRead>> pending =
+        sessions_[k]->Read(plan_.table_id, std::move(packed), plan_.min_clock);
+    if (!pending.ok()) {
+      status_ = pending.status();
+    } else {
+      read.pending[j] = std::move(*pending);
+    }
+  }
+
+  // Waits for chunk j of shard k and scatters it.
+  void Receive(size_t k, size_t j) {
+    ShardRead& read = reads_[k];
+    std::shared_ptr<PendingRead> pending = std::move(read.pending[j]);
+    ShardSession& session = *sessions_[k];
+    const size_t begin = Begin(j);
+    const size_t end = End(read, j);
+    if ((end - begin) * row_bytes_ + session.BytesAheadOf(*pending) <= kPolledWorkBytes) {
+      const absl::Time poll_until = absl::Now() + kReplyPoll;
+      while (!pending->done.HasBeenNotified() && absl::Now() < poll_until) {
+      }
+    }
+    if (!pending->done.WaitForNotificationWithDeadline(plan_.deadline)) {
+      session.Abandon(pending->request_id);
+      status_ = absl::DeadlineExceededError(absl::StrCat(
+          "shard ", session.address(), ": read of table '", plan_.table_name, "' at min_clock ",
+          plan_.min_clock, " not answered within read_timeout_ms=", plan_.read_timeout_ms));
+      return;
+    }
+    if (!pending->status.ok()) {
+      status_ = pending->status;
+      return;
+    }
+    ReplyValues& values = pending->values;
+    if (values.size() != (end - begin) * row_bytes_) {
+      status_ = absl::InternalError(absl::StrCat("shard ", session.address(),
+                                                 ": read reply holds ", values.size(),
+                                                 " bytes, expected ", (end - begin) * row_bytes_));
+      return;
+    }
+    Scatter(read, begin, end, values);
+    if (plan_.cache != nullptr) {
+      // Rows of this reply in request order, for the cache's batch insert.
+      std::vector<uint64_t> ids(end - begin);
+      for (size_t p = begin; p < end; ++p) ids[p - begin] = plan_.rows[read.positions[p]];
+      std::string scratch;
+      plan_.cache->InsertMany(plan_.table_id, ids, pending->shard_clock, plan_.width,
+                              values.Contiguous(&scratch));
+    }
+  }
+
+  // The values are copied once, from gRPC's receive buffer into place.
+  void Scatter(const ShardRead& read, size_t begin, size_t end, ReplyValues& values) {
+    char* const dst = reinterpret_cast<char*>(plan_.out.data());
+    if (read.identity) {
+      values.Read(dst + begin * row_bytes_, values.size());
+    } else if (plan_.width == 1) {  // a constant-size copy the compiler inlines
+      for (size_t p = begin; p < end; ++p) {
+        values.Read(dst + size_t{read.positions[p]} * sizeof(float), sizeof(float));
+      }
+    } else {
+      for (size_t p = begin; p < end; ++p) {
+        values.Read(dst + size_t{read.positions[p]} * row_bytes_, row_bytes_);
+      }
+    }
+  }
+
+  void AbandonInFlight() {
+    for (size_t k = 0; k < reads_.size(); ++k) {
+      for (const std::shared_ptr<PendingRead>& pending : reads_[k].pending) {
+        if (pending != nullptr) sessions_[k]->Abandon(pending->request_id);
+      }
+    }
+  }
+
+  const ReadPlan& plan_;
+  const size_t row_bytes_;
+  std::vector<ShardRead> reads_;
+  const std::span<ShardSession* const> sessions_;
+  absl::Status status_;
+};
+
 }  // namespace
 
 absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> rows,
@@ -69,6 +217,9 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
   }
 
   std::vector<ShardRead> reads(shards_.size());
+  std::vector<ShardSession*> sessions;
+  sessions.reserve(shards_.size());
+  for (const auto& shard : shards_) sessions.push_back(shard->session.get());
   if (shards_.size() == 1) {
     reads[0].identity = missing.size() == rows.size();  // ascending, so 0..n-1
     reads[0].positions = std::move(missing);
@@ -76,112 +227,26 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
     for (uint32_t i : missing) reads[ShardFor(table_id, rows[i])].positions.push_back(i);
   }
   const size_t row_bytes = size_t{width} * sizeof(float);
-  const size_t chunk_rows = std::max<size_t>(
-      1, static_cast<size_t>(options_.max_batch_bytes) / std::max<size_t>(row_bytes, 1));
+  const ReadPlan plan{
+      .table_id = table_id,
+      .table_name = meta.name,
+      .width = width,
+      .rows = rows,
+      .out = out,
+      .min_clock = min_clock,
+      .chunk_rows = std::max<size_t>(
+          1, static_cast<size_t>(options_.max_batch_bytes) / std::max<size_t>(row_bytes, 1)),
+      .deadline = absl::Now() + absl::Milliseconds(options_.read_timeout_ms),
+      .read_timeout_ms = options_.read_timeout_ms,
+      .cache = cache_.get(),
+  };
   for (ShardRead& read : reads) {
-    read.chunks = (read.positions.size() + chunk_rows - 1) / chunk_rows;
+    read.chunks = (read.positions.size() + plan.chunk_rows - 1) / plan.chunk_rows;
     read.pending.resize(read.chunks);
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.read_timeout_ms);
-  absl::Status status;
-  // Sends chunk j of shard k.
-  auto send = [&](size_t k, size_t j) {
-    ShardRead& read = reads[k];
-    const size_t begin = j * chunk_rows;
-    const size_t end = std::min(begin + chunk_rows, read.positions.size());
-    std::string packed((end - begin) * sizeof(uint64_t), '\0');
-    char* dst = packed.data();
-    if (read.identity) {
-      std::memcpy(dst, rows.data() + begin, packed.size());
-    } else {
-      for (size_t p = begin; p < end; ++p) {
-        std::memcpy(dst, &rows[read.positions[p]], sizeof(uint64_t));
-        dst += sizeof(uint64_t);
-      }
-    }
-    absl::StatusOr<std::shared_ptr<PendingRead>> pending =
-        shards_[k]->session->Read(table_id, std::move(packed), min_clock);
-    if (!pending.ok()) {
-      status = pending.status();
-    } else {
-      read.pending[j] = std::move(*pending);
-    }
-  };
-  // Waits for chunk j of shard k and scatters it.
-  auto receive = [&](size_t k, size_t j) {
-    ShardRead& read = reads[k];
-    std::shared_ptr<PendingRead> pending = std::move(read.pending[j]);
-    ShardSession& session = *shards_[k]->session;
-    const size_t begin = j * chunk_rows;
-    const size_t end = std::min(begin + chunk_rows, read.positions.size());
-    if ((end - begin) * row_bytes + session.BytesAheadOf(*pending) <= kPolledWorkBytes) {
-      const absl::Time poll_until = absl::Now() + kReplyPoll;
-      while (!pending->done.HasBeenNotified() && absl::Now() < poll_until) {
-      }
-    }
-    if (!pending->done.WaitForNotificationWithDeadline(deadline)) {
-      session.Abandon(pending->request_id);
-      status = absl::DeadlineExceededError(absl::StrCat(
-          "shard ", session.address(), ": read of table '", meta.name, "' at min_clock ",
-          min_clock, " not answered within read_timeout_ms=", options_.read_timeout_ms));
-      return;
-    }
-    if (!pending->status.ok()) {
-      status = pending->status;
-      return;
-    }
-    ReplyValues& values = pending->values;
-    if (values.size() != (end - begin) * row_bytes) {
-      status = absl::InternalError(absl::StrCat("shard ", session.address(),
-                                                ": read reply holds ", values.size(),
-                                                " bytes, expected ", (end - begin) * row_bytes));
-      return;
-    }
-    // The values are copied once, from gRPC's receive buffer into place.
-    char* const dst = reinterpret_cast<char*>(out.data());
-    if (read.identity) {
-      values.Read(dst + begin * row_bytes, values.size());
-    } else if (width == 1) {  // a constant-size copy the compiler inlines
-      for (size_t p = begin; p < end; ++p) {
-        values.Read(dst + size_t{read.positions[p]} * sizeof(float), sizeof(float));
-      }
-    } else {
-      for (size_t p = begin; p < end; ++p) {
-        values.Read(dst + size_t{read.positions[p]} * row_bytes, row_bytes);
-      }
-    }
-    if (cache_ != nullptr) {
-      // Rows of this reply in request order, for the cache's batch insert.
-      std::vector<uint64_t> ids(end - begin);
-      for (size_t p = begin; p < end; ++p) ids[p - begin] = rows[read.positions[p]];
-      std::string scratch;
-      cache_->InsertMany(table_id, ids, pending->shard_clock, width,
-                         values.Contiguous(&scratch));
-    }
-  };
-
-  size_t most_chunks = 0;
-  for (size_t k = 0; k < reads.size() && status.ok(); ++k) {
-    most_chunks = std::max(most_chunks, reads[k].chunks);
-    for (size_t j = 0; j < std::min(reads[k].chunks, kReadWindow) && status.ok(); ++j) send(k, j);
-  }
-  // Chunk j of every shard in turn; each answer makes room for chunk j + window.
-  for (size_t j = 0; j < most_chunks && status.ok(); ++j) {
-    for (size_t k = 0; k < reads.size() && status.ok(); ++k) {
-      if (j >= reads[k].chunks) continue;
-      receive(k, j);
-      if (status.ok() && j + kReadWindow < reads[k].chunks) send(k, j + kReadWindow);
-    }
-  }
-  if (!status.ok()) {
-    for (size_t k = 0; k < reads.size(); ++k) {
-      for (const std::shared_ptr<PendingRead>& pending : reads[k].pending) {
-        if (pending != nullptr) shards_[k]->session->Abandon(pending->request_id);
-      }
-    }
-  }
+  const absl::Status status = ChunkedRead(plan, std::move(reads), sessions).Run();
   read_wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count(),
