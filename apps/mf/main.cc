@@ -180,10 +180,9 @@ int main(int argc, char** argv) {
     line.extra = {{"rmse", std::sqrt(result.objective.squared_error / n)},
                   {"lr", result.learning_rate},
                   {"read_ms", read_ms},
-                  {"compute_ms", compute_ms},
-                  {"test_ms", test_ms},
-                  {"total_ms", clock_ms}};
-    if (!test_error.has_value()) line.extra.erase(line.extra.begin() + 4);
+                  {"compute_ms", compute_ms}};
+    if (test_error.has_value()) line.extra.emplace_back("test_ms", test_ms);
+    line.extra.emplace_back("total_ms", clock_ms);
     gaia::apps::PrintProgressLine(line);
   }
   if (absl::Status s = (*worker)->Finish(); !s.ok()) {

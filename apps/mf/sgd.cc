@@ -257,10 +257,10 @@ LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
     // s_i: how far each thread's pass moved row i towards its local optimum,
     // summed over threads (their changes are summed like workers').
     std::vector<float> saturation(damped ? items_.size() : 0, 0.0f);
-    const double per_dim = result.learning_rate;
+    const double eta = result.learning_rate;
     for (const std::vector<float>& c : curvature) {
       for (size_t j = 0; j < items_.size(); ++j) {
-        saturation[j] += static_cast<float>(1.0 - std::exp(-per_dim * c[j]));
+        saturation[j] += static_cast<float>(1.0 - std::exp(-eta * c[j]));
       }
     }
     ScaleDeltas(saturation, before, r, delta);

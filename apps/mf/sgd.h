@@ -51,10 +51,12 @@ enum class StepRule {
   // rows many workers touch, a plain sum for rows only this worker touches.
   kAverage,
   // Scale row i's change by min(1, 1 / (overlap_i * s_i)), where s_i =
-  // 1 - exp(-eta * sum over the clock's local ratings of i of |l_u|^2 / rank)
-  // is how far the local pass moved row i towards its local optimum (0: a
-  // tiny step, 1: all the way): the summed step is cut only where the workers
-  // together would overshoot, and left as is where they would not.
+  // 1 - exp(-eta * sum over the clock's local ratings of i of |l_u|^2)
+  // bounds how far the local pass moved row i towards its local optimum (0:
+  // a tiny step, 1: all the way; |l_u|^2 bounds the pass's curvature in the
+  // steepest direction, which is what overshoots): the summed step is cut
+  // only where the workers together would overshoot, and left as is where
+  // they would not. With --threads, s_i is summed over the threads.
   kDamped,
 };
 // The overlap of row i: each clock, with c_i = the change this worker pushed
