@@ -1,6 +1,7 @@
 #include "apps/mf/flags.h"
 
-#include <iostream>
+#include <map>
+#include <string>
 
 namespace gaia::mf {
 
@@ -22,18 +23,15 @@ void AddSgdFlags(CLI::App& app, SgdOptions* o) {
       ->capture_default_str();
   app.add_option("--seed", o->seed, "seed for L init and per-clock shuffles")
       ->capture_default_str();
-}
-
-int ParseFlags(CLI::App& app, int argc, char** argv) {
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {  // --help, --help-all
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    app.exit(e);  // prints the message
-    return 2;
-  }
-  return -1;
+  const std::map<std::string, StepRule> rules = {{"sum", StepRule::kSum},
+                                                 {"average", StepRule::kAverage},
+                                                 {"damped", StepRule::kDamped}};
+  app.add_option("--step-rule", o->step_rule,
+                 "how a row's local change is pushed: sum (as is), average (divided "
+                 "by the workers that moved the row), damped (cut only where the "
+                 "workers' summed steps would overshoot); docs/APP_MF.md")
+      ->transform(CLI::CheckedTransformer(rules, CLI::ignore_case))
+      ->default_str(std::string(StepRuleName(o->step_rule)));
 }
 
 }  // namespace gaia::mf

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "apps/mf/held_out.h"
 #include "apps/mf/random.h"
 
 namespace gaia::mf {
@@ -17,7 +18,32 @@ constexpr uint64_t kRSalt = 0x52726F77;        // "Rrow"
 constexpr uint64_t kShuffleSalt = 0x73687566;  // "shuf"
 constexpr uint64_t kThreadSalt = 0x74687264;   // "thrd"
 
+// Bounds of the per-clock overlap measurement rho (StepRule).
+constexpr float kMinOverlap = 1.0f;
+constexpr float kMaxOverlap = 1e6f;
+constexpr float kAloneOverlap = 1.01f;  // rho below this counts as 1
+// A row whose pushed change had a squared norm below this gives no rho.
+constexpr double kMinSentNorm2 = 1e-24;
+
 }  // namespace
+
+absl::StatusOr<StepRule> ParseStepRule(std::string_view name) {
+  if (name == "sum") return StepRule::kSum;
+  if (name == "average") return StepRule::kAverage;
+  if (name == "damped") return StepRule::kDamped;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown step rule '", absl::string_view(name.data(), name.size()),
+                   "' (known: sum, average, damped)"));
+}
+
+std::string_view StepRuleName(StepRule rule) {
+  switch (rule) {
+    case StepRule::kSum: return "sum";
+    case StepRule::kAverage: return "average";
+    case StepRule::kDamped: return "damped";
+  }
+  return "?";
+}
 
 absl::Status ValidateSgdOptions(const SgdOptions& o) {
   auto fail = [](absl::string_view what) {
@@ -83,6 +109,11 @@ absl::StatusOr<LocalSgd> LocalSgd::Create(const std::vector<Rating>& ratings,
         static_cast<uint32_t>(MixBits(kThreadSalt ^ r.user) % options.threads);
     sgd.groups_[group].push_back(Entry{user, item, r.value});
   }
+  if (options.step_rule != StepRule::kSum) {
+    sgd.overlap_.assign(sgd.items_.size(), kMinOverlap);
+    sgd.moved_.assign(sgd.items_.size(), 0.0);
+    sgd.sent_.assign(sgd.items_.size(), 0.0);
+  }
   return sgd;
 }
 
@@ -110,7 +141,7 @@ Objective LocalSgd::ComputeObjective(std::span<const float> r) const {
 }
 
 void LocalSgd::Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group,
-                    double eta, float* r) {
+                    double eta, float* r, float* curvature) {
   const uint32_t k = options_.rank;
   // A fresh seeded order each clock; a minibatch is a prefix of it.
   RandomStream rng(options_.seed ^ MixBits(static_cast<uint64_t>(clock)),
@@ -130,6 +161,11 @@ void LocalSgd::Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group,
     float* ri = &r[size_t{e.item} * k];
     float dot = 0;
     for (uint32_t c = 0; c < k; ++c) dot += lu[c] * ri[c];
+    if (curvature != nullptr) {
+      float nl = 0;
+      for (uint32_t c = 0; c < k; ++c) nl += lu[c] * lu[c];
+      curvature[e.item] += nl;
+    }
     const float err = e.value - dot;
     for (uint32_t c = 0; c < k; ++c) {
       const float lc = lu[c];
@@ -140,22 +176,73 @@ void LocalSgd::Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group,
   }
 }
 
+void LocalSgd::UpdateOverlap(std::span<const float> r) {
+  const uint32_t k = options_.rank;
+  if (last_sent_.size() != r.size()) return;  // the first clock
+  for (size_t j = 0; j < items_.size(); ++j) {
+    double dot = 0, norm2 = 0;
+    for (uint32_t c = 0; c < k; ++c) {
+      const size_t x = j * k + c;
+      const double sent = last_sent_[x];
+      dot += (static_cast<double>(r[x]) - last_read_[x]) * sent;
+      norm2 += sent * sent;
+    }
+    if (norm2 < kMinSentNorm2) continue;  // pushed nothing: nothing learned
+    // Averages of <d, c> and |c|^2 separately, so the clocks with large
+    // changes (the ones that can overshoot) weigh most and a tiny, noisy
+    // change does not swing the estimate.
+    moved_[j] = 0.5 * moved_[j] + 0.5 * dot;
+    sent_[j] = 0.5 * sent_[j] + 0.5 * norm2;
+    float rho = std::clamp(static_cast<float>(moved_[j] / sent_[j]), kMinOverlap,
+                           kMaxOverlap);
+    // A worker alone reads back its own change, up to float rounding.
+    if (rho < kAloneOverlap) rho = kMinOverlap;
+    overlap_[j] = rho;
+  }
+}
+
+void LocalSgd::ScaleDeltas(const std::vector<float>& saturation,
+                           const std::vector<float>& before, std::span<float> r,
+                           std::span<float> delta) const {
+  const uint32_t k = options_.rank;
+  for (size_t j = 0; j < items_.size(); ++j) {
+    float scale = 1.0f / overlap_[j];
+    if (options_.step_rule == StepRule::kDamped) {
+      scale = std::min(1.0f, 1.0f / (overlap_[j] * saturation[j]));
+    }
+    if (!(scale < 1.0f)) continue;  // rows left as they are stay bit-identical
+    for (uint32_t c = 0; c < k; ++c) {
+      const size_t x = j * k + c;
+      delta[x] *= scale;
+      r[x] = before[x] + delta[x];
+    }
+  }
+}
+
 LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
                                          std::span<float> delta) {
   ClockResult result;
   result.learning_rate = LearningRateAt(options_, clock);
   result.objective = ComputeObjective(r);
+  const bool scaled = options_.step_rule != StepRule::kSum;
+  const bool damped = options_.step_rule == StepRule::kDamped;
+  if (scaled) UpdateOverlap(r);
   const std::vector<float> before(r.begin(), r.end());
+  // Per thread group and row: sum of |l_u|^2 over the pass (kDamped only).
+  std::vector<std::vector<float>> curvature(
+      damped ? groups_.size() : 0, std::vector<float>(items_.size(), 0.0f));
+  auto curvature_of = [&](uint32_t g) { return damped ? curvature[g].data() : nullptr; };
   if (groups_.size() == 1) {
-    Pass(groups_[0], clock, 0, result.learning_rate, r.data());
+    Pass(groups_[0], clock, 0, result.learning_rate, r.data(), curvature_of(0));
   } else {
     // Each thread works on its own copy of R; their changes are summed.
     std::vector<std::vector<float>> copies(groups_.size(), before);
     std::vector<std::thread> threads;
     threads.reserve(groups_.size());
     for (uint32_t g = 0; g < groups_.size(); ++g) {
-      threads.emplace_back([this, g, clock, &result, &copies] {
-        Pass(groups_[g], clock, g, result.learning_rate, copies[g].data());
+      threads.emplace_back([this, g, clock, &result, &copies, &curvature_of] {
+        Pass(groups_[g], clock, g, result.learning_rate, copies[g].data(),
+             curvature_of(g));
       });
     }
     for (std::thread& t : threads) t.join();
@@ -166,6 +253,20 @@ LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
     }
   }
   for (size_t j = 0; j < r.size(); ++j) delta[j] = r[j] - before[j];
+  if (scaled) {
+    // s_i: how far each thread's pass moved row i towards its local optimum,
+    // summed over threads (their changes are summed like workers').
+    std::vector<float> saturation(damped ? items_.size() : 0, 0.0f);
+    const double eta = result.learning_rate;
+    for (const std::vector<float>& c : curvature) {
+      for (size_t j = 0; j < items_.size(); ++j) {
+        saturation[j] += static_cast<float>(1.0 - std::exp(-eta * c[j]));
+      }
+    }
+    ScaleDeltas(saturation, before, r, delta);
+    last_read_ = before;
+    last_sent_.assign(delta.begin(), delta.end());
+  }
   for (const std::vector<Entry>& entries : groups_) {
     result.updates += std::min(
         entries.size(),
@@ -173,6 +274,12 @@ LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
                                       static_cast<double>(entries.size()))));
   }
   return result;
+}
+
+std::optional<uint32_t> LocalSgd::LocalUser(uint32_t user) const {
+  auto it = std::lower_bound(users_.begin(), users_.end(), user);
+  if (it == users_.end() || *it != user) return std::nullopt;
+  return static_cast<uint32_t>(it - users_.begin());
 }
 
 std::span<const float> LocalSgd::UserRow(uint32_t user) const {
@@ -192,30 +299,48 @@ std::optional<size_t> ConvergedAt(std::span<const double> objectives, size_t win
 }
 
 absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
-                                         const SerialOptions& options) {
+                                         const SerialOptions& options,
+                                         const std::vector<Rating>& test) {
   if (options.epochs < 1) return absl::InvalidArgumentError("epochs must be >= 1");
   if (ratings.empty()) return absl::InvalidArgumentError("no ratings to train on");
   SgdOptions sgd_options = options.sgd;
   sgd_options.threads = 1;  // the reference is strictly sequential
   absl::StatusOr<LocalSgd> sgd = LocalSgd::Create(ratings, sgd_options);
   if (!sgd.ok()) return sgd.status();
+  const HeldOutSet held_out = HeldOutSet::Create(test, *sgd);
   const uint32_t k = sgd->rank();
-  std::vector<float> r(sgd->items().size() * k);
-  std::vector<float> delta(r.size());
-  for (size_t j = 0; j < sgd->items().size(); ++j) {
-    RandomStream rng(options.r_init_seed, kRSalt, sgd->items()[j]);
+  // R rows: the trained items, then items only the test ratings name.
+  std::vector<uint64_t> rows = sgd->items();
+  rows.insert(rows.end(), held_out.extra_items().begin(), held_out.extra_items().end());
+  std::vector<float> r(rows.size() * k);
+  std::vector<float> delta(sgd->items().size() * k);
+  for (size_t j = 0; j < rows.size(); ++j) {
+    RandomStream rng(options.r_init_seed, kRSalt, rows[j]);
     for (uint32_t c = 0; c < k; ++c) {
       r[j * k + c] = static_cast<float>(rng.Normal() * options.r_init_stddev);
     }
   }
+  const std::span<float> trained(r.data(), delta.size());
   SerialResult result;
   result.ratings = ratings.size();
+  result.test_ratings = held_out.num_ratings();
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    LocalSgd::ClockResult step = sgd->RunClock(epoch, r, delta);
+    LocalSgd::ClockResult step = sgd->RunClock(epoch, trained, delta);
     result.objectives.push_back(step.objective.total());
     result.squared_errors.push_back(step.objective.squared_error);
+    if (held_out.num_ratings() > 0) {
+      result.test_rmse.push_back(Rmse(held_out.Evaluate(*sgd, r)));
+    }
+    if (options.on_epoch) {
+      EpochReport report;
+      report.epoch = epoch;
+      report.objective = step.objective;
+      if (!result.test_rmse.empty()) report.test_rmse = result.test_rmse.back();
+      report.updates = step.updates;
+      options.on_epoch(report);
+    }
   }
-  result.final_objective = sgd->ComputeObjective(r).total();
+  result.final_objective = sgd->ComputeObjective(trained).total();
   result.converged_epoch = ConvergedAt(result.objectives);
   result.converged_objective = result.converged_epoch
                                    ? result.objectives[*result.converged_epoch]

@@ -25,8 +25,10 @@
 #define GAIA_APPS_MF_SGD_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -34,6 +36,42 @@
 #include "apps/mf/rating.h"
 
 namespace gaia::mf {
+
+// How a worker turns its local pass into the change it pushes for an R row
+// (--step-rule). Many workers move a popular item's row in the same clock,
+// from the same starting value, and the shards sum their changes.
+enum class StepRule {
+  // Push the local change as is (the thesis's rule). Exact when the workers'
+  // passes move a row little per clock; when each pass moves a popular row
+  // most of the way to what its local ratings want, W workers' sum moves it
+  // ~W times too far and the objective oscillates.
+  kSum,
+  // Divide row i's change by overlap_i, this worker's estimate of how many
+  // workers' changes are summed into the row (below): model averaging for
+  // rows many workers touch, a plain sum for rows only this worker touches.
+  kAverage,
+  // Scale row i's change by min(1, 1 / (overlap_i * s_i)), where s_i =
+  // 1 - exp(-eta * sum over the clock's local ratings of i of |l_u|^2)
+  // bounds how far the local pass moved row i towards its local optimum (0:
+  // a tiny step, 1: all the way; |l_u|^2 bounds the pass's curvature in the
+  // steepest direction, which is what overshoots): the summed step is cut
+  // only where the workers together would overshoot, and left as is where
+  // they would not. With --threads, s_i is summed over the threads.
+  kDamped,
+};
+// The overlap of row i: each clock, with c_i = the change this worker pushed
+// for row i last clock and d_i = how row i changed between this worker's two
+// reads (every worker's pushes, and other DCs' updates that arrived),
+//   rho_i = <d_i, c_i> / |c_i|^2
+// W when W workers pushed the same change, 1 when only this worker moved the
+// row. overlap_i is the ratio of the running averages (weight 1/2 on the
+// newest clock) of <d_i, c_i> and |c_i|^2, clamped to [1, 10^6]; it starts at
+// 1. Local to the worker (no communication), the same rule in every worker;
+// a worker alone (gaia_mf_serial) always measures 1.
+
+// "sum", "average" or "damped".
+absl::StatusOr<StepRule> ParseStepRule(std::string_view name);
+std::string_view StepRuleName(StepRule rule);
 
 struct SgdOptions {
   uint32_t rank = 16;               // factor width; must equal R's row width
@@ -47,6 +85,7 @@ struct SgdOptions {
   // Threads in RunClock(). > 1 splits the users over threads, each with its
   // own copy of R whose changes are summed (like that many more workers).
   uint32_t threads = 1;
+  StepRule step_rule = StepRule::kDamped;  // see StepRule
 };
 
 absl::Status ValidateSgdOptions(const SgdOptions& options);
@@ -91,6 +130,17 @@ class LocalSgd {
   // This worker's L row of `user` (rank floats), or empty if not local.
   std::span<const float> UserRow(uint32_t user) const;
 
+  // The local index of `user` (row of L), if the user has local ratings.
+  std::optional<uint32_t> LocalUser(uint32_t user) const;
+  // L row of local user `local` (rank floats). REQUIRES: local < num_users().
+  std::span<const float> UserRowAt(uint32_t local) const {
+    return std::span<const float>(l_).subspan(size_t{local} * options_.rank, options_.rank);
+  }
+
+  // The step rule's overlap estimate per row of items() (all 1 until the
+  // second clock, and always 1 with StepRule::kSum).
+  const std::vector<float>& overlap() const { return overlap_; }
+
  private:
   struct Entry {
     uint32_t user;  // local user index
@@ -98,8 +148,16 @@ class LocalSgd {
     float value;
   };
   LocalSgd() = default;
+  // One pass over (a shuffled prefix of) `entries`, updating L and `r`. With
+  // `curvature` set, adds |l_u|^2 of each visited rating to its item's slot.
   void Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group, double eta,
-            float* r);
+            float* r, float* curvature);
+  // Updates overlap_ from the rows read this clock (`r`) and last clock's.
+  void UpdateOverlap(std::span<const float> r);
+  // Scales `delta` per row by the step rule (`saturation` is s_i per row)
+  // and sets r = before + delta for the rows it scaled.
+  void ScaleDeltas(const std::vector<float>& saturation, const std::vector<float>& before,
+                   std::span<float> r, std::span<float> delta) const;
 
   SgdOptions options_;
   size_t num_ratings_ = 0;
@@ -107,6 +165,12 @@ class LocalSgd {
   std::vector<uint32_t> users_;              // local index -> user id
   std::vector<float> l_;                     // users_.size() x rank
   std::vector<std::vector<Entry>> groups_;   // user-disjoint, one per thread
+  // Step-rule state (empty with StepRule::kSum), per row of items_:
+  std::vector<float> overlap_;    // items_.size(), see StepRule
+  std::vector<double> moved_;     // average of <d_i, c_i> over clocks
+  std::vector<double> sent_;      // average of |c_i|^2 over clocks
+  std::vector<float> last_read_;  // r as read last clock (items_ x rank)
+  std::vector<float> last_sent_;  // the change pushed last clock
 };
 
 // Convergence (DESIGN.md §8): the first index t >= window with
@@ -114,25 +178,38 @@ class LocalSgd {
 std::optional<size_t> ConvergedAt(std::span<const double> objectives,
                                   size_t window = 10, double tolerance = 0.02);
 
+struct EpochReport {
+  int64_t epoch = 0;
+  Objective objective;             // before the epoch's pass
+  std::optional<double> test_rmse; // after it, with test ratings
+  uint64_t updates = 0;            // ratings visited
+};
+
 struct SerialOptions {
   SgdOptions sgd;
   int64_t epochs = 100;
   double r_init_stddev = 0.1;   // R rows start ~ N(0, r_init_stddev^2)
   uint64_t r_init_seed = 1;
+  // If set, called after every epoch (e.g. to print progress as it happens).
+  std::function<void(const EpochReport&)> on_epoch;
 };
 
 struct SerialResult {
   std::vector<double> objectives;         // before each epoch's pass
   std::vector<double> squared_errors;     // the data-fit part of each
+  std::vector<double> test_rmse;          // after each epoch's pass, if test ratings
+  uint64_t test_ratings = 0;              // test ratings evaluated (users with L rows)
   std::optional<size_t> converged_epoch;  // ConvergedAt(objectives)
   double converged_objective = 0;         // at converged_epoch, else last
   double final_objective = 0;             // after the last epoch's pass
   uint64_t ratings = 0;
 };
 
-// The single-process reference: the same SGD and objective on all ratings.
+// The single-process reference: the same SGD and objective on all ratings;
+// with `test` ratings, also the test RMSE after every epoch (HeldOutSet).
 absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
-                                         const SerialOptions& options);
+                                         const SerialOptions& options,
+                                         const std::vector<Rating>& test = {});
 
 }  // namespace gaia::mf
 

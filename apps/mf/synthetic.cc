@@ -20,6 +20,7 @@ namespace {
 constexpr uint64_t kUserSalt = 0x75736572;   // "user"
 constexpr uint64_t kItemSalt = 0x6974656D;   // "item"
 constexpr uint64_t kPermSalt = 0x7065726D;   // "perm"
+constexpr uint64_t kHeldOutSalt = 0x74657374;  // "test"
 
 absl::Status Bad(absl::string_view key, absl::string_view value,
                  absl::string_view why) {
@@ -66,6 +67,7 @@ absl::Status Validate(const SyntheticOptions& o) {
   }
   if (o.dcs == 0 || o.dcs > o.users) return fail("dcs must be in [1, users]");
   if (o.dc >= o.dcs) return fail("dc must be in [0, dcs)");
+  if (!(o.heldout >= 0 && o.heldout <= 1)) return fail("heldout must be in [0, 1]");
   return absl::OkStatus();
 }
 
@@ -107,11 +109,12 @@ absl::StatusOr<SyntheticOptions> ParseSyntheticSpec(absl::string_view spec) {
     else if (key == "seed") s = ParseUint(key, value, &o.seed);
     else if (key == "dc") s = ParseUint(key, value, &o.dc);
     else if (key == "dcs") s = ParseUint(key, value, &o.dcs);
+    else if (key == "heldout") s = ParseReal(key, value, &o.heldout);
     else {
       s = absl::InvalidArgumentError(absl::StrCat(
           "synthetic spec: unknown key '", key,
           "' (known: users, items, ratings, rank, noise, zipf, user_zipf, "
-          "seed, dc, dcs)"));
+          "seed, dc, dcs, heldout)"));
     }
     if (!s.ok()) return s;
   }
@@ -123,7 +126,8 @@ std::string FormatSyntheticSpec(const SyntheticOptions& o) {
   return absl::StrCat("synthetic:users=", o.users, ",items=", o.items,
                       ",ratings=", o.ratings, ",rank=", o.rank, ",noise=", o.noise,
                       ",zipf=", o.zipf, ",user_zipf=", o.user_zipf,
-                      ",seed=", o.seed, ",dc=", o.dc, ",dcs=", o.dcs);
+                      ",seed=", o.seed, ",dc=", o.dc, ",dcs=", o.dcs,
+                      o.heldout > 0 ? absl::StrCat(",heldout=", o.heldout) : "");
 }
 
 absl::StatusOr<SyntheticGenerator> SyntheticGenerator::Create(
@@ -200,18 +204,44 @@ void SyntheticGenerator::AppendUserRatings(uint32_t user, std::vector<Rating>* o
   // hard to reach under a steep power law just gets fewer ratings.
   std::unordered_set<uint32_t> chosen;
   chosen.reserve(count * 2);
-  const uint64_t max_tries = 20 * count + 100;
-  for (uint64_t t = 0; t < max_tries && chosen.size() < count; ++t) {
-    const double u = rng.Uniform();
+  const bool training = options_.heldout <= 0;
+  const auto draw_item = [&](RandomStream* stream) {
+    const double u = stream->Uniform();
     const size_t r = static_cast<size_t>(
         std::upper_bound(item_cdf_.begin(), item_cdf_.end(), u) - item_cdf_.begin());
-    const uint32_t item = item_by_rank_[std::min(r, item_by_rank_.size() - 1)];
-    if (!chosen.insert(item).second) continue;
+    return item_by_rank_[std::min(r, item_by_rank_.size() - 1)];
+  };
+  const auto rating = [&](uint32_t item, RandomStream* stream) {
     const float* q = &item_factors_[static_cast<size_t>(item) * k];
     double dot = 0;
     for (uint32_t c = 0; c < k; ++c) dot += static_cast<double>(factor[c]) * q[c];
-    const double value = dot + options_.noise * rng.Normal();
-    out->push_back(Rating{user, item, static_cast<float>(value)});
+    const double value = dot + options_.noise * stream->Normal();
+    return Rating{user, item, static_cast<float>(value)};
+  };
+  const uint64_t max_tries = 20 * count + 100;
+  for (uint64_t t = 0; t < max_tries && chosen.size() < count; ++t) {
+    const uint32_t item = draw_item(&rng);
+    if (!chosen.insert(item).second) continue;
+    // The noise draw keeps `rng` in step whether or not the rating is kept.
+    const Rating r = rating(item, &rng);
+    if (training) out->push_back(r);
+  }
+  if (training) return;
+
+  // Held-out: other items of the same user, from a stream of their own.
+  RandomStream held(options_.seed, kHeldOutSalt, user);
+  const double want = options_.heldout * static_cast<double>(chosen.size());
+  uint64_t held_count = static_cast<uint64_t>(want);
+  if (held.Uniform() < want - static_cast<double>(held_count)) ++held_count;
+  held_count = std::min<uint64_t>(held_count, options_.items - chosen.size());
+  std::unordered_set<uint32_t> taken = chosen;
+  const uint64_t held_tries = 20 * held_count + 100;
+  uint64_t added = 0;
+  for (uint64_t t = 0; t < held_tries && added < held_count; ++t) {
+    const uint32_t item = draw_item(&held);
+    if (!taken.insert(item).second) continue;
+    out->push_back(rating(item, &held));
+    ++added;
   }
 }
 

@@ -51,14 +51,20 @@ struct SyntheticOptions {
   uint64_t seed = 7;
   uint32_t dc = 0;              // this DC's index in [0, dcs)
   uint32_t dcs = 1;             // number of DCs the users are split over
+  // > 0: generate held-out ratings instead of the training ratings: for each
+  // user about heldout x (its training count) ratings of items it did not
+  // rate in training, from the same planted model (own noise stream). The
+  // training ratings of the spec without `heldout` are unchanged by it.
+  double heldout = 0;
 };
 
 // Parses "synthetic" or "synthetic:key=value,..." with keys users, items,
-// ratings, rank, noise, zipf, user_zipf, seed, dc, dcs (any subset, any
-// order). Unknown keys, bad numbers and out-of-range values are errors.
+// ratings, rank, noise, zipf, user_zipf, seed, dc, dcs, heldout (any subset,
+// any order). Unknown keys, bad numbers and out-of-range values are errors.
 absl::StatusOr<SyntheticOptions> ParseSyntheticSpec(absl::string_view spec);
 
-// The canonical spec string for `options` (every key, fixed order).
+// The canonical spec string for `options` (every key, fixed order; heldout
+// only when > 0).
 std::string FormatSyntheticSpec(const SyntheticOptions& options);
 
 class SyntheticGenerator {
@@ -77,7 +83,8 @@ class SyntheticGenerator {
   // REQUIRES: part < parts.
   std::vector<Rating> Generate(uint32_t part = 0, uint32_t parts = 1) const;
 
-  // Appends user u's ratings (any u in [0, users)), independent of the DC.
+  // Appends user u's ratings (any u in [0, users)), independent of the DC
+  // (its held-out ratings when options().heldout > 0).
   void AppendUserRatings(uint32_t user, std::vector<Rating>* out) const;
 
   // The planted factors (rank floats), for tests and diagnostics.

@@ -10,6 +10,7 @@
 //     ... compute delta ...
 //     w.Inc(7, delta);                                       // additive
 //     (*worker)->ReportObjective(loss);
+//     (*worker)->ReportHeldOut("test_rmse", sq_err, n, /*root_of_mean=*/true);
 //     (*worker)->Clock();                                    // one per iteration
 //   }
 //   (*worker)->Finish();
@@ -116,6 +117,20 @@ class Worker {
   // If the app uses a learning-rate schedule, report it each clock; ASP can
   // scale its significance threshold with it (DESIGN.md §4.2).
   void ReportLearningRate(double learning_rate);
+
+  // Records this clock's held-out measure (e.g. test RMSE) over this worker's
+  // share of the held-out data, as a sum and a count so that it aggregates
+  // exactly over workers: the job's value is
+  //   sum of every worker's `sum` / sum of every worker's `count`,
+  // and the square root of that when `root_of_mean` (an RMSE). Examples: MF
+  // test RMSE is ("test_rmse", sum of squared errors, test ratings, true); a
+  // per-token log-likelihood is ("test_loglik_per_token", sum of log p,
+  // tokens, false); an accuracy is ("test_accuracy", correct, examples,
+  // false). Every worker of a job should report the same name each clock (a
+  // worker with no held-out data reports sum 0, count 0). Written to the
+  // metrics file on the next Clock(), like ReportObjective.
+  void ReportHeldOut(std::string_view name, double sum, double count,
+                     bool root_of_mean = false);
 
   // The size of the raw training data this worker holds, in bytes (e.g.
   // ratings x bytes per rating). Report once, after loading; every later

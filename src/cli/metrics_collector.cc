@@ -1,6 +1,7 @@
 #include "src/cli/metrics_collector.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +44,14 @@ void MetricsCollector::Poll() {
       record.objective = it->second.objective_sum;
       series_.push_back({record.clock, record.time_s, *record.objective});
     }
+    const Partial& p = it->second;
+    if (p.held_outs == readers_.size() && p.held_out_agree && p.held_out_count > 0) {
+      const double mean = p.held_out_sum / p.held_out_count;
+      record.held_out = p.held_out_root ? std::sqrt(std::max(mean, 0.0)) : mean;
+      record.held_out_name = p.held_out_name;
+      held_out_series_.push_back({record.clock, record.time_s, *record.held_out});
+      held_out_name_ = p.held_out_name;
+    }
     total_rows_pushed_ += record.rows_pushed;
     completed_.push_back(record);
     partial_.erase(it);
@@ -76,6 +85,32 @@ void MetricsCollector::Consume(Reader& reader, const std::string& line) {
     ++p.objectives;
     p.objective_sum += j["objective"].get<double>();
   }
+  ConsumeHeldOut(j, p);
+}
+
+void MetricsCollector::ConsumeHeldOut(const nlohmann::json& j, Partial& p) {
+  const auto it = j.find("held_out");
+  if (it == j.end() || !it->is_object()) return;
+  const nlohmann::json& h = *it;
+  const auto name = h.find("name");
+  const auto sum = h.find("sum");
+  const auto count = h.find("count");
+  const auto root = h.find("root");
+  // null sum/count (a non-finite value) or a negative count: not reported.
+  if (name == h.end() || !name->is_string() || sum == h.end() || !sum->is_number() ||
+      count == h.end() || !count->is_number() || count->get<double>() < 0) {
+    return;
+  }
+  const bool is_root = root != h.end() && root->is_boolean() && root->get<bool>();
+  if (p.held_outs == 0) {
+    p.held_out_name = name->get<std::string>();
+    p.held_out_root = is_root;
+  } else if (p.held_out_name != name->get<std::string>() || p.held_out_root != is_root) {
+    p.held_out_agree = false;  // workers disagree on what they measure
+  }
+  ++p.held_outs;
+  p.held_out_sum += sum->get<double>();
+  p.held_out_count += count->get<double>();
 }
 
 std::vector<ClockRecord> MetricsCollector::TakeCompleted() {

@@ -3,7 +3,10 @@
 //
 // A clock is complete once every worker reported it; its objective is the sum
 // of the workers' objectives (apps report objectives that decompose over
-// data, e.g. MF's per-rating loss), its time the latest worker's time.
+// data, e.g. MF's per-rating loss), its time the latest worker's time. Its
+// held-out measure (Worker::ReportHeldOut, a sum and a count per worker) is
+// sum of sums / sum of counts over the workers, square-rooted when the
+// workers say "root" (e.g. test RMSE).
 //
 // Not thread-safe; called from the launcher's supervision loop.
 #ifndef GAIA_SRC_CLI_METRICS_COLLECTOR_H_
@@ -16,6 +19,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "src/cli/convergence.h"
 
@@ -30,6 +35,11 @@ struct ClockRecord {
   int64_t clock = 0;
   double time_s = 0;
   std::optional<double> objective;  // set only if every worker reported one
+  // Set only if every worker reported a held-out measure with the same name
+  // and root flag, and their counts sum to > 0: sum(sums) / sum(counts), or
+  // its square root when the workers report root_of_mean.
+  std::optional<double> held_out;
+  std::string held_out_name;        // e.g. "test_rmse"; empty when unset
   uint64_t rows_pushed = 0;         // summed over workers, this clock
   uint64_t bytes_pushed = 0;
   double read_wait_s = 0;           // summed over workers, this clock
@@ -55,6 +65,12 @@ class MetricsCollector {
   // Objective series of every completed clock so far.
   const std::vector<ObjectivePoint>& objective_series() const { return series_; }
 
+  // Held-out series of every completed clock with a held-out value (the
+  // point's `objective` field holds the held-out value), and its name (from
+  // the latest such clock; empty before any).
+  const std::vector<ObjectivePoint>& held_out_series() const { return held_out_series_; }
+  const std::string& held_out_name() const { return held_out_name_; }
+
   uint64_t total_rows_pushed() const { return total_rows_pushed_; }
   uint64_t malformed_lines() const { return malformed_lines_; }
 
@@ -70,8 +86,15 @@ class MetricsCollector {
     ClockRecord record;
     uint32_t objectives = 0;
     double objective_sum = 0;
+    uint32_t held_outs = 0;        // workers that reported one this clock
+    bool held_out_agree = true;    // every report had the first one's name/root
+    std::string held_out_name;
+    bool held_out_root = false;
+    double held_out_sum = 0;
+    double held_out_count = 0;
   };
   void Consume(Reader& reader, const std::string& line);
+  static void ConsumeHeldOut(const nlohmann::json& line, Partial& partial);
 
   std::vector<Reader> readers_;
   uint32_t num_host_dcs_;
@@ -80,6 +103,8 @@ class MetricsCollector {
   int64_t next_complete_ = 0;
   std::vector<ClockRecord> completed_;
   std::vector<ObjectivePoint> series_;
+  std::vector<ObjectivePoint> held_out_series_;
+  std::string held_out_name_;
   uint64_t total_rows_pushed_ = 0;
   uint64_t malformed_lines_ = 0;
 };

@@ -17,7 +17,7 @@ std::string JsonNumber(std::optional<double> value) {
   return absl::StrFormat("%.17g", *value);
 }
 
-// Minimal JSON string escaping for the DC name.
+// Minimal JSON string escaping for the DC and held-out names.
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (char c : s) {
@@ -41,13 +41,20 @@ std::string JsonString(const std::string& s) {
 }  // namespace
 
 std::string FormatMetricsLine(const ClockMetrics& m) {
+  const std::string held_out =
+      m.held_out.has_value()
+          ? absl::StrCat(",\"held_out\":{\"name\":", JsonString(m.held_out->name),
+                         ",\"sum\":", JsonNumber(m.held_out->sum),
+                         ",\"count\":", JsonNumber(m.held_out->count),
+                         ",\"root\":", m.held_out->root ? "true" : "false", "}")
+          : "";
   const std::string input_bytes =
       m.input_bytes.has_value() ? absl::StrCat(",\"input_bytes\":", *m.input_bytes) : "";
   return absl::StrCat(
       "{\"worker\":", m.worker, ",\"dc\":", JsonString(m.dc), ",\"clock\":", m.clock,
       ",\"time_s\":", JsonNumber(m.time_s),
       ",\"unix_time_s\":", JsonNumber(m.unix_time_s), ",\"objective\":", JsonNumber(m.objective),
-      ",\"learning_rate\":", JsonNumber(m.learning_rate),
+      ",\"learning_rate\":", JsonNumber(m.learning_rate), held_out,
       ",\"rows_pushed\":", m.rows_pushed, ",\"bytes_pushed\":", m.bytes_pushed,
       ",\"reads\":", m.reads, ",\"read_wait_s\":", JsonNumber(m.read_wait_s), input_bytes,
       "}");

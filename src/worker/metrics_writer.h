@@ -9,7 +9,15 @@
 //
 // `clock` is the clock that just ended; `time_s` is seconds since Connect
 // (steady clock); objective/learning_rate are null when not reported during
-// that clock. Counters are per clock, not cumulative. Once the app reported
+// that clock. When the app reported a held-out measure during the clock
+// (Worker::ReportHeldOut), the line carries it after learning_rate as
+//
+//   "held_out":{"name":"test_rmse","sum":12.5,"count":400,"root":true}
+//
+// (this worker's share: the job's value is the sum of every worker's `sum`
+// over the sum of their `count`, square-rooted when `root`); otherwise the
+// key is absent. Non-finite sum/count are written as null.
+// Counters are per clock, not cumulative. Once the app reported
 // its raw data size (Worker::ReportInputBytes), every line ends with
 // ,"input_bytes":N; before that the field is absent.
 //
@@ -27,6 +35,14 @@
 
 namespace gaia::internal {
 
+// One clock's held-out measure over this worker's share of the held-out data.
+struct HeldOutMetric {
+  std::string name;   // e.g. "test_rmse"
+  double sum = 0;     // e.g. sum of squared errors
+  double count = 0;   // e.g. test ratings
+  bool root = false;  // the job's value is sqrt(sum / count)
+};
+
 struct ClockMetrics {
   uint32_t worker = 0;
   std::string dc;
@@ -35,6 +51,7 @@ struct ClockMetrics {
   double unix_time_s = 0;  // wall clock, so the launcher can line workers up
   std::optional<double> objective;
   std::optional<double> learning_rate;
+  std::optional<HeldOutMetric> held_out;  // absent when not reported this clock
   uint64_t rows_pushed = 0;
   uint64_t bytes_pushed = 0;
   uint64_t reads = 0;

@@ -66,6 +66,10 @@ int64_t Worker::clock() const { return impl_->clock(); }
 int32_t Worker::staleness() const { return impl_->staleness(); }
 void Worker::ReportObjective(double objective) { impl_->ReportObjective(objective); }
 void Worker::ReportLearningRate(double rate) { impl_->ReportLearningRate(rate); }
+void Worker::ReportHeldOut(std::string_view name, double sum, double count,
+                           bool root_of_mean) {
+  impl_->ReportHeldOut(name, sum, count, root_of_mean);
+}
 void Worker::ReportInputBytes(uint64_t bytes) { impl_->ReportInputBytes(bytes); }
 absl::Status Worker::Finish() { return impl_->Finish(); }
 const WorkerOptions& Worker::options() const { return impl_->options(); }

@@ -340,6 +340,7 @@ absl::Status WorkerImpl::Clock() {
     common::MutexLock report_lock(&report_mu_);
     metrics.objective = std::exchange(objective_, std::nullopt);
     metrics.learning_rate = std::exchange(learning_rate_, std::nullopt);
+    metrics.held_out = std::exchange(held_out_, std::nullopt);
     metrics.input_bytes = input_bytes_;
   }
   metrics.rows_pushed = rows;
@@ -360,6 +361,12 @@ void WorkerImpl::ReportObjective(double objective) {
 void WorkerImpl::ReportLearningRate(double learning_rate) {
   common::MutexLock lock(&report_mu_);
   learning_rate_ = learning_rate;
+}
+
+void WorkerImpl::ReportHeldOut(std::string_view name, double sum, double count,
+                               bool root_of_mean) {
+  common::MutexLock lock(&report_mu_);
+  held_out_ = HeldOutMetric{std::string(name), sum, count, root_of_mean};
 }
 
 void WorkerImpl::ReportInputBytes(uint64_t bytes) {

@@ -63,6 +63,7 @@ class WorkerImpl {
   int32_t staleness() const { return staleness_; }
   void ReportObjective(double objective);
   void ReportLearningRate(double learning_rate);
+  void ReportHeldOut(std::string_view name, double sum, double count, bool root_of_mean);
   void ReportInputBytes(uint64_t bytes);
   absl::Status Finish();
   const WorkerOptions& options() const { return options_; }
@@ -124,6 +125,7 @@ class WorkerImpl {
   common::Mutex report_mu_;
   std::optional<double> objective_ ABSL_GUARDED_BY(report_mu_);
   std::optional<double> learning_rate_ ABSL_GUARDED_BY(report_mu_);
+  std::optional<HeldOutMetric> held_out_ ABSL_GUARDED_BY(report_mu_);
   std::optional<uint64_t> input_bytes_ ABSL_GUARDED_BY(report_mu_);  // sticky
 };
 

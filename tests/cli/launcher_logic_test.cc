@@ -94,6 +94,50 @@ TEST(MetricsCollector, SkipsGarbageAndRepeatedClocks) {
   EXPECT_EQ(collector.objective_series().size(), 1u);
 }
 
+TEST(MetricsCollector, HeldOutIsTheSumOverCountOfEveryWorker) {
+  const std::string dir = testing::MakeTempDir("metrics");
+  const std::string a = dir + "/a.jsonl", b = dir + "/b.jsonl";
+  MetricsCollector collector({{a, 0}, {b, 0}}, 1, 0.0);
+  // Clock 0: RMSE over both workers' test ratings: sqrt((8 + 10) / (1 + 2)).
+  Append(a, R"({"clock":0,"held_out":{"name":"test_rmse","sum":8,"count":1,"root":true}})"
+            "\n");
+  Append(b, R"({"clock":0,"held_out":{"name":"test_rmse","sum":10,"count":2,"root":true}})"
+            "\n");
+  // Clock 1: a mean (no root); a worker without held-out data reports 0/0.
+  Append(a, R"({"clock":1,"held_out":{"name":"acc","sum":3,"count":4,"root":false}})" "\n");
+  Append(b, R"({"clock":1,"held_out":{"name":"acc","sum":0,"count":0,"root":false}})" "\n");
+  // Clock 2: one worker did not report: no value.
+  Append(a, R"({"clock":2,"held_out":{"name":"acc","sum":3,"count":4,"root":false}})" "\n");
+  Append(b, R"({"clock":2})" "\n");
+  // Clock 3: the workers measure different things: no value.
+  Append(a, R"({"clock":3,"held_out":{"name":"acc","sum":3,"count":4,"root":false}})" "\n");
+  Append(b, R"({"clock":3,"held_out":{"name":"test_rmse","sum":3,"count":4,"root":true}})"
+            "\n");
+  // Clock 4: nothing held out anywhere (counts sum to 0), and a null sum.
+  Append(a, R"({"clock":4,"held_out":{"name":"acc","sum":0,"count":0,"root":false}})" "\n");
+  Append(b, R"({"clock":4,"held_out":{"name":"acc","sum":null,"count":1,"root":false}})"
+            "\n");
+  collector.Poll();
+  auto done = collector.TakeCompleted();
+  ASSERT_EQ(done.size(), 5u);
+  ASSERT_TRUE(done[0].held_out.has_value());
+  EXPECT_DOUBLE_EQ(*done[0].held_out, std::sqrt(6.0));
+  EXPECT_EQ(done[0].held_out_name, "test_rmse");
+  ASSERT_TRUE(done[1].held_out.has_value());
+  EXPECT_DOUBLE_EQ(*done[1].held_out, 0.75);
+  EXPECT_EQ(done[1].held_out_name, "acc");
+  for (int c = 2; c < 5; ++c) {
+    EXPECT_FALSE(done[c].held_out.has_value()) << "clock " << c;
+    EXPECT_EQ(done[c].held_out_name, "") << "clock " << c;
+  }
+  ASSERT_EQ(collector.held_out_series().size(), 2u);
+  EXPECT_EQ(collector.held_out_series()[1].clock, 1);
+  EXPECT_DOUBLE_EQ(collector.held_out_series()[1].objective, 0.75);
+  EXPECT_EQ(collector.held_out_name(), "acc");
+  EXPECT_TRUE(collector.objective_series().empty());
+  EXPECT_EQ(collector.malformed_lines(), 0u);
+}
+
 common::JobSpec TwoDcSpec() {
   common::JobSpec spec;
   spec.name = "j";

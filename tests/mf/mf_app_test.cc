@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -156,6 +157,82 @@ TEST_F(MfAppTest, TwoWorkersTrainAgainstRealShards) {
   EXPECT_LT(last, 0.3 * first);
 }
 
+// The value after `key` on every "clock N/M ..." line.
+std::vector<double> Field(const std::string& output, const std::string& key) {
+  std::vector<double> out;
+  std::istringstream in(output);
+  std::string line;
+  while (std::getline(in, line)) {
+    const size_t at = line.find(" " + key + " ");
+    if (line.rfind("clock ", 0) == 0 && at != std::string::npos) {
+      out.push_back(std::stod(line.substr(at + key.size() + 2)));
+    }
+  }
+  return out;
+}
+
+TEST_F(MfAppTest, TestDataIsScoredEveryClockAndWrittenToTheMetrics) {
+  constexpr uint32_t kWorkers = 2;
+  StartShards(/*shards=*/1, kWorkers, /*rows=*/120, /*width=*/4);
+  const std::string test_data = std::string(kData) + ",heldout=0.2";
+  std::vector<ProgramRun> runs(kWorkers);
+  std::vector<std::thread> threads;
+  for (uint32_t w = 0; w < kWorkers; ++w) {
+    nlohmann::json config = nlohmann::json::parse(ReadAll(WriteConfig(w, kWorkers)));
+    config["metrics_path"] = (dir_ / ("metrics" + std::to_string(w) + ".jsonl")).string();
+    const fs::path path = dir_ / ("worker" + std::to_string(w) + ".json");
+    std::ofstream(path) << config.dump();
+    threads.emplace_back([&, w, path] {
+      runs[w] = RunProgram(Bin("gaia_mf") + " --gaia-config=" + path.string() +
+                               " --clocks=20 --rank=4 --lr=0.01 --lambda=0.005 --test-data=" +
+                               test_data,
+                           dir_ / ("out" + std::to_string(w)));
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (uint32_t w = 0; w < kWorkers; ++w) {
+    SCOPED_TRACE("worker " + std::to_string(w));
+    ASSERT_EQ(runs[w].code, 0) << runs[w].output;
+    const std::vector<double> rmse = Field(runs[w].output, "test_rmse");
+    ASSERT_EQ(rmse.size(), 20u) << runs[w].output;
+    EXPECT_LT(rmse.back(), 0.7 * rmse.front());
+    EXPECT_THAT(runs[w].output, HasSubstr(" elapsed_s "));
+    EXPECT_THAT(runs[w].output, HasSubstr(" ratings_per_s "));
+    // Every metrics line carries this worker's share as a sum and a count.
+    std::istringstream metrics(ReadAll(dir_ / ("metrics" + std::to_string(w) + ".jsonl")));
+    std::string line;
+    int lines = 0;
+    while (std::getline(metrics, line)) {
+      nlohmann::json j = nlohmann::json::parse(line);
+      ASSERT_TRUE(j.contains("held_out")) << line;
+      EXPECT_EQ(j["held_out"]["name"], "test_rmse");
+      EXPECT_TRUE(j["held_out"]["root"].get<bool>());
+      EXPECT_GT(j["held_out"]["count"].get<double>(), 0);
+      const double mean = j["held_out"]["sum"].get<double>() / j["held_out"]["count"].get<double>();
+      EXPECT_NEAR(std::sqrt(mean), rmse[lines], 1e-3 * rmse[lines] + 1e-4);
+      ++lines;
+    }
+    EXPECT_EQ(lines, 20);
+  }
+
+  // The serial reference reports test RMSE too.
+  ProgramRun serial = RunProgram(Bin("gaia_mf_serial") + " --data=" + kData + " --test-data=" +
+                                     test_data + " --rank=4 --lr=0.01 --lambda=0.005 "
+                                     "--epochs=20 --json",
+                                 dir_ / "serial");
+  ASSERT_EQ(serial.code, 0) << serial.output;
+  nlohmann::json out = nlohmann::json::parse(serial.output, nullptr, false);
+  ASSERT_FALSE(out.is_discarded()) << serial.output;
+  ASSERT_EQ(out["test_rmse"].size(), 20u);
+  EXPECT_GT(out["test_ratings"].get<uint64_t>(), 0u);
+  EXPECT_LT(out["final_test_rmse"].get<double>(), 0.7 * out["test_rmse"][0].get<double>());
+
+  ProgramRun bad = RunProgram(Bin("gaia_mf_serial") + " --test-data=/nonexistent/t.data",
+                              dir_ / "bad_test");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.output, HasSubstr("test data: /nonexistent/t.data"));
+}
+
 TEST_F(MfAppTest, BadArgumentsExitTwo) {
   StartShards(1, 1, /*rows=*/120, /*width=*/4);
   const std::string config = WriteConfig(0, 1).string();
@@ -175,6 +252,10 @@ TEST_F(MfAppTest, BadArgumentsExitTwo) {
   ProgramRun flag = RunProgram(Bin("gaia_mf") + " --gaia-config=" + config + " --no-such-flag",
                         dir_ / "flag");
   EXPECT_EQ(flag.code, 2) << flag.output;
+
+  ProgramRun rule = RunProgram(Bin("gaia_mf") + " --gaia-config=" + config + " --step-rule=adagrad",
+                        dir_ / "rule");
+  EXPECT_EQ(rule.code, 2) << rule.output;
 
   ProgramRun rows = RunProgram(Bin("gaia_mf") + " --gaia-config=" + config +
                             " --rank=4 --data=synthetic:items=500,rank=4,ratings=5000",

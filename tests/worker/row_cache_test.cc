@@ -112,5 +112,23 @@ TEST(MetricsWriter, FormatsOneJsonObject) {
             "\"read_wait_s\":0,\"input_bytes\":96000000000}");
 }
 
+TEST(MetricsWriter, WritesTheHeldOutMeasureOnlyWhenReported) {
+  ClockMetrics m;
+  m.clock = 2;
+  EXPECT_EQ(FormatMetricsLine(m).find("held_out"), std::string::npos);
+  m.learning_rate = 0.5;
+  m.held_out = HeldOutMetric{"test_rmse", 12.5, 400, true};
+  const std::string line = FormatMetricsLine(m);
+  EXPECT_NE(line.find("\"learning_rate\":0.5,\"held_out\":{\"name\":\"test_rmse\","
+                      "\"sum\":12.5,\"count\":400,\"root\":true},\"rows_pushed\":0"),
+            std::string::npos)
+      << line;
+  m.held_out = HeldOutMetric{"acc", std::numeric_limits<double>::infinity(), 0, false};
+  EXPECT_NE(FormatMetricsLine(m).find(
+                "\"held_out\":{\"name\":\"acc\",\"sum\":null,\"count\":0,\"root\":false}"),
+            std::string::npos)
+      << FormatMetricsLine(m);
+}
+
 }  // namespace
 }  // namespace gaia::internal
