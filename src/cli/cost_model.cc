@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 #include "src/cli/wan_links.h"
 #include "src/common/data_files.h"
@@ -347,8 +348,9 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
   }
   if (!read.ok()) return read.status();
   const json& summary = *read;
-  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
-  const std::string job_path = (fs::path(run_dir) / "job.yaml").string();
+  const RunLayout layout(run_dir);
+  const std::string summary_path = layout.summary_json();
+  const std::string job_path = layout.job_yaml();
   if (!fs::is_regular_file(job_path, ec)) {
     return absl::NotFoundError(absl::StrCat(job_path, ": cannot open"));
   }
@@ -371,7 +373,7 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
     }
   }
 
-  const std::string metrics_path = (fs::path(run_dir) / "metrics.jsonl").string();
+  const std::string metrics_path = layout.metrics_jsonl();
   std::vector<RunUsage> runs;
   for (size_t i = 0; i < summary["runs"].size(); ++i) {
     const json& r = summary["runs"][i];
@@ -452,9 +454,7 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
     std::vector<std::string> missing;
     for (size_t w = 0; w < topo->workers.size(); ++w) {
       const common::WorkerRole& role = topo->workers[w];
-      const std::string path =
-          (fs::path(run_dir) / "work" / u.mode / absl::StrCat("worker-", w, ".metrics.jsonl"))
-              .string();
+      const std::string path = layout.worker_metrics(u.mode, w);
       WorkerTotals t = ReadWorkerMetrics(path, last_clock);
       if (!t.found) {
         missing.push_back(absl::StrCat("worker-", w));
@@ -480,7 +480,7 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
 
 absl::StatusOr<std::map<std::pair<std::string, std::string>, double>> ReadLinkMbps(
     const std::string& run_dir) {
-  const std::string job_path = (fs::path(run_dir) / "job.yaml").string();
+  const std::string job_path = RunLayout(run_dir).job_yaml();
   absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(job_path);
   if (!spec.ok()) return spec.status();  // names job.yaml and the line
   const std::vector<std::string> dcs = DcNames(*spec);
