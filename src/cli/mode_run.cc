@@ -22,8 +22,7 @@ namespace {
 constexpr auto kTerminateGrace = std::chrono::milliseconds(3000);
 
 double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 }  // namespace
@@ -43,10 +42,17 @@ ModeRun::ModeRun(const RunOptions& options)
 absl::StatusOr<RunResult> ModeRun::Run() {
   using Phase = absl::Status (ModeRun::*)();
   static constexpr Phase kPhases[] = {
-      &ModeRun::Prepare,        &ModeRun::StartKernelWan,      &ModeRun::Place,
-      &ModeRun::StartShards,    &ModeRun::StartRelays,         &ModeRun::ConnectMirrors,
-      &ModeRun::StartWorkers,   &ModeRun::Supervise,           &ModeRun::AwaitMirrorsSettled,
-      &ModeRun::FetchAndCompareModels, &ModeRun::Stop,
+      &ModeRun::Prepare,
+      &ModeRun::StartKernelWan,
+      &ModeRun::Place,
+      &ModeRun::StartShards,
+      &ModeRun::StartRelays,
+      &ModeRun::ConnectMirrors,
+      &ModeRun::StartWorkers,
+      &ModeRun::Supervise,
+      &ModeRun::AwaitMirrorsSettled,
+      &ModeRun::FetchAndCompareModels,
+      &ModeRun::Stop,
   };
   for (Phase phase : kPhases) {
     if (absl::Status status = (this->*phase)(); !status.ok()) {

@@ -87,9 +87,8 @@ class ModeRun {
 
   absl::Status SaveCheckpoint(const std::vector<Model>& models);
   // Starts `argv` at `where`, its output in `log`, and adds it to `into`.
-  absl::Status Spawn(const std::string& label, const Location& where,
-                     std::vector<std::string> argv, const std::string& log,
-                     std::vector<std::unique_ptr<ChildProcess>>* into);
+  absl::Status Spawn(const std::string& label, const Location& where, std::vector<std::string> argv,
+                     const std::string& log, std::vector<std::unique_ptr<ChildProcess>>* into);
   bool gaia_mode() const;
   bool uses_relays() const { return !placement_.relays.empty(); }
   double SecondsSinceStart() const;
@@ -112,8 +111,8 @@ class ModeRun {
   // The children, and what they reported once up.
   Children children_;
   std::vector<int> shard_ports_;
-  std::vector<int> mirror_ports_;      // gaia modes
-  std::vector<RelayPlan> relay_plans_;  // by placement_.relays; listen ports filled in
+  std::vector<int> mirror_ports_;           // gaia modes
+  std::vector<RelayPlan> relay_plans_;      // by placement_.relays; listen ports filled in
   std::unique_ptr<MirrorMonitor> monitor_;  // gaia modes
   std::vector<WorkerSource> worker_sources_;
 

@@ -24,12 +24,10 @@ absl::Status ModeRun::StartShards() {
   const std::string gaia_bin = (fs::path(options_.bin_dir) / "gaia").string();
   for (size_t i = 0; i < topo_.shards.size(); ++i) {
     const ShardPlacement& where = placement_.shards[i];
-    std::vector<std::string> argv = {gaia_bin,     "server",
-                                     "--job",      spec_.source,
-                                     "--mode",     mode_name_,
-                                     "--shard",    absl::StrCat(i),
-                                     "--job-id",   options_.job_id,
-                                     "--port-file", layout_.shard_port_file(mode_name_, i)};
+    std::vector<std::string> argv = {
+        gaia_bin,   "server",        "--job",       spec_.source,
+        "--mode",   mode_name_,      "--shard",     absl::StrCat(i),
+        "--job-id", options_.job_id, "--port-file", layout_.shard_port_file(mode_name_, i)};
     if (gaia_mode()) {
       argv.push_back("--peers-file");
       argv.push_back(layout_.shard_peers_file(mode_name_, i));
@@ -97,8 +95,8 @@ absl::Status ModeRun::StartRelays() {
         !st.ok()) {
       return st;
     }
-    absl::StatusOr<std::vector<int>> ports = AwaitPorts(
-        *children_.relays.back(), relay.port_file, kStartTimeout, options_.stop_requested);
+    absl::StatusOr<std::vector<int>> ports = AwaitPorts(*children_.relays.back(), relay.port_file,
+                                                        kStartTimeout, options_.stop_requested);
     if (!ports.ok()) return ports.status();
     if (ports->size() != relay.routes.size()) {
       return absl::InternalError("relay reported the wrong number of ports");
@@ -147,8 +145,7 @@ absl::Status ModeRun::StartWorkers() {
     config.data_parts = role.data_parts;
     config.data = spec_.dcs[role.data_dc].data;
     config.metrics_path = layout_.worker_metrics(mode_name_, w);
-    config.shard_addresses =
-        WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
+    config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));
         !st.ok()) {
@@ -159,9 +156,9 @@ absl::Status ModeRun::StartWorkers() {
     for (const auto& [key, value] : spec_.app.args) {
       argv.push_back(absl::StrCat("--", key, "=", value));
     }
-    const std::string label = absl::StrCat("worker ", w, " (dc ", config.dc, ", data ",
-                                           spec_.dcs[role.data_dc].name, " part ",
-                                           role.data_part, ")");
+    const std::string label =
+        absl::StrCat("worker ", w, " (dc ", config.dc, ", data ", spec_.dcs[role.data_dc].name,
+                     " part ", role.data_part, ")");
     if (absl::Status st = Spawn(label, placement_.workers[w].where, std::move(argv),
                                 layout_.worker_log(mode_name_, w), &children_.workers);
         !st.ok()) {

@@ -33,9 +33,8 @@ absl::Status ModeRun::Supervise() {
     bool all_done = true;
     if (absl::Status st = PollChildren(&all_done); !st.ok()) return st;
     metrics_->Poll();
-    const bool progress_due =
-        all_done ||
-        now - last_progress_ >= std::chrono::duration<double>(options_.progress_interval_s);
+    const bool progress_due = all_done || now - last_progress_ >= std::chrono::duration<double>(
+                                                                      options_.progress_interval_s);
     if (monitor_ && progress_due) mirror_totals_ = monitor_->Poll();
     const RelayStats relay_stats = uses_relays() ? ReadRelayStats(relay_plans_) : RelayStats{};
     const uint64_t wan_bytes = uses_relays() ? relay_stats.total_bytes
@@ -106,8 +105,8 @@ void ModeRun::WriteClockLines(uint64_t wan_bytes) {
   metrics_out_.flush();
 }
 
-void ModeRun::ShowProgress(Clock::time_point now, double elapsed_s,
-                           const RelayStats& relay_stats, uint64_t wan_bytes) {
+void ModeRun::ShowProgress(Clock::time_point now, double elapsed_s, const RelayStats& relay_stats,
+                           uint64_t wan_bytes) {
   const double dt = std::max(1e-3, std::chrono::duration<double>(now - last_progress_).count());
   ProgressState state;
   state.mode = options_.mode;
@@ -122,8 +121,8 @@ void ModeRun::ShowProgress(Clock::time_point now, double elapsed_s,
       static_cast<double>(metrics_->total_rows_pushed() - rows_at_last_progress_) / dt;
   rows_at_last_progress_ = metrics_->total_rows_pushed();
   state.wan_bytes = wan_bytes;
-  std::map<std::string, uint64_t> link_bytes =
-      LinkBytes(uses_relays() ? &relay_stats : nullptr, monitor_ ? &mirror_totals_ : nullptr, topo_);
+  std::map<std::string, uint64_t> link_bytes = LinkBytes(
+      uses_relays() ? &relay_stats : nullptr, monitor_ ? &mirror_totals_ : nullptr, topo_);
   state.links = LinkRates(link_bytes, link_bytes_at_last_progress_, dt);
   link_bytes_at_last_progress_ = std::move(link_bytes);
   state.mirror = monitor_ ? &mirror_totals_ : nullptr;
@@ -171,9 +170,8 @@ absl::Status ModeRun::FetchAndCompareModels() {
 }
 
 absl::Status ModeRun::SaveCheckpoint(const std::vector<Model>& models) {
-  const fs::path base = spec_.checkpoint.dir.empty()
-                            ? fs::path(layout_.model_dir(mode_name_))
-                            : fs::path(spec_.checkpoint.dir) / mode_name_;
+  const fs::path base = spec_.checkpoint.dir.empty() ? fs::path(layout_.model_dir(mode_name_))
+                                                     : fs::path(spec_.checkpoint.dir) / mode_name_;
   for (size_t g = 0; g < models.size(); ++g) {
     // In gaia modes each clock group is one DC; otherwise one global model.
     const std::string dc = gaia_mode() ? topo_.host_dcs[g] : std::string("global");

@@ -33,8 +33,8 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
     shard.where = placement.dcs[shard.dc].where;
     // Reached from the launcher and, in baseline, from other DCs.
     if (shard.where != Location{}) shard.listen = "0.0.0.0:0";
-    shard.local_address = absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name,
-                                       "-", s, "-", options.job_id.substr(0, 64));
+    shard.local_address = absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name, "-",
+                                       s, "-", options.job_id.substr(0, 64));
     placement.shards.push_back(std::move(shard));
   }
   const bool emulate_wan = spec.wan.emulate != common::WanEmulation::kNone &&
@@ -89,10 +89,10 @@ std::map<uint32_t, std::string> MirrorPeers(const Placement& placement,
   for (uint32_t j = 0; j < topo.shards.size(); ++j) {
     const common::ShardRole& peer = topo.shards[j];
     if (peer.host_dc == me.host_dc || peer.partition_index != me.partition_index) continue;
-    peers[peer.host_dc] =
-        relays.empty() ? Reach(placement.shards[shard].where, placement.shards[j].where,
-                               placement.dcs[peer.host_dc].ip, mirror_ports[j])
-                       : ThroughRelay(relays, me.host_dc, j);
+    peers[peer.host_dc] = relays.empty()
+                              ? Reach(placement.shards[shard].where, placement.shards[j].where,
+                                      placement.dcs[peer.host_dc].ip, mirror_ports[j])
+                              : ThroughRelay(relays, me.host_dc, j);
   }
   return peers;
 }

@@ -34,14 +34,15 @@ std::vector<LinkRate> LinkRates(const std::map<std::string, uint64_t>& now,
 }
 
 std::string FormatProgress(const ProgressState& state) {
-  std::string line = absl::StrFormat("[%s] %6.1fs  clock", common::ModeName(state.mode),
-                                     state.elapsed_s);
+  std::string line =
+      absl::StrFormat("[%s] %6.1fs  clock", common::ModeName(state.mode), state.elapsed_s);
   for (size_t d = 0; d < state.dcs.size(); ++d) {
     const int64_t clock = state.dc_clocks[d];
     absl::StrAppend(&line, " ", state.dcs[d], "=",
                     clock < 0 ? std::string("-") : absl::StrCat(clock + 1), "/", state.clocks);
   }
-  if (state.objective) absl::StrAppend(&line, absl::StrFormat("  objective %.6g", *state.objective));
+  if (state.objective)
+    absl::StrAppend(&line, absl::StrFormat("  objective %.6g", *state.objective));
   absl::StrAppend(&line, absl::StrFormat("  updates/s %.3gk", state.updates_per_s / 1000.0));
   if (state.dcs.size() > 1) {
     absl::StrAppend(&line,
@@ -54,11 +55,12 @@ std::string FormatProgress(const ProgressState& state) {
     absl::StrAppend(&line, i == 0 ? " [" : ", ", links[i].name,
                     absl::StrFormat(" %.2f MB/s", links[i].mb_per_s));
   }
-  if (links.size() > kLinksShown) absl::StrAppend(&line, ", +", links.size() - kLinksShown, " links");
+  if (links.size() > kLinksShown)
+    absl::StrAppend(&line, ", +", links.size() - kLinksShown, " links");
   if (!links.empty()) absl::StrAppend(&line, "]");
   if (state.mirror != nullptr && state.mirror->ok) {
-    absl::StrAppend(&line,
-                    absl::StrFormat("  filtered %.1f%%", 100.0 * state.mirror->filtered_fraction()));
+    absl::StrAppend(
+        &line, absl::StrFormat("  filtered %.1f%%", 100.0 * state.mirror->filtered_fraction()));
   }
   return line;
 }

@@ -40,13 +40,13 @@ std::vector<LinkRate> LinkRates(const std::map<std::string, uint64_t>& now,
 struct ProgressState {
   common::Mode mode = common::Mode::kLan;
   double elapsed_s = 0;
-  uint32_t clocks = 0;                // each worker's total (app.clocks)
-  std::vector<std::string> dcs;       // host DCs, topology order
-  std::vector<int64_t> dc_clocks;     // per host DC, -1 before any clock
-  std::optional<double> objective;    // the latest completed clock's
+  uint32_t clocks = 0;              // each worker's total (app.clocks)
+  std::vector<std::string> dcs;     // host DCs, topology order
+  std::vector<int64_t> dc_clocks;   // per host DC, -1 before any clock
+  std::optional<double> objective;  // the latest completed clock's
   double updates_per_s = 0;
   uint64_t wan_bytes = 0;
-  std::vector<LinkRate> links;        // busiest first
+  std::vector<LinkRate> links;           // busiest first
   const MirrorTotals* mirror = nullptr;  // gaia modes
 };
 

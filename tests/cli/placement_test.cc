@@ -100,9 +100,9 @@ TEST(Placement, TheProxyRelayCarriesEveryCrossDcConnection) {
   EXPECT_THAT(WorkerShardAddresses(p, topo, 0, {1001, 1002, 1003}, relays),
               ElementsAre("unix-abstract:gaia-7-baseline-0-job1",
                           "unix-abstract:gaia-7-baseline-1-job1", "127.0.0.1:2000"));
-  EXPECT_THAT(WorkerShardAddresses(p, topo, 2, {1001, 1002, 1003}, relays),
-              ElementsAre("127.0.0.1:2001", "127.0.0.1:2002",
-                          "unix-abstract:gaia-7-baseline-2-job1"));
+  EXPECT_THAT(
+      WorkerShardAddresses(p, topo, 2, {1001, 1002, 1003}, relays),
+      ElementsAre("127.0.0.1:2001", "127.0.0.1:2002", "unix-abstract:gaia-7-baseline-2-job1"));
 }
 
 TEST(Placement, LanModeNeverEmulatesAWan) {
@@ -142,8 +142,10 @@ TEST(Placement, KernelWanPutsEachDcInItsNamespaceWithARelayOfItsOwn) {
   relays[0].routes[0].listen_port = 3000;
   relays[1].routes[0].listen_port = 3001;
   // Each mirror reaches its peer through its own DC's relay, on loopback there.
-  EXPECT_THAT(MirrorPeers(p, topo, 0, {7000, 7001}, relays), ElementsAre(Pair(1u, "127.0.0.1:3000")));
-  EXPECT_THAT(MirrorPeers(p, topo, 1, {7000, 7001}, relays), ElementsAre(Pair(0u, "127.0.0.1:3001")));
+  EXPECT_THAT(MirrorPeers(p, topo, 0, {7000, 7001}, relays),
+              ElementsAre(Pair(1u, "127.0.0.1:3000")));
+  EXPECT_THAT(MirrorPeers(p, topo, 1, {7000, 7001}, relays),
+              ElementsAre(Pair(0u, "127.0.0.1:3001")));
 }
 
 TEST(Placement, MirrorsPeerWithTheSamePartitionInEveryOtherDc) {

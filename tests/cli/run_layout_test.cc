@@ -46,8 +46,7 @@ TEST(RunLayout, TheProxyRelayIsUnnamedAPerDcRelayCarriesItsDcName) {
   EXPECT_EQ(layout.relay_log("gaia", ""), "r/logs/gaia/relay.log");
   EXPECT_EQ(layout.relay_config("gaia", "virginia"), "r/work/gaia/relay-virginia.json");
   EXPECT_EQ(layout.relay_port_file("gaia", "virginia"), "r/work/gaia/relay-virginia.port");
-  EXPECT_EQ(layout.relay_stats_file("gaia", "virginia"),
-            "r/work/gaia/relay-virginia-stats.json");
+  EXPECT_EQ(layout.relay_stats_file("gaia", "virginia"), "r/work/gaia/relay-virginia-stats.json");
   EXPECT_EQ(layout.relay_log("gaia", "virginia"), "r/logs/gaia/relay-virginia.log");
 }
 
