@@ -28,6 +28,7 @@
 #include "src/cli/child_process.h"
 #include "src/cli/commands.h"
 #include "src/cli/launcher.h"
+#include "src/cli/run_layout.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
 
@@ -205,8 +206,8 @@ std::optional<std::vector<Variant>> WriteSpecs(const BenchFlags& flags, const Pl
 std::optional<std::string> FindRunDir(const std::string& results, const std::string& job) {
   std::error_code ec;
   std::vector<std::string> dirs;
-  for (const auto& entry : fs::directory_iterator(fs::path(results) / job, ec)) {
-    if (entry.is_directory() && fs::exists(entry.path() / "summary.json")) {
+  for (const auto& entry : fs::directory_iterator(RunLayout::JobDir(results, job), ec)) {
+    if (entry.is_directory() && fs::exists(RunLayout(entry.path()).summary_json())) {
       dirs.push_back(entry.path().string());
     }
   }
@@ -269,7 +270,7 @@ std::optional<int> RunOne(const std::string& gaia_bin, const Variant& v, int rep
     std::cerr << "bench: gaia launch " << v.spec_path << " " << exit->description << "\n"
               << (*child)->LogTail(12) << "bench: its output: " << record->log << "\n";
     if (run_dir)
-      std::cerr << "bench: its run's logs: " << (fs::path(*run_dir) / "logs").string() << "\n";
+      std::cerr << "bench: its run's logs: " << RunLayout(*run_dir).logs_dir() << "\n";
     return exit->exit_code == 130 ? 130 : 1;
   }
   if (!run_dir) {

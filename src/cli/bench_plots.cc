@@ -21,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 
 extern char** environ;
@@ -198,7 +199,7 @@ absl::StatusOr<PlotData> ReadPlotData(const std::string& run_dir) {
     }
   }
 
-  std::ifstream metrics(fs::path(run_dir) / "metrics.jsonl");
+  std::ifstream metrics(RunLayout(run_dir).metrics_jsonl());
   std::string line;
   while (std::getline(metrics, line)) {
     const json j = json::parse(line, nullptr, /*allow_exceptions=*/false);

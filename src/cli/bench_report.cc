@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 
 namespace gaia::cli {
@@ -83,7 +84,7 @@ absl::StatusOr<RepeatOutcome> ReadRepeatOutcome(const std::string& run_dir) {
   absl::StatusOr<json> read = ReadSummaryJson(run_dir);
   if (!read.ok()) return read.status();
   const json& summary = *read;
-  const std::string path = (fs::path(run_dir) / "summary.json").string();
+  const std::string path = RunLayout(run_dir).summary_json();
 
   RepeatOutcome outcome;
   outcome.run_dir = run_dir;

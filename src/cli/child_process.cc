@@ -9,10 +9,17 @@
 
 #include <deque>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 extern char** environ;
 
@@ -122,6 +129,55 @@ std::string ChildProcess::LogTail(int max_lines) const {
   std::string out;
   for (const std::string& l : lines) absl::StrAppend(&out, "    ", l, "\n");
   return out;
+}
+
+absl::Status ChildFailed(ChildProcess& child, const ChildProcess::Exit& exit) {
+  return absl::AbortedError(absl::StrCat(child.label(), " ", exit.description,
+                                         "; last lines of ", child.log_path(), ":\n",
+                                         child.LogTail(12)));
+}
+
+absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::string& path,
+                                            std::chrono::seconds timeout,
+                                            const std::atomic<bool>* stop) {
+  using nlohmann::json;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (stop && stop->load()) return absl::CancelledError("interrupted");
+    if (auto exit = child.Poll()) return ChildFailed(child, *exit);
+    std::ifstream in(path);
+    if (in) {
+      std::stringstream text;
+      text << in.rdbuf();
+      json j = json::parse(text.str(), nullptr, false);
+      std::vector<int> ports;
+      if (j.is_number_integer()) ports.push_back(j.get<int>());
+      if (j.is_object() && j.contains("ports") && j["ports"].is_array()) {
+        for (const json& p : j["ports"]) {
+          if (p.is_number_integer()) ports.push_back(p.get<int>());
+        }
+      }
+      if (!ports.empty()) return ports;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return absl::DeadlineExceededError(absl::StrCat(child.label(),
+                                                  " did not report its port within ",
+                                                  timeout.count(), " s; see ", child.log_path()));
+}
+
+uint64_t PeakRssBytes(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    uint64_t kib = 0;
+    if (absl::StartsWith(line, "VmHWM:") &&
+        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")),
+                         &kib)) {
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 }  // namespace gaia::cli

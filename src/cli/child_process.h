@@ -7,7 +7,9 @@
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,6 +60,21 @@ class ChildProcess {
   std::string log_path_;
   std::optional<Exit> exit_;
 };
+
+// The error for a child that ended while it should run: its label, how it
+// ended, and the last lines of its log.
+absl::Status ChildFailed(ChildProcess& child, const ChildProcess::Exit& exit);
+
+// Waits up to `timeout` for the ports a starting child writes to `path`
+// (`{"ports":[...]}` or a bare number); the child must stay alive meanwhile.
+// CANCELLED once `*stop` is set (may be null), DEADLINE_EXCEEDED naming the
+// child and its log on timeout.
+absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::string& path,
+                                            std::chrono::seconds timeout,
+                                            const std::atomic<bool>* stop);
+
+// A live process's peak resident set (VmHWM in /proc/<pid>/status), 0 if unknown.
+uint64_t PeakRssBytes(pid_t pid);
 
 }  // namespace gaia::cli
 

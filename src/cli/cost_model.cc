@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 #include "src/cli/wan_links.h"
 #include "src/common/data_files.h"
@@ -333,6 +334,74 @@ CentralizedCost PriceCentralized(
   return c;
 }
 
+namespace {
+
+// WAN bytes: the run's per-link totals (`run`: one of summary.json's runs,
+// `at` its name there), scaled to the clocks priced.
+absl::Status AddWanBytes(const json& run, int64_t clocks_completed,
+                         const std::string& summary_path, const std::string& at, RunUsage* u) {
+  double wan_scale = 1;
+  const bool has_wan =
+      run.contains("wan_links") && run["wan_links"].is_array() && !run["wan_links"].empty();
+  if (has_wan && u->to_target && clocks_completed > 0 && u->clocks_priced < clocks_completed) {
+    wan_scale = static_cast<double>(u->clocks_priced) / static_cast<double>(clocks_completed);
+    u->notes.push_back(absl::StrFormat("%s: WAN bytes scaled to the %d of %d clocks priced",
+                                       u->mode, u->clocks_priced, clocks_completed));
+  }
+  if (!run.contains("wan_links") || !run["wan_links"].is_array()) return absl::OkStatus();
+  for (const json& l : run["wan_links"]) {
+    const std::string name = l.is_object() ? l.value("link", "") : "";
+    std::vector<std::string> ends = absl::StrSplit(name, "->");
+    std::optional<double> bytes = l.is_object() ? Number(l, "bytes") : std::nullopt;
+    if (ends.size() != 2 || ends[0].empty() || ends[1].empty() || !bytes) {
+      return FileError(summary_path, absl::StrCat(at, ".wan_links: bad entry ", l.dump()));
+    }
+    u->wan_bytes[{ends[0], ends[1]}] += *bytes * wan_scale;
+  }
+  return absl::OkStatus();
+}
+
+// Machines, waiting and input per DC, from the mode's topology and its
+// workers' metrics files up to `last_clock`.
+void AddMachinesAndWorkers(const RunLayout& layout, const common::JobSpec& spec,
+                           const common::Topology& topo, int64_t last_clock, RunUsage* u) {
+  const auto host_name = [&](uint32_t host_dc) {
+    // lan runs every process in the job's first DC.
+    return topo.mode == common::Mode::kLan ? spec.dcs[0].name : topo.host_dcs[host_dc];
+  };
+  std::map<std::string, uint32_t> workers, shards;
+  for (const common::WorkerRole& w : topo.workers) ++workers[host_name(w.host_dc)];
+  for (const common::ShardRole& s : topo.shards) ++shards[host_name(s.host_dc)];
+  // A machine runs a worker and a shard; a DC with more shards than
+  // workers needs a machine per shard.
+  u->machines = workers;
+  for (const auto& [dc, n] : shards) u->machines[dc] = std::max(n, u->machines[dc]);
+  uint64_t malformed = 0;
+  std::vector<std::string> missing;
+  for (size_t w = 0; w < topo.workers.size(); ++w) {
+    const common::WorkerRole& role = topo.workers[w];
+    WorkerTotals t = ReadWorkerMetrics(layout.worker_metrics(u->mode, w), last_clock);
+    if (!t.found) {
+      missing.push_back(absl::StrCat("worker-", w));
+      continue;
+    }
+    malformed += t.malformed;
+    u->wait_s[host_name(role.host_dc)] += t.wait_s;
+    if (t.input_bytes > 0) u->input_bytes[spec.dcs[role.data_dc].name] += t.input_bytes;
+  }
+  if (!missing.empty()) {
+    u->notes.push_back(absl::StrCat(u->mode, ": no metrics file for ", absl::StrJoin(missing, ", "),
+                                    " under work/", u->mode,
+                                    "/: their waiting counts as computing"));
+  }
+  if (malformed > 0) {
+    u->notes.push_back(
+        absl::StrCat(u->mode, ": skipped ", malformed, " malformed worker metrics line(s)"));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
   std::error_code ec;
   if (!fs::is_directory(run_dir, ec)) {
@@ -347,8 +416,9 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
   }
   if (!read.ok()) return read.status();
   const json& summary = *read;
-  const std::string summary_path = (fs::path(run_dir) / "summary.json").string();
-  const std::string job_path = (fs::path(run_dir) / "job.yaml").string();
+  const RunLayout layout(run_dir);
+  const std::string summary_path = layout.summary_json();
+  const std::string job_path = layout.job_yaml();
   if (!fs::is_regular_file(job_path, ec)) {
     return absl::NotFoundError(absl::StrCat(job_path, ": cannot open"));
   }
@@ -371,7 +441,7 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
     }
   }
 
-  const std::string metrics_path = (fs::path(run_dir) / "metrics.jsonl").string();
+  const std::string metrics_path = layout.metrics_jsonl();
   std::vector<RunUsage> runs;
   for (size_t i = 0; i < summary["runs"].size(); ++i) {
     const json& r = summary["runs"][i];
@@ -413,66 +483,12 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
     }
     u.clocks_priced =
         last_clock == std::numeric_limits<int64_t>::max() ? clocks_completed : last_clock + 1;
-    // WAN bytes: the run's per-link totals, scaled to the clocks priced.
-    double wan_scale = 1;
-    const bool has_wan =
-        r.contains("wan_links") && r["wan_links"].is_array() && !r["wan_links"].empty();
-    if (has_wan && u.to_target && clocks_completed > 0 && u.clocks_priced < clocks_completed) {
-      wan_scale = static_cast<double>(u.clocks_priced) / static_cast<double>(clocks_completed);
-      u.notes.push_back(absl::StrFormat("%s: WAN bytes scaled to the %d of %d clocks priced",
-                                        u.mode, u.clocks_priced, clocks_completed));
+    if (absl::Status st = AddWanBytes(r, clocks_completed, summary_path, at, &u); !st.ok()) {
+      return st;
     }
-    if (r.contains("wan_links") && r["wan_links"].is_array()) {
-      for (const json& l : r["wan_links"]) {
-        const std::string name = l.is_object() ? l.value("link", "") : "";
-        std::vector<std::string> ends = absl::StrSplit(name, "->");
-        std::optional<double> bytes = l.is_object() ? Number(l, "bytes") : std::nullopt;
-        if (ends.size() != 2 || ends[0].empty() || ends[1].empty() || !bytes) {
-          return FileError(summary_path, absl::StrCat(at, ".wan_links: bad entry ", l.dump()));
-        }
-        u.wan_bytes[{ends[0], ends[1]}] += *bytes * wan_scale;
-      }
-    }
-
-    // Machines, waiting and input per DC, from the mode's topology.
     absl::StatusOr<common::Topology> topo = common::PlanTopology(*spec, *mode);
     if (!topo.ok()) return FileError(job_path, topo.status().message());
-    const auto host_name = [&](uint32_t host_dc) {
-      // lan runs every process in the job's first DC.
-      return *mode == common::Mode::kLan ? spec->dcs[0].name : topo->host_dcs[host_dc];
-    };
-    std::map<std::string, uint32_t> workers, shards;
-    for (const common::WorkerRole& w : topo->workers) ++workers[host_name(w.host_dc)];
-    for (const common::ShardRole& s : topo->shards) ++shards[host_name(s.host_dc)];
-    // A machine runs a worker and a shard; a DC with more shards than
-    // workers needs a machine per shard.
-    u.machines = workers;
-    for (const auto& [dc, n] : shards) u.machines[dc] = std::max(n, u.machines[dc]);
-    uint64_t malformed = 0;
-    std::vector<std::string> missing;
-    for (size_t w = 0; w < topo->workers.size(); ++w) {
-      const common::WorkerRole& role = topo->workers[w];
-      const std::string path =
-          (fs::path(run_dir) / "work" / u.mode / absl::StrCat("worker-", w, ".metrics.jsonl"))
-              .string();
-      WorkerTotals t = ReadWorkerMetrics(path, last_clock);
-      if (!t.found) {
-        missing.push_back(absl::StrCat("worker-", w));
-        continue;
-      }
-      malformed += t.malformed;
-      u.wait_s[host_name(role.host_dc)] += t.wait_s;
-      if (t.input_bytes > 0) u.input_bytes[spec->dcs[role.data_dc].name] += t.input_bytes;
-    }
-    if (!missing.empty()) {
-      u.notes.push_back(absl::StrCat(u.mode, ": no metrics file for ", absl::StrJoin(missing, ", "),
-                                     " under work/", u.mode,
-                                     "/: their waiting counts as computing"));
-    }
-    if (malformed > 0) {
-      u.notes.push_back(
-          absl::StrCat(u.mode, ": skipped ", malformed, " malformed worker metrics line(s)"));
-    }
+    AddMachinesAndWorkers(layout, *spec, *topo, last_clock, &u);
     runs.push_back(std::move(u));
   }
   return runs;
@@ -480,7 +496,7 @@ absl::StatusOr<std::vector<RunUsage>> ReadRunUsage(const std::string& run_dir) {
 
 absl::StatusOr<std::map<std::pair<std::string, std::string>, double>> ReadLinkMbps(
     const std::string& run_dir) {
-  const std::string job_path = (fs::path(run_dir) / "job.yaml").string();
+  const std::string job_path = RunLayout(run_dir).job_yaml();
   absl::StatusOr<common::JobSpec> spec = common::ParseJobSpecFile(job_path);
   if (!spec.ok()) return spec.status();  // names job.yaml and the line
   const std::vector<std::string> dcs = DcNames(*spec);

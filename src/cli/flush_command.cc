@@ -9,6 +9,7 @@
 
 #include "src/cli/commands.h"
 #include "src/cli/mirror_monitor.h"
+#include "src/cli/run_layout.h"
 
 namespace gaia::cli {
 namespace fs = std::filesystem;
@@ -21,8 +22,9 @@ int FlushCommand(const FlushFlags& flags) {
     fs::path newest;
     fs::file_time_type newest_time;
     std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(fs::path(flags.run_dir) / "work", ec)) {
-      const fs::path candidate = entry.path() / "mirrors.json";
+    const RunLayout layout(flags.run_dir);
+    for (const auto& entry : fs::directory_iterator(layout.work_dir(), ec)) {
+      const fs::path candidate = layout.mirrors_json(entry.path().filename().string());
       if (!fs::exists(candidate, ec)) continue;
       const auto t = fs::last_write_time(candidate, ec);
       if (newest.empty() || t > newest_time) {

@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "src/cli/commands.h"
 #include "src/cli/launcher.h"
+#include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
@@ -30,15 +31,6 @@ namespace {
 std::atomic<bool> g_stop_requested{false};
 
 void OnStopSignal(int) { g_stop_requested.store(true); }
-
-// A run folder that does not exist yet (two launches in one second get -2, -3...).
-std::string NewRunDir(const std::string& results_dir, const std::string& job) {
-  const fs::path base = fs::path(results_dir) / job;
-  const std::string stamp = LocalTimestamp();
-  fs::path dir = base / stamp;
-  for (int i = 2; fs::exists(dir) && i < 1000; ++i) dir = base / absl::StrCat(stamp, "-", i);
-  return dir.string();
-}
 
 }  // namespace
 
@@ -96,14 +88,15 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
     }
   }
 
-  const std::string run_dir = NewRunDir(spec->results_dir, spec->name);
+  const RunLayout layout = RunLayout::ForNewRun(spec->results_dir, spec->name, LocalTimestamp());
+  const std::string run_dir = layout.dir().string();
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) {
     std::cerr << "cannot create results folder " << run_dir << ": " << ec.message() << "\n";
     return 1;
   }
-  fs::copy_file(flags.spec_path, fs::path(run_dir) / "job.yaml", ec);
+  fs::copy_file(flags.spec_path, layout.job_yaml(), ec);
 
   // Worker programs (gaia_mf, users' own) move multi-MB messages too; give
   // every child the allocator setting `gaia server` applies to itself
@@ -157,10 +150,10 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
   } else {
     summary["status"] = "ok";
   }
-  std::ofstream(fs::path(run_dir) / "summary.json") << summary.dump(2) << "\n";
+  std::ofstream(layout.summary_json()) << summary.dump(2) << "\n";
   if (failure) {
     std::cerr << "gaia: mode " << failed_mode << " failed: " << failure->message() << "\n"
-              << "gaia: logs in " << (fs::path(run_dir) / "logs").string() << "\n";
+              << "gaia: logs in " << layout.logs_dir() << "\n";
     return absl::IsCancelled(*failure) ? 130 : 1;
   }
   if (!comparison.line.empty()) std::cout << comparison.line << "\n";

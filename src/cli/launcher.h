@@ -1,5 +1,5 @@
 // Runs one mode of a job: starts every shard, relay and worker process of
-// that mode on this host, supervises them, shows progress, collects metrics.
+// that mode (today all on this host), supervises them, shows progress, collects metrics.
 //
 //   RunOptions options{.spec = spec, .mode = Mode::kLan, ...};
 //   absl::StatusOr<RunResult> result = RunMode(options);
@@ -7,6 +7,8 @@
 // Any child failing (a worker exiting non-zero, a shard or relay dying),
 // a stop request (Ctrl-C) or the job timeout ends the run: every child is
 // terminated by PID and the error names the child, why, and its log tail.
+// The phases themselves are ModeRun's (mode_run.h); which process runs
+// where is the Placement's (placement.h); file names are RunLayout's.
 #ifndef GAIA_SRC_CLI_LAUNCHER_H_
 #define GAIA_SRC_CLI_LAUNCHER_H_
 

@@ -21,17 +21,34 @@ std::string BinDir(const char* argv0) {
   return self.parent_path().string();
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"gaia: geo-distributed parameter server", "gaia"};
-  app.require_subcommand(1);
-  std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
-      ->capture_default_str();
-
+// Every subcommand's flags, filled by parsing.
+struct Flags {
   gaia::cli::LaunchFlags launch;
-  CLI::App* launch_cmd = app.add_subcommand(
+  std::string validate_path;
+  gaia::cli::ServerFlags server;
+  gaia::cli::FlushFlags flush;
+  gaia::cli::WanFlags wan;
+  gaia::cli::CostFlags cost;
+  gaia::cli::BenchFlags bench;
+};
+
+// The subcommands, to tell which one was given.
+struct Commands {
+  CLI::App* launch_cmd = nullptr;
+  CLI::App* validate_cmd = nullptr;
+  CLI::App* server_cmd = nullptr;
+  CLI::App* flush_cmd = nullptr;
+  CLI::App* wan_up = nullptr;
+  CLI::App* wan_down = nullptr;
+  CLI::App* wan_status = nullptr;
+  CLI::App* wan_check = nullptr;
+  CLI::App* cost_cmd = nullptr;
+  CLI::App* bench_cmd = nullptr;
+};
+
+void AddLaunchCommands(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::LaunchFlags& launch = flags->launch;
+  CLI::App* launch_cmd = commands->launch_cmd = app.add_subcommand(
       "launch", "Run a job: every mode it names, one after the other, on this host");
   launch_cmd->add_option("spec", launch.spec_path, "Job spec (YAML), see docs/JOB_SPEC.md")
       ->required();
@@ -41,12 +58,15 @@ int main(int argc, char** argv) {
                          "Run these modes instead of the spec's (lan, baseline, gaia, gaia_async)");
   launch_cmd->add_flag("--quiet", launch.quiet, "No progress lines");
 
-  std::string validate_path;
-  CLI::App* validate_cmd = app.add_subcommand("validate", "Check a job spec and show its plan");
+  std::string& validate_path = flags->validate_path;
+  CLI::App* validate_cmd = commands->validate_cmd =
+      app.add_subcommand("validate", "Check a job spec and show its plan");
   validate_cmd->add_option("spec", validate_path, "Job spec (YAML)")->required();
+}
 
-  gaia::cli::ServerFlags server;
-  CLI::App* server_cmd = app.add_subcommand(
+void AddServerCommand(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::ServerFlags& server = flags->server;
+  CLI::App* server_cmd = commands->server_cmd = app.add_subcommand(
       "server", "Run one parameter-server shard (the launcher starts these)");
   server_cmd->add_option("--job", server.spec_path, "Job spec (YAML)")->required();
   server_cmd->add_option("--mode", server.mode, "lan|baseline|gaia|gaia_async")->required();
@@ -65,18 +85,22 @@ int main(int argc, char** argv) {
                          "Write {\"ports\":[shard port, mirror port]} here once listening");
   server_cmd->add_option("--peers-file", server.peers_file,
                          "gaia modes: peers' mirror addresses, written by the launcher");
+}
 
-  gaia::cli::FlushFlags flush;
-  CLI::App* flush_cmd = app.add_subcommand(
+void AddFlushCommand(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::FlushFlags& flush = flags->flush;
+  CLI::App* flush_cmd = commands->flush_cmd = app.add_subcommand(
       "flush", "Make a running gaia-mode job send every accumulated update now");
   flush_cmd->add_option("run", flush.run_dir, "The run's results folder (results/<job>/<time>)");
   flush_cmd->add_option("--mirror", flush.addresses, "A mirror address host:port (repeatable)");
+}
 
-  gaia::cli::WanFlags wan;
+void AddWanCommands(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::WanFlags& wan = flags->wan;
   CLI::App* wan_cmd = app.add_subcommand(
       "wan", "Kernel WAN emulator: one network namespace per DC, shaped by tc (root)");
   wan_cmd->require_subcommand(1);
-  CLI::App* wan_up = wan_cmd->add_subcommand("up", "Create (or confirm) an emulator");
+  CLI::App* wan_up = commands->wan_up = wan_cmd->add_subcommand("up", "Create (or confirm) an emulator");
   CLI::Option* wan_preset =
       wan_up->add_option("--preset", wan.preset, "A shipped link matrix by name");
   wan_up->add_option("--matrix", wan.matrix_path, "A link matrix CSV file")->excludes(wan_preset);
@@ -84,10 +108,10 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   wan_up->add_flag("--symmetric", wan.symmetric, "Use a pair given one way for both ways");
   wan_up->add_option("--subnet", wan.subnet, "IPv4 CIDR (default: a free 10.213.X.0/24, X chosen by the name)");
-  CLI::App* wan_down = wan_cmd->add_subcommand("down", "Remove an emulator and all it made");
+  CLI::App* wan_down = commands->wan_down = wan_cmd->add_subcommand("down", "Remove an emulator and all it made");
   CLI::Option* wan_all = wan_down->add_flag("--all", wan.all, "Every emulator");
-  CLI::App* wan_status = wan_cmd->add_subcommand("status", "List emulators and their DCs");
-  CLI::App* wan_check =
+  commands->wan_status = wan_cmd->add_subcommand("status", "List emulators and their DCs");
+  CLI::App* wan_check = commands->wan_check =
       wan_cmd->add_subcommand("check", "Measure bandwidth and delay of every emulated link");
   wan_check->add_option("--seconds", wan.seconds, "Measuring time per link")
       ->capture_default_str();
@@ -96,9 +120,11 @@ int main(int argc, char** argv) {
         sub->add_option("--name", wan.name, "Emulator name, [a-z0-9]{1,8}")->capture_default_str();
     if (sub == wan_down) name->excludes(wan_all);
   }
+}
 
-  gaia::cli::CostFlags cost;
-  CLI::App* cost_cmd = app.add_subcommand(
+void AddCostCommand(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::CostFlags& cost = flags->cost;
+  CLI::App* cost_cmd = commands->cost_cmd = app.add_subcommand(
       "cost", "Price a finished run on EC2 (thesis Tables 5.1, 5.2), see docs/COST.md");
   cost_cmd->add_option("run", cost.run_dir, "The run's results folder (results/<job>/<time>)")
       ->required();
@@ -106,9 +132,11 @@ int main(int argc, char** argv) {
                        "Price table CSV (default: the shipped ec2-2017.csv)");
   cost_cmd->add_option("--region", cost.regions, "Price DC as region: dc=region (repeatable)");
   cost_cmd->add_flag("--json", cost.json, "Print JSON instead of a table");
+}
 
-  gaia::cli::BenchFlags bench;
-  CLI::App* bench_cmd = app.add_subcommand(
+void AddBenchCommand(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::BenchFlags& bench = flags->bench;
+  CLI::App* bench_cmd = commands->bench_cmd = app.add_subcommand(
       "bench", "Run a job in every mode, setting and model; one table and plots (docs/BENCH.md)");
   bench_cmd->add_option("spec", bench.spec_path, "Job spec (YAML) with 2 DCs, or 11 for ec2-11")
       ->required();
@@ -134,6 +162,38 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 1000));
   bench_cmd->add_option("--clocks", bench.clocks, "Clocks per worker (default: the spec's)")
       ->check(CLI::PositiveNumber);
+}
+
+int Run(const Flags& flags, const Commands& c, const char* argv0) {
+  if (*c.launch_cmd) return gaia::cli::LaunchCommand(flags.launch, BinDir(argv0));
+  if (*c.validate_cmd) return gaia::cli::ValidateCommand(flags.validate_path);
+  if (*c.server_cmd) return gaia::cli::ServerCommand(flags.server);
+  if (*c.flush_cmd) return gaia::cli::FlushCommand(flags.flush);
+  if (*c.wan_up) return gaia::cli::WanUpCommand(flags.wan);
+  if (*c.wan_down) return gaia::cli::WanDownCommand(flags.wan);
+  if (*c.wan_status) return gaia::cli::WanStatusCommand();
+  if (*c.wan_check) return gaia::cli::WanCheckCommand(flags.wan);
+  if (*c.cost_cmd) return gaia::cli::CostCommand(flags.cost);
+  if (*c.bench_cmd) return gaia::cli::BenchCommand(flags.bench, BinDir(argv0));
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gaia: geo-distributed parameter server", "gaia"};
+  app.require_subcommand(1);
+  std::string log_level = "info";
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  Flags flags;
+  Commands commands;
+  AddLaunchCommands(app, &flags, &commands);
+  AddServerCommand(app, &flags, &commands);
+  AddFlushCommand(app, &flags, &commands);
+  AddWanCommands(app, &flags, &commands);
+  AddCostCommand(app, &flags, &commands);
+  AddBenchCommand(app, &flags, &commands);
 
   try {
     app.parse(argc, argv);
@@ -143,15 +203,5 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   gaia::common::SetUpLogging(log_level);
-  if (*launch_cmd) return gaia::cli::LaunchCommand(launch, BinDir(argv[0]));
-  if (*validate_cmd) return gaia::cli::ValidateCommand(validate_path);
-  if (*server_cmd) return gaia::cli::ServerCommand(server);
-  if (*flush_cmd) return gaia::cli::FlushCommand(flush);
-  if (*wan_up) return gaia::cli::WanUpCommand(wan);
-  if (*wan_down) return gaia::cli::WanDownCommand(wan);
-  if (*wan_status) return gaia::cli::WanStatusCommand();
-  if (*wan_check) return gaia::cli::WanCheckCommand(wan);
-  if (*cost_cmd) return gaia::cli::CostCommand(cost);
-  if (*bench_cmd) return gaia::cli::BenchCommand(bench, BinDir(argv[0]));
-  return 2;
+  return Run(flags, commands, argv[0]);
 }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "src/cli/run_layout.h"
 #include "src/common/data_files.h"
 
 #include "absl/strings/str_cat.h"
@@ -10,7 +11,7 @@
 namespace gaia::cli {
 
 absl::StatusOr<nlohmann::json> ReadSummaryJson(const std::string& run_dir) {
-  const std::string path = (std::filesystem::path(run_dir) / "summary.json").string();
+  const std::string path = RunLayout(run_dir).summary_json();
   absl::StatusOr<std::string> text = common::ReadFile(path);
   if (!text.ok()) return text.status();
   nlohmann::json summary = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);

@@ -1,0 +1,133 @@
+// One mode of a job, run phase by phase; RunMode (launcher.h) drives it.
+//
+//   Prepare              topology, program, folders
+//   StartKernelWan       the emulated WAN's links; the kernel emulator (netns)
+//   Place                which process runs where (placement.h)
+//   StartShards          `gaia server` per shard; waits for their ports
+//   StartRelays          WAN relays for cross-DC connections
+//   ConnectMirrors       gaia modes: peers files, mirrors.json, the monitor
+//   StartWorkers         worker configs and processes
+//   Supervise            polls children, writes metrics.jsonl, shows progress
+//   AwaitMirrorsSettled  gaia modes: the final flush delivered everywhere
+//   FetchAndCompareModels  DC copies agree; checkpoint.save_final
+//   Stop                 relay stats, peak memory, orderly shutdown
+//
+// A phase that fails ends the run: every child is terminated by PID
+// (workers, then relays, then shards) and the phase's error is returned.
+//
+// Not thread-safe; one object per run of a mode, Run() called once.
+#ifndef GAIA_SRC_CLI_MODE_RUN_H_
+#define GAIA_SRC_CLI_MODE_RUN_H_
+
+#include <chrono>
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/cli/child_process.h"
+#include "src/cli/kernel_wan.h"
+#include "src/cli/launcher.h"
+#include "src/cli/metrics_collector.h"
+#include "src/cli/mirror_monitor.h"
+#include "src/cli/model_io.h"
+#include "src/cli/placement.h"
+#include "src/cli/relay_plan.h"
+#include "src/cli/run_layout.h"
+#include "src/common/topology.h"
+#include "src/wan/link_matrix.h"
+
+namespace gaia::cli {
+
+class ModeRun {
+ public:
+  // `options` must outlive the object.
+  explicit ModeRun(const RunOptions& options);
+  ModeRun(const ModeRun&) = delete;
+  ModeRun& operator=(const ModeRun&) = delete;
+
+  absl::StatusOr<RunResult> Run();
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // The processes of one run. Shutdown order: workers, then relays, then
+  // shards, so no shard disappears under a worker that still flushes.
+  struct Children {
+    std::vector<std::unique_ptr<ChildProcess>> shards;
+    std::vector<std::unique_ptr<ChildProcess>> relays;
+    std::vector<std::unique_ptr<ChildProcess>> workers;
+    std::vector<bool> worker_done;
+    void TerminateAll();
+  };
+
+  // The phases, in order (mode_run.cc, mode_run_start.cc, mode_run_supervise.cc).
+  absl::Status Prepare();
+  absl::Status StartKernelWan();
+  absl::Status Place();
+  absl::Status StartShards();
+  absl::Status StartRelays();
+  absl::Status ConnectMirrors();
+  absl::Status StartWorkers();
+  absl::Status Supervise();
+  absl::Status AwaitMirrorsSettled();
+  absl::Status FetchAndCompareModels();
+  absl::Status Stop();
+
+  // Supervise's steps.
+  absl::Status CheckStillWanted(double elapsed_s) const;
+  absl::Status PollChildren(bool* all_done);
+  void WriteClockLines(uint64_t wan_bytes);
+  void ShowProgress(Clock::time_point now, double elapsed_s, const RelayStats& relay_stats,
+                    uint64_t wan_bytes);
+
+  absl::Status SaveCheckpoint(const std::vector<Model>& models);
+  // Starts `argv` at `where`, its output in `log`, and adds it to `into`.
+  absl::Status Spawn(const std::string& label, const Location& where, std::vector<std::string> argv,
+                     const std::string& log, std::vector<std::unique_ptr<ChildProcess>>* into);
+  bool gaia_mode() const;
+  bool uses_relays() const { return !placement_.relays.empty(); }
+  double SecondsSinceStart() const;
+
+  // Constant after construction.
+  const RunOptions& options_;
+  const common::JobSpec& spec_;
+  const std::string mode_name_;
+  const RunLayout layout_;
+
+  // Set by Prepare, StartKernelWan and Place.
+  common::Topology topo_;
+  std::string program_;  // the app, resolved
+  Clock::time_point t0_;
+  double start_unix_s_ = 0;
+  wan::LinkMatrix links_;  // when the WAN is emulated
+  KernelWan kernel_wan_;   // declared before the children: down after they end
+  Placement placement_;
+
+  // The children, and what they reported once up.
+  Children children_;
+  std::vector<int> shard_ports_;
+  std::vector<int> mirror_ports_;           // gaia modes
+  std::vector<RelayPlan> relay_plans_;      // by placement_.relays; listen ports filled in
+  std::unique_ptr<MirrorMonitor> monitor_;  // gaia modes
+  std::vector<WorkerSource> worker_sources_;
+
+  // Supervision.
+  std::unique_ptr<MetricsCollector> metrics_;
+  std::ofstream metrics_out_;
+  MirrorTotals mirror_totals_;
+  Clock::time_point last_progress_;
+  uint64_t rows_at_last_progress_ = 0;
+  std::map<std::string, uint64_t> link_bytes_at_last_progress_;
+  bool progress_printed_ = false;
+
+  RunResult result_;
+};
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_MODE_RUN_H_
