@@ -48,6 +48,10 @@ struct RunResult {
   double elapsed_s = 0;
   int64_t clocks_completed = 0;
   std::vector<ObjectivePoint> series;
+  // The app's held-out measure per clock (Worker::ReportHeldOut), e.g.
+  // "test_rmse"; empty when it reports none.
+  std::string held_out_name;
+  std::vector<ObjectivePoint> held_out_series;
   std::optional<ConvergencePoint> convergence;
   std::vector<LinkStats> wan_links;
   uint64_t wan_bytes = 0;

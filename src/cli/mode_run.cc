@@ -163,6 +163,8 @@ absl::Status ModeRun::Stop() {
   result_.elapsed_s = SecondsSinceStart();
   metrics_->Poll();
   result_.series = metrics_->objective_series();
+  result_.held_out_name = metrics_->held_out_name();
+  result_.held_out_series = metrics_->held_out_series();
   result_.rows_pushed = metrics_->total_rows_pushed();
   result_.convergence = FindConvergence(result_.series, static_cast<int>(spec_.convergence_window),
                                         spec_.convergence_tolerance);

@@ -94,6 +94,9 @@ void ModeRun::WriteClockLines(uint64_t wan_bytes) {
                  {"read_wait_s", record.read_wait_s},
                  {"wan_bytes", wan_bytes}};
     if (record.objective) line["objective"] = *record.objective;
+    if (record.held_out) {
+      line["held_out"] = {{"name", record.held_out_name}, {"value", *record.held_out}};
+    }
     if (monitor_ && mirror_totals_.ok) {
       line["hard_threshold"] = mirror_totals_.hard_threshold;
       line["soft_threshold"] = mirror_totals_.soft_threshold;
@@ -116,6 +119,10 @@ void ModeRun::ShowProgress(Clock::time_point now, double elapsed_s, const RelayS
   state.dc_clocks = metrics_->DcClocks();
   if (!metrics_->objective_series().empty()) {
     state.objective = metrics_->objective_series().back().objective;
+  }
+  if (!metrics_->held_out_series().empty()) {
+    state.held_out_name = metrics_->held_out_name();
+    state.held_out = metrics_->held_out_series().back().objective;
   }
   state.updates_per_s =
       static_cast<double>(metrics_->total_rows_pushed() - rows_at_last_progress_) / dt;

@@ -43,6 +43,9 @@ std::string FormatProgress(const ProgressState& state) {
   }
   if (state.objective)
     absl::StrAppend(&line, absl::StrFormat("  objective %.6g", *state.objective));
+  if (state.held_out) {
+    absl::StrAppend(&line, "  ", state.held_out_name, absl::StrFormat(" %.6g", *state.held_out));
+  }
   absl::StrAppend(&line, absl::StrFormat("  updates/s %.3gk", state.updates_per_s / 1000.0));
   if (state.dcs.size() > 1) {
     absl::StrAppend(&line,

@@ -44,6 +44,8 @@ struct ProgressState {
   std::vector<std::string> dcs;     // host DCs, topology order
   std::vector<int64_t> dc_clocks;   // per host DC, -1 before any clock
   std::optional<double> objective;  // the latest completed clock's
+  std::string held_out_name;        // e.g. "test_rmse"; "" when the app reports none
+  std::optional<double> held_out;   // the latest clock's held-out measure
   double updates_per_s = 0;
   uint64_t wan_bytes = 0;
   std::vector<LinkRate> links;           // busiest first

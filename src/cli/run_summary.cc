@@ -29,7 +29,13 @@ using common::Mode;
 std::string DescribeRun(const RunResult& r) {
   std::string line = absl::StrFormat("[%s] done in %.1f s, %d clocks", common::ModeName(r.mode),
                                      r.elapsed_s, r.clocks_completed);
-  if (!r.series.empty()) absl::StrAppend(&line, absl::StrFormat(", final objective %.6g", r.series.back().objective));
+  if (!r.series.empty()) {
+    absl::StrAppend(&line, absl::StrFormat(", final objective %.6g", r.series.back().objective));
+  }
+  if (!r.held_out_series.empty()) {
+    absl::StrAppend(&line, ", final ", r.held_out_name,
+                    absl::StrFormat(" %.6g", r.held_out_series.back().objective));
+  }
   if (r.convergence) {
     absl::StrAppend(&line, absl::StrFormat(", converged at clock %d (%.1f s, objective %.6g)",
                                            r.convergence->clock, r.convergence->time_s,
@@ -97,6 +103,11 @@ json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
                 {"clocks_completed", r.clocks_completed}, {"rows_pushed", r.rows_pushed},
                 {"wan_bytes", r.wan_bytes}};
     if (!r.series.empty()) run["final_objective"] = r.series.back().objective;
+    if (!r.held_out_series.empty()) {
+      run["held_out"] = {{"name", r.held_out_name},
+                         {"value", r.held_out_series.back().objective},
+                         {"clock", r.held_out_series.back().clock}};
+    }
     if (r.convergence) {
       run["converged"] = {{"clock", r.convergence->clock}, {"time_s", r.convergence->time_s},
                           {"objective", r.convergence->objective}};

@@ -61,6 +61,11 @@ TEST(Progress, LineShowsClocksObjectiveWanAndAtMostThreeLinks) {
   EXPECT_THAT(line, HasSubstr("[a->b 0.31 MB/s, b->a 0.30 MB/s, a->c 0.20 MB/s, +1 links]"));
   EXPECT_THAT(line, HasSubstr("filtered 75.0%"));
 
+  EXPECT_THAT(line, Not(HasSubstr("test_rmse")));
+  state.held_out_name = "test_rmse";
+  state.held_out = 0.3238;
+  EXPECT_THAT(FormatProgress(state), HasSubstr("objective 0.5  test_rmse 0.3238  updates/s"));
+
   state.dcs = {"lan"};
   state.dc_clocks = {0};
   state.links.clear();

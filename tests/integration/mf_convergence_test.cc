@@ -99,6 +99,13 @@ TEST_F(MfConvergence, LanMatchesSerialReference) {
   const json run = LaunchExample("lan", nullptr, &results);
   ExpectWithinTwoPercent(run, serial_);
   EXPECT_EQ(run.value("wan_bytes", uint64_t{1}), 0u);
+  // The example's test data: the workers' held-out error, combined.
+  ASSERT_TRUE(run.contains("held_out")) << run.dump(2);
+  EXPECT_EQ(run["held_out"]["name"], "test_rmse");
+  EXPECT_EQ(run["held_out"]["clock"], 59);
+  // The planted model's noise is 0.3: a trained model's test error is near it.
+  EXPECT_GT(run["held_out"]["value"].get<double>(), 0.3);
+  EXPECT_LT(run["held_out"]["value"].get<double>(), 0.4);
   // One DC on one host: every worker reaches every shard over its Unix socket.
   const auto workers = WorkerShardAddresses(results);
   EXPECT_EQ(workers.size(), 4u);
