@@ -53,7 +53,7 @@
 #include "src/mirror/outbox.h"
 #include "src/mirror/overlay.h"
 #include "src/server/update_sink.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 #include "src/significance/threshold.h"
 
 namespace gaia::server {
