@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
-#include "src/mirror/mirror.h"
+#include "src/mirror/mirror_options.h"
 #include "src/significance/registry.h"
 
 namespace gaia::cli {

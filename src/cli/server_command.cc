@@ -17,8 +17,8 @@
 #include "src/common/job_spec.h"
 #include "src/common/logging.h"
 #include "src/common/topology.h"
+#include "src/mirror/dc_shard.h"
 #include "src/server/malloc_tuning.h"
-#include "src/server/shard_core.h"
 #include "src/server/shard_server.h"
 
 namespace gaia::cli {
@@ -49,7 +49,8 @@ int ServerCommand(const ServerFlags& flags) {
     return 2;
   }
   const common::ShardRole& role = topo->shards[flags.shard];
-  server::ShardOptions options;
+  mirror::DcShardOptions dc_options;
+  server::ShardOptions& options = dc_options.shard;
   options.job_id = flags.job_id.empty() ? spec->name : flags.job_id;
   options.tables = spec->tables;
   options.partition_index = role.partition_index;
@@ -60,34 +61,24 @@ int ServerCommand(const ServerFlags& flags) {
   options.local_address = flags.local_address;
 
   // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
-  // registry holds plugin code the mirror calls: it outlives the mirror.
+  // registry holds plugin code the mirror calls: the DcShard keeps it alive.
   const bool gaia_mode = *mode == common::Mode::kGaia || *mode == common::Mode::kGaiaAsync;
-  std::unique_ptr<significance::Registry> registry;
-  std::shared_ptr<mirror::Mirror> shard_mirror;
   if (gaia_mode) {
     absl::StatusOr<std::unique_ptr<significance::Registry>> loaded = LoadSignificance(*spec);
     if (!loaded.ok()) {
       std::cerr << "gaia server: " << loaded.status().message() << "\n";
       return 2;
     }
-    registry = std::move(*loaded);
+    dc_options.registry = std::move(*loaded);
     absl::StatusOr<mirror::MirrorOptions> mirror_options =
-        MirrorOptionsFor(*spec, *topo, flags.shard, options.job_id, *registry);
+        MirrorOptionsFor(*spec, *topo, flags.shard, options.job_id, *dc_options.registry);
     if (!mirror_options.ok()) {
       std::cerr << "gaia server: " << mirror_options.status().message() << "\n";
       return 2;
     }
     // The mirror listens on the shard's host, on a port of its own.
     mirror_options->listen_address = flags.listen.substr(0, flags.listen.rfind(':')) + ":0";
-    absl::StatusOr<std::shared_ptr<mirror::Mirror>> created =
-        mirror::Mirror::Create(std::move(*mirror_options));
-    if (!created.ok()) {
-      std::cerr << "gaia server: " << created.status().message() << "\n";
-      return 2;
-    }
-    shard_mirror = std::move(*created);
-    options.update_sink = shard_mirror;
-    options.read_gate = shard_mirror->gate();
+    dc_options.mirror = std::move(*mirror_options);
   }
 
   // Block the stop signals before any gRPC thread exists so that only the
@@ -98,24 +89,22 @@ int ServerCommand(const ServerFlags& flags) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  absl::StatusOr<std::unique_ptr<server::ShardServer>> shard = server::ShardServer::Start(options);
-  if (!shard.ok()) {
-    std::cerr << "gaia server: " << shard.status().message() << "\n";
-    return 1;
+  const std::string job_id = options.job_id;
+  const uint32_t num_workers = options.num_workers;
+  absl::StatusOr<std::unique_ptr<mirror::DcShard>> started =
+      mirror::DcShard::Start(std::move(dc_options));
+  if (!started.ok()) {
+    std::cerr << "gaia server: " << started.status().message() << "\n";
+    // Inconsistent options (the mirror's, from the spec) are bad input.
+    return absl::IsInvalidArgument(started.status()) ? 2 : 1;
   }
+  mirror::DcShard& dc = **started;
   log->info("shard {} of {} (dc {}) for job {} listening on port {} ({} workers, staleness {})",
-            role.partition_index, role.partition_size, topo->host_dcs[role.host_dc],
-            options.job_id, (*shard)->port(), options.num_workers, options.staleness);
-  if (shard_mirror) {
-    if (absl::Status started = shard_mirror->Start((*shard)->core()); !started.ok()) {
-      std::cerr << "gaia server: " << started.message() << "\n";
-      (*shard)->Shutdown();
-      return 1;
-    }
-  }
+            role.partition_index, role.partition_size, topo->host_dcs[role.host_dc], job_id,
+            dc.port(), num_workers, spec->consistency.staleness);
   if (!flags.port_file.empty()) {
-    std::string ports = absl::StrCat("{\"ports\":[", (*shard)->port());
-    if (shard_mirror) absl::StrAppend(&ports, ",", shard_mirror->port());
+    std::string ports = absl::StrCat("{\"ports\":[", dc.port());
+    if (dc.mirror() != nullptr) absl::StrAppend(&ports, ",", dc.mirror_port());
     absl::StrAppend(&ports, "]}\n");
     if (absl::Status st = common::WriteFileAtomically(flags.port_file, ports); !st.ok()) {
       std::cerr << "gaia server: --port-file: " << st.message() << "\n";
@@ -126,12 +115,12 @@ int ServerCommand(const ServerFlags& flags) {
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     const timespec poll{0, 100 * 1000 * 1000};
-    bool peers_known = shard_mirror == nullptr || flags.peers_file.empty();
+    bool peers_known = dc.mirror() == nullptr || flags.peers_file.empty();
     while (!done.load()) {
       if (!peers_known) {
         absl::StatusOr<std::map<uint32_t, std::string>> peers = ReadPeersFile(flags.peers_file);
         if (peers.ok()) {
-          shard_mirror->SetPeers(*peers);
+          dc.SetPeers(*peers);
           peers_known = true;
         } else if (!absl::IsUnavailable(peers.status())) {
           log->error("--peers-file: {}", std::string(peers.status().message()));
@@ -141,16 +130,15 @@ int ServerCommand(const ServerFlags& flags) {
       const int sig = sigtimedwait(&stop_signals, nullptr, &poll);
       if (sig > 0) {
         log->info("signal {}: shutting down", sig);
-        if (shard_mirror) shard_mirror->Stop();
-        (*shard)->Shutdown();
+        dc.Shutdown();  // the mirror, then the shard
         return;
       }
     }
   });
-  (*shard)->Wait();
+  dc.Wait();
   done = true;
   watcher.join();
-  if (shard_mirror) shard_mirror->Stop();
+  dc.Shutdown();
   log->info("stopped");
   return 0;
 }

@@ -10,7 +10,7 @@
 //   gate.AddBarrier(/*from=*/1, barrier);        // rows blocked
 //   gate.ReleaseBarriers(/*from=*/1, through);   // rows readable again
 //   gate.SetMirrorClock(/*origin=*/1, 7);
-//   core->ReopenGate();                          // the owner's job
+//   target->ReopenHeldReads();                   // the owner's job
 //
 // Thread-safe.
 #ifndef GAIA_SRC_MIRROR_ASP_GATE_H_

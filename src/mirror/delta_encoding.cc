@@ -243,14 +243,11 @@ void DeltaWriter::Finish() {
   delta_->set_sparse_row_ids(std::move(list.bytes));
 }
 
-absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
+namespace {
+
+// Row ids (bitmap or varint) and varint nnz back to packed uint64 / uint32.
+absl::Status ExpandRowIdLists(rpc::TableDelta* delta) {
   const uint32_t t = delta->table_id();
-  const bool ternary = delta->ternary_rows();
-  if (ternary && (!delta->bitmap_sparse() || delta->half_values() ||
-                  !delta->dense_row_ids().empty() || !delta->dense_values().empty())) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "table ", t, " ternary_rows: needs bitmap_sparse, no half_values and no dense rows"));
-  }
   if (delta->sparse_row_bitmap()) {
     if (!delta->bitmap_sparse()) {
       return absl::InvalidArgumentError(
@@ -293,7 +290,31 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
     }
     delta->set_varint_row_ids(false);
   }
-  const bool half = delta->half_values();
+  return absl::OkStatus();
+}
+
+// Dense binary16 values back to float32.
+absl::Status ExpandDenseHalves(rpc::TableDelta* delta) {
+  const uint32_t t = delta->table_id();
+  const std::string& dense = delta->dense_values();
+  if (dense.size() % sizeof(Eigen::half) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("table ", t, " dense_values: ", dense.size(),
+                                                   " bytes is not packed binary16"));
+  }
+  std::string dense_out;
+  dense_out.reserve(dense.size() * 2);
+  for (size_t i = 0; i < dense.size(); i += sizeof(Eigen::half)) {
+    common::AppendPacked<float>(&dense_out, HalfAt(dense.data() + i));
+  }
+  delta->set_dense_values(std::move(dense_out));
+  return absl::OkStatus();
+}
+
+// Bitmap-sparse rows (values, or ternary scale and signs) back to
+// (column, value) pairs with per-row counts.
+absl::Status ExpandBitmapRows(rpc::TableDelta* delta, uint32_t width, bool half) {
+  const uint32_t t = delta->table_id();
+  const bool ternary = delta->ternary_rows();
   const size_t value_bytes = half ? sizeof(Eigen::half) : sizeof(float);
   auto value_at = [half](const char* p) {
     if (half) return HalfAt(p);
@@ -301,105 +322,120 @@ absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
     std::memcpy(&v, p, sizeof(v));
     return v;
   };
-  if (half) {
-    const std::string& dense = delta->dense_values();
-    if (dense.size() % sizeof(Eigen::half) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("table ", t, " dense_values: ", dense.size(),
-                                                     " bytes is not packed binary16"));
-    }
-    std::string dense_out;
-    dense_out.reserve(dense.size() * 2);
-    for (size_t i = 0; i < dense.size(); i += sizeof(Eigen::half)) {
-      common::AppendPacked<float>(&dense_out, HalfAt(dense.data() + i));
-    }
-    delta->set_dense_values(std::move(dense_out));
-  }
   const std::string& sparse = delta->sparse_entries();
   std::string sparse_out;
-  if (delta->bitmap_sparse()) {
-    if (!delta->sparse_row_nnz().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("table ", t, " sparse_row_nnz: must be empty with bitmap_sparse"));
-    }
-    if (delta->sparse_row_ids().size() % sizeof(uint64_t) != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("table ", t, " sparse_row_ids: not packed uint64"));
-    }
-    const size_t rows = delta->sparse_row_ids().size() / sizeof(uint64_t);
-    const size_t bitmap_bytes = BitmapBytes(width);
-    std::string counts;
-    size_t pos = 0;
-    for (size_t r = 0; r < rows; ++r) {
-      if (sparse.size() - pos < bitmap_bytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "table ", t, " sparse_entries: row ", r, "'s bitmap runs past the end"));
-      }
-      const char* bitmap = sparse.data() + pos;
-      pos += bitmap_bytes;
-      float scale = 0.0f;
-      const char* signs = nullptr;
-      if (ternary) {
-        size_t set = 0;
-        for (size_t b = 0; b < bitmap_bytes; ++b) {
-          set += static_cast<size_t>(std::popcount(static_cast<uint8_t>(bitmap[b])));
-        }
-        if (sparse.size() - pos < 1 + (set + 7) / 8) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "table ", t, " sparse_entries: row ", r, "'s scale and signs run past the end"));
-        }
-        const std::optional<float> s =
-            significance::ScaleFromTernaryByte(static_cast<uint8_t>(sparse[pos]));
-        if (!s) {
-          return absl::InvalidArgumentError(
-              absl::StrCat("table ", t, " sparse_entries: row ", r, "'s scale byte ",
-                           static_cast<unsigned>(static_cast<uint8_t>(sparse[pos])),
-                           " is not a ternary scale"));
-        }
-        scale = *s;
-        signs = sparse.data() + pos + 1;
-        pos += 1 + (set + 7) / 8;
-      }
-      uint32_t count = 0;
-      for (uint32_t c = 0; c < bitmap_bytes * 8; ++c) {
-        if (!(static_cast<uint8_t>(bitmap[c / 8]) & (1u << (c % 8)))) continue;
-        float value;
-        if (ternary) {
-          const bool negative = static_cast<uint8_t>(signs[count / 8]) & (1u << (count % 8));
-          value = negative ? -scale : scale;
-        } else {
-          if (sparse.size() - pos < value_bytes) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                "table ", t, " sparse_entries: row ", r, "'s values run past the end"));
-          }
-          value = value_at(sparse.data() + pos);
-          pos += value_bytes;
-        }
-        common::AppendPacked<uint32_t>(&sparse_out, c);  // c >= width: the store rejects it
-        common::AppendPacked<float>(&sparse_out, value);
-        ++count;
-      }
-      common::AppendPacked<uint32_t>(&counts, count);
-    }
-    if (pos != sparse.size()) {
+  if (!delta->sparse_row_nnz().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", t, " sparse_row_nnz: must be empty with bitmap_sparse"));
+  }
+  if (delta->sparse_row_ids().size() % sizeof(uint64_t) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", t, " sparse_row_ids: not packed uint64"));
+  }
+  const size_t rows = delta->sparse_row_ids().size() / sizeof(uint64_t);
+  const size_t bitmap_bytes = BitmapBytes(width);
+  std::string counts;
+  size_t pos = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    if (sparse.size() - pos < bitmap_bytes) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "table ", t, " sparse_entries: ", sparse.size() - pos, " bytes after the last row"));
+          "table ", t, " sparse_entries: row ", r, "'s bitmap runs past the end"));
     }
-    delta->set_sparse_row_nnz(std::move(counts));
-    delta->set_sparse_entries(std::move(sparse_out));
+    const char* bitmap = sparse.data() + pos;
+    pos += bitmap_bytes;
+    float scale = 0.0f;
+    const char* signs = nullptr;
+    if (ternary) {
+      size_t set = 0;
+      for (size_t b = 0; b < bitmap_bytes; ++b) {
+        set += static_cast<size_t>(std::popcount(static_cast<uint8_t>(bitmap[b])));
+      }
+      if (sparse.size() - pos < 1 + (set + 7) / 8) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "table ", t, " sparse_entries: row ", r, "'s scale and signs run past the end"));
+      }
+      const std::optional<float> s =
+          significance::ScaleFromTernaryByte(static_cast<uint8_t>(sparse[pos]));
+      if (!s) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("table ", t, " sparse_entries: row ", r, "'s scale byte ",
+                         static_cast<unsigned>(static_cast<uint8_t>(sparse[pos])),
+                         " is not a ternary scale"));
+      }
+      scale = *s;
+      signs = sparse.data() + pos + 1;
+      pos += 1 + (set + 7) / 8;
+    }
+    uint32_t count = 0;
+    for (uint32_t c = 0; c < bitmap_bytes * 8; ++c) {
+      if (!(static_cast<uint8_t>(bitmap[c / 8]) & (1u << (c % 8)))) continue;
+      float value;
+      if (ternary) {
+        const bool negative = static_cast<uint8_t>(signs[count / 8]) & (1u << (count % 8));
+        value = negative ? -scale : scale;
+      } else {
+        if (sparse.size() - pos < value_bytes) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              "table ", t, " sparse_entries: row ", r, "'s values run past the end"));
+        }
+        value = value_at(sparse.data() + pos);
+        pos += value_bytes;
+      }
+      common::AppendPacked<uint32_t>(&sparse_out, c);  // c >= width: the store rejects it
+      common::AppendPacked<float>(&sparse_out, value);
+      ++count;
+    }
+    common::AppendPacked<uint32_t>(&counts, count);
+  }
+  if (pos != sparse.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, " sparse_entries: ", sparse.size() - pos, " bytes after the last row"));
+  }
+  delta->set_sparse_row_nnz(std::move(counts));
+  delta->set_sparse_entries(std::move(sparse_out));
+  return absl::OkStatus();
+}
+
+// (uint16 column, binary16 value) pairs back to (uint32, float32) pairs.
+absl::Status ExpandHalfPairs(rpc::TableDelta* delta) {
+  const uint32_t t = delta->table_id();
+  const std::string& sparse = delta->sparse_entries();
+  std::string sparse_out;
+  if (sparse.size() % kHalfEntryBytes != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("table ", t, " sparse_entries: ", sparse.size(),
+                     " bytes is not packed (uint16 column, binary16 value) pairs"));
+  }
+  sparse_out.reserve(sparse.size() / kHalfEntryBytes * kFloatEntryBytes);
+  for (size_t i = 0; i < sparse.size(); i += kHalfEntryBytes) {
+    uint16_t col;
+    std::memcpy(&col, sparse.data() + i, sizeof(col));
+    common::AppendPacked<uint32_t>(&sparse_out, col);
+    common::AppendPacked<float>(&sparse_out, HalfAt(sparse.data() + i + sizeof(col)));
+  }
+  delta->set_sparse_entries(std::move(sparse_out));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ExpandDelta(rpc::TableDelta* delta, uint32_t width) {
+  const uint32_t t = delta->table_id();
+  const bool ternary = delta->ternary_rows();
+  if (ternary && (!delta->bitmap_sparse() || delta->half_values() ||
+                  !delta->dense_row_ids().empty() || !delta->dense_values().empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "table ", t, " ternary_rows: needs bitmap_sparse, no half_values and no dense rows"));
+  }
+  if (absl::Status s = ExpandRowIdLists(delta); !s.ok()) return s;
+  const bool half = delta->half_values();
+  if (half) {
+    if (absl::Status s = ExpandDenseHalves(delta); !s.ok()) return s;
+  }
+  if (delta->bitmap_sparse()) {
+    if (absl::Status s = ExpandBitmapRows(delta, width, half); !s.ok()) return s;
   } else if (half) {
-    if (sparse.size() % kHalfEntryBytes != 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("table ", t, " sparse_entries: ", sparse.size(),
-                       " bytes is not packed (uint16 column, binary16 value) pairs"));
-    }
-    sparse_out.reserve(sparse.size() / kHalfEntryBytes * kFloatEntryBytes);
-    for (size_t i = 0; i < sparse.size(); i += kHalfEntryBytes) {
-      uint16_t col;
-      std::memcpy(&col, sparse.data() + i, sizeof(col));
-      common::AppendPacked<uint32_t>(&sparse_out, col);
-      common::AppendPacked<float>(&sparse_out, HalfAt(sparse.data() + i + sizeof(col)));
-    }
-    delta->set_sparse_entries(std::move(sparse_out));
+    if (absl::Status s = ExpandHalfPairs(delta); !s.ok()) return s;
   }
   delta->set_half_values(false);
   delta->set_bitmap_sparse(false);

@@ -9,7 +9,7 @@
 //
 // Half values are never the product of rounding here: the significance
 // filter emits half-rounded values and keeps the rounding error
-// (src/significance/filter.h), and the outbox packs a row as halves only
+// (src/significance/significance_filter.h), and the outbox packs a row as halves only
 // when every value of it is an exact binary16, and as a ternary row only when
 // every value is +s or -s for one ternary scale s (IsTernaryRow).
 //

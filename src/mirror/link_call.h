@@ -31,8 +31,12 @@ namespace gaia::mirror {
 std::shared_ptr<grpc::ChannelCredentials> MirrorChannelCredentials();
 std::shared_ptr<grpc::ServerCredentials> MirrorServerCredentials();
 
-class LinkCall final : public grpc::ClientBidiReactor<rpc::MirrorMessage, rpc::MirrorReply> {
+// One attempt at a directed link as the mirror sender drives it: LinkCall
+// over gRPC, or a test's fake (tests/mirror/fake_shard.h) so the sender's
+// logic runs without a network.
+class OutgoingLink {
  public:
+  // Delivered on the transport's threads, with no lock of the link held.
   struct Events {
     std::function<void(uint64_t next_seq)> on_welcome;
     std::function<void(uint64_t acked_through)> on_ack;
@@ -40,6 +44,28 @@ class LinkCall final : public grpc::ClientBidiReactor<rpc::MirrorMessage, rpc::M
     // Last event: the stream is over (error from the peer, or broken).
     std::function<void(const absl::Status&)> on_done;
   };
+
+  // Ends the attempt (cancels it if still open) and waits until no event
+  // will be delivered any more.
+  virtual ~OutgoingLink() = default;
+
+  // Starts writing `message`, gzip-compressed if `compress` (gRPC message
+  // compression; the receiving server inflates it). False (message dropped)
+  // if a write is in flight, the hello is not written yet, or the stream is
+  // broken.
+  virtual bool Write(rpc::MirrorMessage message, bool compress) = 0;
+  virtual bool writable() const = 0;
+  virtual void Cancel() = 0;
+};
+
+// Opens a link attempt to `address` that starts by sending `hello`.
+using LinkConnector = std::function<std::unique_ptr<OutgoingLink>(
+    const std::string& address, rpc::MirrorHello hello, OutgoingLink::Events events)>;
+
+class LinkCall final : public OutgoingLink,
+                       public grpc::ClientBidiReactor<rpc::MirrorMessage, rpc::MirrorReply> {
+ public:
+  using Events = OutgoingLink::Events;
 
   // Opens the stream to `address` and sends `hello`.
   static std::unique_ptr<LinkCall> Start(const std::string& address, rpc::MirrorHello hello,
@@ -50,13 +76,9 @@ class LinkCall final : public grpc::ClientBidiReactor<rpc::MirrorMessage, rpc::M
   LinkCall(const LinkCall&) = delete;
   LinkCall& operator=(const LinkCall&) = delete;
 
-  // Starts writing `message`, gzip-compressed if `compress` (gRPC message
-  // compression; the receiving server inflates it). False (message dropped)
-  // if a write is in flight, the hello is not written yet, or the stream is
-  // broken.
-  bool Write(rpc::MirrorMessage message, bool compress);
-  bool writable() const;
-  void Cancel() { context_.TryCancel(); }
+  bool Write(rpc::MirrorMessage message, bool compress) override;
+  bool writable() const override;
+  void Cancel() override { context_.TryCancel(); }
   bool done() const;
 
  private:

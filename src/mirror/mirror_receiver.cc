@@ -1,17 +1,12 @@
-// The mirror server thread (DESIGN.md §4.2, thesis Figure 5.6): applies what
-// other DCs send, in sequence order and at most once, to `value` only;
-// installs and releases barriers; tracks mirror clocks; forwards through the
-// overlay when this DC is a hub.
+#include "src/mirror/mirror_receiver.h"
+
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "src/common/logging.h"
-#include "src/common/packing.h"
 #include "src/mirror/delta_encoding.h"
-#include "src/mirror/mirror.h"
-#include "src/server/parameter_store.h"
-#include "src/server/shard_core.h"
+#include "src/mirror/mirror_clock.h"
 
 namespace gaia::mirror {
 namespace {
@@ -26,18 +21,42 @@ rpc::MirrorReply Ack(uint64_t through) {
 
 }  // namespace
 
-void Mirror::OnInbound(std::shared_ptr<InboundStream> stream, rpc::MirrorMessage message) {
-  common::MutexLock lock(&mu_);
-  if (stopping_) return;
-  inbound_.push_back({std::move(stream), std::move(message)});
+MirrorReceiver::MirrorReceiver(MirrorOptions options, std::shared_ptr<AspGate> gate,
+                               ForwardQueue* forward)
+    : options_(std::move(options)),
+      num_dcs_(options_.overlay.num_dcs()),
+      layout_fingerprint_(LayoutFingerprint(options_)),
+      gate_(std::move(gate)),
+      forward_(forward) {
+  in_.resize(num_dcs_);
 }
 
-void Mirror::ServerLoop() {
+MirrorReceiver::~MirrorReceiver() { Stop(); }
+
+void MirrorReceiver::Attach(const server::StoreView& store) {
+  common::MutexLock lock(&mu_);
+  store_ = &store;
+}
+
+void MirrorReceiver::Bind(std::shared_ptr<server::MirrorTarget> target) {
+  common::MutexLock lock(&mu_);
+  target_ = std::move(target);
+}
+
+void MirrorReceiver::StartThread() { thread_ = std::thread([this] { Run(); }); }
+
+void MirrorReceiver::Enqueue(std::shared_ptr<InboundLink> link, rpc::MirrorMessage message) {
+  common::MutexLock lock(&mu_);
+  if (stopping_) return;
+  inbound_.push_back({std::move(link), std::move(message)});
+}
+
+void MirrorReceiver::Run() {
   while (true) {
     Inbound item;
     {
       common::MutexLock lock(&mu_);
-      inbound_busy_ = false;
+      busy_ = false;
       mu_.AwaitWithTimeout(
           [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !inbound_.empty() || stopping_; },
           kIdleWake);
@@ -45,100 +64,139 @@ void Mirror::ServerLoop() {
       if (inbound_.empty()) continue;
       item = std::move(inbound_.front());
       inbound_.pop_front();
-      inbound_busy_ = true;
+      busy_ = true;
     }
-    const size_t size = item.message.ByteSizeLong();
-    if (size > options_.max_message_bytes) {
-      {
-        common::MutexLock lock(&mu_);
-        const int64_t peer = item.stream->peer_dc();
-        if (peer >= 0) in_[peer].stats.rejected += 1;
-      }
-      common::Logger("mirror")->warn("dc {} shard {}: refused a {}-byte mirror message (limit {})",
-                                     options_.dc, options_.partition_index, size,
-                                     options_.max_message_bytes);
-      item.stream->Fail(absl::InvalidArgumentError(
-          absl::StrCat("message of ", size, " bytes exceeds the limit of ",
-                       options_.max_message_bytes)));
-      continue;
-    }
-    switch (item.message.kind_case()) {
-      case rpc::MirrorMessage::kHello:
-        HandleHello(item.stream, item.message.hello());
-        break;
-      case rpc::MirrorMessage::kBatch:
-        HandleBatch(item.stream, item.message.batch());
-        break;
-      case rpc::MirrorMessage::kBarrier:
-        HandleBarrier(item.stream, item.message.barrier());
-        break;
-      default:
-        item.stream->ReadNext();  // a newer peer's message kind
-        break;
-    }
+    Handle(item.link, item.message);
   }
 }
 
-void Mirror::HandleHello(const std::shared_ptr<InboundStream>& stream,
-                         const rpc::MirrorHello& hello) {
-  std::string why;
-  if (hello.job_id() != options_.job_id) {
-    why = absl::StrCat("peer is from job '", hello.job_id(), "', this is job '",
-                       options_.job_id, "'");
-  } else if (hello.from_dc() >= num_dcs_ || hello.from_dc() == options_.dc) {
-    why = absl::StrCat("bad from_dc ", hello.from_dc());
-  } else if (hello.to_dc() != options_.dc) {
-    why = absl::StrCat("peer meant dc ", hello.to_dc(), ", this is dc ", options_.dc);
-  } else if (hello.shard() != options_.partition_index) {
-    why = absl::StrCat("peer is shard ", hello.shard(), ", this is shard ",
-                       options_.partition_index);
-  } else if (hello.layout_fingerprint() != LayoutFingerprint()) {
-    why = "peer's tables or partition differ from this shard's";
-  } else if (stream->peer_dc() >= 0) {
-    why = "second hello on one stream";
+void MirrorReceiver::Handle(const std::shared_ptr<InboundLink>& link,
+                            const rpc::MirrorMessage& message) {
+  const size_t size = message.ByteSizeLong();
+  if (size > options_.max_message_bytes) {
+    {
+      common::MutexLock lock(&mu_);
+      const int64_t peer = link->peer_dc();
+      if (peer >= 0) in_[peer].stats.rejected += 1;
+    }
+    common::Logger("mirror")->warn("dc {} shard {}: refused a {}-byte mirror message (limit {})",
+                                   options_.dc, options_.partition_index, size,
+                                   options_.max_message_bytes);
+    link->Fail(absl::InvalidArgumentError(absl::StrCat(
+        "message of ", size, " bytes exceeds the limit of ", options_.max_message_bytes)));
+    return;
   }
-  if (!why.empty()) {
+  switch (message.kind_case()) {
+    case rpc::MirrorMessage::kHello:
+      HandleHello(link, message.hello());
+      break;
+    case rpc::MirrorMessage::kBatch:
+      HandleBatch(link, message.batch());
+      break;
+    case rpc::MirrorMessage::kBarrier:
+      HandleBarrier(link, message.barrier());
+      break;
+    default:
+      link->ReadNext();  // a newer peer's message kind
+      break;
+  }
+}
+
+std::string MirrorReceiver::CheckHello(const InboundLink& link,
+                                       const rpc::MirrorHello& hello) const {
+  if (hello.job_id() != options_.job_id) {
+    return absl::StrCat("peer is from job '", hello.job_id(), "', this is job '", options_.job_id,
+                        "'");
+  }
+  if (hello.from_dc() >= num_dcs_ || hello.from_dc() == options_.dc) {
+    return absl::StrCat("bad from_dc ", hello.from_dc());
+  }
+  if (hello.to_dc() != options_.dc) {
+    return absl::StrCat("peer meant dc ", hello.to_dc(), ", this is dc ", options_.dc);
+  }
+  if (hello.shard() != options_.partition_index) {
+    return absl::StrCat("peer is shard ", hello.shard(), ", this is shard ",
+                        options_.partition_index);
+  }
+  if (hello.layout_fingerprint() != layout_fingerprint_) {
+    return "peer's tables or partition differ from this shard's";
+  }
+  if (link.peer_dc() >= 0) return "second hello on one stream";
+  return "";
+}
+
+void MirrorReceiver::HandleHello(const std::shared_ptr<InboundLink>& link,
+                                 const rpc::MirrorHello& hello) {
+  if (const std::string why = CheckHello(*link, hello); !why.empty()) {
     {
       common::MutexLock lock(&mu_);
       rejected_peers_ += 1;
     }
     common::Logger("mirror")->warn("dc {} shard {}: refused a mirror link: {}", options_.dc,
                                    options_.partition_index, why);
-    stream->Fail(absl::FailedPreconditionError(why));
+    link->Fail(absl::FailedPreconditionError(why));
     return;
   }
-  std::shared_ptr<InboundStream> previous;
+  std::shared_ptr<InboundLink> previous;
   uint64_t next_seq;
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[hello.from_dc()];
     previous = std::move(in.stream);
-    in.stream = stream;
+    in.stream = link;
     next_seq = in.next_seq;
   }
   // A reconnect supersedes a stream the sender has given up on.
-  if (previous && previous != stream) {
+  if (previous && previous != link) {
     previous->Fail(absl::FailedPreconditionError("superseded by a newer stream"));
   }
-  stream->set_peer_dc(hello.from_dc());
+  link->set_peer_dc(hello.from_dc());
   rpc::MirrorReply welcome;
   welcome.mutable_welcome()->set_next_seq(next_seq);
-  stream->Reply(std::move(welcome));
-  stream->ReadNext();
+  link->Reply(std::move(welcome));
+  link->ReadNext();
 }
 
-void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
-                         const rpc::MirrorBatch& batch) {
-  auto log = common::Logger("mirror");
-  const int64_t peer = stream->peer_dc();
-  if (peer < 0) {
-    {
-      common::MutexLock lock(&mu_);
-      rejected_peers_ += 1;
-    }
-    stream->Fail(absl::FailedPreconditionError("MirrorBatch before MirrorHello"));
-    return;
+void MirrorReceiver::RefuseBeforeHello(const std::shared_ptr<InboundLink>& link,
+                                       const char* what) {
+  {
+    common::MutexLock lock(&mu_);
+    rejected_peers_ += 1;
   }
+  link->Fail(absl::FailedPreconditionError(absl::StrCat(what, " before MirrorHello")));
+}
+
+absl::Status MirrorReceiver::ApplyBatch(const rpc::MirrorBatch& batch, rpc::MirrorBatch* expanded,
+                                        const rpc::MirrorBatch** data) {
+  // Compact encodings become plain deltas before the store, the forwarding
+  // and the counters see the batch.
+  *data = &batch;
+  if (HasCompactDeltas(batch)) {
+    *expanded = batch;
+    *data = expanded;
+    for (rpc::TableDelta& delta : *expanded->mutable_updates()) {
+      if (delta.table_id() >= options_.tables.size()) {
+        return absl::NotFoundError(absl::StrCat("unknown table ", delta.table_id()));
+      }
+      if (absl::Status s = ExpandDelta(&delta, options_.tables[delta.table_id()].width); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  std::shared_ptr<server::MirrorTarget> target;
+  {
+    common::MutexLock lock(&mu_);
+    target = target_;
+  }
+  if (target == nullptr) return absl::UnavailableError("mirror is not started");
+  return target->ApplyMirrored((*data)->updates());
+}
+
+void MirrorReceiver::HandleBatch(const std::shared_ptr<InboundLink>& link,
+                                 const rpc::MirrorBatch& batch) {
+  auto log = common::Logger("mirror");
+  const int64_t peer = link->peer_dc();
+  if (peer < 0) return RefuseBeforeHello(link, "MirrorBatch");
   const uint32_t from = static_cast<uint32_t>(peer);
   uint64_t expected;
   {
@@ -151,8 +209,8 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     if (batch.seq() > expected) in.stats.rejected += 1;
   }
   if (batch.seq() < expected) {  // already applied: a re-send
-    stream->Reply(Ack(expected - 1));
-    stream->ReadNext();
+    link->Reply(Ack(expected - 1));
+    link->ReadNext();
     return;
   }
   if (batch.seq() > expected) {
@@ -160,28 +218,13 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
     // the welcome's next_seq.
     log->warn("dc {} shard {}: sequence gap from dc {}: got {}, expected {}", options_.dc,
               options_.partition_index, from, batch.seq(), expected);
-    stream->Fail(absl::FailedPreconditionError(
+    link->Fail(absl::FailedPreconditionError(
         absl::StrCat("sequence gap: got ", batch.seq(), ", expected ", expected)));
     return;
   }
-  // Compact encodings become plain deltas before the store, the forwarding
-  // and the counters see the batch.
   rpc::MirrorBatch expanded;
   const rpc::MirrorBatch* data = &batch;
-  absl::Status applied = absl::OkStatus();
-  if (HasCompactDeltas(batch)) {
-    expanded = batch;
-    for (rpc::TableDelta& delta : *expanded.mutable_updates()) {
-      if (!applied.ok()) break;
-      if (delta.table_id() >= options_.tables.size()) {
-        applied = absl::NotFoundError(absl::StrCat("unknown table ", delta.table_id()));
-      } else {
-        applied = ExpandDelta(&delta, options_.tables[delta.table_id()].width);
-      }
-    }
-    data = &expanded;
-  }
-  if (applied.ok()) applied = core_->ApplyMirrored(data->updates());
+  const absl::Status applied = ApplyBatch(batch, &expanded, &data);
   if (!applied.ok()) {
     log->warn("dc {} shard {}: rejected batch {} from dc {}: {}", options_.dc,
               options_.partition_index, batch.seq(), from, std::string(applied.message()));
@@ -190,9 +233,7 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
   // sequence number is consumed so the link goes on, and holding reads for
   // data that will never come would stall this DC forever.
   gate_->ReleaseBarriers(from, batch.barriers_through());
-  for (const rpc::MirrorClock& clock : batch.clocks()) {
-    if (clock.origin_dc() < num_dcs_) gate_->SetMirrorClock(clock.origin_dc(), clock.clock());
-  }
+  ApplyMirrorClocks(batch, num_dcs_, *gate_);
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[from];
@@ -202,106 +243,64 @@ void Mirror::HandleBatch(const std::shared_ptr<InboundStream>& stream,
       for (const rpc::TableDelta& delta : data->updates()) {
         in.stats.elements += PlainDeltaElements(delta);
       }
-      ForwardLocked(from, *data);
     } else {
       in.stats.rejected += 1;
     }
-    wake_client_ = true;
   }
-  core_->ReopenGate();
-  stream->Reply(Ack(batch.seq()));
-  stream->ReadNext();
+  // A hub passes it on (src/mirror/hub.h); the sender's lock, not ours.
+  if (applied.ok()) forward_->Forward(from, *data);
+  std::shared_ptr<server::MirrorTarget> target;
+  {
+    common::MutexLock lock(&mu_);
+    target = target_;
+  }
+  if (target != nullptr) target->ReopenHeldReads();
+  link->Reply(Ack(batch.seq()));
+  link->ReadNext();
 }
 
-void Mirror::ForwardLocked(uint32_t from, const rpc::MirrorBatch& batch) {
-  const std::vector<Overlay::Forward> forwards =
-      options_.overlay.ForwardTargets(options_.dc, from, batch.relayed());
-  if (forwards.empty()) return;
-  std::vector<uint32_t> cols;
-  std::vector<float> vals;
-  for (const rpc::TableDelta& delta : batch.updates()) {
-    const uint32_t width = options_.tables[delta.table_id()].width;
-    const size_t dense_rows = delta.dense_row_ids().size() / sizeof(uint64_t);
-    cols.resize(width);
-    for (uint32_t c = 0; c < width; ++c) cols[c] = c;
-    vals.resize(width);
-    for (size_t r = 0; r < dense_rows; ++r) {
-      const uint64_t row = common::PackedAt<uint64_t>(delta.dense_row_ids(), r);
-      std::memcpy(vals.data(), delta.dense_values().data() + r * width * sizeof(float),
-                  width * sizeof(float));
-      for (const Overlay::Forward& f : forwards) {
-        if (out_index_[f.dc] < 0) continue;
-        QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
-      }
-    }
-    common::ForEachSparseRow(
-        delta.sparse_row_ids(), delta.sparse_row_nnz(), delta.sparse_entries(),
-        [&](uint64_t row, const char* entries, uint32_t count)
-            ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-          cols.resize(count);
-          vals.resize(count);
-          for (uint32_t k = 0; k < count; ++k) {
-            const common::SparseEntry entry = common::SparseEntryAt(entries, k);
-            cols[k] = entry.col;
-            vals[k] = entry.value;
-          }
-          for (const Overlay::Forward& f : forwards) {
-            if (out_index_[f.dc] < 0) continue;
-            QueueRowLocked(out_[out_index_[f.dc]], f.relayed, delta.table_id(), row, cols, vals);
-          }
-        });
+std::string MirrorReceiver::CheckBarrier(rpc::AspBarrier* barrier) const {
+  if (barrier->table_id() >= options_.tables.size()) {
+    return absl::StrCat("unknown table ", barrier->table_id());
   }
-  for (const rpc::MirrorClock& clock : batch.clocks()) {
-    for (const Overlay::Forward& f : forwards) {
-      if (out_index_[f.dc] < 0 || clock.origin_dc() == f.dc) continue;
-      out_[out_index_[f.dc]].outbox->AddClock(clock.origin_dc(), clock.clock());
-    }
+  if (barrier->row_bitmap() && barrier->varint_row_ids()) {
+    return "row_bitmap and varint_row_ids together";
   }
-  MaybeBarriersLocked();
-}
-
-void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
-                           const rpc::AspBarrier& received) {
-  const int64_t peer = stream->peer_dc();
-  if (peer < 0) {
-    {
-      common::MutexLock lock(&mu_);
-      rejected_peers_ += 1;
-    }
-    stream->Fail(absl::FailedPreconditionError("AspBarrier before MirrorHello"));
-    return;
-  }
-  const uint32_t from = static_cast<uint32_t>(peer);
-  std::string why;
-  rpc::AspBarrier barrier = received;  // row ids as packed uint64
   absl::Status ids = absl::OkStatus();
-  if (barrier.table_id() >= options_.tables.size()) {
-    why = absl::StrCat("unknown table ", barrier.table_id());
-  } else if (barrier.row_bitmap() && barrier.varint_row_ids()) {
-    why = "row_bitmap and varint_row_ids together";
-  } else if (barrier.row_bitmap()) {
-    ids = ExpandRowBitmap(barrier.row_base(), options_.tables[barrier.table_id()].rows,
-                          barrier.mutable_row_ids());
-  } else if (barrier.varint_row_ids()) {
-    ids = ExpandVarintRowIds(barrier.mutable_row_ids());
+  if (barrier->row_bitmap()) {
+    ids = ExpandRowBitmap(barrier->row_base(), options_.tables[barrier->table_id()].rows,
+                          barrier->mutable_row_ids());
+  } else if (barrier->varint_row_ids()) {
+    ids = ExpandVarintRowIds(barrier->mutable_row_ids());
   }
-  if (!ids.ok()) {
-    why = absl::StrCat("row_ids: ", ids.message());
-  } else if (!why.empty()) {
-    // nothing more to check
-  } else if (barrier.row_ids().size() % sizeof(uint64_t) != 0) {
-    why = absl::StrCat("row_ids of ", barrier.row_ids().size(), " bytes is not packed uint64");
-  } else {
-    const size_t n = barrier.row_ids().size() / sizeof(uint64_t);
-    for (size_t i = 0; i < n && why.empty(); ++i) {
-      uint64_t row;
-      std::memcpy(&row, barrier.row_ids().data() + i * sizeof(uint64_t), sizeof(row));
-      if (!store_->Owns(barrier.table_id(), row)) {
-        why = absl::StrCat("row ", row, " of table ", barrier.table_id(),
-                           " is not held by this shard");
-      }
+  if (!ids.ok()) return absl::StrCat("row_ids: ", ids.message());
+  if (barrier->row_ids().size() % sizeof(uint64_t) != 0) {
+    return absl::StrCat("row_ids of ", barrier->row_ids().size(), " bytes is not packed uint64");
+  }
+  const server::StoreView* store;
+  {
+    common::MutexLock lock(&mu_);
+    store = store_;
+  }
+  const size_t n = barrier->row_ids().size() / sizeof(uint64_t);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t row;
+    std::memcpy(&row, barrier->row_ids().data() + i * sizeof(uint64_t), sizeof(row));
+    if (store == nullptr || !store->Owns(barrier->table_id(), row)) {
+      return absl::StrCat("row ", row, " of table ", barrier->table_id(),
+                          " is not held by this shard");
     }
   }
+  return "";
+}
+
+void MirrorReceiver::HandleBarrier(const std::shared_ptr<InboundLink>& link,
+                                   const rpc::AspBarrier& received) {
+  const int64_t peer = link->peer_dc();
+  if (peer < 0) return RefuseBeforeHello(link, "AspBarrier");
+  const uint32_t from = static_cast<uint32_t>(peer);
+  rpc::AspBarrier barrier = received;  // row ids as packed uint64
+  const std::string why = CheckBarrier(&barrier);
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[from];
@@ -320,7 +319,52 @@ void Mirror::HandleBarrier(const std::shared_ptr<InboundStream>& stream,
   } else {
     gate_->AddBarrier(from, barrier);
   }
-  stream->ReadNext();
+  link->ReadNext();
+}
+
+bool MirrorReceiver::AddStatus(rpc::MirrorStatusReply* reply) const {
+  common::MutexLock lock(&mu_);
+  reply->set_rejected_peers(rejected_peers_);
+  reply->set_batches_applied(batches_applied_);
+  for (uint32_t dc = 0; dc < num_dcs_; ++dc) {
+    if (dc == options_.dc) continue;
+    const InLink& in = in_[dc];
+    rpc::MirrorLinkStats* s = reply->add_links();
+    s->set_peer_dc(dc);
+    s->set_outgoing(false);
+    s->set_connected(in.stream != nullptr && !in.stream->done());
+    s->set_bytes(in.stats.bytes);
+    s->set_messages(in.stats.messages);
+    s->set_elements(in.stats.elements);
+    s->set_barriers(in.stats.barriers);
+    s->set_rejected(in.stats.rejected);
+    s->set_duplicates(in.stats.duplicates);
+    s->set_barrier_blocked_s(gate_->barrier_blocked_s(dc));
+    s->set_clock_stall_s(gate_->clock_stall_s(dc));
+    s->set_mirror_clock(gate_->mirror_clock(dc));
+  }
+  return inbound_.empty() && !busy_;
+}
+
+void MirrorReceiver::Stop() {
+  {
+    common::MutexLock lock(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+  std::vector<std::shared_ptr<InboundLink>> links;
+  {
+    common::MutexLock lock(&mu_);
+    for (InLink& in : in_) {
+      if (in.stream) links.push_back(std::move(in.stream));
+    }
+    inbound_.clear();
+    target_.reset();
+  }
+  // End incoming streams now rather than letting the server's shutdown wait
+  // for the peers to give up.
+  for (auto& link : links) link->Fail(absl::UnavailableError("mirror shutting down"));
 }
 
 }  // namespace gaia::mirror

@@ -1,7 +1,8 @@
 // The server side of the mirror's gRPC service (proto/gaia.proto `Mirror`):
 // one InboundStream reactor per incoming directed link, plus the unary Flush
 // and Status calls. It only moves messages; what they mean is decided by the
-// InboundHandler (the mirror server thread, src/mirror/mirror.h).
+// InboundHandler (the mirror, src/mirror/mirror.h, which hands them to its
+// receiver, src/mirror/mirror_receiver.h).
 //
 // Thread-safe.
 #ifndef GAIA_SRC_MIRROR_MIRROR_SERVICE_H_
@@ -21,14 +22,30 @@
 
 namespace gaia::mirror {
 
-class InboundStream;
+// One incoming directed link as the mirror receiver sees it: InboundStream
+// over gRPC, or a test's fake (tests/mirror/fake_shard.h). Thread-safe;
+// calls after the link ended are ignored.
+class InboundLink {
+ public:
+  virtual ~InboundLink() = default;
+  // Reads the next message (after the handler processed the last one).
+  virtual void ReadNext() = 0;
+  // Queues a reply (acks coalesce: only the newest queued one is sent).
+  virtual void Reply(rpc::MirrorReply reply) = 0;
+  // Sends an error reply and ends the link with `status`.
+  virtual void Fail(const absl::Status& status) = 0;
+  // The peer DC once its hello was accepted; -1 before.
+  virtual int64_t peer_dc() const = 0;
+  virtual void set_peer_dc(uint32_t dc) = 0;
+  virtual bool done() const = 0;
+};
 
 class InboundHandler {
  public:
   virtual ~InboundHandler() = default;
   // A message arrived on `stream`. The stream reads nothing more until the
   // handler calls stream->ReadNext(). Called on a gRPC thread: must not block.
-  virtual void OnInbound(std::shared_ptr<InboundStream> stream, rpc::MirrorMessage message) = 0;
+  virtual void OnInbound(std::shared_ptr<InboundLink> stream, rpc::MirrorMessage message) = 0;
   // Elements queued by an on-demand flush.
   virtual uint64_t FlushNow() = 0;
   virtual rpc::MirrorStatusReply StatusNow() const = 0;
@@ -36,7 +53,8 @@ class InboundHandler {
 
 // One incoming link. Replies are written in order, one at a time; queued
 // acks are coalesced (only the newest is sent).
-class InboundStream final : public grpc::ServerBidiReactor<rpc::MirrorMessage, rpc::MirrorReply>,
+class InboundStream final : public InboundLink,
+                            public grpc::ServerBidiReactor<rpc::MirrorMessage, rpc::MirrorReply>,
                             public std::enable_shared_from_this<InboundStream> {
  public:
   explicit InboundStream(InboundHandler* handler) : handler_(handler) {}
@@ -44,16 +62,13 @@ class InboundStream final : public grpc::ServerBidiReactor<rpc::MirrorMessage, r
   // Starts the first read; keeps itself alive until gRPC is done with it.
   void Begin(std::shared_ptr<InboundStream> self);
 
-  // Reads the next message (after the handler processed the last one).
-  void ReadNext();
-  void Reply(rpc::MirrorReply reply);
-  // Sends `error` and ends the stream with `status`.
-  void Fail(const absl::Status& status);
-
-  // The peer DC once its hello was accepted; -1 before.
-  int64_t peer_dc() const;
-  void set_peer_dc(uint32_t dc);
-  bool done() const;
+  // InboundLink.
+  void ReadNext() override;
+  void Reply(rpc::MirrorReply reply) override;
+  void Fail(const absl::Status& status) override;
+  int64_t peer_dc() const override;
+  void set_peer_dc(uint32_t dc) override;
+  bool done() const override;
 
  private:
   void OnReadDone(bool ok) override;

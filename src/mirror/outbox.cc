@@ -10,8 +10,8 @@
 
 namespace gaia::mirror {
 
-Outbox::Outbox(std::vector<uint32_t> widths, bool half_values, bool compact)
-    : widths_(std::move(widths)), half_values_(half_values), compact_(compact) {
+Outbox::Outbox(std::vector<uint32_t> widths, OutboxOptions options)
+    : widths_(std::move(widths)), options_(options) {
   for (Lane& lane : lanes_) lane.tables.resize(widths_.size());
 }
 
@@ -66,7 +66,7 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     if (t.rows.empty()) continue;
     const uint32_t width = widths_[table];
     DeltaEncoding plain;  // rows as halves or floats, dense or (column, value) pairs
-    plain.varint_ids = compact_;
+    plain.varint_ids = options_.compact;
     DeltaEncoding bitmap = plain;  // sparse rows as a column bitmap and values
     bitmap.bitmap_sparse = true;
     DeltaEncoding ternary = bitmap;  // +-scale rows as a bitmap, the scale and signs
@@ -78,7 +78,7 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       const uint8_t* set = t.set.data() + pos * width;
       cols.clear();
       vals.clear();
-      bool half = half_values_ && width <= kMaxHalfWidth;
+      bool half = options_.half_values && width <= kMaxHalfWidth;
       for (uint32_t c = 0; c < width; ++c) {
         if (!set[c] || values[c] == 0.0f) continue;  // 0: cancelled out while queued
         cols.push_back(c);
@@ -107,9 +107,9 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       plain.half = bitmap.half = half;
       const size_t dense_bytes = DenseRowBytes(width, plain);
       const size_t pair_bytes = SparseRowBytes(width, plain, n);
-      const size_t bitmap_bytes = compact_ ? SparseRowBytes(width, bitmap, n) : SIZE_MAX;
+      const size_t bitmap_bytes = options_.compact ? SparseRowBytes(width, bitmap, n) : SIZE_MAX;
       const size_t ternary_bytes =
-          compact_ && IsTernaryRow(vals) ? SparseRowBytes(width, ternary, n) : SIZE_MAX;
+          options_.compact && IsTernaryRow(vals) ? SparseRowBytes(width, ternary, n) : SIZE_MAX;
       const size_t sparse_bytes = std::min({pair_bytes, bitmap_bytes, ternary_bytes});
       Form form = Form::kPairs;
       if (dense_bytes < sparse_bytes) {

@@ -26,7 +26,7 @@
 // the group by a hub (the receiver must not forward those). A batch carries
 // one lane.
 //
-//   Outbox outbox({16});                       // one table, width 16
+//   Outbox outbox({16}, {.half_values = true}); // one table, width 16
 //   outbox.AddRow(false, 0, row, cols, vals);
 //   outbox.AddClock(/*origin=*/0, /*clock=*/5);
 //   while (std::optional<rpc::MirrorBatch> b = outbox.Seal(1 << 20)) send(*b);
@@ -48,13 +48,20 @@
 
 namespace gaia::mirror {
 
+// How an Outbox packs rows (src/mirror/delta_encoding.h). The mirror turns
+// both on (half_values unless values go as exact float32).
+struct OutboxOptions {
+  // Rows whose every queued value is an exact binary16 go out as halves.
+  bool half_values = false;
+  // Row ids go as varints, sparse rows as a column bitmap and values where
+  // that is smaller, all-+-s rows in the ternary form.
+  bool compact = false;
+};
+
 class Outbox {
  public:
-  // widths[t] = floats per row of table t. `half_values` sends rows of exact
-  // binary16 values as halves; `compact` sends row ids as varints and sparse
-  // rows as a column bitmap and values where that is smaller
-  // (src/mirror/delta_encoding.h).
-  explicit Outbox(std::vector<uint32_t> widths, bool half_values = false, bool compact = false);
+  // widths[t] = floats per row of table t.
+  explicit Outbox(std::vector<uint32_t> widths, OutboxOptions options = {});
 
   // Adds vals[i] to column cols[i] of the row. REQUIRES: table valid,
   // cols < width, same sizes.
@@ -113,8 +120,7 @@ class Outbox {
   uint64_t OldestQueued() const;
 
   const std::vector<uint32_t> widths_;
-  const bool half_values_;
-  const bool compact_;
+  const OutboxOptions options_;
   Lane lanes_[2];  // [0] own group, [1] relayed
   std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;

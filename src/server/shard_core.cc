@@ -24,14 +24,41 @@ rpc::ShardMessage AbortedRead(uint64_t request_id) {
 
 }  // namespace
 
+// The store as the update sink sees it: its layout, and values read under mu_.
+class ShardCore::SinkView final : public StoreView {
+ public:
+  explicit SinkView(const ParameterStore& store) : store_(store) {}
+
+  uint32_t num_tables() const override { return store_.num_tables(); }
+  uint32_t width(uint32_t table) const override { return store_.width(table); }
+  uint64_t owned_rows(uint32_t table) const override { return store_.owned_rows(table); }
+  bool Owns(uint32_t table, uint64_t row) const override { return store_.Owns(table, row); }
+  uint64_t SlotOf(uint32_t table, uint64_t row) const override {
+    return store_.SlotOf(table, row);
+  }
+  uint64_t RowAt(uint32_t table, uint64_t slot) const override {
+    return store_.RowAt(table, slot);
+  }
+  std::span<const float> Values(uint32_t table, uint64_t slot) const override {
+    return {store_.SlotData(table, slot), store_.width(table)};
+  }
+
+ private:
+  const ParameterStore& store_;
+};
+static_assert(StoreView::kNoSlot == ParameterStore::kNoSlot);
+
 ShardCore::ShardCore(Options options, std::unique_ptr<ParameterStore> store)
     : options_(std::move(options)),
       store_(std::move(store)),
+      sink_view_(std::make_unique<SinkView>(*store_)),
       pending_(store_.get()),
       clocks_(options_.num_workers),
       pushed_clock_(options_.num_workers, -1) {
-  if (options_.update_sink) options_.update_sink->Attach(*store_);
+  if (options_.update_sink) options_.update_sink->Attach(*sink_view_);
 }
+
+ShardCore::~ShardCore() = default;
 
 absl::Status ShardCore::Attach(std::shared_ptr<SessionLink> link) {
   common::MutexLock lock(&mu_);
@@ -232,7 +259,7 @@ void ShardCore::ReleaseOrGateLocked(ParkedRead read, std::vector<Delivery>* deli
   deliveries->push_back(std::move(delivery));
 }
 
-void ShardCore::ReopenGate() {
+void ShardCore::ReopenHeldReads() {
   std::vector<Delivery> deliveries;
   {
     common::MutexLock lock(&mu_);
@@ -265,14 +292,11 @@ absl::Status ShardCore::ApplyMirrored(
   return absl::OkStatus();
 }
 
-void ShardCore::FlushSink() {
+bool ShardCore::RunWithStoreLocked(absl::FunctionRef<void()> fn) {
   common::MutexLock lock(&mu_);
-  if (options_.update_sink && !shutting_down_) options_.update_sink->OnFlush();
-}
-
-void ShardCore::ResumeSink() {
-  common::MutexLock lock(&mu_);
-  if (options_.update_sink && !shutting_down_) options_.update_sink->OnResume();
+  if (shutting_down_) return false;
+  fn();
+  return true;
 }
 
 absl::Status ShardCore::Tick(uint32_t worker, int64_t clock, double learning_rate) {

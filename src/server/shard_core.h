@@ -26,10 +26,12 @@
 #include "absl/time/time.h"
 #include "src/common/mutex.h"
 #include "proto/gaia.pb.h"
+#include "absl/functional/function_ref.h"
 #include "src/server/clock_tracker.h"
 #include "src/server/packed_values.h"
 #include "src/server/parameter_store.h"
 #include "src/server/pending_updates.h"
+#include "src/server/mirror_target.h"
 #include "src/server/read_gate.h"
 #include "src/server/shard_server.h"
 #include "src/server/update_sink.h"
@@ -47,7 +49,7 @@ class SessionLink {
   virtual void Close(const absl::Status& status) = 0;
 };
 
-class ShardCore {
+class ShardCore final : public MirrorTarget {
  public:
   struct Options {
     std::string job_id;
@@ -61,6 +63,7 @@ class ShardCore {
 
   // REQUIRES: options.num_workers > 0, store != nullptr.
   ShardCore(Options options, std::unique_ptr<ParameterStore> store);
+  ~ShardCore() override;
 
   ShardCore(const ShardCore&) = delete;
   ShardCore& operator=(const ShardCore&) = delete;
@@ -105,21 +108,13 @@ class ShardCore {
   absl::StatusOr<std::optional<rpc::ReadReply>> Read(rpc::ReadRequest request,
                                                      std::shared_ptr<SessionLink> link);
 
-  // Adds updates received from another DC (DESIGN.md §4.2) to the visible
-  // values at once. They bypass the clock buffers and the update sink: a
-  // mirrored update changes `value`, never the mirror's accumulators. All
-  // deltas are validated first; on error nothing changes.
+  // MirrorTarget (src/server/mirror_target.h): how the ASP mirror in the
+  // same process acts on this shard. Mirrored updates bypass the clock
+  // buffers and the update sink.
   absl::Status ApplyMirrored(
-      const google::protobuf::RepeatedPtrField<rpc::TableDelta>& deltas);
-
-  // The read gate may admit more reads now: re-checks every read it held.
-  void ReopenGate();
-
-  // Calls the update sink's OnFlush() under the lock (no-op without a sink).
-  void FlushSink();
-  // Calls the update sink's OnResume() under the lock (no-op without a sink
-  // or once shutting down).
-  void ResumeSink();
+      const google::protobuf::RepeatedPtrField<rpc::TableDelta>& deltas) override;
+  void ReopenHeldReads() override;
+  bool RunWithStoreLocked(absl::FunctionRef<void()> fn) override;
 
   // Visible values of the owned rows of a table, rows ascending: from the
   // first-th owned row on, at most max_rows of them (0: all).
@@ -181,10 +176,14 @@ class ShardCore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   static void Deliver(std::vector<Delivery> deliveries);
 
+  // The StoreView the update sink is given (shard_core.cc).
+  class SinkView;
+
   // Constant after construction. The store's layout is constant too (its
   // Validate* methods run without the lock); its values are guarded by mu_.
   const Options options_;
   const std::unique_ptr<ParameterStore> store_;
+  const std::unique_ptr<SinkView> sink_view_;
 
   // Guards the store's values and everything below. Pushes, ticks and parking
   // take it exclusively; ready reads, Dump and Stats share it.

@@ -57,8 +57,9 @@ struct ShardOptions {
   int64_t shutdown_grace_ms = 2000;
 
   // Observes every update when it becomes visible (the ASP mirror's seam,
-  // DESIGN.md §4.2). Null = nobody observes. Called with the shard's lock
-  // held: it must not block or call back into the shard.
+  // DESIGN.md §4.2; mirror::DcShard sets it). Null = nobody observes. Called
+  // with the shard's lock held: it must not block or call back into the
+  // shard.
   std::shared_ptr<UpdateSink> update_sink;
 
   // May hold back reads (ASP barriers and the DS bound). Null = never.
@@ -93,8 +94,9 @@ class ShardServer {
 
   virtual ShardStats Stats() const = 0;
 
-  // The shard's state, for the mirror in the same process (it applies
-  // updates from other DCs and reopens the read gate through it).
+  // The shard's state. The ASP mirror in the same process reaches it as a
+  // server::MirrorTarget (src/server/mirror_target.h; mirror::DcShard wires
+  // it); tests read tables through it (Dump).
   virtual std::shared_ptr<ShardCore> core() const = 0;
 
   // Blocks until Shutdown() is called (by another thread, a signal handler

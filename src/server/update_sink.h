@@ -1,15 +1,16 @@
 // The narrow seam through which the ASP mirror (DESIGN.md §4.2) observes
 // updates as they become visible in a shard's table. The shard knows mirrors
-// only through this interface and ReadGate (DESIGN.md §6).
+// only through this interface and ReadGate (DESIGN.md §6); the mirror acts on
+// the shard through MirrorTarget (src/server/mirror_target.h).
 #ifndef GAIA_SRC_SERVER_UPDATE_SINK_H_
 #define GAIA_SRC_SERVER_UPDATE_SINK_H_
 
 #include <cstdint>
 #include <span>
 
-namespace gaia::server {
+#include "src/server/store_view.h"
 
-class ParameterStore;
+namespace gaia::server {
 
 // Every call except Attach is made with the shard's state lock held, so an
 // implementation may read the attached store's values in it, must not block
@@ -20,8 +21,9 @@ class UpdateSink {
 
   // Once, before any other call: the store whose values the shard changes.
   // Its layout is constant; its values may be read only inside the calls
-  // below (the shard's lock is held then).
-  virtual void Attach(const ParameterStore& /*store*/) {}
+  // below (the shard's lock is held then) or MirrorTarget::RunWithStoreLocked.
+  // It lives as long as the shard.
+  virtual void Attach(const StoreView& /*store*/) {}
 
   // `rows` of `table_id` were just increased by `deltas` (rows.size() * width
   // floats, row-major). `shard_clock` is the shard clock at which they become
@@ -38,14 +40,6 @@ class UpdateSink {
 
   // A worker reported its learning rate (> 0) with its clock tick.
   virtual void OnLearningRate(double /*learning_rate*/) {}
-
-  // Someone asked for a flush (ShardCore::FlushSink): send everything
-  // accumulated so far.
-  virtual void OnFlush() {}
-
-  // The sink asked to go on with deferred work that reads the store
-  // (ShardCore::ResumeSink).
-  virtual void OnResume() {}
 };
 
 }  // namespace gaia::server

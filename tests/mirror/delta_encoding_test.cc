@@ -180,7 +180,7 @@ std::vector<std::pair<uint64_t, std::vector<float>>> DenseRows(rpc::MirrorBatch 
 }
 
 TEST(OutboxHalf, ExactRowsGoAsHalvesOthersAsFloats) {
-  Outbox outbox({4}, /*half_values=*/true);
+  Outbox outbox({4}, {.half_values = true});
   const std::vector<uint32_t> all = {0, 1, 2, 3};
   outbox.AddRow(false, 0, 1, all, std::vector<float>{1.0f, 0.5f, -0.25f, 2.0f});
   outbox.AddRow(false, 0, 2, all, std::vector<float>{1.0f, 0.1f, 0.0f, 2.0f});  // 0.1: not exact
@@ -213,7 +213,7 @@ TEST(OutboxHalf, ExactRowsGoAsHalvesOthersAsFloats) {
 // Two halves queued for the same element may sum to a value binary16 cannot
 // hold; the row then goes as float32 rather than rounded.
 TEST(OutboxHalf, CoalescedSumThatIsNoLongerAHalfGoesAsFloat) {
-  Outbox outbox({1}, /*half_values=*/true);
+  Outbox outbox({1}, {.half_values = true});
   outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{1024.0f});
   outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{0.5f});  // 1024.5
   std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);

@@ -1,5 +1,6 @@
 // Several DCs in one test process: per DC a clock group of shards, each with
-// its ASP mirror, on 127.0.0.1:0 (STYLE.md §13). Workers connect with
+// its ASP mirror (one mirror::DcShard, as `gaia server` builds it), on
+// 127.0.0.1:0 (STYLE.md §13). Workers connect with
 // Options(dc, worker).
 //
 //   GeoCluster cluster({.num_dcs = 2, .tables = {...}});
@@ -24,6 +25,7 @@
 #include "gaia/options.h"
 #include "src/common/job_spec.h"
 #include "src/common/packing.h"
+#include "src/mirror/dc_shard.h"
 #include "src/mirror/mirror.h"
 #include "src/server/shard_core.h"
 #include "src/server/shard_server.h"
@@ -59,7 +61,8 @@ class GeoCluster {
     std::function<std::string(uint32_t from, uint32_t to, uint32_t shard, int port)> route;
   };
 
-  explicit GeoCluster(Config config) : config_(std::move(config)), registry_(1e-3) {
+  explicit GeoCluster(Config config)
+      : config_(std::move(config)), registry_(std::make_shared<significance::Registry>(1e-3)) {
     for (uint32_t dc = 0; dc < config_.num_dcs; ++dc) {
       for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
         if (!StartShard(dc, k)) return;
@@ -70,8 +73,11 @@ class GeoCluster {
   }
 
   ~GeoCluster() {
-    for (auto& m : mirrors_) m->Stop();
-    for (auto& s : shards_) s->Shutdown();
+    // Every mirror first, so none sends to a DC already gone.
+    for (auto& dc : dcs_) {
+      if (dc->mirror() != nullptr) dc->mirror()->Stop();
+    }
+    for (auto& dc : dcs_) dc->Shutdown();
   }
 
   bool ok() const { return ok_; }
@@ -90,10 +96,10 @@ class GeoCluster {
   }
 
   server::ShardServer& shard(uint32_t dc, uint32_t k) const {
-    return *shards_[dc * config_.shards_per_dc + k];
+    return dcs_[dc * config_.shards_per_dc + k]->shard();
   }
   mirror::Mirror& mirror(uint32_t dc, uint32_t k) const {
-    return *mirrors_[dc * config_.shards_per_dc + k];
+    return *dcs_[dc * config_.shards_per_dc + k]->mirror();
   }
   int mirror_port(uint32_t dc, uint32_t k) const { return mirror(dc, k).port(); }
 
@@ -122,8 +128,8 @@ class GeoCluster {
     while (absl::Now() < deadline) {
       bool quiet = true;
       uint64_t total = 0;
-      for (const auto& m : mirrors_) {
-        const rpc::MirrorStatusReply status = m->GetStatus();
+      for (const auto& dc : dcs_) {
+        const rpc::MirrorStatusReply status = dc->mirror()->GetStatus();
         quiet = quiet && status.final_flush_done() && status.idle();
         for (const rpc::MirrorLinkStats& link : status.links()) total += link.messages();
       }
@@ -156,7 +162,8 @@ class GeoCluster {
 
  private:
   bool StartShard(uint32_t dc, uint32_t k) {
-    mirror::MirrorOptions m;
+    mirror::DcShardOptions options;
+    mirror::MirrorOptions& m = options.mirror.emplace();
     m.job_id = config_.job_id;
     m.dc = dc;
     m.partition_index = k;
@@ -164,7 +171,7 @@ class GeoCluster {
     m.tables = config_.tables;
     m.overlay = config_.overlay ? config_.overlay(config_.num_dcs)
                                 : mirror::Overlay(std::vector<uint32_t>(config_.num_dcs, 0), {{0}});
-    auto fn = registry_.Find(config_.significance);
+    auto fn = registry_->Find(config_.significance);
     EXPECT_TRUE(fn.ok()) << fn.status();
     if (!fn.ok()) return false;
     m.significance = *fn;
@@ -177,35 +184,27 @@ class GeoCluster {
     m.max_message_bytes = config_.max_message_bytes;
     m.max_queued_bytes = config_.max_queued_bytes;
     m.reconnect_backoff_ms = 50;
-    auto created = mirror::Mirror::Create(m);
-    EXPECT_TRUE(created.ok()) << created.status();
-    if (!created.ok()) return false;
+    options.registry = registry_;
 
-    server::ShardOptions options;
-    options.job_id = config_.job_id;
-    options.tables = config_.tables;
-    options.partition_index = k;
-    options.partition_size = config_.shards_per_dc;
-    options.num_workers = config_.workers_per_dc;
-    options.staleness = config_.staleness;
-    options.update_sink = *created;
-    options.read_gate = (*created)->gate();
-    options.shutdown_grace_ms = 200;
-    auto shard = server::ShardServer::Start(options);
-    EXPECT_TRUE(shard.ok()) << shard.status();
-    if (!shard.ok()) return false;
-    absl::Status started = (*created)->Start((*shard)->core());
-    EXPECT_TRUE(started.ok()) << started;
+    server::ShardOptions& shard = options.shard;
+    shard.job_id = config_.job_id;
+    shard.tables = config_.tables;
+    shard.partition_index = k;
+    shard.partition_size = config_.shards_per_dc;
+    shard.num_workers = config_.workers_per_dc;
+    shard.staleness = config_.staleness;
+    shard.shutdown_grace_ms = 200;
+    auto started = mirror::DcShard::Start(std::move(options));
+    EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return false;
-    mirrors_.push_back(std::move(*created));
-    shards_.push_back(std::move(*shard));
+    dcs_.push_back(std::move(*started));
     return true;
   }
 
   Config config_;
-  significance::Registry registry_;  // outlives the mirrors (declared first)
-  std::vector<std::shared_ptr<mirror::Mirror>> mirrors_;
-  std::vector<std::unique_ptr<server::ShardServer>> shards_;
+  // Shared with every DcShard, which keeps it alive as long as its mirror.
+  std::shared_ptr<significance::Registry> registry_;
+  std::vector<std::unique_ptr<mirror::DcShard>> dcs_;  // dc-major: dc * shards_per_dc + k
   bool ok_ = false;
 };
 

@@ -252,7 +252,7 @@ std::vector<std::pair<uint64_t, std::vector<float>>> ExpandedRows(rpc::MirrorBat
 }
 
 TEST(OutboxTernary, PlusMinusScaleRowsGoTernaryOthersAsBefore) {
-  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  Outbox outbox({4}, {.half_values = true, .compact = true});
   outbox.AddRow(false, 0, 1, std::vector<uint32_t>{0, 2}, std::vector<float>{0.375f, -0.375f});
   outbox.AddRow(false, 0, 2, std::vector<uint32_t>{1}, std::vector<float>{0.5f});  // a scale too
   outbox.AddRow(false, 0, 3, std::vector<uint32_t>{0, 1}, std::vector<float>{0.5f, 0.25f});
@@ -282,7 +282,7 @@ TEST(OutboxTernary, PlusMinusScaleRowsGoTernaryOthersAsBefore) {
 // Two ternary rows of different scales queued for the same row sum to values
 // of two magnitudes: the row goes as halves, unrounded.
 TEST(OutboxTernary, CoalescedRowsOfTwoScalesGoExactly) {
-  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  Outbox outbox({4}, {.half_values = true, .compact = true});
   outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0, 1}, std::vector<float>{1.0f, -1.0f});
   outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{0.25f});
   std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);
@@ -294,7 +294,7 @@ TEST(OutboxTernary, CoalescedRowsOfTwoScalesGoExactly) {
 }
 
 TEST(OutboxTernary, NotCompactMeansNoTernary) {
-  Outbox outbox({2}, /*half_values=*/true, /*compact=*/false);
+  Outbox outbox({2}, {.half_values = true, .compact = false});
   outbox.AddRow(false, 0, 0, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
   std::optional<rpc::MirrorBatch> batch = outbox.Seal(1 << 20);
   ASSERT_TRUE(batch.has_value());
@@ -304,7 +304,7 @@ TEST(OutboxTernary, NotCompactMeansNoTernary) {
 // Rows leave in the order they were queued, batch by batch; inside a batch
 // they are written in row order, so their varint id deltas are small.
 TEST(OutboxTernary, RowsOfABatchAreWrittenInRowOrder) {
-  Outbox outbox({4}, /*half_values=*/true, /*compact=*/true);
+  Outbox outbox({4}, {.half_values = true, .compact = true});
   const std::vector<uint64_t> queued = {500, 3, 77, 1000, 4, 76};
   for (uint64_t row : queued) {
     outbox.AddRow(false, 0, row, std::vector<uint32_t>{0}, std::vector<float>{2.0f});
@@ -326,7 +326,7 @@ TEST(OutboxTernary, RowsOfABatchAreWrittenInRowOrder) {
 // Ternary rows are tiny on the wire; a batch still carries no more than
 // about max_bytes of values once the receiver expands them to float32.
 TEST(OutboxTernary, ABatchCarriesAboutMaxBytesOfValues) {
-  Outbox outbox({16}, /*half_values=*/true, /*compact=*/true);
+  Outbox outbox({16}, {.half_values = true, .compact = true});
   std::vector<uint32_t> cols(16);
   for (uint32_t c = 0; c < 16; ++c) cols[c] = c;
   const std::vector<float> signs(16, 0.25f);
@@ -348,7 +348,7 @@ TEST(OutboxTernary, ABatchCarriesAboutMaxBytesOfValues) {
 
 // The queue's wire estimate follows what packing actually produced.
 TEST(OutboxTernary, QueuedWireBytesFollowThePackedRatio) {
-  Outbox outbox({16}, /*half_values=*/true, /*compact=*/true);
+  Outbox outbox({16}, {.half_values = true, .compact = true});
   std::vector<uint32_t> cols(16);
   for (uint32_t c = 0; c < 16; ++c) cols[c] = c;
   const std::vector<float> signs(16, -0.5f);

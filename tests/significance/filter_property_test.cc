@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 #include "src/significance/registry.h"
 #include "tests/significance/value_tables.h"
 

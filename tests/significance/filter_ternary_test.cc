@@ -13,7 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/significance/emission.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 #include "src/significance/registry.h"
 #include "tests/significance/value_tables.h"
 

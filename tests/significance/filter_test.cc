@@ -1,6 +1,6 @@
-// SignificanceFilter (src/significance/filter.h): accumulate, sweep, flush,
+// SignificanceFilter (src/significance/significance_filter.h): accumulate, sweep, flush,
 // dirty rows and counters, on small hand-checked cases.
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 
 #include <cstdint>
 #include <span>
@@ -136,8 +136,8 @@ TEST(SignificanceFilter, CancelledAccIsNeverEmitted) {
   EXPECT_EQ(filter.dirty_rows(), 0u);
 }
 
-// filter.h documents dirty_rows() as "Rows with a nonzero acc".
-// filter.h: a row whose acc cancelled to exactly 0 stays dirty until the
+// significance_filter.h documents dirty_rows() as "Rows with a nonzero acc".
+// significance_filter.h: a row whose acc cancelled to exactly 0 stays dirty until the
 // next sweep, which sends nothing for it and cleans it.
 TEST(SignificanceFilter, CancelledRowIsDirtyUntilTheNextSweep) {
   const std::vector<TableShape> shapes = {{.width = 2, .slots = 1}};

@@ -7,7 +7,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 #include "src/significance/registry.h"
 
 namespace gaia::significance {

@@ -11,7 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 
 #ifndef GAIA_TEST_PLUGIN_PATH
 #error "GAIA_TEST_PLUGIN_PATH must name the example significance plugin"

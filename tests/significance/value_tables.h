@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 
 namespace gaia::significance::test {
 

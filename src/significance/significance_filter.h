@@ -35,9 +35,13 @@
 // scales' range is emitted as with kHalf. Flush always emits exact float32
 // sums, so copies agree after a flush.
 //
-// Not thread-safe: the owner serializes calls (the shard's lock).
-#ifndef GAIA_SRC_SIGNIFICANCE_FILTER_H_
-#define GAIA_SRC_SIGNIFICANCE_FILTER_H_
+// Not thread-safe: the owner serializes every call (the mirror's sender
+// lock, src/mirror/mirror_sender.h). The ValueFn passed to Sweep, Flush and
+// ContinueRound reads the table's values, so those run while the owner also
+// holds whatever guards the values (the shard's lock: the mirror runs them
+// inside server::MirrorTarget::RunWithStoreLocked or an UpdateSink call).
+#ifndef GAIA_SRC_SIGNIFICANCE_SIGNIFICANCE_FILTER_H_
+#define GAIA_SRC_SIGNIFICANCE_SIGNIFICANCE_FILTER_H_
 
 #include <cstdint>
 #include <functional>
@@ -151,4 +155,4 @@ class SignificanceFilter {
 
 }  // namespace gaia::significance
 
-#endif  // GAIA_SRC_SIGNIFICANCE_FILTER_H_
+#endif  // GAIA_SRC_SIGNIFICANCE_SIGNIFICANCE_FILTER_H_

@@ -1,4 +1,4 @@
-#include "src/significance/filter.h"
+#include "src/significance/significance_filter.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,0 +1,248 @@
+// MirrorReceiver (src/mirror/mirror_receiver.h) alone: messages handed to
+// Handle() in the test's thread, a fake shard and fake links; no network.
+#include "src/mirror/mirror_receiver.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "src/common/packing.h"
+#include "src/significance/registry.h"
+#include "tests/mirror/fake_shard.h"
+
+namespace gaia::testing {
+namespace {
+
+constexpr uint32_t kWidth = 2;
+constexpr uint64_t kRows = 8;
+
+common::TableSpec Table() {
+  common::TableSpec t;
+  t.name = "w";
+  t.rows = kRows;
+  t.width = kWidth;
+  return t;
+}
+
+class MirrorReceiverTest : public ::testing::Test {
+ protected:
+  MirrorReceiverTest() { Start(Options()); }
+
+  // This is dc 0 of two, DS bound 2.
+  mirror::MirrorOptions Options() {
+    mirror::MirrorOptions o;
+    o.job_id = "unit";
+    o.dc = 0;
+    o.tables = {Table()};
+    o.overlay = mirror::Overlay({0, 0}, {{0}});
+    o.significance = *registry_.Find("relative");
+    return o;
+  }
+
+  void Start(mirror::MirrorOptions options) {
+    options_ = options;
+    receiver_.reset();
+    gate_ = std::make_shared<mirror::AspGate>(options.dc, options.overlay.num_dcs(), options.ds,
+                                              options.barriers);
+    receiver_ = std::make_unique<mirror::MirrorReceiver>(std::move(options), gate_, &forward_);
+    receiver_->Attach(shard_);
+    receiver_->Bind(std::shared_ptr<server::MirrorTarget>(&shard_, [](server::MirrorTarget*) {}));
+  }
+
+  rpc::MirrorHello Hello(uint32_t from = 1) const {
+    rpc::MirrorHello hello;
+    hello.set_job_id("unit");
+    hello.set_from_dc(from);
+    hello.set_to_dc(options_.dc);
+    hello.set_shard(0);
+    hello.set_layout_fingerprint(mirror::LayoutFingerprint(options_));
+    return hello;
+  }
+
+  // A link whose hello was welcomed.
+  std::shared_ptr<FakeInbound> Open(uint32_t from = 1) {
+    auto link = std::make_shared<FakeInbound>();
+    rpc::MirrorMessage m;
+    *m.mutable_hello() = Hello(from);
+    receiver_->Handle(link, m);
+    EXPECT_TRUE(link->replies.size() == 1 && link->replies[0].has_welcome());
+    return link;
+  }
+
+  // Batch `seq`: row += (delta, delta).
+  static rpc::MirrorMessage Batch(uint64_t seq, uint64_t row, float delta) {
+    rpc::MirrorMessage m;
+    rpc::MirrorBatch* batch = m.mutable_batch();
+    batch->set_seq(seq);
+    rpc::TableDelta* d = batch->add_updates();
+    d->set_table_id(0);
+    common::AppendPacked<uint64_t>(d->mutable_dense_row_ids(), row);
+    for (uint32_t c = 0; c < kWidth; ++c) {
+      common::AppendPacked<float>(d->mutable_dense_values(), delta);
+    }
+    return m;
+  }
+
+  rpc::MirrorLinkStats InStats() const {
+    rpc::MirrorStatusReply reply;
+    receiver_->AddStatus(&reply);
+    return reply.links(0);
+  }
+
+  server::ReadGate::Hold HoldOf(uint64_t row, int64_t shard_clock = 0) const {
+    std::string ids;
+    common::AppendPacked<uint64_t>(&ids, row);
+    return gate_->Check(0, ids, shard_clock);
+  }
+
+  significance::Registry registry_{1e-3};
+  FakeShard shard_{{Table()}};
+  FakeForward forward_;
+  mirror::MirrorOptions options_;
+  std::shared_ptr<mirror::AspGate> gate_;
+  std::unique_ptr<mirror::MirrorReceiver> receiver_;
+};
+
+TEST_F(MirrorReceiverTest, WelcomesAGoodHelloAtTheNextSequenceNumber) {
+  std::shared_ptr<FakeInbound> link = Open();
+  EXPECT_EQ(link->replies[0].welcome().next_seq(), 1u);
+  EXPECT_EQ(link->peer, 1);
+  EXPECT_EQ(link->reads, 1);
+}
+
+TEST_F(MirrorReceiverTest, RefusesAHelloFromAnotherJobOrLayout) {
+  for (int which = 0; which < 3; ++which) {
+    rpc::MirrorHello hello = Hello();
+    if (which == 0) hello.set_job_id("other");
+    if (which == 1) hello.set_layout_fingerprint(hello.layout_fingerprint() + 1);
+    if (which == 2) hello.set_from_dc(0);  // itself
+    auto link = std::make_shared<FakeInbound>();
+    rpc::MirrorMessage m;
+    *m.mutable_hello() = hello;
+    receiver_->Handle(link, m);
+    ASSERT_TRUE(link->failed.has_value()) << which;
+    EXPECT_TRUE(absl::IsFailedPrecondition(*link->failed)) << which;
+  }
+  rpc::MirrorStatusReply status;
+  receiver_->AddStatus(&status);
+  EXPECT_EQ(status.rejected_peers(), 3u);
+}
+
+TEST_F(MirrorReceiverTest, BatchBeforeHelloIsRefused) {
+  auto link = std::make_shared<FakeInbound>();
+  receiver_->Handle(link, Batch(1, 2, 1.0f));
+  EXPECT_TRUE(link->failed.has_value());
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 1.0f);
+}
+
+TEST_F(MirrorReceiverTest, AppliesInOrderAtMostOnceAndAcks) {
+  std::shared_ptr<FakeInbound> link = Open();
+  receiver_->Handle(link, Batch(1, 2, 0.5f));
+  EXPECT_EQ(link->last_ack(), 1u);
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 1), 1.5f);
+  receiver_->Handle(link, Batch(1, 2, 0.5f));  // re-sent after a reconnect
+  EXPECT_EQ(link->last_ack(), 1u);
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 1), 1.5f) << "applied twice";
+  EXPECT_EQ(InStats().duplicates(), 1u);
+  EXPECT_EQ(InStats().elements(), kWidth);
+  // A reconnect is welcomed at the next batch.
+  std::shared_ptr<FakeInbound> again = Open();
+  EXPECT_EQ(again->replies[0].welcome().next_seq(), 2u);
+  EXPECT_TRUE(link->failed.has_value()) << "the superseded stream ends";
+}
+
+TEST_F(MirrorReceiverTest, SequenceGapEndsTheStreamAndChangesNothing) {
+  std::shared_ptr<FakeInbound> link = Open();
+  receiver_->Handle(link, Batch(3, 2, 0.5f));
+  EXPECT_TRUE(link->failed.has_value());
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 1.0f);
+  EXPECT_EQ(Open()->replies[0].welcome().next_seq(), 1u);
+}
+
+TEST_F(MirrorReceiverTest, RejectedBatchIsAckedButNeitherAppliedNorForwarded) {
+  std::shared_ptr<FakeInbound> link = Open();
+  rpc::MirrorMessage bad = Batch(1, kRows + 5, 0.5f);  // a row the shard lacks
+  receiver_->Handle(link, bad);
+  EXPECT_EQ(link->last_ack(), 1u);
+  EXPECT_FALSE(link->failed.has_value());
+  EXPECT_EQ(InStats().rejected(), 1u);
+  EXPECT_TRUE(forward_.forwarded.empty());
+  receiver_->Handle(link, Batch(2, 1, 0.5f));
+  EXPECT_EQ(link->last_ack(), 2u);
+  ASSERT_EQ(forward_.forwarded.size(), 1u);
+  EXPECT_EQ(forward_.forwarded[0].first, 1u);
+}
+
+TEST_F(MirrorReceiverTest, BarrierHoldsItsRowsUntilTheBatchThatReleasesIt) {
+  std::shared_ptr<FakeInbound> link = Open();
+  rpc::MirrorMessage m;
+  rpc::AspBarrier* barrier = m.mutable_barrier();
+  barrier->set_barrier_id(1);
+  barrier->set_table_id(0);
+  common::AppendPacked<uint64_t>(barrier->mutable_row_ids(), 4);
+  receiver_->Handle(link, m);
+  EXPECT_EQ(InStats().barriers(), 1u);
+  EXPECT_EQ(HoldOf(4).kind, server::ReadGate::Hold::kBarrier);
+  EXPECT_EQ(HoldOf(5).kind, server::ReadGate::Hold::kNone);
+  rpc::MirrorMessage data = Batch(1, 4, 0.5f);
+  data.mutable_batch()->set_barriers_through(1);
+  const int reopened = shard_.reopened();
+  receiver_->Handle(link, data);
+  EXPECT_EQ(HoldOf(4).kind, server::ReadGate::Hold::kNone);
+  EXPECT_GT(shard_.reopened(), reopened) << "held reads are re-checked";
+}
+
+TEST_F(MirrorReceiverTest, BarrierNamingARowNotHeldHereIsRejected) {
+  std::shared_ptr<FakeInbound> link = Open();
+  rpc::MirrorMessage m;
+  m.mutable_barrier()->set_barrier_id(1);
+  m.mutable_barrier()->set_table_id(0);
+  common::AppendPacked<uint64_t>(m.mutable_barrier()->mutable_row_ids(), kRows);
+  receiver_->Handle(link, m);
+  EXPECT_EQ(InStats().rejected(), 1u);
+  EXPECT_EQ(InStats().barriers(), 0u);
+  EXPECT_EQ(link->reads, 2) << "the link goes on";
+}
+
+TEST_F(MirrorReceiverTest, MirrorClockLiftsTheDsBound) {
+  std::shared_ptr<FakeInbound> link = Open();
+  EXPECT_EQ(HoldOf(1, /*shard_clock=*/3).kind, server::ReadGate::Hold::kClock);
+  rpc::MirrorMessage m = Batch(1, 1, 0.5f);
+  rpc::MirrorClock* clock = m.mutable_batch()->add_clocks();
+  clock->set_origin_dc(1);
+  clock->set_clock(2);
+  receiver_->Handle(link, m);
+  EXPECT_EQ(HoldOf(1, 3).kind, server::ReadGate::Hold::kNone);
+  EXPECT_EQ(InStats().mirror_clock(), 2);
+}
+
+TEST_F(MirrorReceiverTest, OversizedMessageIsRefused) {
+  mirror::MirrorOptions options = Options();
+  options.max_message_bytes = 64;  // a hello fits, eight rows do not
+  Start(std::move(options));
+  std::shared_ptr<FakeInbound> link = Open();
+  rpc::MirrorMessage big = Batch(1, 1, 0.5f);
+  rpc::TableDelta* d = big.mutable_batch()->mutable_updates(0);
+  for (uint64_t row = 2; row < kRows; ++row) {
+    common::AppendPacked<uint64_t>(d->mutable_dense_row_ids(), row);
+    for (uint32_t c = 0; c < kWidth; ++c) {
+      common::AppendPacked<float>(d->mutable_dense_values(), 0.5f);
+    }
+  }
+  receiver_->Handle(link, big);
+  ASSERT_TRUE(link->failed.has_value());
+  EXPECT_TRUE(absl::IsInvalidArgument(*link->failed));
+  EXPECT_FLOAT_EQ(shard_.value(0, 1, 0), 1.0f);
+}
+
+TEST_F(MirrorReceiverTest, IdleUntilAMessageIsQueued) {
+  rpc::MirrorStatusReply status;
+  EXPECT_TRUE(receiver_->AddStatus(&status));
+  receiver_->Enqueue(std::make_shared<FakeInbound>(), Batch(1, 1, 0.5f));
+  EXPECT_FALSE(receiver_->AddStatus(&status));
+}
+
+}  // namespace
+}  // namespace gaia::testing

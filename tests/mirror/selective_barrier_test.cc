@@ -1,0 +1,111 @@
+// The selective barrier's trigger and the link bandwidth it relies on
+// (src/mirror/selective_barrier.h), and the mirror clock a sweep round owes
+// (src/mirror/mirror_clock.h): explicit times, no clock read.
+#include "src/mirror/selective_barrier.h"
+
+#include <gtest/gtest.h>
+
+#include "src/common/packing.h"
+#include "src/mirror/delta_encoding.h"
+#include "src/mirror/mirror_clock.h"
+
+namespace gaia::mirror {
+namespace {
+
+const absl::Time kT0 = absl::FromUnixSeconds(1000);
+
+TEST(LinkBandwidth, IsAckedBytesOverTheTimeSinceTheLinkBecameBusy) {
+  LinkBandwidth bw;
+  EXPECT_EQ(bw.bytes_per_s(), 0.0);
+  bw.OnBusy(kT0);
+  bw.OnAcked(1000, kT0 + absl::Seconds(2));
+  EXPECT_DOUBLE_EQ(bw.bytes_per_s(), 500.0);
+  EXPECT_DOUBLE_EQ(bw.mbps(), 500.0 * 8 / 1e6);
+}
+
+TEST(LinkBandwidth, LaterSamplesAreSmoothedAndCountFromTheLastAck) {
+  LinkBandwidth bw;
+  bw.OnBusy(kT0);
+  bw.OnAcked(1000, kT0 + absl::Seconds(1));  // 1000 B/s
+  bw.OnAcked(4000, kT0 + absl::Seconds(2));  // 4000 B/s sample
+  EXPECT_DOUBLE_EQ(bw.bytes_per_s(), 0.7 * 1000 + 0.3 * 4000);
+}
+
+TEST(LinkBandwidth, IgnoresAnAckWithinATenthOfAMillisecond) {
+  LinkBandwidth bw;
+  bw.OnBusy(kT0);
+  bw.OnAcked(1000, kT0 + absl::Microseconds(50));
+  EXPECT_EQ(bw.bytes_per_s(), 0.0);
+}
+
+TEST(SelectiveBarrier, DueOnlyWhenTheBacklogOutlastsTheTrigger) {
+  SelectiveBarrier barrier(/*backlog_ms=*/100);
+  EXPECT_FALSE(barrier.Due(1 << 20, 0)) << "an unmeasured link never triggers";
+  EXPECT_FALSE(barrier.Due(100, 1000));  // 100 ms: not longer
+  EXPECT_TRUE(barrier.Due(101, 1000));
+}
+
+TEST(SelectiveBarrier, NamesTheFreshRowsPerTableSortedOnce) {
+  SelectiveBarrier barrier(100);
+  Outbox outbox({2, 2});
+  barrier.NoteQueued(1, 7);
+  barrier.NoteQueued(0, 5);
+  barrier.NoteQueued(0, 3);
+  barrier.NoteQueued(0, 5);
+  std::vector<rpc::AspBarrier> out = barrier.Check(/*backlog_bytes=*/1000, /*bytes_per_s=*/10,
+                                                   outbox);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].table_id(), 0u);
+  EXPECT_EQ(out[0].barrier_id(), 1u);
+  EXPECT_EQ(out[1].table_id(), 1u);
+  EXPECT_EQ(out[1].barrier_id(), 2u);
+  std::string ids = out[0].row_ids();
+  if (out[0].row_bitmap()) {
+    ASSERT_TRUE(ExpandRowBitmap(out[0].row_base(), 100, &ids).ok());
+  } else {
+    ASSERT_TRUE(ExpandVarintRowIds(&ids).ok());
+  }
+  EXPECT_EQ(common::Unpack<uint64_t>(ids), (std::vector<uint64_t>{3, 5}));
+  EXPECT_FALSE(barrier.has_fresh());
+  EXPECT_TRUE(barrier.Check(1000, 10, outbox).empty()) << "rows are named once";
+}
+
+TEST(SelectiveBarrier, FreshRowsAreForgottenWhenNotDue) {
+  SelectiveBarrier barrier(100);
+  Outbox outbox({2});
+  barrier.NoteQueued(0, 1);
+  EXPECT_TRUE(barrier.Check(10, 1e6, outbox).empty());
+  EXPECT_FALSE(barrier.has_fresh());
+}
+
+TEST(MirrorClock, ARoundOwesTheLargestClockItCovers) {
+  MirrorClock clock(/*enabled=*/true);
+  EXPECT_FALSE(clock.TakeDue().has_value());
+  clock.Cover(4);
+  clock.Cover(6);
+  clock.Cover(5);
+  EXPECT_EQ(clock.TakeDue(), 6);
+  EXPECT_FALSE(clock.TakeDue().has_value()) << "taken once";
+}
+
+TEST(MirrorClock, WithoutADsBoundNothingIsDue) {
+  MirrorClock clock(/*enabled=*/false);
+  clock.Cover(kDoneClock);
+  EXPECT_FALSE(clock.TakeDue().has_value());
+}
+
+TEST(MirrorClock, ReceivedClocksRaiseTheGateForKnownOrigins) {
+  AspGate gate(/*self=*/0, /*num_dcs=*/3, /*ds=*/1, /*barriers=*/true);
+  rpc::MirrorBatch batch;
+  rpc::MirrorClock* a = batch.add_clocks();
+  a->set_origin_dc(2);
+  a->set_clock(9);
+  rpc::MirrorClock* bad = batch.add_clocks();
+  bad->set_origin_dc(7);
+  bad->set_clock(1);
+  EXPECT_EQ(ApplyMirrorClocks(batch, 3, gate), 1);
+  EXPECT_EQ(gate.mirror_clock(2), 9);
+}
+
+}  // namespace
+}  // namespace gaia::mirror
