@@ -43,60 +43,171 @@ int Fail(int code, std::string_view what, const absl::Status& status) {
   return code;
 }
 
+struct Flags {
+  gaia::apps::WorkerFlags common;
+  gaia::mf::SgdOptions sgd;
+  std::optional<std::string> data;
+  std::string test_data;
+  std::string table = "R";
+};
+
+void AddFlags(CLI::App& app, Flags* flags) {
+  gaia::apps::AddWorkerFlags(app, &flags->common);
+  app.add_option("--data", flags->data, "data spec; overrides the config's data");
+  app.add_option("--test-data", flags->test_data,
+                 "held-out ratings (a data spec, as --data); test RMSE is reported "
+                 "each clock. Default: none");
+  app.add_option("--table", flags->table, "name of the R table")->capture_default_str();
+  app.add_option("--threads", flags->sgd.threads,
+                 "SGD threads per worker (users split over threads)")
+      ->capture_default_str();
+  gaia::mf::AddSgdFlags(app, &flags->sgd);
+}
+
+// What this worker trains and scores: its part of the ratings (as a
+// LocalSgd), its users' part of the held-out ratings, and the R rows it
+// reads each clock (the trained items, then items only test ratings name).
+struct LocalData {
+  gaia::mf::LocalSgd sgd;
+  std::optional<gaia::mf::HeldOutSet> test;
+  std::vector<uint64_t> rows;
+  uint64_t min_table_rows = 0;  // the largest item id + 1
+};
+
+absl::StatusOr<LocalData> LoadLocalData(const Flags& flags, const gaia::WorkerOptions& options) {
+  absl::StatusOr<std::vector<gaia::mf::Rating>> ratings = gaia::mf::LoadData(
+      flags.data.value_or(options.data), options.data_part, options.data_parts);
+  if (!ratings.ok()) return ratings.status();
+  absl::StatusOr<gaia::mf::LocalSgd> sgd = gaia::mf::LocalSgd::Create(*ratings, flags.sgd);
+  if (!sgd.ok()) return sgd.status();
+  LocalData local{.sgd = std::move(*sgd),
+                  .test = std::nullopt,
+                  .rows = {},
+                  .min_table_rows = gaia::mf::RequiredItemRows(*ratings)};
+  ratings->clear();
+  ratings->shrink_to_fit();
+  local.rows = local.sgd.items();
+  if (!flags.test_data.empty()) {
+    absl::StatusOr<std::vector<gaia::mf::Rating>> test =
+        gaia::mf::LoadData(flags.test_data, options.data_part, options.data_parts);
+    if (!test.ok()) {
+      return absl::Status(test.status().code(), absl::StrCat("test data: ", test.status().message()));
+    }
+    local.test = gaia::mf::HeldOutSet::Create(*test, local.sgd);
+    for (uint64_t item : local.test->extra_items()) {
+      local.min_table_rows = std::max(local.min_table_rows, item + 1);
+      local.rows.push_back(item);
+    }
+  }
+  return local;
+}
+
+void PrintStart(const gaia::WorkerOptions& options, const Flags& flags, const LocalData& local) {
+  std::printf("gaia_mf: worker %u (dc %s, part %u/%u): %zu ratings, %zu users, "
+              "%zu items, rank %u, step rule %s",
+              options.worker_id, options.dc.c_str(), options.data_part, options.data_parts,
+              local.sgd.num_ratings(), local.sgd.num_users(), local.sgd.items().size(),
+              local.sgd.rank(), std::string(gaia::mf::StepRuleName(flags.sgd.step_rule)).c_str());
+  if (local.test.has_value()) {
+    std::printf("; %zu test ratings (%zu of users without training ratings here "
+                "skipped), %zu extra rows",
+                local.test->num_ratings(), local.test->skipped(),
+                local.test->extra_items().size());
+  }
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+// One clock's results and where its time went (ms).
+struct ClockReport {
+  gaia::mf::LocalSgd::ClockResult result;
+  std::optional<gaia::mf::HeldOutSet::Error> test_error;
+  double read_ms = 0, compute_ms = 0, test_ms = 0, total_ms = 0;
+};
+
+// Clock t: read the rows, one SGD pass, push the rows' change, score the
+// held-out ratings with the rows as read plus this worker's own change (`r`
+// holds both), report, Clock(). Errors say which step failed.
+absl::Status RunClock(int64_t t, gaia::Worker& worker, gaia::Table& table, LocalData& local,
+                      std::vector<float>& r, std::vector<float>& delta, ClockReport* report) {
+  gaia::apps::Stopwatch lap;
+  if (!local.rows.empty()) {
+    if (absl::Status s = table.GetMany(local.rows, r); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("read R: ", s.message()));
+    }
+  }
+  report->read_ms = lap.LapMs();
+  report->result = local.sgd.RunClock(t, std::span<float>(r.data(), delta.size()), delta);
+  report->compute_ms = lap.LapMs();
+  if (!local.sgd.items().empty()) {
+    if (absl::Status s = table.IncMany(local.sgd.items(), delta); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("update R: ", s.message()));
+    }
+  }
+  if (local.test.has_value()) {
+    report->test_error = local.test->Evaluate(local.sgd, r);
+    worker.ReportHeldOut("test_rmse", report->test_error->squared_error,
+                         static_cast<double>(report->test_error->count),
+                         /*root_of_mean=*/true);
+  }
+  report->test_ms = lap.LapMs();
+  worker.ReportObjective(report->result.objective.total());
+  worker.ReportLearningRate(report->result.learning_rate);
+  if (absl::Status s = worker.Clock(); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("clock: ", s.message()));
+  }
+  report->total_ms = report->read_ms + report->compute_ms + report->test_ms + lap.LapMs();
+  return absl::OkStatus();
+}
+
+void PrintClock(int64_t t, int64_t clocks, const gaia::apps::Stopwatch& run,
+                const ClockReport& report) {
+  const gaia::mf::LocalSgd::ClockResult& result = report.result;
+  gaia::apps::ProgressLine line;
+  line.clock = t + 1;
+  line.clocks = clocks;
+  line.objective = result.objective.total();
+  if (report.test_error.has_value()) {
+    line.held_out_name = "test_rmse";
+    line.held_out = gaia::mf::Rmse(*report.test_error);
+  }
+  line.elapsed_s = run.ElapsedSeconds();
+  line.rate_name = "ratings_per_s";
+  line.rate =
+      gaia::apps::PerSecond(static_cast<double>(result.updates), report.total_ms * 1e-3);
+  const double n = static_cast<double>(std::max<uint64_t>(result.objective.ratings, 1));
+  line.extra = {{"rmse", std::sqrt(result.objective.squared_error / n)},
+                {"lr", result.learning_rate},
+                {"read_ms", report.read_ms},
+                {"compute_ms", report.compute_ms}};
+  if (report.test_error.has_value()) line.extra.emplace_back("test_ms", report.test_ms);
+  line.extra.emplace_back("total_ms", report.total_ms);
+  gaia::apps::PrintProgressLine(line);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"gaia_mf: SGD matrix factorization on a Gaia parameter server"};
-  gaia::apps::WorkerFlags common;
-  gaia::mf::SgdOptions sgd_options;
-  std::optional<std::string> data;
-  std::string test_data;
-  std::string table_name = "R";
-  gaia::apps::AddWorkerFlags(app, &common);
-  app.add_option("--data", data, "data spec; overrides the config's data");
-  app.add_option("--test-data", test_data,
-                 "held-out ratings (a data spec, as --data); test RMSE is reported "
-                 "each clock. Default: none");
-  app.add_option("--table", table_name, "name of the R table")->capture_default_str();
-  app.add_option("--threads", sgd_options.threads,
-                 "SGD threads per worker (users split over threads)")
-      ->capture_default_str();
-  gaia::mf::AddSgdFlags(app, &sgd_options);
+  Flags flags;
+  AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
 
   absl::StatusOr<gaia::WorkerOptions> options =
       gaia::WorkerOptions::FromCommandLine(argc, argv);
   if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
-  const std::string spec = data.value_or(options->data);
-
-  absl::StatusOr<std::vector<gaia::mf::Rating>> ratings =
-      gaia::mf::LoadData(spec, options->data_part, options->data_parts);
-  if (!ratings.ok()) return Fail(kExitBadInput, "", ratings.status());
-  absl::StatusOr<gaia::mf::LocalSgd> sgd = gaia::mf::LocalSgd::Create(*ratings, sgd_options);
-  if (!sgd.ok()) return Fail(kExitBadInput, "", sgd.status());
-  uint64_t needed_rows = gaia::mf::RequiredItemRows(*ratings);
-  ratings->clear();
-  ratings->shrink_to_fit();
-
-  // This worker's share of the held-out ratings: the same users' part.
-  std::optional<gaia::mf::HeldOutSet> test;
-  if (!test_data.empty()) {
-    absl::StatusOr<std::vector<gaia::mf::Rating>> test_ratings =
-        gaia::mf::LoadData(test_data, options->data_part, options->data_parts);
-    if (!test_ratings.ok()) return Fail(kExitBadInput, "test data", test_ratings.status());
-    test = gaia::mf::HeldOutSet::Create(*test_ratings, *sgd);
-    for (uint64_t item : test->extra_items()) needed_rows = std::max(needed_rows, item + 1);
-  }
+  absl::StatusOr<LocalData> local = LoadLocalData(flags, *options);
+  if (!local.ok()) return Fail(kExitBadInput, "", local.status());
 
   absl::StatusOr<std::unique_ptr<gaia::Worker>> worker = gaia::Worker::Connect(*options);
   if (!worker.ok()) return Fail(kExitRuntimeError, "connect", worker.status());
-  const uint32_t k = sgd->rank();
+  const uint32_t k = local->sgd.rank();
   gaia::apps::TableNeeds needs;
-  needs.name = table_name;
+  needs.name = flags.table;
   needs.width = k;
   needs.width_source = absl::StrCat("--rank=", k);
-  needs.min_rows = needed_rows;
-  needs.rows_source = absl::StrCat("the data has item id ", needed_rows - 1);
+  needs.min_rows = local->min_table_rows;
+  needs.rows_source = absl::StrCat("the data has item id ", local->min_table_rows - 1);
   absl::StatusOr<gaia::Table> table = gaia::apps::OpenTable(**worker, needs);
   if (!table.ok()) {
     (void)(*worker)->Finish();  // say goodbye so the shards do not wait for us
@@ -107,83 +218,19 @@ int main(int argc, char** argv) {
   // packed (user, item, value) record this app holds, whatever the source
   // format (text files are larger; the packed form is the cheapest to move).
   static_assert(sizeof(gaia::mf::Rating) == 12);
-  (*worker)->ReportInputBytes(static_cast<uint64_t>(sgd->num_ratings()) *
+  (*worker)->ReportInputBytes(static_cast<uint64_t>(local->sgd.num_ratings()) *
                               sizeof(gaia::mf::Rating));
+  PrintStart(*options, flags, *local);
 
-  // Rows read each clock: the trained items, then items only test ratings name.
-  const std::vector<uint64_t>& items = sgd->items();
-  std::vector<uint64_t> rows = items;
-  if (test.has_value()) {
-    rows.insert(rows.end(), test->extra_items().begin(), test->extra_items().end());
-  }
-  std::vector<float> r(rows.size() * k);
-  std::vector<float> delta(items.size() * k);
-  std::printf("gaia_mf: worker %u (dc %s, part %u/%u): %zu ratings, %zu users, "
-              "%zu items, rank %u, step rule %s",
-              options->worker_id, options->dc.c_str(), options->data_part,
-              options->data_parts, sgd->num_ratings(), sgd->num_users(), items.size(), k,
-              std::string(gaia::mf::StepRuleName(sgd_options.step_rule)).c_str());
-  if (test.has_value()) {
-    std::printf("; %zu test ratings (%zu of users without training ratings here "
-                "skipped), %zu extra rows",
-                test->num_ratings(), test->skipped(), test->extra_items().size());
-  }
-  std::printf("\n");
-  std::fflush(stdout);
-
+  std::vector<float> r(local->rows.size() * k);
+  std::vector<float> delta(local->sgd.items().size() * k);
   const gaia::apps::Stopwatch run;
-  for (int64_t t = 0; t < common.clocks; ++t) {
-    gaia::apps::Stopwatch lap;
-    if (!rows.empty()) {
-      if (absl::Status s = table->GetMany(rows, r); !s.ok()) {
-        return Fail(kExitRuntimeError, "read R", s);
-      }
+  for (int64_t t = 0; t < flags.common.clocks; ++t) {
+    ClockReport report;
+    if (absl::Status s = RunClock(t, **worker, *table, *local, r, delta, &report); !s.ok()) {
+      return Fail(kExitRuntimeError, "", s);
     }
-    const double read_ms = lap.LapMs();
-    gaia::mf::LocalSgd::ClockResult result =
-        sgd->RunClock(t, std::span<float>(r.data(), delta.size()), delta);
-    const double compute_ms = lap.LapMs();
-    if (!items.empty()) {
-      if (absl::Status s = table->IncMany(items, delta); !s.ok()) {
-        return Fail(kExitRuntimeError, "update R", s);
-      }
-    }
-    // Held-out error after this clock's pass, with the rows as read plus this
-    // worker's own change (r holds both).
-    std::optional<gaia::mf::HeldOutSet::Error> test_error;
-    if (test.has_value()) {
-      test_error = test->Evaluate(*sgd, r);
-      (*worker)->ReportHeldOut("test_rmse", test_error->squared_error,
-                               static_cast<double>(test_error->count),
-                               /*root_of_mean=*/true);
-    }
-    const double test_ms = lap.LapMs();
-    (*worker)->ReportObjective(result.objective.total());
-    (*worker)->ReportLearningRate(result.learning_rate);
-    if (absl::Status s = (*worker)->Clock(); !s.ok()) {
-      return Fail(kExitRuntimeError, "clock", s);
-    }
-    const double clock_ms = read_ms + compute_ms + test_ms + lap.LapMs();
-
-    gaia::apps::ProgressLine line;
-    line.clock = t + 1;
-    line.clocks = common.clocks;
-    line.objective = result.objective.total();
-    if (test_error.has_value()) {
-      line.held_out_name = "test_rmse";
-      line.held_out = gaia::mf::Rmse(*test_error);
-    }
-    line.elapsed_s = run.ElapsedSeconds();
-    line.rate_name = "ratings_per_s";
-    line.rate = gaia::apps::PerSecond(static_cast<double>(result.updates), clock_ms * 1e-3);
-    const double n = static_cast<double>(std::max<uint64_t>(result.objective.ratings, 1));
-    line.extra = {{"rmse", std::sqrt(result.objective.squared_error / n)},
-                  {"lr", result.learning_rate},
-                  {"read_ms", read_ms},
-                  {"compute_ms", compute_ms}};
-    if (test_error.has_value()) line.extra.emplace_back("test_ms", test_ms);
-    line.extra.emplace_back("total_ms", clock_ms);
-    gaia::apps::PrintProgressLine(line);
+    PrintClock(t, flags.common.clocks, run, report);
   }
   if (absl::Status s = (*worker)->Finish(); !s.ok()) {
     return Fail(kExitRuntimeError, "finish", s);

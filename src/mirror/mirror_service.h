@@ -74,7 +74,7 @@ class InboundStream final : public InboundLink,
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
-  void OnCancel() override {}
+  void OnCancel() override;
   // Starts the next write or the Finish if due. REQUIRES: mu_ not held.
   void Pump();
 
