@@ -1,4 +1,4 @@
-// Mirror links through the in-process WAN relay (tools/wan_emulator/relay.h):
+// Mirror links through the in-process WAN relay (src/wan/relay.h):
 // the DS bound while a link is down (DESIGN.md §4.2.4) and "nothing lost,
 // nothing doubled" across a relay that dies and comes back (§5).
 #include <algorithm>
