@@ -17,6 +17,7 @@
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
 #include "tests/testing/subprocess.h"
+#include "tests/cli/two_dc_spec.h"
 
 namespace gaia::cli {
 namespace {
@@ -139,14 +140,7 @@ TEST(MetricsCollector, HeldOutIsTheSumOverCountOfEveryWorker) {
 }
 
 common::JobSpec TwoDcSpec() {
-  common::JobSpec spec;
-  spec.name = "j";
-  spec.app.program = "/bin/true";
-  spec.tables.push_back({});
-  spec.tables[0].name = "t";
-  spec.tables[0].rows = 10;
-  spec.tables[0].width = 2;
-  spec.dcs = {{"a", 2, 1, ""}, {"b", 1, 2, ""}};
+  common::JobSpec spec = TwoDcTestSpec(2, 1, 1, 2);
   spec.wan.bandwidth_mbps = 50;
   spec.wan.delay_ms = 7;
   return spec;

@@ -10,6 +10,7 @@
 #include "src/cli/relay_plan.h"
 #include "src/cli/wan_links.h"
 #include "tests/testing/subprocess.h"
+#include "tests/cli/two_dc_spec.h"
 
 namespace gaia::cli {
 namespace {
@@ -17,14 +18,7 @@ namespace {
 using ::testing::HasSubstr;
 
 common::JobSpec GaiaSpec() {
-  common::JobSpec spec;
-  spec.name = "j";
-  spec.app.program = "/bin/true";
-  spec.tables.push_back({});
-  spec.tables[0].name = "t";
-  spec.tables[0].rows = 10;
-  spec.tables[0].width = 2;
-  spec.dcs = {{"a", 2, 1, ""}, {"b", 2, 1, ""}};
+  common::JobSpec spec = TwoDcTestSpec(2, 1, 2, 1);
   spec.asp.threshold = 0.05;
   spec.asp.ds = 3;
   return spec;

@@ -12,6 +12,7 @@
 #include "src/cli/wan_links.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
+#include "tests/cli/two_dc_spec.h"
 
 namespace gaia::cli {
 namespace {
@@ -20,14 +21,7 @@ using ::testing::ElementsAre;
 using ::testing::Pair;
 
 common::JobSpec Spec(uint32_t shards_a, uint32_t shards_b, common::WanEmulation emulate) {
-  common::JobSpec spec;
-  spec.name = "j";
-  spec.app.program = "/bin/true";
-  spec.tables.push_back({});
-  spec.tables[0].name = "t";
-  spec.tables[0].rows = 10;
-  spec.tables[0].width = 2;
-  spec.dcs = {{"a", shards_a, 1, ""}, {"b", shards_b, 2, ""}};
+  common::JobSpec spec = TwoDcTestSpec(shards_a, 1, shards_b, 2);
   spec.wan.emulate = emulate;
   spec.wan.bandwidth_mbps = 50;
   spec.wan.delay_ms = 7;

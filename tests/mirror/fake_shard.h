@@ -37,6 +37,17 @@
 
 namespace gaia::testing {
 
+// The one small table the sender and receiver tests use: "w", 8 rows x 2.
+inline constexpr uint32_t kFakeTableWidth = 2;
+inline constexpr uint64_t kFakeTableRows = 8;
+inline common::TableSpec FakeTable() {
+  common::TableSpec t;
+  t.name = "w";
+  t.rows = kFakeTableRows;
+  t.width = kFakeTableWidth;
+  return t;
+}
+
 // Every row of every table, slot = row id, all values `initial`.
 class FakeShard final : public server::StoreView, public server::MirrorTarget {
  public:

@@ -15,16 +15,8 @@
 namespace gaia::testing {
 namespace {
 
-constexpr uint32_t kWidth = 2;
-constexpr uint64_t kRows = 8;
-
-common::TableSpec Table() {
-  common::TableSpec t;
-  t.name = "w";
-  t.rows = kRows;
-  t.width = kWidth;
-  return t;
-}
+constexpr uint32_t kWidth = kFakeTableWidth;
+constexpr uint64_t kRows = kFakeTableRows;
 
 class MirrorReceiverTest : public ::testing::Test {
  protected:
@@ -35,7 +27,7 @@ class MirrorReceiverTest : public ::testing::Test {
     mirror::MirrorOptions o;
     o.job_id = "unit";
     o.dc = 0;
-    o.tables = {Table()};
+    o.tables = {FakeTable()};
     o.overlay = mirror::Overlay({0, 0}, {{0}});
     o.significance = *registry_.Find("relative");
     return o;
@@ -98,7 +90,7 @@ class MirrorReceiverTest : public ::testing::Test {
   }
 
   significance::Registry registry_{1e-3};
-  FakeShard shard_{{Table()}};
+  FakeShard shard_{{FakeTable()}};
   FakeForward forward_;
   mirror::MirrorOptions options_;
   std::shared_ptr<mirror::AspGate> gate_;
