@@ -46,9 +46,16 @@ void MirrorReceiver::Bind(std::shared_ptr<server::MirrorTarget> target) {
 void MirrorReceiver::StartThread() { thread_ = std::thread([this] { Run(); }); }
 
 void MirrorReceiver::Enqueue(std::shared_ptr<InboundLink> link, rpc::MirrorMessage message) {
-  common::MutexLock lock(&mu_);
-  if (stopping_) return;
-  inbound_.push_back({std::move(link), std::move(message)});
+  {
+    common::MutexLock lock(&mu_);
+    if (!stopping_) {
+      inbound_.push_back({std::move(link), std::move(message)});
+      return;
+    }
+  }
+  // Nobody will read this link's next message: end it, or the gRPC server
+  // would wait for it forever when it shuts down.
+  link->Fail(absl::UnavailableError("mirror shutting down"));
 }
 
 void MirrorReceiver::Run() {
@@ -359,6 +366,10 @@ void MirrorReceiver::Stop() {
     for (InLink& in : in_) {
       if (in.stream) links.push_back(std::move(in.stream));
     }
+    // A queued message's stream has no read pending: nothing but Fail would
+    // ever end it, and the gRPC server's shutdown waits for every stream
+    // to end (it hung mirror tests under load).
+    for (Inbound& item : inbound_) links.push_back(std::move(item.link));
     inbound_.clear();
     target_.reset();
   }

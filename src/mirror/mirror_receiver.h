@@ -59,7 +59,7 @@ class MirrorReceiver {
   void StartThread();
 
   // InboundHandler::OnInbound (gRPC threads): queues the message for the
-  // thread; dropped once stopping. Does not block.
+  // thread. Once stopping, ends the link instead (Fail). Does not block.
   void Enqueue(std::shared_ptr<InboundLink> link, rpc::MirrorMessage message);
   // Handles one message now, as the thread does each queued one: a hello,
   // a batch or a barrier from `link`. Tests call it directly.
@@ -70,7 +70,8 @@ class MirrorReceiver {
   // message is queued or being handled.
   bool AddStatus(rpc::MirrorStatusReply* reply) const;
 
-  // Stops the thread, ends every incoming link, drops the shard. Idempotent.
+  // Stops the thread, ends every incoming link (accepted ones and those
+  // whose message is still queued), drops the shard. Idempotent.
   void Stop();
 
  private:

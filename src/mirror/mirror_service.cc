@@ -125,24 +125,6 @@ void InboundStream::OnWriteDone(bool ok) {
   Pump();
 }
 
-// The call was cancelled: the peer went away, or the server is shutting
-// down (Server::Shutdown cancels what is left at its deadline). gRPC ends a
-// cancelled call only once the reactor calls Finish. While the handler holds
-// the last message no read is pending, so no OnReadDone would come to end
-// it, and Server::Wait would wait for it forever: finish it here (Pump waits
-// for a write in flight).
-void InboundStream::OnCancel() {
-  {
-    common::MutexLock lock(&mu_);
-    replies_.clear();
-    if (!finish_requested_) {
-      finish_requested_ = true;
-      finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "mirror link cancelled");
-    }
-  }
-  Pump();
-}
-
 void InboundStream::OnDone() {
   std::shared_ptr<InboundStream> self;
   {

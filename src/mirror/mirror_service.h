@@ -74,7 +74,11 @@ class InboundStream final : public InboundLink,
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
   void OnDone() override;
-  void OnCancel() override;
+  // Nothing to do: a cancelled call ends through OnReadDone(false) when a
+  // read is pending, and otherwise the handler holds the last message and
+  // must ReadNext or Fail the stream (MirrorReceiver does, also when it
+  // stops); gRPC waits for that Finish.
+  void OnCancel() override {}
   // Starts the next write or the Finish if due. REQUIRES: mu_ not held.
   void Pump();
 

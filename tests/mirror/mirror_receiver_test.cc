@@ -236,5 +236,24 @@ TEST_F(MirrorReceiverTest, IdleUntilAMessageIsQueued) {
   EXPECT_FALSE(receiver_->AddStatus(&status));
 }
 
+// A link whose message waits in the queue has no read pending: only Fail
+// ends it, and gRPC's server shutdown waits for every link to end (a mirror
+// test hung in Mirror::Stop under load while a message sat in the queue).
+TEST_F(MirrorReceiverTest, StopEndsEveryLinkItHoldsAndLaterOnesAtOnce) {
+  std::shared_ptr<FakeInbound> accepted = Open();
+  auto queued = std::make_shared<FakeInbound>();
+  receiver_->Enqueue(queued, Batch(1, 1, 0.5f));
+  receiver_->Stop();
+  ASSERT_TRUE(accepted->failed.has_value());
+  EXPECT_TRUE(absl::IsUnavailable(*accepted->failed));
+  ASSERT_TRUE(queued->failed.has_value()) << "a queued message's link was dropped unended";
+  EXPECT_TRUE(absl::IsUnavailable(*queued->failed));
+  EXPECT_FLOAT_EQ(shard_.value(0, 1, 0), 1.0f) << "the queued batch is not applied";
+
+  auto late = std::make_shared<FakeInbound>();
+  receiver_->Enqueue(late, Batch(1, 1, 0.5f));
+  ASSERT_TRUE(late->failed.has_value()) << "a message after Stop leaves its link unended";
+}
+
 }  // namespace
 }  // namespace gaia::testing
