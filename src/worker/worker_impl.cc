@@ -145,6 +145,7 @@ absl::Status WorkerImpl::Handshake() {
   for (size_t i = 0; i < n; ++i) {
     shards_.push_back(std::make_unique<ShardState>(widths, num_rows));
     shards_.back()->session = std::move(sessions[i]);
+    sessions_.push_back(shards_.back()->session.get());
   }
   shard_modulus_ = common::Modulus(static_cast<uint32_t>(n));
   if (options_.enable_cache) cache_ = std::make_unique<RowCache>(kCacheCapacityBytes);

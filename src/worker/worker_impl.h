@@ -107,6 +107,7 @@ class WorkerImpl {
   absl::flat_hash_map<std::string, uint32_t> table_ids_;
   int32_t staleness_ = 0;
   std::vector<std::unique_ptr<ShardState>> shards_;
+  std::vector<ShardSession*> sessions_;  // shards_[k]->session, for GetMany
   common::Modulus shard_modulus_{1};  // shards_.size()
   std::unique_ptr<RowCache> cache_;  // null when caching is off
   bool connected_ = false;

@@ -217,9 +217,6 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
   }
 
   std::vector<ShardRead> reads(shards_.size());
-  std::vector<ShardSession*> sessions;
-  sessions.reserve(shards_.size());
-  for (const auto& shard : shards_) sessions.push_back(shard->session.get());
   if (shards_.size() == 1) {
     reads[0].identity = missing.size() == rows.size();  // ascending, so 0..n-1
     reads[0].positions = std::move(missing);
@@ -246,7 +243,7 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
   }
 
   const auto started = std::chrono::steady_clock::now();
-  const absl::Status status = ChunkedRead(plan, std::move(reads), sessions).Run();
+  const absl::Status status = ChunkedRead(plan, std::move(reads), sessions_).Run();
   read_wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
                               std::chrono::steady_clock::now() - started)
                               .count(),

@@ -71,6 +71,17 @@ class MirrorSenderTest : public ::testing::Test {
     return links_.last().written.back();
   }
 
+  // Connects, sends batch 1 (one row at clock 1), then the link ends with
+  // `why` before the batch is acknowledged.
+  void SendOneBatchThenDrop(const char* why) {
+    Start(Options());
+    ASSERT_NO_FATAL_FAILURE(Connect());
+    Update(3, 0.5f);
+    sender_->OnClockAdvanced(1, false);
+    ASSERT_TRUE(PumpMessage().has_value());
+    links_.last().events.on_done(absl::UnavailableError(why));
+  }
+
   rpc::MirrorLinkStats OutStats() const {
     rpc::MirrorStatusReply reply;
     sender_->AddStatus(&reply);
@@ -152,12 +163,7 @@ TEST_F(MirrorSenderTest, AsyncModeSendsNoMirrorClocks) {
 }
 
 TEST_F(MirrorSenderTest, ReconnectWaitsForTheBackoffThenResendsWhatWasNotAcked) {
-  Start(Options());
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  ASSERT_TRUE(PumpMessage().has_value());
-  links_.last().events.on_done(absl::UnavailableError("relay died"));
+  ASSERT_NO_FATAL_FAILURE(SendOneBatchThenDrop("relay died"));
   sender_->Pump();  // ends the call, schedules the retry
   EXPECT_TRUE(links_.last().destroyed);
   sender_->Pump();
@@ -174,12 +180,7 @@ TEST_F(MirrorSenderTest, ReconnectWaitsForTheBackoffThenResendsWhatWasNotAcked) 
 }
 
 TEST_F(MirrorSenderTest, WelcomePastABatchDropsItInsteadOfResending) {
-  Start(Options());
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  ASSERT_TRUE(PumpMessage().has_value());
-  links_.last().events.on_done(absl::UnavailableError("gone"));
+  ASSERT_NO_FATAL_FAILURE(SendOneBatchThenDrop("gone"));
   sender_->Pump();
   clock_->Advance(absl::Seconds(1));
   ASSERT_NO_FATAL_FAILURE(Connect(/*next_seq=*/2));  // batch 1 was applied
