@@ -36,7 +36,7 @@ MirrorSender::MirrorSender(MirrorOptions options)
                       Outbox(TableWidths(options_),
                              {.half_values = options_.values != significance::ValueEmission::kExact,
                               .compact = true}),
-                      options_.barrier_backlog_ms);
+                      options_.barrier_backlog_ms, TableWidths(options_), options_.threshold);
   }
 }
 
@@ -89,8 +89,8 @@ void MirrorSender::OnClockAdvanced(int64_t clock, bool all_done) {
   if (all_done) {
     StartRoundLocked({.flush = true, .clock = kDoneClock, .final_flush = true});
   } else {
-    schedule_.OnClock(LinksUnderusedLocked());
-    StartRoundLocked({.threshold = schedule_.Soft(clock), .clock = clock});
+    const double hard = schedule_.Hard(clock);
+    StartRoundLocked({.threshold = SoftBarLocked(hard), .hard = hard, .clock = clock});
   }
 }
 
@@ -131,14 +131,95 @@ void MirrorSender::ContinueRoundUnderStoreLock() {
 void MirrorSender::QueueRowLocked(OutLink& link, bool relayed, uint32_t table, uint64_t row,
                                   std::span<const uint32_t> cols, std::span<const float> vals) {
   link.outbox.AddRow(relayed, table, row, cols, vals);
+  if (!relayed && !link.parked.empty()) {
+    link.parked.Take(table, row, [&](uint32_t t, uint64_t r, std::span<const float> values) {
+      AddDenseRow(link.outbox, t, r, values);
+    });
+  }
   if (options_.barriers) link.barrier.NoteQueued(table, row);
+}
+
+void MirrorSender::AddDenseRow(Outbox& outbox, uint32_t table, uint64_t row,
+                               std::span<const float> values) {
+  scratch_cols_.clear();
+  scratch_vals_.clear();
+  for (uint32_t c = 0; c < values.size(); ++c) {
+    if (values[c] == 0.0f) continue;
+    scratch_cols_.push_back(c);
+    scratch_vals_.push_back(values[c]);
+  }
+  if (!scratch_cols_.empty()) outbox.AddRow(false, table, row, scratch_cols_, scratch_vals_);
+}
+
+void MirrorSender::EmitRowLocked(const significance::SignificantRow& row) {
+  const uint64_t row_id = store_->RowAt(row.table, row.slot);
+  const bool hard = row.max_score > round_.hard;
+  for (uint32_t dc : own_targets_) {
+    OutLink& link = out_[out_index_[dc]];
+    if (hard) {
+      QueueRowLocked(link, false, row.table, row_id, row.cols, row.acc);
+    } else {
+      link.parked.Add(row.table, row_id, row.cols, row.acc);
+    }
+  }
+}
+
+void MirrorSender::PromoteParkedLocked(double hard, bool all) {
+  for (uint32_t dc : own_targets_) {
+    OutLink& link = out_[out_index_[dc]];
+    if (link.parked.empty()) continue;
+    link.parked.TakeIf([&](uint32_t table, uint64_t row, std::span<const float> values) {
+      if (!all) {
+        const uint64_t slot = store_->SlotOf(table, row);
+        scratch_scores_.resize(values.size());
+        options_.significance(values, store_->Values(table, slot), scratch_scores_);
+        bool significant = false;
+        for (size_t c = 0; c < values.size() && !significant; ++c) {
+          significant = values[c] != 0.0f && scratch_scores_[c] > hard;
+        }
+        if (!significant) return false;
+      }
+      AddDenseRow(link.outbox, table, row, values);
+      if (options_.barriers) link.barrier.NoteQueued(table, row);
+      return true;
+    });
+  }
+}
+
+void MirrorSender::SendParkedLocked(OutLink& link) {
+  link.parked.TakeOldest(options_.max_batch_bytes,
+                         [&](uint32_t table, uint64_t row, std::span<const float> values) {
+                           AddDenseRow(link.outbox, table, row, values);
+                         });
+}
+
+bool MirrorSender::HasRoomLocked(const OutLink& link) const {
+  if (link.state != OutLink::State::kUp || link.outbox.queued_rows() > 0 ||
+      !link.control.empty() || link.resend < link.unacked.size()) {
+    return false;
+  }
+  if (link.unacked_bytes == 0) return true;
+  const double drain_ms = link.capacity.DrainMs(link.capacity.QueuedBeyondFlight(link.unacked_bytes));
+  return drain_ms * 2 <= options_.barrier_backlog_ms;
+}
+
+double MirrorSender::SoftBarLocked(double hard) {
+  double lowest = 1.0;
+  for (uint32_t dc : own_targets_) {
+    OutLink& link = out_[out_index_[dc]];
+    link.soft.OnClock(/*spare=*/HasRoomLocked(link) && link.parked.empty());
+    lowest = std::min(lowest, link.soft.ratio());
+  }
+  return lowest * hard;
 }
 
 void MirrorSender::MaybeBarriersLocked() {
   for (OutLink& link : out_) {
-    const uint64_t backlog = link.outbox.queued_wire_bytes() + link.unacked_bytes;
-    for (rpc::AspBarrier& barrier :
-         link.barrier.Check(backlog, link.bandwidth.bytes_per_s(), link.outbox)) {
+    // What waits on the link: its queue, and what is unacknowledged beyond
+    // what the link holds in flight (the round trip is not a backlog).
+    const uint64_t backlog = link.outbox.queued_wire_bytes() +
+                             link.capacity.QueuedBeyondFlight(link.unacked_bytes);
+    for (rpc::AspBarrier& barrier : link.barrier.Check(backlog, link.capacity, link.outbox)) {
       link.control.push_back(std::move(barrier));
     }
   }
@@ -151,6 +232,8 @@ void MirrorSender::StartRoundLocked(const RoundOptions& options) {
   }
   // A round reopened by a later clock covers that clock too.
   round_.threshold = options.threshold;
+  round_.hard = options.hard;
+  round_.flush = round_.flush || options.flush;
   if (options.clock) round_clock_.Cover(*options.clock);
   round_.final_flush = round_.final_flush || options.final_flush;
   filter_->BeginRound(options.flush);
@@ -176,12 +259,12 @@ void MirrorSender::ContinueRoundLocked(bool unbounded) {
   const server::StoreView* store = store_;
   auto value_of = [store](uint32_t table, uint64_t slot) { return store->Values(table, slot); };
   auto emit = [&](const significance::SignificantRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const uint64_t row_id = store_->RowAt(row.table, row.slot);
-    for (uint32_t dc : own_targets_) {
-      QueueRowLocked(out_[out_index_[dc]], false, row.table, row_id, row.cols, row.acc);
-    }
+    EmitRowLocked(row);
   };
   const bool done = filter_->ContinueRound(round_.threshold, value_of, emit, budget);
+  // The clock below covers what is promoted, and a flush leaves nothing
+  // parked.
+  if (done) PromoteParkedLocked(round_.hard, /*all=*/round_.flush);
   MaybeBarriersLocked();
   wake_ = true;
   if (!done) return;
@@ -197,13 +280,6 @@ void MirrorSender::ContinueRoundLocked(bool unbounded) {
         filter_->counters().elements_sent - round_.sent_before);
   }
   round_ = Round();
-}
-
-bool MirrorSender::LinksUnderusedLocked() const {
-  for (const OutLink& link : out_) {
-    if (!link.outbox.empty() || !link.unacked.empty() || !link.control.empty()) return false;
-  }
-  return true;
 }
 
 void MirrorSender::Forward(uint32_t from, const rpc::MirrorBatch& batch) {
@@ -238,10 +314,14 @@ bool MirrorSender::AddStatus(rpc::MirrorStatusReply* reply) const {
     reply->set_elements_seen(filter_->counters().elements_seen);
     reply->set_elements_sent(filter_->counters().elements_sent);
   }
-  reply->set_hard_threshold(schedule_.Hard(local_clock_));
-  reply->set_soft_threshold(schedule_.Soft(local_clock_));
+  const double hard = schedule_.Hard(local_clock_);
+  reply->set_hard_threshold(hard);
+  double lowest_ratio = 1.0;
+  for (uint32_t dc : own_targets_) lowest_ratio = std::min(lowest_ratio, out_[out_index_[dc]].soft.ratio());
+  reply->set_soft_threshold(lowest_ratio * hard);
   for (const OutLink& link : out_) {
-    idle = idle && link.outbox.empty() && link.unacked.empty() && link.control.empty();
+    idle = idle && link.outbox.empty() && link.unacked.empty() && link.control.empty() &&
+           link.parked.empty();
     rpc::MirrorLinkStats* s = reply->add_links();
     s->set_peer_dc(link.peer);
     s->set_outgoing(true);
@@ -253,7 +333,10 @@ bool MirrorSender::AddStatus(rpc::MirrorStatusReply* reply) const {
     s->set_retransmitted(link.stats.retransmitted);
     s->set_unacked_batches(link.unacked.size());
     s->set_queued_rows(link.outbox.queued_rows());
-    s->set_bandwidth_mbps(link.bandwidth.mbps());
+    s->set_bandwidth_mbps(link.capacity.mbps());
+    s->set_rtt_ms(link.capacity.rtt_ms());
+    s->set_soft_threshold(link.soft.ratio() * hard);
+    s->set_parked_rows(link.parked.rows());
   }
   return idle;
 }

@@ -44,7 +44,9 @@
 #include "absl/time/time.h"
 #include "proto/gaia.pb.h"
 #include "src/common/mutex.h"
+#include "src/mirror/best_effort_queue.h"
 #include "src/mirror/link_call.h"
+#include "src/mirror/link_capacity.h"
 #include "src/mirror/mirror_clock.h"
 #include "src/mirror/mirror_options.h"
 #include "src/mirror/outbox.h"
@@ -123,13 +125,20 @@ class MirrorSender final : public ForwardQueue {
     uint64_t bytes = 0, messages = 0, elements = 0, barriers = 0, retransmitted = 0;
   };
   struct OutLink {
-    OutLink(uint32_t peer, Outbox outbox, double backlog_ms)
-        : peer(peer), outbox(std::move(outbox)), barrier(backlog_ms) {}
+    OutLink(uint32_t peer, Outbox outbox, double backlog_ms, std::vector<uint32_t> widths,
+            const significance::ThresholdOptions& threshold)
+        : peer(peer),
+          outbox(std::move(outbox)),
+          barrier(backlog_ms),
+          parked(std::move(widths)),
+          soft(threshold) {}
     uint32_t peer = 0;
     std::string address;
     Outbox outbox;
     SelectiveBarrier barrier;                // rows queued since the last barrier check
-    LinkBandwidth bandwidth;                 // measured from acks
+    LinkCapacity capacity;                   // measured from acks
+    BestEffortQueue parked;                  // own updates below the hard threshold
+    significance::SoftRatio soft;            // this link's soft bar / hard
     std::deque<rpc::AspBarrier> control;     // to write before any batch
     std::deque<rpc::AspBarrier> unreleased;  // written; re-sent after a reconnect
     std::deque<SentBatch> unacked;           // seq ascending
@@ -145,7 +154,8 @@ class MirrorSender final : public ForwardQueue {
   };
   // How a sweep round is opened (StartRoundLocked).
   struct RoundOptions {
-    double threshold = 0;           // significance bar (ignored by a flush)
+    double threshold = 0;           // significance bar: the lowest link's soft one
+    double hard = 0;                // rows above it go to every link; below, best effort
     bool flush = false;             // every nonzero acc, regardless of significance
     std::optional<int64_t> clock;   // mirror clock to queue once the round is done
     bool final_flush = false;       // the end of the job
@@ -155,10 +165,28 @@ class MirrorSender final : public ForwardQueue {
   struct PumpWork;
 
   // --- sweep rounds (mirror_sender.cc) ---
-  // Queues a significant row for `link` (own lane or relayed).
+  // Queues a significant row for `link` (own lane or relayed); an own row
+  // takes the link's parked sum for it along.
   void QueueRowLocked(OutLink& link, bool relayed, uint32_t table, uint64_t row,
                       std::span<const uint32_t> cols, std::span<const float> vals)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds a parked row's nonzero values to the own lane of `outbox`.
+  void AddDenseRow(Outbox& outbox, uint32_t table, uint64_t row, std::span<const float> values)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues a row the filter emitted: above the hard threshold for every
+  // own link, else parked on each (best effort).
+  void EmitRowLocked(const significance::SignificantRow& row) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Queues parked rows whose sum is significant at `hard` (all of them if
+  // `all`, for a flush). REQUIRES: the shard's lock held too.
+  void PromoteParkedLocked(double hard, bool all) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves up to a batch of parked rows into the outbox of a link with room.
+  void SendParkedLocked(OutLink& link) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Nothing waits to be written on the link and what is in flight drains
+  // well within the barrier limit: best-effort rows may go.
+  bool HasRoomLocked(const OutLink& link) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // End of a clock: moves every own link's soft ratio and returns the sweep
+  // bar, the lowest link's soft threshold.
+  double SoftBarLocked(double hard) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Puts barriers for rows queued since the last check on the control queue
   // of links whose backlog exceeds barrier_backlog_ms.
   void MaybeBarriersLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -175,7 +203,6 @@ class MirrorSender final : public ForwardQueue {
   void FlushUnderStoreLock() ABSL_LOCKS_EXCLUDED(mu_);
   void ContinueRoundUnderStoreLock() ABSL_LOCKS_EXCLUDED(mu_);
   uint64_t MaxQueuedBytesLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  bool LinksUnderusedLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // --- links (mirror_sender_links.cc) ---
   void Run();
@@ -216,6 +243,8 @@ class MirrorSender final : public ForwardQueue {
   // The open sweep round (filter_->round_open()).
   struct Round {
     double threshold = 0;
+    double hard = 0;
+    bool flush = false;
     bool final_flush = false;
     uint64_t sent_before = 0;  // elements_sent when it opened
   };
@@ -223,6 +252,11 @@ class MirrorSender final : public ForwardQueue {
   MirrorClock round_clock_ ABSL_GUARDED_BY(mu_);  // the mirror clock the round owes
   // ContinueRoundUnderStoreLock is on its way (requested by Pump).
   bool resume_requested_ ABSL_GUARDED_BY(mu_) = false;
+  // Scratch for parked rows (dense there, sparse in an outbox) and their
+  // significance.
+  std::vector<uint32_t> scratch_cols_ ABSL_GUARDED_BY(mu_);
+  std::vector<float> scratch_vals_ ABSL_GUARDED_BY(mu_);
+  std::vector<float> scratch_scores_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace gaia::mirror

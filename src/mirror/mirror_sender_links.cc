@@ -103,10 +103,12 @@ void MirrorSender::CollectWorkLocked(PumpWork* work) {
     if (link.state != OutLink::State::kUp || link.call == nullptr || !link.call->writable()) {
       continue;
     }
+    // Best-effort rows go when nothing else waits and the link has room.
+    if (!link.parked.empty() && HasRoomLocked(link)) SendParkedLocked(link);
     if (std::optional<rpc::MirrorMessage> message = NextMessageLocked(link)) {
-      // gzip once the link is measured slower than compressing.
-      const double mbps = link.bandwidth.mbps();
-      const bool compress = mbps > 0 && mbps < options_.compress_below_mbps;
+      // gzip once the link's capacity is measured slower than compressing.
+      const bool compress =
+          link.capacity.measured() && link.capacity.mbps() < options_.compress_below_mbps;
       work->writes.push_back({link.call.get(), std::move(*message), compress});
     }
   }
@@ -156,6 +158,7 @@ std::optional<rpc::MirrorMessage> MirrorSender::NextMessageLocked(OutLink& link)
   if (link.resend < link.unacked.size()) {
     SentBatch& sent = link.unacked[link.resend++];
     if (sent.written) link.stats.retransmitted += 1;
+    link.capacity.OnWritten(options_.clock->Now());
     sent.written = true;
     *message.mutable_batch() = sent.batch;
     return message;
@@ -170,7 +173,7 @@ std::optional<rpc::MirrorMessage> MirrorSender::NextMessageLocked(OutLink& link)
   link.stats.elements = link.outbox.packed_elements();
   link.stats.bytes += sent.bytes;
   link.stats.messages += 1;
-  if (link.unacked.empty()) link.bandwidth.OnBusy(options_.clock->Now());
+  link.capacity.OnWritten(options_.clock->Now());
   link.unacked_bytes += sent.bytes;
   *message.mutable_batch() = *batch;
   sent.batch = std::move(*batch);
@@ -189,6 +192,7 @@ void MirrorSender::OnWelcome(size_t index, uint64_t generation, uint64_t next_se
     link.unacked.pop_front();
   }
   link.resend = 0;
+  link.capacity.OnReconnect();
   // Barriers of batches not yet acknowledged go again, ahead of them.
   std::deque<rpc::AspBarrier> control = std::move(link.unreleased);
   link.unreleased.clear();
@@ -221,7 +225,9 @@ void MirrorSender::OnAck(size_t index, uint64_t generation, uint64_t acked_throu
   while (!link.unreleased.empty() && link.unreleased.front().barrier_id() <= released_through) {
     link.unreleased.pop_front();
   }
-  if (acked_bytes > 0) link.bandwidth.OnAcked(acked_bytes, options_.clock->Now());
+  if (acked_bytes > 0) {
+    link.capacity.OnAcked(acked_bytes, options_.clock->Now(), link.unacked_bytes);
+  }
   wake_ = true;
 }
 

@@ -5,16 +5,17 @@
 // receiver holds local reads of exactly those rows until the data arrives.
 // The receiving half is AspGate (src/mirror/asp_gate.h).
 //
-// The trigger needs the link's capacity, measured as LinkBandwidth does:
-// bytes acknowledged per second while the link had something outstanding,
-// never a figure that contains an idle gap.
+// The trigger is the time the link's backlog takes to drain at the link's
+// capacity (LinkCapacity, src/mirror/link_capacity.h), which leaves the
+// round trip out: a far link that keeps up sends no barrier, a slow one
+// that falls behind does, whatever its round trip.
 //
 //   SelectiveBarrier barrier(/*backlog_ms=*/100);
 //   barrier.NoteQueued(table, row);                // per row queued on the link
-//   for (rpc::AspBarrier& b : barrier.Check(backlog_bytes, bandwidth.bytes_per_s(), outbox))
+//   for (rpc::AspBarrier& b : barrier.Check(backlog_bytes, capacity, outbox))
 //     control_queue.push_back(std::move(b));
 //
-// Not thread-safe (the mirror sender's lock guards both classes).
+// Not thread-safe (the mirror sender's lock guards it).
 #ifndef GAIA_SRC_MIRROR_SELECTIVE_BARRIER_H_
 #define GAIA_SRC_MIRROR_SELECTIVE_BARRIER_H_
 
@@ -22,8 +23,8 @@
 #include <utility>
 #include <vector>
 
-#include "absl/time/time.h"
 #include "proto/gaia.pb.h"
+#include "src/mirror/link_capacity.h"
 #include "src/mirror/outbox.h"
 
 namespace gaia::mirror {
@@ -38,42 +39,21 @@ class SelectiveBarrier {
   void NoteQueued(uint32_t table, uint64_t row) { fresh_.emplace_back(table, row); }
   bool has_fresh() const { return !fresh_.empty(); }
 
-  // Whether a backlog of `backlog_bytes` (queued + unacknowledged) takes
-  // longer than backlog_ms to drain at `bytes_per_s`; never while the link
-  // is not measured yet (bytes_per_s <= 0).
-  bool Due(uint64_t backlog_bytes, double bytes_per_s) const;
+  // Whether `backlog_bytes` (what waits on the link: queued, and
+  // unacknowledged beyond what is in flight) take longer than backlog_ms to
+  // drain at the link's capacity; never while it is not measured yet.
+  bool Due(uint64_t backlog_bytes, const LinkCapacity& capacity) const;
 
   // Forgets the rows noted so far and, if Due, returns the barriers naming
   // them: one per table, row ids ascending (varint deltas or a bitmap,
   // src/mirror/delta_encoding.h), ids from outbox.NextBarrierId() so that
   // the batch carrying the last row queued before it releases it.
-  std::vector<rpc::AspBarrier> Check(uint64_t backlog_bytes, double bytes_per_s, Outbox& outbox);
+  std::vector<rpc::AspBarrier> Check(uint64_t backlog_bytes, const LinkCapacity& capacity,
+                                     Outbox& outbox);
 
  private:
   const double backlog_ms_;
   std::vector<std::pair<uint32_t, uint64_t>> fresh_;  // (table, row), queued since the last Check
-};
-
-// A link's capacity as its acknowledgements show it (DESIGN.md §4.2.3): each
-// ack's bytes over the time since the link last became busy or was last
-// acknowledged, exponentially smoothed. Time comes from the caller (the
-// mirror's clock), so tests drive it.
-class LinkBandwidth {
- public:
-  // A batch went out on a link with nothing outstanding: the busy period
-  // (the denominator of the next sample) starts now.
-  void OnBusy(absl::Time now) { busy_since_ = now; }
-  // `bytes` were acknowledged at `now` (> 0 bytes).
-  void OnAcked(uint64_t bytes, absl::Time now);
-  // Bytes per second; 0 until the first sample.
-  double bytes_per_s() const { return bytes_per_s_; }
-  double mbps() const { return bytes_per_s_ * 8 / 1e6; }
-
-  static constexpr double kSmoothing = 0.3;  // weight of a new sample
-
- private:
-  double bytes_per_s_ = 0;
-  absl::Time busy_since_ = absl::InfinitePast();
 };
 
 }  // namespace gaia::mirror

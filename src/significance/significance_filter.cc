@@ -69,10 +69,12 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
     cols_.clear();
     vals_.clear();
     bool remaining = false;
+    double max_score = threshold < 0 ? std::numeric_limits<double>::infinity() : 0.0;
     for (uint32_t i = 0; i < width; ++i) {
       if (acc[i] == 0.0f) continue;
       if (threshold < 0 || scores_[i] > threshold) {
         cols_.push_back(i);
+        if (threshold >= 0) max_score = std::max<double>(max_score, scores_[i]);
       } else {
         remaining = true;
       }
@@ -85,7 +87,7 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
     if (!cols_.empty()) {
       counters_.elements_sent += cols_.size();
       *emitted += cols_.size();
-      emit(SignificantRow{table_id, slot, cols_, vals_});
+      emit(SignificantRow{table_id, slot, cols_, vals_, max_score});
     }
     if (remaining) {
       table.dirty_list[table.kept++] = static_cast<uint32_t>(slot);  // kept <= next

@@ -64,6 +64,10 @@ struct SignificantRow {
   uint64_t slot = 0;
   std::span<const uint32_t> cols;
   std::span<const float> acc;
+  // The largest significance among cols (+infinity in a flush): the mirror
+  // tells updates above the hard threshold from those between the soft and
+  // hard ones by it.
+  double max_score = 0;
 };
 
 struct FilterCounters {

@@ -21,13 +21,9 @@ double ThresholdSchedule::Hard(int64_t clock) const {
   return options_.initial;
 }
 
-void ThresholdSchedule::OnClock(bool links_underused) {
-  if (!options_.soft_enabled) return;
-  if (links_underused) {
-    soft_ratio_ = std::max(options_.min_soft_ratio, soft_ratio_ * 0.5);
-  } else {
-    soft_ratio_ = std::min(1.0, soft_ratio_ * 2.0);
-  }
+void SoftRatio::OnClock(bool spare) {
+  if (!enabled_) return;
+  ratio_ = spare ? std::max(min_, ratio_ * 0.5) : std::min(1.0, ratio_ * 2.0);
 }
 
 void ThresholdSchedule::ReportLearningRate(double learning_rate) {

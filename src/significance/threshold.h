@@ -11,17 +11,20 @@
 //                  "the threshold decreases whenever the learning rate
 //                  decreases" for apps that say, v0/sqrt(t) for the others
 //
-// Soft threshold (goal = speed): a lower bar used while the WAN links are
-// under-used, so idle bandwidth carries less significant updates too. It is
-// soft_ratio * hard, where soft_ratio halves after each clock in which every
-// link was under-used (down to min_soft_ratio) and doubles back (up to 1)
-// after a clock in which one was not. Off (always equal to hard) for goal =
-// cost.
+// Soft threshold (goal = speed, thesis §5.3.4): a lower bar toward one
+// destination while the link to it has spare capacity, so idle bandwidth
+// carries less significant updates too. It is SoftRatio::ratio() * hard,
+// one SoftRatio per outgoing link: the ratio halves after each clock at
+// whose end the link had spare capacity (down to min_soft_ratio) and doubles
+// back (up to 1) after a clock at whose end it had not. Off (always 1) for
+// goal = cost. What the mirror does with updates between the two bars
+// (best effort, never a barrier) is in src/mirror/best_effort_queue.h.
 //
 //   ThresholdSchedule schedule({.initial = 0.01});
 //   double hard = schedule.Hard(clock);
-//   schedule.OnClock(/*links_underused=*/true);
-//   double bar = schedule.Soft(clock);   // <= hard
+//   SoftRatio to_dc1(schedule.options());
+//   to_dc1.OnClock(/*spare=*/true);
+//   double bar = to_dc1.ratio() * hard;   // <= hard
 //
 // Not thread-safe.
 #ifndef GAIA_SRC_SIGNIFICANCE_THRESHOLD_H_
@@ -47,21 +50,31 @@ class ThresholdSchedule {
   // The hard threshold in force at shard clock `clock` (>= 0).
   double Hard(int64_t clock) const;
 
-  // The soft threshold in force at `clock`: soft_ratio() * Hard(clock).
-  double Soft(int64_t clock) const { return soft_ratio_ * Hard(clock); }
-  double soft_ratio() const { return soft_ratio_; }
-
-  // End of a clock: were all links under-used during it?
-  void OnClock(bool links_underused);
-
   // The app's current learning rate (> 0; others are ignored).
   void ReportLearningRate(double learning_rate);
 
+  const ThresholdOptions& options() const { return options_; }
+
  private:
   const ThresholdOptions options_;
-  double soft_ratio_ = 1.0;
   double first_lr_ = 0;    // 0 until the first report
   double current_lr_ = 0;
+};
+
+// One outgoing link's soft threshold as a fraction of the hard one.
+class SoftRatio {
+ public:
+  explicit SoftRatio(const ThresholdOptions& options)
+      : enabled_(options.soft_enabled), min_(options.min_soft_ratio) {}
+
+  // End of a clock: did the link have spare capacity?
+  void OnClock(bool spare);
+  double ratio() const { return ratio_; }
+
+ private:
+  bool enabled_;
+  double min_;
+  double ratio_ = 1.0;
 };
 
 }  // namespace gaia::significance

@@ -1,4 +1,4 @@
-// The selective barrier's trigger and the link bandwidth it relies on
+// The selective barrier's trigger on the link capacity it relies on
 // (src/mirror/selective_barrier.h), and the mirror clock a sweep round owes
 // (src/mirror/mirror_clock.h): explicit times, no clock read.
 #include "src/mirror/selective_barrier.h"
@@ -14,35 +14,37 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1000);
 
-TEST(LinkBandwidth, IsAckedBytesOverTheTimeSinceTheLinkBecameBusy) {
-  LinkBandwidth bw;
-  EXPECT_EQ(bw.bytes_per_s(), 0.0);
-  bw.OnBusy(kT0);
-  bw.OnAcked(1000, kT0 + absl::Seconds(2));
-  EXPECT_DOUBLE_EQ(bw.bytes_per_s(), 500.0);
-  EXPECT_DOUBLE_EQ(bw.mbps(), 500.0 * 8 / 1e6);
-}
-
-TEST(LinkBandwidth, LaterSamplesAreSmoothedAndCountFromTheLastAck) {
-  LinkBandwidth bw;
-  bw.OnBusy(kT0);
-  bw.OnAcked(1000, kT0 + absl::Seconds(1));  // 1000 B/s
-  bw.OnAcked(4000, kT0 + absl::Seconds(2));  // 4000 B/s sample
-  EXPECT_DOUBLE_EQ(bw.bytes_per_s(), 0.7 * 1000 + 0.3 * 4000);
-}
-
-TEST(LinkBandwidth, IgnoresAnAckWithinATenthOfAMillisecond) {
-  LinkBandwidth bw;
-  bw.OnBusy(kT0);
-  bw.OnAcked(1000, kT0 + absl::Microseconds(50));
-  EXPECT_EQ(bw.bytes_per_s(), 0.0);
+// A link measured to drain `bytes_per_s`, with a round trip of 300 ms.
+LinkCapacity Measured(double bytes_per_s) {
+  LinkCapacity link;
+  link.OnWritten(kT0);
+  link.OnAcked(1, kT0 + absl::Milliseconds(300), /*outstanding_after=*/1);
+  link.OnAcked(static_cast<uint64_t>(bytes_per_s / 10), kT0 + absl::Milliseconds(400), 0);
+  return link;
 }
 
 TEST(SelectiveBarrier, DueOnlyWhenTheBacklogOutlastsTheTrigger) {
   SelectiveBarrier barrier(/*backlog_ms=*/100);
-  EXPECT_FALSE(barrier.Due(1 << 20, 0)) << "an unmeasured link never triggers";
-  EXPECT_FALSE(barrier.Due(100, 1000));  // 100 ms: not longer
-  EXPECT_TRUE(barrier.Due(101, 1000));
+  EXPECT_FALSE(barrier.Due(1 << 20, LinkCapacity())) << "an unmeasured link never triggers";
+  const LinkCapacity link = Measured(1000);
+  EXPECT_FALSE(barrier.Due(100, link));  // 100 ms: not longer
+  EXPECT_TRUE(barrier.Due(101, link));
+}
+
+TEST(SelectiveBarrier, AFarFastLinkWithASmallBacklogSendsNone) {
+  // 300 ms round trip, 10 MB/s: 100 kB queued drains in 10 ms.
+  SelectiveBarrier barrier(/*backlog_ms=*/100);
+  Outbox outbox({2});
+  barrier.NoteQueued(0, 1);
+  EXPECT_TRUE(barrier.Check(100'000, Measured(1e7), outbox).empty());
+}
+
+TEST(SelectiveBarrier, ASlowLinkWithALargeBacklogSendsOne) {
+  // 250 kB/s: 100 kB queued drains in 400 ms.
+  SelectiveBarrier barrier(/*backlog_ms=*/100);
+  Outbox outbox({2});
+  barrier.NoteQueued(0, 1);
+  EXPECT_EQ(barrier.Check(100'000, Measured(250e3), outbox).size(), 1u);
 }
 
 TEST(SelectiveBarrier, NamesTheFreshRowsPerTableSortedOnce) {
@@ -52,8 +54,8 @@ TEST(SelectiveBarrier, NamesTheFreshRowsPerTableSortedOnce) {
   barrier.NoteQueued(0, 5);
   barrier.NoteQueued(0, 3);
   barrier.NoteQueued(0, 5);
-  std::vector<rpc::AspBarrier> out = barrier.Check(/*backlog_bytes=*/1000, /*bytes_per_s=*/10,
-                                                   outbox);
+  std::vector<rpc::AspBarrier> out =
+      barrier.Check(/*backlog_bytes=*/1000, Measured(10), outbox);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].table_id(), 0u);
   EXPECT_EQ(out[0].barrier_id(), 1u);
@@ -67,14 +69,14 @@ TEST(SelectiveBarrier, NamesTheFreshRowsPerTableSortedOnce) {
   }
   EXPECT_EQ(common::Unpack<uint64_t>(ids), (std::vector<uint64_t>{3, 5}));
   EXPECT_FALSE(barrier.has_fresh());
-  EXPECT_TRUE(barrier.Check(1000, 10, outbox).empty()) << "rows are named once";
+  EXPECT_TRUE(barrier.Check(1000, Measured(10), outbox).empty()) << "rows are named once";
 }
 
 TEST(SelectiveBarrier, FreshRowsAreForgottenWhenNotDue) {
   SelectiveBarrier barrier(100);
   Outbox outbox({2});
   barrier.NoteQueued(0, 1);
-  EXPECT_TRUE(barrier.Check(10, 1e6, outbox).empty());
+  EXPECT_TRUE(barrier.Check(10, Measured(1e6), outbox).empty());
   EXPECT_FALSE(barrier.has_fresh());
 }
 

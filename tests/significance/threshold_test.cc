@@ -16,7 +16,6 @@ TEST(ThresholdSchedule, DefaultsAreAutoWithSoftOn) {
   EXPECT_TRUE(options.soft_enabled);
   ThresholdSchedule schedule(options);
   EXPECT_DOUBLE_EQ(schedule.Hard(4), options.initial / 2);
-  EXPECT_DOUBLE_EQ(schedule.soft_ratio(), 1.0);
 }
 
 TEST(ThresholdSchedule, NoneIsConstant) {
@@ -93,57 +92,54 @@ TEST(ThresholdSchedule, LearningRateIgnoresInvalidReports) {
   }
 }
 
-TEST(ThresholdSchedule, SoftHalvesWhileUnderusedDownToTheMinimum) {
-  ThresholdSchedule schedule({.initial = 1.0, .decay = Decay::kNone, .min_soft_ratio = 0.1});
-  EXPECT_DOUBLE_EQ(schedule.Soft(0), 1.0);
+TEST(SoftRatio, HalvesWhileTheLinkHasSpareCapacityDownToTheMinimum) {
+  SoftRatio soft({.initial = 1.0, .decay = Decay::kNone, .min_soft_ratio = 0.1});
+  EXPECT_DOUBLE_EQ(soft.ratio(), 1.0);
   const double expected[] = {0.5, 0.25, 0.125, 0.1, 0.1, 0.1};
   for (double ratio : expected) {
-    schedule.OnClock(/*links_underused=*/true);
-    EXPECT_DOUBLE_EQ(schedule.soft_ratio(), ratio);
-    EXPECT_DOUBLE_EQ(schedule.Soft(0), ratio * schedule.Hard(0));
+    soft.OnClock(/*spare=*/true);
+    EXPECT_DOUBLE_EQ(soft.ratio(), ratio);
   }
 }
 
-TEST(ThresholdSchedule, SoftDoublesBackUpToHard) {
-  ThresholdSchedule schedule({.initial = 1.0, .decay = Decay::kNone, .min_soft_ratio = 0.1});
-  for (int i = 0; i < 3; ++i) schedule.OnClock(true);
-  ASSERT_DOUBLE_EQ(schedule.soft_ratio(), 0.125);
+TEST(SoftRatio, DoublesBackUpToOne) {
+  SoftRatio soft({.initial = 1.0, .decay = Decay::kNone, .min_soft_ratio = 0.1});
+  for (int i = 0; i < 3; ++i) soft.OnClock(true);
+  ASSERT_DOUBLE_EQ(soft.ratio(), 0.125);
   const double expected[] = {0.25, 0.5, 1.0, 1.0, 1.0};
   for (double ratio : expected) {
-    schedule.OnClock(/*links_underused=*/false);
-    EXPECT_DOUBLE_EQ(schedule.soft_ratio(), ratio);
+    soft.OnClock(/*spare=*/false);
+    EXPECT_DOUBLE_EQ(soft.ratio(), ratio);
   }
   // From the floor (not a power of two) it doubles back and caps at 1.
-  for (int i = 0; i < 10; ++i) schedule.OnClock(true);
-  ASSERT_DOUBLE_EQ(schedule.soft_ratio(), 0.1);
+  for (int i = 0; i < 10; ++i) soft.OnClock(true);
+  ASSERT_DOUBLE_EQ(soft.ratio(), 0.1);
   const double from_floor[] = {0.2, 0.4, 0.8, 1.0, 1.0};
   for (double ratio : from_floor) {
-    schedule.OnClock(false);
-    EXPECT_DOUBLE_EQ(schedule.soft_ratio(), ratio);
+    soft.OnClock(false);
+    EXPECT_DOUBLE_EQ(soft.ratio(), ratio);
   }
 }
 
-TEST(ThresholdSchedule, SoftFollowsTheDecayingHard) {
-  ThresholdSchedule schedule({.initial = 0.8, .decay = Decay::kInverseSqrt});
-  schedule.OnClock(true);
-  schedule.OnClock(true);
-  ASSERT_DOUBLE_EQ(schedule.soft_ratio(), 0.25);
-  EXPECT_DOUBLE_EQ(schedule.Soft(4), 0.1);
-  EXPECT_DOUBLE_EQ(schedule.Soft(100), 0.02);
-  for (int64_t clock : {0, 1, 7, 100}) EXPECT_LE(schedule.Soft(clock), schedule.Hard(clock));
+TEST(SoftRatio, EachLinkMovesOnItsOwn) {
+  const ThresholdOptions options{.initial = 0.8, .decay = Decay::kInverseSqrt};
+  SoftRatio idle(options), busy(options);
+  for (int i = 0; i < 2; ++i) {
+    idle.OnClock(/*spare=*/true);
+    busy.OnClock(/*spare=*/false);
+  }
+  EXPECT_DOUBLE_EQ(idle.ratio(), 0.25);
+  EXPECT_DOUBLE_EQ(busy.ratio(), 1.0);
 }
 
-TEST(ThresholdSchedule, SoftDisabledKeepsSoftEqualToHard) {
-  ThresholdSchedule schedule(
-      {.initial = 0.8, .decay = Decay::kInverseSqrt, .soft_enabled = false});
+TEST(SoftRatio, DisabledStaysOne) {
+  SoftRatio soft({.initial = 0.8, .decay = Decay::kInverseSqrt, .soft_enabled = false});
   for (int i = 0; i < 5; ++i) {
-    schedule.OnClock(/*links_underused=*/true);
-    EXPECT_DOUBLE_EQ(schedule.soft_ratio(), 1.0);
-    EXPECT_DOUBLE_EQ(schedule.Soft(4), schedule.Hard(4));
+    soft.OnClock(/*spare=*/true);
+    EXPECT_DOUBLE_EQ(soft.ratio(), 1.0);
   }
-  schedule.OnClock(false);
-  EXPECT_DOUBLE_EQ(schedule.soft_ratio(), 1.0);
-  EXPECT_DOUBLE_EQ(schedule.Soft(100), schedule.Hard(100));
+  soft.OnClock(false);
+  EXPECT_DOUBLE_EQ(soft.ratio(), 1.0);
 }
 
 }  // namespace
