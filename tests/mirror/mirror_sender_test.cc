@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -329,6 +330,34 @@ TEST_F(MirrorSenderTest, SweepUsesTheHardThresholdDecayedToItsClock) {
   rpc::MirrorStatusReply status;
   sender_->AddStatus(&status);
   EXPECT_NEAR(status.hard_threshold(), 0.3 / std::sqrt(12.0), 1e-12);
+}
+
+// Following the learning rate (the default once an app reports one), the
+// sweep after the rate halves uses half the initial threshold: a row kept
+// back at 0.3 goes out at the first clock after the report.
+TEST_F(MirrorSenderTest, SweepUsesTheThresholdScaledByTheReportedLearningRate) {
+  mirror::MirrorOptions options = Options();
+  options.threshold.initial = 0.3;
+  options.threshold.decay = significance::Decay::kLearningRate;
+  Start(std::move(options));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  sender_->OnLearningRate(0.1);
+  Update(3, 0.2f);  // 0.2 / 1.2 = 0.167: between 0.15 and 0.3
+  // The rows clock t's sweep sent.
+  auto sweep = [this](int64_t t) {
+    sender_->OnClockAdvanced(t, false);
+    std::set<uint64_t> rows;
+    const std::optional<rpc::MirrorMessage> m = PumpMessage();
+    EXPECT_TRUE(m.has_value() && m->has_batch()) << "clock " << t << " sent nothing";
+    if (!m.has_value() || !m->has_batch()) return rows;
+    for (const auto& [key, value] : ElementsOf(m->batch(), {kWidth})) rows.insert(std::get<1>(key));
+    links_.last().events.on_ack(m->batch().seq());
+    return rows;
+  };
+  EXPECT_TRUE(sweep(1).empty());
+  EXPECT_TRUE(sweep(2).empty()) << "the threshold moved without a new learning rate";
+  sender_->OnLearningRate(0.05);
+  EXPECT_EQ(sweep(3), std::set<uint64_t>{3});
 }
 
 TEST_F(MirrorSenderTest, QueueBoundDefersTheRoundUntilTheLinkDrains) {
