@@ -171,7 +171,7 @@ absl::Status ModeRun::FetchAndCompareModels() {
   // Every copy against the first; a pair that cannot be compared fails the
   // run (after the checkpoint is saved, so the copies can be inspected).
   absl::Status compared = absl::OkStatus();
-  for (size_t g = 1; g < models.size() && compared.ok(); ++g) {
+  for (size_t g = 1; g < models.size(); ++g) {
     absl::StatusOr<double> diff = MaxAbsDifference(models[0], models[g]);
     if (!diff.ok()) {
       compared = absl::Status(
