@@ -168,12 +168,24 @@ absl::Status ModeRun::FetchAndCompareModels() {
     if (!model.ok()) return model.status();
     models.push_back(std::move(*model));
   }
+  // Every copy against the first; a pair that cannot be compared fails the
+  // run (after the checkpoint is saved, so the copies can be inspected).
+  absl::Status compared = absl::OkStatus();
   for (size_t g = 1; g < models.size(); ++g) {
-    result_.dc_max_difference =
-        std::max(result_.dc_max_difference, MaxAbsDifference(models[0], models[g]));
+    absl::StatusOr<double> diff = MaxAbsDifference(models[0], models[g]);
+    if (!diff.ok()) {
+      compared = absl::Status(
+          diff.status().code(),
+          absl::StrCat("the model copies of dc ", topo_.host_dcs[0], " and dc ",
+                       topo_.host_dcs[g], " cannot be compared: ", diff.status().message()));
+      break;
+    }
+    result_.dc_max_difference = std::max(result_.dc_max_difference, *diff);
   }
-  if (!spec_.checkpoint.save_final) return absl::OkStatus();
-  return SaveCheckpoint(models);
+  if (spec_.checkpoint.save_final) {
+    if (absl::Status saved = SaveCheckpoint(models); !saved.ok()) return saved;
+  }
+  return compared;
 }
 
 absl::Status ModeRun::SaveCheckpoint(const std::vector<Model>& models) {

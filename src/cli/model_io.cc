@@ -64,12 +64,25 @@ absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
   return model;
 }
 
-double MaxAbsDifference(const Model& a, const Model& b) {
+absl::StatusOr<double> MaxAbsDifference(const Model& a, const Model& b) {
+  if (a.values.size() != b.values.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the copies have ", a.values.size(), " and ", b.values.size(), " tables"));
+  }
   double diff = 0;
-  for (size_t t = 0; t < std::min(a.values.size(), b.values.size()); ++t) {
-    const size_t n = std::min(a.values[t].size(), b.values[t].size());
-    for (size_t i = 0; i < n; ++i) {
-      diff = std::max(diff, std::abs(static_cast<double>(a.values[t][i]) - b.values[t][i]));
+  for (size_t t = 0; t < a.values.size(); ++t) {
+    const std::vector<float>& x = a.values[t];
+    const std::vector<float>& y = b.values[t];
+    if (x.size() != y.size()) {
+      return absl::InvalidArgumentError(absl::StrCat("table ", t, " has ", x.size(), " and ",
+                                                     y.size(), " values in the two copies"));
+    }
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (!std::isfinite(x[i]) || !std::isfinite(y[i])) {
+        return absl::DataLossError(absl::StrCat("table ", t, " element ", i, " is ", x[i],
+                                                " in one copy and ", y[i], " in the other"));
+      }
+      diff = std::max(diff, std::abs(static_cast<double>(x[i]) - y[i]));
     }
   }
   return diff;

@@ -24,8 +24,13 @@ struct Model {
 absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
                                  const std::vector<std::string>& shard_addresses);
 
-// Largest |a - b| over every element of every table.
-double MaxAbsDifference(const Model& a, const Model& b);
+// The largest |a - b| over every element of every table, or why the two
+// copies cannot be shown to agree: INVALID_ARGUMENT when they differ in
+// shape (number of tables, or of values in a table), DATA_LOSS when either
+// holds a NaN or an infinity (naming the table and element). A NaN compares
+// false with everything, so a plain maximum would skip it and call two
+// copies equal when one of them is garbage.
+absl::StatusOr<double> MaxAbsDifference(const Model& a, const Model& b);
 
 // FNV-1a 64 over the bytes.
 uint64_t Fnv1a64(const void* data, size_t size);

@@ -13,19 +13,25 @@
 namespace gaia::testing {
 namespace {
 
+// Two tables of different shapes: every table of every DC is checked.
 TEST(MirrorFlush, EveryDcEndsWithInitialPlusAllUpdates) {
   GeoCluster::Config config;
   config.num_dcs = 2;
   config.shards_per_dc = 2;
   config.workers_per_dc = 2;
-  config.tables = {Table("w", 64, 4)};
+  config.tables = {Table("w", 64, 4), Table("v", 30, 3)};
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  EXPECT_EQ(initial, cluster.TableValues(1, 0));  // same seed, same start
-  const std::vector<double> sum = RunWorkers(cluster, 15, 1);
+  const ModelValues initial = AllTableValues(cluster, 0);
+  EXPECT_EQ(initial, AllTableValues(cluster, 1));  // same seed, same start
+  const ModelSums sum = RunWorkers(cluster, 15, 1);
   ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
   ExpectEveryDcHas(cluster, initial, sum);
+  // The check reaches table 1: one element of it off, and only there, fails.
+  ASSERT_EQ(sum.size(), 2u);
+  ModelSums wrong = sum;
+  wrong[1].back() += 1.0;
+  EXPECT_FALSE(EveryDcHas(cluster, initial, wrong)) << "a table-1-only difference was missed";
   // Most of the traffic was filtered: the mirrors sent fewer elements than
   // they saw only if the filter worked; and they did send something.
   const rpc::MirrorStatusReply status = cluster.mirror(0, 0).GetStatus();
@@ -41,7 +47,7 @@ TEST(MirrorFlush, TernaryValuesThroughHubsLoseAndDoubleNothing) {
   config.num_dcs = 4;
   config.shards_per_dc = 2;
   config.workers_per_dc = 2;
-  config.tables = {Table("w", 64, 16)};
+  config.tables = {Table("w", 64, 16), Table("b", 20, 4)};
   config.values = significance::ValueEmission::kTernary;
   config.overlay = TwoGroups;
   GeoCluster cluster(config);

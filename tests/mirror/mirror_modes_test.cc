@@ -62,8 +62,8 @@ ModeRun RunMode(int32_t ds, bool barriers, uint64_t seed) {
   GeoCluster cluster(config);
   EXPECT_TRUE(cluster.ok());
   if (!cluster.ok()) return {};
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, 12, seed);
+  const ModelValues initial = AllTableValues(cluster, 0);
+  const ModelSums sum = RunWorkers(cluster, 12, seed);
   EXPECT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
   ExpectEveryDcHas(cluster, initial, sum);
   ModeRun run;
@@ -156,12 +156,12 @@ TEST(MirrorSmoke, ElevenDcsConverge) {
   config.tables = {Table("w", 20, 2)};
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  const std::vector<float> initial = cluster.TableValues(0, 0);
+  const ModelValues initial = AllTableValues(cluster, 0);
   Workload work;
   work.clocks = 5;
   work.seed = 7;
   work.updates_per_clock = 10;
-  const std::vector<double> sum = RunWorkers(cluster, work);
+  const ModelSums sum = RunWorkers(cluster, work);
   ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
   ExpectEveryDcHas(cluster, initial, sum);
 }

@@ -1,14 +1,25 @@
 // MirrorSender (src/mirror/mirror_sender.h) alone: one thread, a fake shard,
 // fake links and a fake clock; no network and no sleeps. Pump() does what
-// the mirror client thread does once.
+// the mirror client thread does once. The last tests put a MirrorReceiver
+// at the links' far end (its Handle() is the mirror server thread's step)
+// to follow a barrier across a link drop.
 #include "src/mirror/mirror_sender.h"
 
+#include <cmath>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "src/mirror/asp_gate.h"
+#include "src/mirror/mirror_receiver.h"
 #include "src/significance/registry.h"
 #include "tests/mirror/fake_clock.h"
 #include "tests/mirror/fake_shard.h"
@@ -285,6 +296,70 @@ TEST_F(MirrorSenderTest, SoftThresholdHalvesAfterAnIdleClockAndRecoversAfterABus
   EXPECT_DOUBLE_EQ(soft(), 0.25);
 }
 
+// The sweep of clock t scores against the hard threshold in force at t,
+// 0.3 / sqrt(t) here: a row kept back at the initial 0.3 goes out at the
+// first clock whose decayed threshold it exceeds, and not before; a row
+// below every threshold reached stays back. A sweep that used the initial
+// threshold would never send row 3 or 5; one with no threshold would send
+// all three at clock 1.
+TEST_F(MirrorSenderTest, SweepUsesTheHardThresholdDecayedToItsClock) {
+  mirror::MirrorOptions options = Options();
+  options.threshold.initial = 0.3;
+  options.threshold.decay = significance::Decay::kInverseSqrt;
+  Start(std::move(options));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  Update(3, 0.2f);   // 0.2 / 1.2 = 0.167: above 0.3 / sqrt(t) from t = 4 (0.150; 0.173 at 3)
+  Update(5, 0.11f);  // 0.11 / 1.11 = 0.099: from t = 10 (0.095; 0.100 at 9)
+  Update(6, 0.01f);  // 0.01 / 1.01 = 0.0099: not before t = 919
+  const std::map<uint64_t, int64_t> first_clock = {{3, 4}, {5, 10}};
+  std::map<uint64_t, int64_t> sent_at;
+  for (int64_t t = 1; t <= 12; ++t) {
+    sender_->OnClockAdvanced(t, false);
+    const std::optional<rpc::MirrorMessage> m = PumpMessage();
+    ASSERT_TRUE(m.has_value() && m->has_batch()) << "clock " << t << " sent nothing";
+    ASSERT_EQ(m->batch().clocks_size(), 1);
+    EXPECT_EQ(m->batch().clocks(0).clock(), t);
+    for (const auto& [key, value] : ElementsOf(m->batch(), {kWidth})) {
+      const uint64_t row = std::get<1>(key);
+      EXPECT_FALSE(sent_at.count(row) && sent_at[row] != t) << "row " << row << " sent twice";
+      sent_at[row] = t;
+    }
+    links_.last().events.on_ack(m->batch().seq());
+  }
+  EXPECT_EQ(sent_at, first_clock);
+  rpc::MirrorStatusReply status;
+  sender_->AddStatus(&status);
+  EXPECT_NEAR(status.hard_threshold(), 0.3 / std::sqrt(12.0), 1e-12);
+}
+
+// Following the learning rate (the default once an app reports one), the
+// sweep after the rate halves uses half the initial threshold: a row kept
+// back at 0.3 goes out at the first clock after the report.
+TEST_F(MirrorSenderTest, SweepUsesTheThresholdScaledByTheReportedLearningRate) {
+  mirror::MirrorOptions options = Options();
+  options.threshold.initial = 0.3;
+  options.threshold.decay = significance::Decay::kLearningRate;
+  Start(std::move(options));
+  ASSERT_NO_FATAL_FAILURE(Connect());
+  sender_->OnLearningRate(0.1);
+  Update(3, 0.2f);  // 0.2 / 1.2 = 0.167: between 0.15 and 0.3
+  // The rows clock t's sweep sent.
+  auto sweep = [this](int64_t t) {
+    sender_->OnClockAdvanced(t, false);
+    std::set<uint64_t> rows;
+    const std::optional<rpc::MirrorMessage> m = PumpMessage();
+    EXPECT_TRUE(m.has_value() && m->has_batch()) << "clock " << t << " sent nothing";
+    if (!m.has_value() || !m->has_batch()) return rows;
+    for (const auto& [key, value] : ElementsOf(m->batch(), {kWidth})) rows.insert(std::get<1>(key));
+    links_.last().events.on_ack(m->batch().seq());
+    return rows;
+  };
+  EXPECT_TRUE(sweep(1).empty());
+  EXPECT_TRUE(sweep(2).empty()) << "the threshold moved without a new learning rate";
+  sender_->OnLearningRate(0.05);
+  EXPECT_EQ(sweep(3), std::set<uint64_t>{3});
+}
+
 TEST_F(MirrorSenderTest, QueueBoundDefersTheRoundUntilTheLinkDrains) {
   mirror::MirrorOptions options = Options();
   options.max_queued_bytes = 16;  // two elements' worth: one row at a time
@@ -355,6 +430,218 @@ TEST_F(MirrorSenderTest, StopEndsTheLinks) {
   EXPECT_TRUE(links_.last().cancelled);
   EXPECT_TRUE(links_.last().destroyed);
   EXPECT_EQ(sender_->Flush(), 0u);
+}
+
+// The sender's links lead to a real receiver (dc 1) with its read gate, over
+// its own fake shard: what the sender writes is handed to the receiver when
+// the test says, and the receiver's acks go back to the sender. Links drop
+// between the two, as a relay restart would cut them.
+class SenderToReceiverTest : public MirrorSenderTest {
+ protected:
+  SenderToReceiverTest() {
+    mirror::MirrorOptions o = Options();
+    o.dc = 1;
+    gate_ = std::make_shared<mirror::AspGate>(o.dc, o.overlay.num_dcs(), o.ds, o.barriers);
+    receiver_ = std::make_unique<mirror::MirrorReceiver>(std::move(o), gate_, &forward_);
+    receiver_->Attach(peer_shard_);
+    receiver_->Bind(
+        std::shared_ptr<server::MirrorTarget>(&peer_shard_, [](server::MirrorTarget*) {}));
+  }
+  // Barriers for any backlog at all once the link is measured, so the test
+  // does not depend on how the link's capacity is estimated.
+  mirror::MirrorOptions BarrierOptions() {
+    mirror::MirrorOptions o = Options();
+    o.barrier_backlog_ms = 0.001;
+    return o;
+  }
+
+  // Opens a link attempt; the receiver answers its hello, the sender gets
+  // the receiver's welcome.
+  void Reconnect() {
+    const size_t before = links_.size();
+    sender_->Pump();
+    ASSERT_EQ(links_.size(), before + 1) << "no new link attempt";
+    inbound_ = std::make_shared<FakeInbound>();
+    rpc::MirrorMessage hello;
+    *hello.mutable_hello() = links_.last().hello;
+    receiver_->Handle(inbound_, hello);
+    ASSERT_FALSE(inbound_->replies.empty());
+    ASSERT_TRUE(inbound_->replies.back().has_welcome()) << inbound_->replies.back().DebugString();
+    links_.last().events.on_welcome(inbound_->replies.back().welcome().next_seq());
+  }
+
+  // The link ends (both ways) before anything more crosses it; the sender
+  // notices and its reconnect backoff passes.
+  void DropLink() {
+    links_.last().events.on_done(absl::UnavailableError("relay restarted"));
+    sender_->Pump();
+    clock_->Advance(absl::Seconds(1));
+  }
+
+  // Everything the sender writes now, one message per Pump, until a Pump
+  // writes nothing (at most 20).
+  std::vector<rpc::MirrorMessage> PumpAll() {
+    std::vector<rpc::MirrorMessage> out;
+    for (int i = 0; i < 20; ++i) {
+      std::optional<rpc::MirrorMessage> m = PumpMessage();
+      if (!m) break;
+      out.push_back(std::move(*m));
+    }
+    return out;
+  }
+
+  // Hands `m` to the receiver; its acks reach the sender unless the link
+  // is about to lose them.
+  void Deliver(const rpc::MirrorMessage& m, bool acks_arrive = true) {
+    const size_t before = inbound_->replies.size();
+    receiver_->Handle(inbound_, m);
+    for (size_t i = before; acks_arrive && i < inbound_->replies.size(); ++i) {
+      if (inbound_->replies[i].has_ack()) {
+        links_.last().events.on_ack(inbound_->replies[i].ack().acked_through());
+      }
+    }
+  }
+
+  // Whether the receiver holds local reads of `row` for a barrier.
+  bool Held(uint64_t row) const {
+    std::string ids;
+    common::AppendPacked<uint64_t>(&ids, row);
+    return gate_->Check(0, ids, /*shard_clock=*/0).kind == server::ReadGate::Hold::kBarrier;
+  }
+
+  // Connects and measures the link as slow: three batches outstanding at
+  // once, acknowledged a second apart (tens of bytes per second, however
+  // the sender estimates capacity from its acks). Rows 0..2 cross.
+  void ConnectSlowLink() {
+    ASSERT_NO_FATAL_FAILURE(Reconnect());
+    std::vector<rpc::MirrorMessage> sent;
+    for (int64_t c = 1; c <= 3; ++c) {
+      Update(static_cast<uint64_t>(c - 1), 0.5f);
+      sender_->OnClockAdvanced(c, false);
+      for (rpc::MirrorMessage& m : PumpAll()) sent.push_back(std::move(m));
+    }
+    for (const rpc::MirrorMessage& m : sent) {
+      clock_->Advance(absl::Seconds(1));
+      Deliver(m);
+    }
+    ASSERT_EQ(OutStats().unacked_batches(), 0u);
+  }
+
+  // Rows 6 and 7 change at clock 4 on the slow link: a barrier naming them,
+  // then the batch carrying them. Neither is delivered yet.
+  void SendBarrierAndBatch(rpc::MirrorMessage* barrier, rpc::MirrorMessage* batch) {
+    Update(6, 0.5f);
+    Update(7, 0.5f);
+    sender_->OnClockAdvanced(4, false);
+    const std::vector<rpc::MirrorMessage> out = PumpAll();
+    ASSERT_EQ(out.size(), 2u);
+    ASSERT_TRUE(out[0].has_barrier()) << "rows queued on a slow link got no barrier first";
+    ASSERT_TRUE(out[1].has_batch());
+    EXPECT_TRUE(ElementsOf(out[1].batch(), {kWidth}).count({0, 7, 1}));
+    EXPECT_GE(out[1].batch().barriers_through(), out[0].barrier().barrier_id());
+    *barrier = out[0];
+    *batch = out[1];
+  }
+
+  // After a reconnect: the same barrier again, ahead of the same batch.
+  void ExpectBarrierResentAheadOfBatch(const rpc::MirrorMessage& barrier,
+                                       const rpc::MirrorMessage& batch,
+                                       std::vector<rpc::MirrorMessage>* again) {
+    *again = PumpAll();
+    ASSERT_EQ(again->size(), 2u);
+    ASSERT_TRUE((*again)[0].has_barrier()) << "the batch went before its barrier";
+    EXPECT_EQ((*again)[0].barrier().barrier_id(), barrier.barrier().barrier_id());
+    ASSERT_TRUE((*again)[1].has_batch());
+    EXPECT_EQ((*again)[1].batch().seq(), batch.batch().seq());
+    EXPECT_EQ(OutStats().retransmitted(), 1u);
+  }
+
+  FakeShard peer_shard_{{FakeTable()}};
+  FakeForward forward_;
+  std::shared_ptr<mirror::AspGate> gate_;
+  std::unique_ptr<mirror::MirrorReceiver> receiver_;
+  std::shared_ptr<FakeInbound> inbound_;  // the receiver's end of the current link
+};
+
+// The barrier arrived, the batch releasing it did not: the rows stay held
+// across the drop, the barrier goes again ahead of the batch, and the reads
+// open when that batch is applied, not before.
+TEST_F(SenderToReceiverTest, BarrierHeldAcrossADropIsReleasedByTheResentBatch) {
+  Start(BarrierOptions());
+  ASSERT_NO_FATAL_FAILURE(ConnectSlowLink());
+  rpc::MirrorMessage barrier, batch;
+  ASSERT_NO_FATAL_FAILURE(SendBarrierAndBatch(&barrier, &batch));
+  Deliver(barrier);
+  EXPECT_TRUE(Held(6) && Held(7));
+  DropLink();  // the batch is lost with the link
+  EXPECT_TRUE(Held(6) && Held(7)) << "released without the data";
+
+  ASSERT_NO_FATAL_FAILURE(Reconnect());
+  std::vector<rpc::MirrorMessage> again;
+  ASSERT_NO_FATAL_FAILURE(ExpectBarrierResentAheadOfBatch(barrier, batch, &again));
+  Deliver(again[0]);
+  EXPECT_TRUE(Held(6) && Held(7));
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 6, 0), 1.0f);
+  const int reopened = peer_shard_.reopened();
+  Deliver(again[1]);
+  EXPECT_FALSE(Held(6) || Held(7)) << "the data arrived but the reads stay held";
+  EXPECT_EQ(gate_->blocked_rows(), 0u);
+  EXPECT_GT(peer_shard_.reopened(), reopened) << "held reads were not woken";
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 6, 0), 1.5f);
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 7, 1), 1.5f);
+
+  // Acknowledged: another drop brings back neither the rows' hold nor their
+  // data.
+  DropLink();
+  ASSERT_NO_FATAL_FAILURE(Reconnect());
+  for (const rpc::MirrorMessage& m : PumpAll()) Deliver(m);
+  EXPECT_FALSE(Held(6) || Held(7));
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 6, 0), 1.5f);
+}
+
+// Both the barrier and its batch were lost: after the reconnect the barrier
+// holds the rows first, and the batch right behind it opens them.
+TEST_F(SenderToReceiverTest, BarrierLostWithItsBatchIsResentAheadOfIt) {
+  Start(BarrierOptions());
+  ASSERT_NO_FATAL_FAILURE(ConnectSlowLink());
+  rpc::MirrorMessage barrier, batch;
+  ASSERT_NO_FATAL_FAILURE(SendBarrierAndBatch(&barrier, &batch));
+  DropLink();
+  EXPECT_FALSE(Held(6));
+
+  ASSERT_NO_FATAL_FAILURE(Reconnect());
+  std::vector<rpc::MirrorMessage> again;
+  ASSERT_NO_FATAL_FAILURE(ExpectBarrierResentAheadOfBatch(barrier, batch, &again));
+  Deliver(again[0]);
+  EXPECT_TRUE(Held(6) && Held(7));
+  Deliver(again[1]);
+  EXPECT_FALSE(Held(6) || Held(7));
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 7, 0), 1.5f);
+}
+
+// The batch was applied but its ack was lost with the link: the receiver's
+// welcome skips it, and whatever the sender re-sends (the barrier it still
+// thinks unreleased) must not hold the rows again, for no data will follow.
+TEST_F(SenderToReceiverTest, BarrierResentAfterItsBatchWasAppliedHoldsNothing) {
+  Start(BarrierOptions());
+  ASSERT_NO_FATAL_FAILURE(ConnectSlowLink());
+  rpc::MirrorMessage barrier, batch;
+  ASSERT_NO_FATAL_FAILURE(SendBarrierAndBatch(&barrier, &batch));
+  Deliver(barrier);
+  Deliver(batch, /*acks_arrive=*/false);
+  EXPECT_FALSE(Held(6) || Held(7));
+  DropLink();
+
+  ASSERT_NO_FATAL_FAILURE(Reconnect());
+  for (const rpc::MirrorMessage& m : PumpAll()) {
+    EXPECT_FALSE(m.has_batch() && m.batch().seq() == batch.batch().seq())
+        << "re-sent a batch the welcome said was applied";
+    Deliver(m);
+  }
+  EXPECT_FALSE(Held(6) || Held(7)) << "a stale barrier holds reads that nothing will release";
+  EXPECT_EQ(gate_->blocked_rows(), 0u);
+  EXPECT_FLOAT_EQ(peer_shard_.value(0, 6, 0), 1.5f) << "applied twice";
+  EXPECT_EQ(OutStats().unacked_batches(), 0u);
 }
 
 }  // namespace

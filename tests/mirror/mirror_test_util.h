@@ -68,36 +68,59 @@ struct Workload {
   std::function<double(int64_t clock)> learning_rate;
 };
 
+// Per table (table id = index), its elements row-major: every DC's copy
+// of a table (GeoCluster::TableValues), or the sum of the updates to it.
+using ModelValues = std::vector<std::vector<float>>;
+using ModelSums = std::vector<std::vector<double>>;
+
+// Every table of one DC's copy.
+inline ModelValues AllTableValues(const GeoCluster& cluster, uint32_t dc) {
+  ModelValues values;
+  for (uint32_t t = 0; t < cluster.config().tables.size(); ++t) {
+    values.push_back(cluster.TableValues(dc, t));
+  }
+  return values;
+}
+
 // Runs the workload on every worker of every DC (random rows, a Get and an
-// Inc per update) and returns the sum of all deltas per element of table 0.
-inline std::vector<double> RunWorkers(const GeoCluster& cluster, const Workload& work) {
-  const common::TableSpec& spec = cluster.config().tables[0];
+// Inc per update, the updates of a clock spread over the tables in turn)
+// and returns the sum of all deltas per element of every table.
+inline ModelSums RunWorkers(const GeoCluster& cluster, const Workload& work) {
+  const std::vector<common::TableSpec>& specs = cluster.config().tables;
   const uint32_t dcs = cluster.config().num_dcs;
   const uint32_t per_dc = cluster.config().workers_per_dc;
-  std::vector<std::vector<double>> sums(dcs * per_dc,
-                                        std::vector<double>(spec.rows * spec.width, 0.0));
+  ModelSums zero;
+  for (const common::TableSpec& spec : specs) zero.emplace_back(spec.rows * spec.width, 0.0);
+  std::vector<ModelSums> sums(dcs * per_dc, zero);
   std::vector<std::thread> threads;
   for (uint32_t dc = 0; dc < dcs; ++dc) {
     for (uint32_t w = 0; w < per_dc; ++w) {
       threads.emplace_back([&, dc, w] {
         auto worker = Worker::Connect(cluster.Options(dc, w));
         ASSERT_TRUE(worker.ok()) << worker.status();
-        auto table = (*worker)->GetTable(spec.name);
-        ASSERT_TRUE(table.ok());
+        std::vector<gaia::Table> tables;
+        for (const common::TableSpec& spec : specs) {
+          auto table = (*worker)->GetTable(spec.name);
+          ASSERT_TRUE(table.ok()) << table.status();
+          tables.push_back(*table);
+        }
         std::mt19937_64 rng(work.seed * 1000 + dc * 10 + w);
-        std::uniform_int_distribution<uint64_t> pick(0, spec.rows - 1);
         std::normal_distribution<float> noise(0.0f, 0.05f);
-        std::vector<double>& sum = sums[dc * per_dc + w];
-        std::vector<float> row(spec.width), delta(spec.width);
+        ModelSums& sum = sums[dc * per_dc + w];
+        std::vector<float> row, delta;
         for (int c = 0; c < work.clocks; ++c) {
           for (int u = 0; u < work.updates_per_clock; ++u) {
-            const uint64_t r = pick(rng);
-            ASSERT_TRUE(table->Get(r, row).ok()) << "dc " << dc << " clock " << c;
+            const size_t t = static_cast<size_t>(u) % specs.size();
+            const common::TableSpec& spec = specs[t];
+            const uint64_t r = std::uniform_int_distribution<uint64_t>(0, spec.rows - 1)(rng);
+            row.resize(spec.width);
+            delta.resize(spec.width);
+            ASSERT_TRUE(tables[t].Get(r, row).ok()) << "dc " << dc << " clock " << c;
             for (uint32_t i = 0; i < spec.width; ++i) {
               delta[i] = noise(rng);
-              sum[r * spec.width + i] += delta[i];
+              sum[t][r * spec.width + i] += delta[i];
             }
-            ASSERT_TRUE(table->Inc(r, delta).ok());
+            ASSERT_TRUE(tables[t].Inc(r, delta).ok());
           }
           if (work.learning_rate) (*worker)->ReportLearningRate(work.learning_rate(c));
           ASSERT_TRUE((*worker)->Clock().ok());
@@ -108,37 +131,60 @@ inline std::vector<double> RunWorkers(const GeoCluster& cluster, const Workload&
     }
   }
   for (auto& t : threads) t.join();
-  std::vector<double> total(spec.rows * spec.width, 0.0);
-  for (const auto& s : sums) {
-    for (size_t i = 0; i < s.size(); ++i) total[i] += s[i];
+  ModelSums total = zero;
+  for (const ModelSums& s : sums) {
+    for (size_t t = 0; t < s.size(); ++t) {
+      for (size_t i = 0; i < s[t].size(); ++i) total[t][i] += s[t][i];
+    }
   }
   return total;
 }
 
-inline std::vector<double> RunWorkers(const GeoCluster& cluster, int clocks, uint64_t seed) {
+inline ModelSums RunWorkers(const GeoCluster& cluster, int clocks, uint64_t seed) {
   Workload work;
   work.clocks = clocks;
   work.seed = seed;
   return RunWorkers(cluster, work);
 }
 
-// DESIGN.md §5 "Nothing lost, nothing doubled", for table 0.
-inline void ExpectEveryDcHas(const GeoCluster& cluster, const std::vector<float>& initial,
-                             const std::vector<double>& sum) {
+// DESIGN.md §5 "Nothing lost, nothing doubled", for every table of every
+// DC: each element is initial + sum (to float tolerance). A NaN, a missing
+// table or a table of another size is a mismatch too. The failure names the
+// first few mismatches.
+inline ::testing::AssertionResult EveryDcHas(const GeoCluster& cluster, const ModelValues& initial,
+                                             const ModelSums& sum) {
+  const size_t num_tables = cluster.config().tables.size();
+  if (initial.size() != num_tables || sum.size() != num_tables) {
+    return ::testing::AssertionFailure() << num_tables << " tables, but " << initial.size()
+                                         << " initial and " << sum.size() << " sums";
+  }
+  ::testing::AssertionResult result = ::testing::AssertionFailure();
+  size_t bad = 0;
   for (uint32_t dc = 0; dc < cluster.config().num_dcs; ++dc) {
-    const std::vector<float> values = cluster.TableValues(dc, 0);
-    ASSERT_EQ(values.size(), initial.size());
-    size_t bad = 0;
-    for (size_t i = 0; i < values.size(); ++i) {
-      const double want = initial[i] + sum[i];
-      if (std::abs(values[i] - want) > 1e-3 * (1 + std::abs(want))) {
-        if (++bad <= 5) {
-          ADD_FAILURE() << "dc " << dc << " element " << i << ": " << values[i] << " != " << want;
+    for (uint32_t t = 0; t < num_tables; ++t) {
+      const std::vector<float> values = cluster.TableValues(dc, t);
+      if (values.size() != initial[t].size() || values.size() != sum[t].size()) {
+        return ::testing::AssertionFailure()
+               << "dc " << dc << " table " << t << " has " << values.size() << " elements, "
+               << initial[t].size() << " initial and " << sum[t].size() << " sums";
+      }
+      for (size_t i = 0; i < values.size(); ++i) {
+        const double want = initial[t][i] + sum[t][i];
+        // Negated so that a NaN is a mismatch.
+        if (!(std::abs(values[i] - want) <= 1e-3 * (1 + std::abs(want))) && ++bad <= 5) {
+          result << "\ndc " << dc << " table " << t << " element " << i << ": " << values[i]
+                 << " != " << want;
         }
       }
     }
-    EXPECT_EQ(bad, 0u) << "dc " << dc;
   }
+  if (bad == 0) return ::testing::AssertionSuccess();
+  return result << "\n" << bad << " elements differ";
+}
+
+inline void ExpectEveryDcHas(const GeoCluster& cluster, const ModelValues& initial,
+                             const ModelSums& sum) {
+  EXPECT_TRUE(EveryDcHas(cluster, initial, sum));
 }
 
 // The end-to-end check most mirror tests make: the default workload (`clocks`
@@ -147,8 +193,8 @@ inline void ExpectEveryDcHas(const GeoCluster& cluster, const std::vector<float>
 // ASSERT_NO_FATAL_FAILURE.
 inline void RunAndExpectExact(const GeoCluster& cluster, int clocks, uint64_t seed,
                               absl::Duration timeout) {
-  const std::vector<float> initial = cluster.TableValues(0, 0);
-  const std::vector<double> sum = RunWorkers(cluster, clocks, seed);
+  const ModelValues initial = AllTableValues(cluster, 0);
+  const ModelSums sum = RunWorkers(cluster, clocks, seed);
   ASSERT_TRUE(cluster.AwaitQuiescent(timeout));
   ExpectEveryDcHas(cluster, initial, sum);
 }
