@@ -93,6 +93,32 @@ class MirrorSenderTest : public ::testing::Test {
     links_.last().events.on_done(absl::UnavailableError(why));
   }
 
+  // Starts with one row per batch, connects, and sends rows 3 and 5 at
+  // clock 1 back to back; the first is acknowledged `round_trip` later, the
+  // second `drain` after that, which measures the link's capacity as the
+  // second batch's bytes over `drain`.
+  void MeasureLink(absl::Duration round_trip, absl::Duration drain,
+                   mirror::MirrorOptions options) {
+    options.max_batch_bytes = 1;
+    Start(std::move(options));
+    ASSERT_NO_FATAL_FAILURE(Connect());
+    Update(3, 0.5f);
+    Update(5, 0.5f);
+    sender_->OnClockAdvanced(1, false);
+    ASSERT_TRUE(PumpMessage().has_value());
+    const uint64_t first_bytes = OutStats().bytes();
+    ASSERT_TRUE(PumpMessage().has_value());
+    second_batch_bytes_ = OutStats().bytes() - first_bytes;
+    clock_->Advance(round_trip);
+    links_.last().events.on_ack(1);
+    clock_->Advance(drain);
+    links_.last().events.on_ack(2);
+    ASSERT_GT(OutStats().bandwidth_mbps(), 0.0);
+  }
+  void MeasureLink(absl::Duration round_trip, absl::Duration drain) {
+    MeasureLink(round_trip, drain, Options());
+  }
+
   rpc::MirrorLinkStats OutStats() const {
     rpc::MirrorStatusReply reply;
     sender_->AddStatus(&reply);
@@ -104,6 +130,7 @@ class MirrorSenderTest : public ::testing::Test {
   FakeLinks links_;
   FakeShard shard_{{FakeTable()}};
   std::unique_ptr<mirror::MirrorSender> sender_;
+  uint64_t second_batch_bytes_ = 0;  // set by MeasureLink
 };
 
 TEST_F(MirrorSenderTest, HelloNamesThisShardAndTheLayout) {
@@ -199,27 +226,26 @@ TEST_F(MirrorSenderTest, WelcomePastABatchDropsItInsteadOfResending) {
   EXPECT_EQ(OutStats().unacked_batches(), 0u);
 }
 
-TEST_F(MirrorSenderTest, BandwidthIsAckedBytesOverTheBusyTime) {
+TEST_F(MirrorSenderTest, CapacityIsMeasuredWhileBatchesDrainAndTheRoundTripApart) {
+  ASSERT_NO_FATAL_FAILURE(MeasureLink(absl::Seconds(2), absl::Milliseconds(500)));
+  EXPECT_NEAR(OutStats().bandwidth_mbps(), second_batch_bytes_ / 0.5 * 8 / 1e6, 1e-12);
+  EXPECT_DOUBLE_EQ(OutStats().rtt_ms(), 2000);
+}
+
+TEST_F(MirrorSenderTest, ALoneBatchMeasuresTheRoundTripNotTheCapacity) {
   Start(Options());
   ASSERT_NO_FATAL_FAILURE(Connect());
   Update(3, 0.5f);
   sender_->OnClockAdvanced(1, false);
   ASSERT_TRUE(PumpMessage().has_value());
-  const uint64_t bytes = OutStats().bytes();
-  EXPECT_EQ(OutStats().bandwidth_mbps(), 0.0);  // not measured before the first ack
   clock_->Advance(absl::Seconds(2));
   links_.last().events.on_ack(1);
-  EXPECT_NEAR(OutStats().bandwidth_mbps(), bytes / 2.0 * 8 / 1e6, 1e-12);
+  EXPECT_EQ(OutStats().bandwidth_mbps(), 0.0);
+  EXPECT_DOUBLE_EQ(OutStats().rtt_ms(), 2000);
 }
 
 TEST_F(MirrorSenderTest, SlowLinkGetsABarrierAheadOfTheRowsAndCompression) {
-  Start(Options());
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  ASSERT_TRUE(PumpMessage().has_value());
-  clock_->Advance(absl::Seconds(10));  // a few bytes per second
-  links_.last().events.on_ack(1);
+  ASSERT_NO_FATAL_FAILURE(MeasureLink(absl::Seconds(1), absl::Seconds(10)));  // a few B/s
   Update(6, 0.5f);
   sender_->OnClockAdvanced(2, false);
   const std::optional<rpc::MirrorMessage> first = PumpMessage();
@@ -234,14 +260,9 @@ TEST_F(MirrorSenderTest, SlowLinkGetsABarrierAheadOfTheRowsAndCompression) {
   EXPECT_EQ(OutStats().barriers(), 1u);
 }
 
-TEST_F(MirrorSenderTest, FastLinkGetsNoBarrier) {
-  Start(Options());
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  ASSERT_TRUE(PumpMessage().has_value());
-  clock_->Advance(absl::Microseconds(200));  // ~100 kB/s: the next row drains at once
-  links_.last().events.on_ack(1);
+TEST_F(MirrorSenderTest, FastLinkGetsNoBarrierWhateverItsRoundTrip) {
+  // 10 s round trip, but the second batch drained 1 ms after the first.
+  ASSERT_NO_FATAL_FAILURE(MeasureLink(absl::Seconds(10), absl::Milliseconds(1)));
   Update(6, 0.5f);
   sender_->OnClockAdvanced(2, false);
   const std::optional<rpc::MirrorMessage> next = PumpMessage();
@@ -253,13 +274,7 @@ TEST_F(MirrorSenderTest, FastLinkGetsNoBarrier) {
 TEST_F(MirrorSenderTest, NoBarriersWhenTurnedOff) {
   mirror::MirrorOptions options = Options();
   options.barriers = false;
-  Start(std::move(options));
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  ASSERT_TRUE(PumpMessage().has_value());
-  clock_->Advance(absl::Seconds(10));
-  links_.last().events.on_ack(1);
+  ASSERT_NO_FATAL_FAILURE(MeasureLink(absl::Seconds(1), absl::Seconds(10), std::move(options)));
   Update(6, 0.5f);
   sender_->OnClockAdvanced(2, false);
   const std::optional<rpc::MirrorMessage> next = PumpMessage();
