@@ -18,8 +18,11 @@
 // Consistency (DESIGN.md §4.1): a read issued at clock c sees every update
 // that every worker of the clock group made at clocks <= c - s - 1, where s is
 // the job's staleness (0 = BSP). With BSP a read at clock c sees exactly the
-// updates of clocks < c; updates made at clock c become visible only after
-// every worker has called Clock() to leave clock c.
+// updates of clocks < c from the other workers; their updates made at clock c
+// become visible only after every worker has called Clock() to leave clock c.
+// A worker always sees its own updates (read-my-writes): a Get after an Inc
+// on the same Worker includes the Inc, before and after the Clock() that
+// sends it, counted once.
 //
 // Updates are coalesced per row until Clock() and sent in batches; Inc never
 // blocks on the network.

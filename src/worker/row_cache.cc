@@ -5,13 +5,14 @@
 
 namespace gaia::internal {
 
-bool RowCache::LookupLocked(const Key& key, int64_t min_stamp, float* out, size_t n) {
+std::optional<int64_t> RowCache::LookupLocked(const Key& key, int64_t min_stamp, float* out,
+                                              size_t n) {
   auto it = entries_.find(key);
-  if (it == entries_.end()) return false;
+  if (it == entries_.end()) return std::nullopt;
   const Entry& entry = it->second;
-  if (entry.stamp < min_stamp || entry.values.size() != n) return false;
+  if (entry.stamp < min_stamp || entry.values.size() != n) return std::nullopt;
   std::memcpy(out, entry.values.data(), n * sizeof(float));
-  return true;
+  return entry.stamp;
 }
 
 void RowCache::InsertLocked(const Key& key, int64_t stamp, const char* values, size_t n) {
@@ -34,7 +35,7 @@ void RowCache::InsertLocked(const Key& key, int64_t stamp, const char* values, s
 bool RowCache::Lookup(uint32_t table, uint64_t row, int64_t min_stamp,
                       std::span<float> out) {
   common::MutexLock lock(&mu_);
-  return LookupLocked(Key{table, row}, min_stamp, out.data(), out.size());
+  return LookupLocked(Key{table, row}, min_stamp, out.data(), out.size()).has_value();
 }
 
 void RowCache::Insert(uint32_t table, uint64_t row, int64_t stamp,
@@ -47,15 +48,19 @@ void RowCache::Insert(uint32_t table, uint64_t row, int64_t stamp,
 
 void RowCache::LookupMany(uint32_t table, std::span<const uint64_t> rows,
                           int64_t min_stamp, uint32_t width, std::span<float> out,
-                          std::vector<uint32_t>* missing) {
+                          std::vector<uint32_t>* missing, int64_t* stamps) {
   common::MutexLock lock(&mu_);
   if (entries_.empty()) {
     for (size_t i = 0; i < rows.size(); ++i) missing->push_back(static_cast<uint32_t>(i));
     return;
   }
   for (size_t i = 0; i < rows.size(); ++i) {
-    if (!LookupLocked(Key{table, rows[i]}, min_stamp, out.data() + i * width, width)) {
+    const std::optional<int64_t> stamp =
+        LookupLocked(Key{table, rows[i]}, min_stamp, out.data() + i * width, width);
+    if (!stamp.has_value()) {
       missing->push_back(static_cast<uint32_t>(i));
+    } else if (stamps != nullptr) {
+      stamps[i] = *stamp;
     }
   }
 }

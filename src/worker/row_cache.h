@@ -5,9 +5,10 @@
 // staleness s needs every update of clocks <= c - s - 1, so an entry may serve
 // it iff stamp >= c - s (the same bound the shard uses for min_clock).
 //
-// The cache holds shard values only; a worker's own not-yet-clocked updates
-// are not applied to it (reads never see the current clock's Inc, with or
-// without the cache).
+// The cache holds shard values only, as the shard sent them: a worker's own
+// updates are never applied to it. Reads add them on top, after the lookup,
+// from the worker's UpdateBuffer (read-my-writes, worker_impl.h), using the
+// entry's stamp to tell which of them the entry already reflects.
 //
 // Bounded by a byte budget (row payloads plus a fixed per-entry overhead);
 // when full, the oldest-inserted entries are evicted first.
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <span>
 #include <utility>
 #include <vector>
@@ -41,10 +43,11 @@ class RowCache {
   void Insert(uint32_t table, uint64_t row, int64_t stamp, std::span<const float> values);
 
   // Batch forms, one lock for all rows. rows[i] is read into
-  // out[i*width, (i+1)*width); indexes of rows not served are appended to
-  // `missing`.
+  // out[i*width, (i+1)*width), and its entry's stamp into stamps[i] unless
+  // `stamps` is null; indexes of rows not served are appended to `missing`.
   void LookupMany(uint32_t table, std::span<const uint64_t> rows, int64_t min_stamp,
-                  uint32_t width, std::span<float> out, std::vector<uint32_t>* missing);
+                  uint32_t width, std::span<float> out, std::vector<uint32_t>* missing,
+                  int64_t* stamps = nullptr);
   // values holds rows.size() * width floats, row-major (unaligned-safe copy).
   void InsertMany(uint32_t table, std::span<const uint64_t> rows, int64_t stamp,
                   uint32_t width, const char* values);
@@ -63,8 +66,10 @@ class RowCache {
     std::vector<float> values;
   };
 
-  bool LookupLocked(const std::pair<uint32_t, uint64_t>& key, int64_t min_stamp,
-                    float* out, size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Copies the entry into out[0, n) and returns its stamp; nullopt if there
+  // is no entry fresh enough (or it has another size).
+  std::optional<int64_t> LookupLocked(const std::pair<uint32_t, uint64_t>& key, int64_t min_stamp,
+                       float* out, size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void InsertLocked(const std::pair<uint32_t, uint64_t>& key, int64_t stamp,
                     const char* values, size_t n) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void EvictUntilFits() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -66,8 +66,10 @@ struct UpdateBuffer::SentBlock {
   ~SentBlock() { pool->Release(std::move(block)); }
 };
 
-UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows)
-    : pool_(std::make_shared<BlockPool>(/*max_spares=*/widths.size())) {
+UpdateBuffer::UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows,
+                           int64_t kept_clocks)
+    : kept_clocks_(kept_clocks),
+      pool_(std::make_shared<BlockPool>(/*max_spares=*/widths.size())) {
   tables_.resize(widths.size());
   for (size_t t = 0; t < widths.size(); ++t) {
     tables_[t].width = widths[t];
@@ -269,18 +271,72 @@ std::vector<grpc::ByteBuffer> UpdateBuffer::TakeBatches(int64_t clock,
   for (const std::vector<Piece>& pieces : batches) {
     messages.push_back(EncodeBatch(clock, pieces, sent));
   }
-
-  for (TableArena& arena : tables_) {
-    if (!arena.dense.empty()) {
-      for (uint64_t row : arena.row_ids) {
-        if (row < arena.dense.size()) arena.dense[row] = kAbsent;
-      }
-    }
-    if (!arena.row_ids.empty()) arena.last_rows = arena.row_ids.size();
-    arena.row_ids.clear();
-    arena.index.clear();
-  }
+  KeepTaken(clock, sent);
   return messages;
+}
+
+void UpdateBuffer::KeepTaken(int64_t clock, const std::vector<std::shared_ptr<SentBlock>>& sent) {
+  KeptClock kept;
+  kept.clock = clock;
+  for (size_t t = 0; t < tables_.size(); ++t) {
+    TableArena& arena = tables_[t];
+    if (arena.row_ids.empty()) continue;
+    if (kept.tables.empty()) kept.tables.resize(tables_.size());
+    KeptTable& table = kept.tables[t];
+    table.values = sent[t];
+    arena.last_rows = arena.row_ids.size();
+    table.row_ids.swap(arena.row_ids);
+    table.dense.swap(arena.dense);
+    table.index.swap(arena.index);
+  }
+  if (!kept.tables.empty()) kept_.push_back(std::move(kept));
+  // Forgotten clocks hand their index arrays back to the arenas, so in a
+  // steady state a clock allocates no index.
+  while (!kept_.empty() && kept_.front().clock <= clock - kept_clocks_) {
+    Recycle(kept_.front());
+    kept_.pop_front();
+  }
+}
+
+void UpdateBuffer::Recycle(KeptClock& kept) {
+  for (size_t t = 0; t < kept.tables.size(); ++t) {
+    KeptTable& table = kept.tables[t];
+    TableArena& arena = tables_[t];
+    if (table.values == nullptr) continue;
+    if (arena.dense.empty() && !table.dense.empty()) {
+      for (uint64_t row : table.row_ids) {
+        if (row < table.dense.size()) table.dense[row] = kAbsent;
+      }
+      arena.dense.swap(table.dense);
+    }
+    if (arena.row_ids.empty() && arena.row_ids.capacity() < table.row_ids.capacity()) {
+      table.row_ids.clear();
+      arena.row_ids.swap(table.row_ids);
+    }
+  }
+}
+
+void UpdateBuffer::AddUnseen(uint32_t table, uint64_t row, int64_t since, float* out) const {
+  const TableArena& arena = tables_[table];
+  const size_t width = arena.width;
+  if (!arena.row_ids.empty()) {
+    const uint32_t p = FindPosition(arena.dense, arena.index, arena.dense_rows, row);
+    if (p != kAbsent) common::AddFloats(out, arena.values.data.get() + p * width, width);
+  }
+  for (auto it = kept_.rbegin(); it != kept_.rend() && it->clock >= since; ++it) {
+    const KeptTable& kept = it->tables[table];
+    if (kept.values == nullptr) continue;
+    const uint32_t p = FindPosition(kept.dense, kept.index, arena.dense_rows, row);
+    if (p != kAbsent) common::AddFloats(out, kept.values->block.data.get() + p * width, width);
+  }
+}
+
+bool UpdateBuffer::HasUnseen(uint32_t table, int64_t since) const {
+  if (!tables_[table].row_ids.empty()) return true;
+  for (auto it = kept_.rbegin(); it != kept_.rend() && it->clock >= since; ++it) {
+    if (it->tables[table].values != nullptr) return true;
+  }
+  return false;
 }
 
 }  // namespace gaia::internal

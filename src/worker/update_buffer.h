@@ -17,12 +17,20 @@
 // into the dense row too: the wire then carries only dense deltas, which the
 // shard applies with one vectorizable loop per row.
 //
+// Read-my-writes (DESIGN.md §4.1): the buffer also answers "what of this
+// row has the worker added that a shard snapshot stamped S does not show?"
+// (AddUnseen): the row as buffered now, plus the row as sent at every clock
+// >= S. For that, TakeBatches keeps the last `kept_clocks` clocks it took:
+// their values stay in the blocks the batches point into (no copy) and their
+// row index stays as it was, so a lookup costs what it cost while buffering.
+//
 // Not thread-safe: the owner serializes access (WorkerImpl keeps one buffer
 // per shard, each under its own mutex).
 #ifndef GAIA_SRC_WORKER_UPDATE_BUFFER_H_
 #define GAIA_SRC_WORKER_UPDATE_BUFFER_H_
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <vector>
@@ -41,8 +49,10 @@ class UpdateBuffer {
   static constexpr uint64_t kDenseIndexMaxRows = 1 << 20;
 
   // widths[t] is the row width (floats) of table t; num_rows[t], when given,
-  // its row count (enables the dense index for small tables).
-  explicit UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows = {});
+  // its row count (enables the dense index for small tables). TakeBatches
+  // keeps the rows of its last `kept_clocks` clocks for AddUnseen (0: none).
+  explicit UpdateBuffer(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows = {},
+                        int64_t kept_clocks = 0);
 
   // REQUIRES: table < widths.size(), delta.size() == widths[table]. The
   // caller validates; these are programmer invariants.
@@ -67,8 +77,20 @@ class UpdateBuffer {
   // Moves everything buffered into serialized WorkerMessage{push} messages
   // tagged `clock`, each holding at most `max_batch_bytes` value bytes (a
   // single row wider than that travels alone). Rows keep their first-touch
-  // order. Leaves the buffer empty.
+  // order. Leaves the buffer empty. The rows taken stay readable by
+  // AddUnseen as clock `clock`; clocks <= clock - kept_clocks are forgotten
+  // (also when nothing is buffered, so call it every clock).
+  // REQUIRES: clock greater than at the previous call.
   std::vector<grpc::ByteBuffer> TakeBatches(int64_t clock, int64_t max_batch_bytes);
+
+  // Adds to out[0, width) what this buffer holds of (table, row) that a shard
+  // snapshot stamped `since` (reflecting every update of clocks < since)
+  // does not: the row as buffered now, and as taken at every kept clock
+  // >= since. REQUIRES: table < widths.size().
+  void AddUnseen(uint32_t table, uint64_t row, int64_t since, float* out) const;
+  // False when AddUnseen would add nothing to any row of `table` for a
+  // stamp >= since: lets a read skip the lookups.
+  bool HasUnseen(uint32_t table, int64_t since) const;
 
  private:
   static constexpr uint32_t kAbsent = ~uint32_t{0};
@@ -108,6 +130,35 @@ class UpdateBuffer {
   // Add() into an arena: the slot's first write copies, later ones add.
   void AddTo(TableArena& arena, uint64_t row, const float* delta);
 
+  // One table's rows as TakeBatches sent them, kept for AddUnseen: the
+  // block the batches point into (shared with them) and the arena's index.
+  struct KeptTable {
+    std::shared_ptr<SentBlock> values;  // null: no rows of this table
+    std::vector<uint64_t> row_ids;
+    std::vector<uint32_t> dense;
+    absl::flat_hash_map<uint64_t, uint32_t> index;
+  };
+  struct KeptClock {
+    int64_t clock = 0;
+    std::vector<KeptTable> tables;  // by table id
+  };
+
+  // The row's position in a (dense, index) pair as RowSlot fills them, or
+  // kAbsent. Rows below dense_rows are only ever in `dense`.
+  static uint32_t FindPosition(const std::vector<uint32_t>& dense,
+                               const absl::flat_hash_map<uint64_t, uint32_t>& index,
+                               uint64_t dense_rows, uint64_t row) {
+    if (row < dense.size()) return dense[row];
+    if (row < dense_rows || index.empty()) return kAbsent;
+    auto it = index.find(row);
+    return it == index.end() ? kAbsent : it->second;
+  }
+  // Moves what TakeBatches just sent from the arenas into a kept clock, and
+  // gives the arenas the oldest kept clock's index arrays, reset, once it is
+  // forgotten.
+  void KeepTaken(int64_t clock, const std::vector<std::shared_ptr<SentBlock>>& sent);
+  void Recycle(KeptClock& kept);
+
   // Rows [begin, begin + count) of table `table`: one TableDelta of a batch.
   struct Piece {
     uint32_t table;
@@ -121,8 +172,10 @@ class UpdateBuffer {
   grpc::ByteBuffer EncodeBatch(int64_t clock, const std::vector<Piece>& pieces,
                                const std::vector<std::shared_ptr<SentBlock>>& sent) const;
 
+  const int64_t kept_clocks_;
   std::vector<TableArena> tables_;
   std::shared_ptr<BlockPool> pool_;
+  std::deque<KeptClock> kept_;  // clock ascending
 };
 
 }  // namespace gaia::internal

@@ -143,7 +143,10 @@ absl::Status WorkerImpl::Handshake() {
     num_rows.push_back(info.num_rows());
   }
   for (size_t i = 0; i < n; ++i) {
-    shards_.push_back(std::make_unique<ShardState>(widths, num_rows));
+    // Sent clocks a read may still need: a read at clock c is served at
+    // stamps >= c - s, and one issued before a concurrent Clock() at
+    // stamps >= c - s - 1 (WorkerImpl's comment).
+    shards_.push_back(std::make_unique<ShardState>(widths, num_rows, int64_t{staleness_} + 1));
     shards_.back()->session = std::move(sessions[i]);
     sessions_.push_back(shards_.back()->session.get());
   }
@@ -293,7 +296,8 @@ absl::Status WorkerImpl::FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* b
     std::vector<grpc::ByteBuffer> batches;
     {
       common::ExclusiveLock lock(&shard->mu);
-      if (shard->buffer.empty()) continue;
+      // Even an empty buffer: TakeBatches also forgets sent clocks no read
+      // needs any more.
       *rows += shard->buffer.rows();
       *bytes += shard->buffer.value_bytes();
       batches = shard->buffer.TakeBatches(clock, options_.max_batch_bytes);

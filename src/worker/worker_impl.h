@@ -4,6 +4,17 @@
 // under its own mutex so threads Inc-ing rows of different shards do not
 // contend; an SSP-consistent RowCache; a MetricsWriter fed by Clock().
 //
+// Read-my-writes (DESIGN.md §4.1): the cache holds rows exactly as the
+// shards sent them, each stamped with its shard clock S (it reflects every
+// update of clocks < S, and none of later clocks). A read adds to each row,
+// cached or fresh, what the worker's own UpdateBuffer holds of it that S
+// does not cover: the row as buffered (this clock), and as sent at every
+// clock >= S (the buffer keeps staleness + 1 sent clocks for that, which
+// covers every stamp a read at the current clock, or at the previous one
+// overlapping a Clock(), may be served at). An update sent at clock k is
+// therefore added exactly while the row's snapshot predates k, and counted
+// by the shard's values once it does not: never twice, never missing.
+//
 // Thread-safe. No lock is held while waiting on the network: reads wait on
 // per-request notifications, Clock() only enqueues messages.
 #ifndef GAIA_SRC_WORKER_WORKER_IMPL_H_
@@ -75,8 +86,9 @@ class WorkerImpl {
     uint64_t num_rows = 0;
   };
   struct ShardState {
-    ShardState(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows)
-        : buffer(std::move(widths), std::move(num_rows)) {}
+    ShardState(std::vector<uint32_t> widths, std::vector<uint64_t> num_rows,
+               int64_t kept_clocks)
+        : buffer(std::move(widths), std::move(num_rows), kept_clocks) {}
     std::unique_ptr<ShardSession> session;
     common::ExclusiveMutex mu;
     UpdateBuffer buffer ABSL_GUARDED_BY(mu);
@@ -95,6 +107,18 @@ class WorkerImpl {
   uint32_t ShardFor(uint32_t table_id, uint64_t row) const {
     return shards_.size() == 1 ? 0 : common::ShardOf(table_id, row, shard_modulus_);
   }
+  // GetMany's parts (worker_read.cc). ReadBase fills `out` with the rows as
+  // the cache or the shards hold them, and stamps[i] with the shard clock of
+  // rows[i]'s snapshot when `stamps` is not null.
+  absl::Status ReadBase(uint32_t table_id, std::span<const uint64_t> rows, int64_t min_clock,
+                        std::span<float> out, int64_t* stamps);
+  // (*unseen)[k]: whether shard k's buffer holds own updates of the table a
+  // snapshot stamped min_clock or later may lack; true if any does.
+  bool FindUnseenShards(uint32_t table_id, int64_t min_clock, std::vector<uint8_t>* unseen);
+  // Adds to every row of `out` the own updates its snapshot lacks
+  // (UpdateBuffer::AddUnseen), one lock per shard marked in `unseen`.
+  void AddOwnUpdates(uint32_t table_id, std::span<const uint64_t> rows, const int64_t* stamps,
+                     const std::vector<uint8_t>& unseen, std::span<float> out);
   // Moves every shard's buffered updates into PushBatch(clock) messages and
   // queues them. Adds the pushed rows/bytes to the counters.
   absl::Status FlushUpdates(int64_t clock, uint64_t* rows, uint64_t* bytes)

@@ -2,7 +2,8 @@
 // shards in chunks of at most max_batch_bytes of values, a few chunks in
 // flight per shard, each scattered into the caller's buffer as it arrives.
 // Bounded chunks keep every message, and the shard's reply buffers, small
-// however many rows one call asks for.
+// however many rows one call asks for. Last, the worker's own updates that
+// each row's snapshot does not show are added (read-my-writes).
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -52,6 +53,9 @@ struct ReadPlan {
   absl::Time deadline;
   int64_t read_timeout_ms = 0;
   RowCache* cache = nullptr;  // null when caching is off
+  // stamps[i]: the shard clock of the snapshot rows[i] was served from;
+  // null when the read adds no own updates and needs none.
+  int64_t* stamps = nullptr;
 };
 
 // The reads of one GetMany's missing rows: chunk j of shard k is sent, at
@@ -146,6 +150,9 @@ class ChunkedRead {
       return;
     }
     Scatter(read, begin, end, values);
+    if (plan_.stamps != nullptr) {
+      for (size_t p = begin; p < end; ++p) plan_.stamps[read.positions[p]] = pending->shard_clock;
+    }
     if (plan_.cache != nullptr) {
       // Rows of this reply in request order, for the cache's batch insert.
       std::vector<uint64_t> ids(end - begin);
@@ -187,6 +194,13 @@ class ChunkedRead {
   absl::Status status_;
 };
 
+// At least `rows` stamps of this thread's scratch (grown, never shrunk, so a
+// steady read size allocates nothing).
+int64_t* StampSpace(std::vector<int64_t>* stamps, size_t rows) {
+  if (stamps->size() < rows) stamps->resize(rows);
+  return stamps->data();
+}
+
 }  // namespace
 
 absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> rows,
@@ -206,11 +220,29 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
   // DESIGN.md §4.1: at clock c with staleness s, every update of clocks
   // <= c - s - 1 must be visible, i.e. shard clock >= c - s.
   const int64_t min_clock = std::max<int64_t>(0, clock() - staleness_);
+  // Read-my-writes: which shards hold own updates a snapshot stamped
+  // min_clock or later may lack. Updates made while this read runs are
+  // concurrent with it; it may or may not see them, as from the shard.
+  thread_local std::vector<uint8_t> unseen;
+  thread_local std::vector<int64_t> stamps;
+  int64_t* const stamp_out =
+      FindUnseenShards(table_id, min_clock, &unseen) ? StampSpace(&stamps, rows.size()) : nullptr;
 
+  const absl::Status status = ReadBase(table_id, rows, min_clock, out, stamp_out);
+  if (status.ok() && stamp_out != nullptr) {
+    AddOwnUpdates(table_id, rows, stamp_out, unseen, out);
+  }
+  return status;
+}
+
+absl::Status WorkerImpl::ReadBase(uint32_t table_id, std::span<const uint64_t> rows,
+                                  int64_t min_clock, std::span<float> out, int64_t* stamps) {
+  const TableMeta& meta = tables_[table_id];
+  const uint32_t width = meta.width;
   std::vector<uint32_t> missing;
   missing.reserve(rows.size());
   if (cache_ != nullptr) {
-    cache_->LookupMany(table_id, rows, min_clock, width, out, &missing);
+    cache_->LookupMany(table_id, rows, min_clock, width, out, &missing, stamps);
     if (missing.empty()) return absl::OkStatus();
   } else {
     for (size_t i = 0; i < rows.size(); ++i) missing.push_back(static_cast<uint32_t>(i));
@@ -236,12 +268,12 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
       .deadline = absl::Now() + absl::Milliseconds(options_.read_timeout_ms),
       .read_timeout_ms = options_.read_timeout_ms,
       .cache = cache_.get(),
+      .stamps = stamps,
   };
   for (ShardRead& read : reads) {
     read.chunks = (read.positions.size() + plan.chunk_rows - 1) / plan.chunk_rows;
     read.pending.resize(read.chunks);
   }
-
   const auto started = std::chrono::steady_clock::now();
   const absl::Status status = ChunkedRead(plan, std::move(reads), sessions_).Run();
   read_wait_ns_.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -249,6 +281,50 @@ absl::Status WorkerImpl::GetMany(uint32_t table_id, std::span<const uint64_t> ro
                               .count(),
                           std::memory_order_relaxed);
   return status;
+}
+
+bool WorkerImpl::FindUnseenShards(uint32_t table_id, int64_t min_clock,
+                                  std::vector<uint8_t>* unseen) {
+  unseen->assign(shards_.size(), 0);
+  bool any = false;
+  for (size_t k = 0; k < shards_.size(); ++k) {
+    ShardState& shard = *shards_[k];
+    common::ExclusiveLock lock(&shard.mu);
+    (*unseen)[k] = shard.buffer.HasUnseen(table_id, min_clock);
+    any = any || (*unseen)[k];
+  }
+  return any;
+}
+
+void WorkerImpl::AddOwnUpdates(uint32_t table_id, std::span<const uint64_t> rows,
+                               const int64_t* stamps, const std::vector<uint8_t>& unseen,
+                               std::span<float> out) {
+  const size_t width = tables_[table_id].width;
+  if (shards_.size() == 1) {
+    ShardState& shard = *shards_[0];
+    common::ExclusiveLock lock(&shard.mu);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      shard.buffer.AddUnseen(table_id, rows[i], stamps[i], out.data() + i * width);
+    }
+    return;
+  }
+  // Positions of the rows of each shard that has something to add, then one
+  // lock per such shard. This thread's scratch, reused across calls.
+  thread_local std::vector<std::vector<uint32_t>> by_shard;
+  by_shard.resize(std::max(by_shard.size(), shards_.size()));
+  for (std::vector<uint32_t>& positions : by_shard) positions.clear();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const uint32_t k = ShardFor(table_id, rows[i]);
+    if (unseen[k]) by_shard[k].push_back(static_cast<uint32_t>(i));
+  }
+  for (size_t k = 0; k < shards_.size(); ++k) {
+    if (by_shard[k].empty()) continue;
+    ShardState& shard = *shards_[k];
+    common::ExclusiveLock lock(&shard.mu);
+    for (uint32_t i : by_shard[k]) {
+      shard.buffer.AddUnseen(table_id, rows[i], stamps[i], out.data() + size_t{i} * width);
+    }
+  }
 }
 
 }  // namespace gaia::internal

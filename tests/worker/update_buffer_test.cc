@@ -215,4 +215,89 @@ TEST(UpdateBuffer, AddManyEqualsAddPerRow) {
   }
 }
 
+// Read-my-writes: what a shard snapshot stamped `since` lacks is the row as
+// buffered plus the row as sent at every kept clock >= since; dense and hash
+// indexes alike.
+TEST(UpdateBuffer, AddUnseenAddsBufferedRowsAndKeptClocksFromTheStampOn) {
+  const uint64_t big = UpdateBuffer::kDenseIndexMaxRows;  // table 1 uses the hash index
+  UpdateBuffer buffer({2, 2}, {50, big + 10}, /*kept_clocks=*/3);
+  for (uint64_t row : {uint64_t{7}, big + 7}) {
+    const uint32_t t = row == 7 ? 0 : 1;
+    buffer.Add(t, row, std::vector<float>{1, 2});
+  }
+  ASSERT_EQ(Parse(buffer.TakeBatches(0, 1 << 20)).size(), 1u);
+  buffer.Add(0, 7, std::vector<float>{10, 20});
+  buffer.Add(1, big + 7, std::vector<float>{10, 20});
+  ASSERT_EQ(Parse(buffer.TakeBatches(1, 1 << 20)).size(), 1u);
+  buffer.Add(0, 7, std::vector<float>{100, 200});  // clock 2, buffered
+  buffer.Add(1, big + 7, std::vector<float>{100, 200});
+
+  for (uint32_t t : {0u, 1u}) {
+    const uint64_t row = t == 0 ? 7 : big + 7;
+    auto unseen = [&](uint64_t r, int64_t since) {
+      std::vector<float> out = {0.5f, 0.5f};  // added to, not overwritten
+      buffer.AddUnseen(t, r, since, out.data());
+      return out;
+    };
+    EXPECT_EQ(unseen(row, 0), (std::vector<float>{111.5f, 222.5f})) << "table " << t;
+    EXPECT_EQ(unseen(row, 1), (std::vector<float>{110.5f, 220.5f})) << "table " << t;
+    EXPECT_EQ(unseen(row, 2), (std::vector<float>{100.5f, 200.5f})) << "table " << t;
+    EXPECT_EQ(unseen(row, 9), (std::vector<float>{100.5f, 200.5f})) << "table " << t;
+    EXPECT_EQ(unseen(row + 1, 0), (std::vector<float>{0.5f, 0.5f})) << "table " << t;
+    EXPECT_TRUE(buffer.HasUnseen(t, 9));
+  }
+}
+
+// Kept clocks are forgotten kept_clocks after they were taken, also by
+// TakeBatches calls with nothing buffered.
+TEST(UpdateBuffer, ForgetsSentClocksOlderThanKeptClocks) {
+  UpdateBuffer buffer({1, 1}, {10, 10}, /*kept_clocks=*/2);
+  const float one[] = {1};
+  for (int64_t clock = 0; clock < 3; ++clock) {
+    buffer.Add(0, 3, one);
+    buffer.TakeBatches(clock, 1 << 20);
+  }
+  float out = 0;
+  buffer.AddUnseen(0, 3, 0, &out);
+  EXPECT_EQ(out, 2.0f);  // clocks 1 and 2; clock 0 is forgotten
+  EXPECT_TRUE(buffer.HasUnseen(0, 2));
+  EXPECT_FALSE(buffer.HasUnseen(0, 3));
+  EXPECT_FALSE(buffer.HasUnseen(1, 0));  // nothing of table 1, ever
+  EXPECT_TRUE(buffer.TakeBatches(3, 1 << 20).empty());
+  EXPECT_TRUE(buffer.HasUnseen(0, 0));   // clock 2 still kept
+  EXPECT_TRUE(buffer.TakeBatches(4, 1 << 20).empty());
+  EXPECT_FALSE(buffer.HasUnseen(0, 0));
+  out = 0;
+  buffer.AddUnseen(0, 3, 0, &out);
+  EXPECT_EQ(out, 0.0f);
+}
+
+// Kept clocks hand their indexes back to later clocks: every clock still
+// sends exactly its own rows, and its kept values match what it sent.
+TEST(UpdateBuffer, RecycledIndexesStartEachClockEmpty) {
+  const uint64_t big = UpdateBuffer::kDenseIndexMaxRows;
+  const std::vector<uint32_t> widths = {1, 1};
+  UpdateBuffer buffer(widths, {50, big + 50}, /*kept_clocks=*/1);
+  for (int64_t clock = 0; clock < 6; ++clock) {
+    const float v[] = {static_cast<float>(clock + 1)};
+    for (uint64_t r : {uint64_t(clock), uint64_t(clock + 1)}) {
+      buffer.Add(0, r, v);
+      buffer.Add(1, big + r, v);
+    }
+    auto rows = Decode(Parse(buffer.TakeBatches(clock, 1 << 20)), widths);
+    ASSERT_EQ(rows.size(), 4u) << "clock " << clock;
+    for (uint32_t t : {0u, 1u}) {
+      const uint64_t base = t == 0 ? 0 : big;
+      EXPECT_EQ((rows[{t, base + clock}]), (std::vector<float>{v[0]})) << "clock " << clock;
+      EXPECT_EQ((rows[{t, base + clock + 1}]), (std::vector<float>{v[0]})) << "clock " << clock;
+      float out = 0;
+      buffer.AddUnseen(t, base + clock + 1, clock, &out);
+      EXPECT_EQ(out, v[0]) << "clock " << clock << " table " << t;
+      out = 0;
+      buffer.AddUnseen(t, base + clock, 0, &out);  // earlier clocks forgotten
+      EXPECT_EQ(out, v[0]) << "clock " << clock << " table " << t;
+    }
+  }
+}
+
 }  // namespace gaia::internal
