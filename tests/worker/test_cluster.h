@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "gaia/options.h"
+#include "gaia/worker.h"
 #include "src/common/job_spec.h"
 #include "src/server/shard_server.h"
 
@@ -89,6 +90,20 @@ class TestCluster {
   std::vector<std::unique_ptr<server::ShardServer>> shards_;
   std::vector<std::string> addresses_;
 };
+
+// A worker connected with `options`, or null after a test failure.
+inline std::unique_ptr<Worker> MustConnect(const WorkerOptions& options) {
+  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Connect(options);
+  EXPECT_TRUE(worker.ok()) << worker.status();
+  return worker.ok() ? std::move(*worker) : nullptr;
+}
+
+// The worker's table `name`, or an empty handle after a test failure.
+inline Table MustTable(const Worker& worker, const std::string& name) {
+  absl::StatusOr<Table> table = worker.GetTable(name);
+  EXPECT_TRUE(table.ok()) << table.status();
+  return table.ok() ? *table : Table();
+}
 
 }  // namespace gaia::testing
 

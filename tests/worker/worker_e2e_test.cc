@@ -17,22 +17,12 @@
 namespace gaia {
 namespace {
 
+using testing::MustConnect;
+using testing::MustTable;
 using testing::TestCluster;
 using testing::ZeroTable;
 
 constexpr auto kWait = std::chrono::seconds(20);
-
-std::unique_ptr<Worker> MustConnect(const WorkerOptions& options) {
-  absl::StatusOr<std::unique_ptr<Worker>> worker = Worker::Connect(options);
-  EXPECT_TRUE(worker.ok()) << worker.status();
-  return worker.ok() ? std::move(*worker) : nullptr;
-}
-
-Table MustTable(const Worker& worker, const std::string& name) {
-  absl::StatusOr<Table> table = worker.GetTable(name);
-  EXPECT_TRUE(table.ok()) << table.status();
-  return table.ok() ? *table : Table();
-}
 
 // All rows of `table`, read with one GetMany.
 std::vector<float> ReadAll(const Table& table) {
