@@ -11,7 +11,7 @@
 //
 //   MirrorClock clock(/*enabled=*/ds >= 0);
 //   clock.Cover(7);                                  // the round covers clock 7
-//   if (std::optional<int64_t> c = clock.TakeDue()) outbox.AddClock(self, *c);
+//   if (std::optional<int64_t> c = clock.TakeDue()) outbox.AddClock(false, self, *c);
 //
 // Not thread-safe.
 #ifndef GAIA_SRC_MIRROR_MIRROR_CLOCK_H_

@@ -270,7 +270,7 @@ void MirrorSender::ContinueRoundLocked(bool unbounded) {
   if (!done) return;
   // The clock follows the data it covers (Outbox keeps that order).
   if (std::optional<int64_t> clock = round_clock_.TakeDue()) {
-    for (uint32_t dc : own_targets_) out_[out_index_[dc]].outbox.AddClock(options_.dc, *clock);
+    for (uint32_t dc : own_targets_) out_[out_index_[dc]].outbox.AddClock(false, options_.dc, *clock);
   }
   if (round_.final_flush) {
     final_flush_done_ = true;
@@ -300,7 +300,7 @@ void MirrorSender::Forward(uint32_t from, const rpc::MirrorBatch& batch) {
       },
       [&](const Overlay::Forward& to, uint32_t origin, int64_t clock)
           ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-            out_[out_index_[to.dc]].outbox.AddClock(origin, clock);
+            out_[out_index_[to.dc]].outbox.AddClock(to.relayed, origin, clock);
           });
   MaybeBarriersLocked();
 }

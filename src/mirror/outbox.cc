@@ -40,8 +40,8 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
   }
 }
 
-void Outbox::AddClock(uint32_t origin, int64_t clock) {
-  int64_t& pending = clocks_[origin];
+void Outbox::AddClock(bool relayed, uint32_t origin, int64_t clock) {
+  int64_t& pending = clocks_[relayed ? 1 : 0][origin];
   pending = std::max(pending, clock);
 }
 
@@ -191,22 +191,22 @@ uint64_t Outbox::OldestQueued() const {
 
 std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
   rpc::MirrorBatch batch;
-  for (int l = 0; l < 2; ++l) {
-    if (lanes_[l].rows == 0) continue;
-    batch.set_relayed(l == 1);
+  // The lane of this batch: the first with rows, else the first with clocks.
+  int l = lanes_[0].rows > 0 ? 0 : lanes_[1].rows > 0 ? 1 : clocks_[0].empty() ? 1 : 0;
+  batch.set_relayed(l == 1);
+  if (lanes_[l].rows > 0) {
     const uint64_t estimate_before = queued_bytes_;
     PackLane(lanes_[l], max_bytes, &batch);
     packed_estimate_ += estimate_before - queued_bytes_;
     for (const rpc::TableDelta& delta : batch.updates()) packed_wire_ += delta.ByteSizeLong();
-    break;
   }
-  if (lanes_[0].rows == 0 && lanes_[1].rows == 0) {
-    for (const auto& [origin, clock] : clocks_) {
+  if (lanes_[l].rows == 0) {
+    for (const auto& [origin, clock] : clocks_[l]) {
       rpc::MirrorClock* c = batch.add_clocks();
       c->set_origin_dc(origin);
       c->set_clock(clock);
     }
-    clocks_.clear();
+    clocks_[l].clear();
   }
   // Barriers whose rows have all been packed (in this batch or before).
   const uint64_t oldest = OldestQueued();
@@ -221,8 +221,8 @@ std::optional<rpc::MirrorBatch> Outbox::Seal(size_t max_bytes) {
 }
 
 bool Outbox::empty() const {
-  return lanes_[0].rows == 0 && lanes_[1].rows == 0 && clocks_.empty() &&
-         barriers_.empty();
+  return lanes_[0].rows == 0 && lanes_[1].rows == 0 && clocks_[0].empty() &&
+         clocks_[1].empty() && barriers_.empty();
 }
 
 uint64_t Outbox::queued_wire_bytes() const {

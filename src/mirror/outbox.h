@@ -8,10 +8,10 @@
 // Ordering (what the receiver may rely on): rows leave in the order they
 // were first queued (a row queued again while waiting keeps its place and
 // carries the sum); inside one batch they are written in row order. A
-// mirror clock queued after some updates is sent in the same batch as the
-// last of them or later. Clocks wait until every queued
-// update is packed; updates queued after a clock may overtake it, which only
-// makes the receiver's copy fresher. A barrier is released
+// mirror clock queued after some updates of its lane is sent in the same
+// batch as the last of them or later. Clocks wait until every update queued
+// in their lane is packed; updates queued after a clock may overtake it,
+// which only makes the receiver's copy fresher. A barrier is released
 // (barriers_through) by the batch that carries the last row queued before
 // it, so a link that never empties still releases its barriers.
 //
@@ -24,11 +24,14 @@
 //
 // Two lanes: updates from the sender's own group, and updates `relayed` into
 // the group by a hub (the receiver must not forward those). A batch carries
-// one lane.
+// one lane, and so do mirror clocks: an origin's clock travels in the lane
+// of its updates, so a hub forwards exactly the clocks it forwards updates
+// for. (A clock of this group riding in a relayed batch would not be
+// forwarded to other groups, and their DS bound would wait for it.)
 //
 //   Outbox outbox({16}, {.half_values = true}); // one table, width 16
 //   outbox.AddRow(false, 0, row, cols, vals);
-//   outbox.AddClock(/*origin=*/0, /*clock=*/5);
+//   outbox.AddClock(/*relayed=*/false, /*origin=*/0, /*clock=*/5);
 //   while (std::optional<rpc::MirrorBatch> b = outbox.Seal(1 << 20)) send(*b);
 //
 // Not thread-safe.
@@ -68,9 +71,9 @@ class Outbox {
   void AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const uint32_t> cols,
               std::span<const float> vals);
 
-  // Origin `origin` reached `clock`; a later clock of the same origin
-  // replaces an unsent earlier one.
-  void AddClock(uint32_t origin, int64_t clock);
+  // Origin `origin` reached `clock` (in the lane of its updates); a later
+  // clock of the same origin replaces an unsent earlier one.
+  void AddClock(bool relayed, uint32_t origin, int64_t clock);
 
   // A barrier was sent for rows queued now; the batch that carries the last
   // of the rows queued so far releases it. Returns the new barrier id (1, 2,
@@ -79,8 +82,9 @@ class Outbox {
 
   // Packs the next batch (seq left 0): rows of one lane up to about
   // `max_bytes` on the wire and about `max_bytes` of float32 values (what
-  // the receiver expands them to), and, once no update is left, the pending
-  // clocks and barriers_through. nullopt when nothing is queued.
+  // the receiver expands them to), and, once no update of that lane is
+  // left, the lane's pending clocks; and barriers_through. nullopt when
+  // nothing is queued.
   std::optional<rpc::MirrorBatch> Seal(size_t max_bytes);
 
   bool empty() const;
@@ -122,7 +126,7 @@ class Outbox {
   const std::vector<uint32_t> widths_;
   const OutboxOptions options_;
   Lane lanes_[2];  // [0] own group, [1] relayed
-  std::map<uint32_t, int64_t> clocks_;  // origin -> latest unsent clock
+  std::map<uint32_t, int64_t> clocks_[2];  // per lane: origin -> latest unsent clock
   uint64_t queued_bytes_ = 0;
   uint64_t last_barrier_id_ = 0;
   uint64_t packed_elements_ = 0;

@@ -153,9 +153,9 @@ TEST(Outbox, ClocksFollowEveryQueuedRow) {
     outbox.AddRow(false, 0, row, std::vector<uint32_t>{static_cast<uint32_t>(row % 3)},
                   std::vector<float>{1.0f + static_cast<float>(row)});
   }
-  outbox.AddClock(/*origin=*/0, 3);
-  outbox.AddClock(/*origin=*/2, 4);
-  outbox.AddClock(/*origin=*/0, 5);  // replaces 3
+  outbox.AddClock(false, /*origin=*/0, 3);
+  outbox.AddClock(false, /*origin=*/2, 4);
+  outbox.AddClock(false, /*origin=*/0, 5);  // replaces 3
   // About two rows (20 bytes each) per batch.
   const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 40);
   ASSERT_GE(batches.size(), 5u);
@@ -181,13 +181,41 @@ TEST(Outbox, ClocksFollowEveryQueuedRow) {
   EXPECT_TRUE(outbox.empty());
 
   // A clock alone is a batch of its own.
-  outbox.AddClock(1, 9);
+  outbox.AddClock(false, 1, 9);
   const std::vector<rpc::MirrorBatch> alone = Drain(outbox, 40);
   ASSERT_EQ(alone.size(), 1u);
   EXPECT_EQ(alone[0].updates_size(), 0);
   ASSERT_EQ(alone[0].clocks_size(), 1);
   EXPECT_EQ(alone[0].clocks(0).origin_dc(), 1u);
   EXPECT_EQ(alone[0].clocks(0).clock(), 9);
+}
+
+// A hub forwards what arrives in a batch not marked relayed, clocks
+// included: a clock of this group must never ride in a relayed batch, or the
+// other groups' DS bound waits for it (seen as an 11-DC hub job stalling).
+TEST(Outbox, AClockTravelsInTheLaneOfItsUpdates) {
+  Outbox outbox({1});
+  outbox.AddRow(false, 0, 1, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  outbox.AddClock(/*relayed=*/false, /*origin=*/0, 7);
+  outbox.AddRow(true, 0, 2, std::vector<uint32_t>{0}, std::vector<float>{2.0f});
+  outbox.AddClock(/*relayed=*/true, /*origin=*/5, 6);
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  std::map<uint32_t, bool> clock_lane;  // origin -> relayed
+  for (const rpc::MirrorBatch& batch : batches) {
+    for (const rpc::MirrorClock& c : batch.clocks()) clock_lane[c.origin_dc()] = batch.relayed();
+  }
+  EXPECT_EQ(clock_lane, (std::map<uint32_t, bool>{{0, false}, {5, true}}));
+
+  // Own lane empty, relayed rows queued after the own clock: the own clock
+  // goes in a batch of its own lane, not with the relayed rows.
+  outbox.AddClock(false, 0, 8);
+  outbox.AddRow(true, 0, 3, std::vector<uint32_t>{0}, std::vector<float>{3.0f});
+  for (const rpc::MirrorBatch& batch : Drain(outbox, 1 << 20)) {
+    for (const rpc::MirrorClock& c : batch.clocks()) {
+      EXPECT_FALSE(batch.relayed()) << "clock of origin " << c.origin_dc() << " in a relayed batch";
+    }
+  }
+  EXPECT_TRUE(outbox.empty());
 }
 
 TEST(Outbox, BarriersThroughOnTheBatchThatEmptiesIt) {
