@@ -20,8 +20,10 @@ server::ReadGate::Hold AspGate::Check(uint32_t table_id, std::string_view packed
   if (ds_ >= 0) {
     for (uint32_t dc = 0; dc < mirror_clocks_.size(); ++dc) {
       if (dc == self_) continue;
-      // Overflow-safe form of shard_clock - mirror_clock > ds.
-      if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] > ds_) {
+      // Reads stop once shard_clock - mirror_clock reaches ds (thesis §5.2.4).
+      // Subtracting only when the shard is ahead cannot overflow, and loses
+      // nothing: ds_ >= 1.
+      if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] >= ds_) {
         return Hold{Hold::kClock, dc};
       }
     }

@@ -31,7 +31,10 @@ namespace gaia::mirror {
 
 class AspGate final : public server::ReadGate {
  public:
-  // ds < 0 disables the DS bound (gaia_async); barriers=false ignores them.
+  // DS bound: a read at shard clock c is held while c - mirror_clock(dc) >=
+  // ds for some other DC (so ds = 1 is lockstep); ds < 0 disables it
+  // (gaia_async). barriers=false ignores barriers.
+  // REQUIRES: ds != 0 (it would hold every read; ValidateMirrorOptions).
   AspGate(uint32_t self, uint32_t num_dcs, int32_t ds, bool barriers);
 
   Hold Check(uint32_t table_id, std::string_view packed_row_ids,

@@ -17,6 +17,10 @@ absl::Status ValidateMirrorOptions(const MirrorOptions& options) {
   if (!(options.threshold.initial > 0)) {
     return absl::InvalidArgumentError("mirror: threshold must be > 0");
   }
+  if (options.ds == 0) {
+    return absl::InvalidArgumentError(
+        "mirror: ds must be >= 1 (1 is lockstep) or < 0 (no DS bound): 0 would hold every read");
+  }
   if (options.clock == nullptr) return absl::InvalidArgumentError("mirror: no clock");
   return absl::OkStatus();
 }

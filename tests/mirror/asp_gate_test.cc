@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include "src/common/packing.h"
+#include "src/mirror/mirror_options.h"
+#include "src/significance/registry.h"
 
 namespace gaia::mirror {
 namespace {
@@ -100,24 +102,27 @@ TEST(AspGate, BarriersOffBlockNothing) {
   EXPECT_EQ(gate.blocked_rows(), 0u);
 }
 
-TEST(AspGate, DsBoundHoldsReadsBehindTheSlowestMirror) {
+// Thesis §5.2.4: a DC stops reading once its clock is DS ahead of the
+// slowest other DC's mirror clock (shard_clock - mirror_clock >= ds).
+TEST(AspGate, DsBoundHoldsReadsOnceDsClocksAheadOfTheSlowestMirror) {
   AspGate gate(/*self=*/0, /*num_dcs=*/3, /*ds=*/2, /*barriers=*/false);
   EXPECT_EQ(KindOf(gate, 0, {1}, 0), Hold::kNone);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 2), Hold::kNone);  // 2 - 0 == ds
-  Hold hold = gate.Check(0, Rows({1}), 3);          // 3 - 0 > ds
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kNone);  // 1 - 0 < ds
+  Hold hold = gate.Check(0, Rows({1}), 2);          // 2 - 0 == ds
   EXPECT_EQ(hold.kind, Hold::kClock);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 3), Hold::kClock);  // 3 - 0 > ds
 
   gate.SetMirrorClock(1, 5);
   gate.SetMirrorClock(2, 3);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 5), Hold::kNone);  // 5 - 3 == ds
-  hold = gate.Check(0, Rows({1}), 6);               // 6 - 3 > ds: dc 2 is slowest
+  EXPECT_EQ(KindOf(gate, 0, {1}, 4), Hold::kNone);  // 4 - 3 < ds
+  hold = gate.Check(0, Rows({1}), 5);               // 5 - 3 == ds: dc 2 is slowest
   EXPECT_EQ(hold.kind, Hold::kClock);
   EXPECT_EQ(hold.peer, 2u);
-  EXPECT_EQ(KindOf(gate, 5, {}, 6), Hold::kClock);  // every read, any table
+  EXPECT_EQ(KindOf(gate, 5, {}, 5), Hold::kClock);  // every read, any table
 
   gate.SetMirrorClock(2, 4);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 6), Hold::kNone);
-  hold = gate.Check(0, Rows({1}), 8);  // 8 - 5 > ds now for dc 1 too
+  EXPECT_EQ(KindOf(gate, 0, {1}, 5), Hold::kNone);
+  hold = gate.Check(0, Rows({1}), 7);  // 7 - 5 == ds now for dc 1 too
   EXPECT_EQ(hold.kind, Hold::kClock);
 
   gate.SetMirrorClock(2, 1);  // never lowered
@@ -135,8 +140,23 @@ TEST(AspGate, DsBoundHoldsReadsBehindTheSlowestMirror) {
   EXPECT_EQ(KindOf(gate, 0, {1}, kDone), Hold::kNone);
 }
 
+// ds = 1 is lockstep: a DC reads at clock c only once every other DC's
+// mirror clock has reached c. The very first reads (every clock 0) pass.
+TEST(AspGate, DsOneIsLockstepAndNeverHoldsTheFirstClock) {
+  AspGate gate(/*self=*/1, /*num_dcs=*/2, /*ds=*/1, /*barriers=*/false);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 0), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kClock);
+  gate.SetMirrorClock(0, 1);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 2), Hold::kClock);
+  // Far ahead of a mirror near INT64_MAX: no overflow.
+  gate.SetMirrorClock(0, std::numeric_limits<int64_t>::max() - 1);
+  EXPECT_EQ(KindOf(gate, 0, {1}, std::numeric_limits<int64_t>::max() - 1), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, std::numeric_limits<int64_t>::max()), Hold::kClock);
+}
+
 TEST(AspGate, BarrierAndClockTogether) {
-  AspGate gate(1, 2, 1, true);
+  AspGate gate(1, 2, 2, true);
   ASSERT_TRUE(gate.AddBarrier(0, Barrier(1, 0, {2})));
   EXPECT_EQ(KindOf(gate, 0, {3}, 1), Hold::kNone);
   EXPECT_EQ(KindOf(gate, 0, {2}, 1), Hold::kBarrier);
@@ -164,6 +184,21 @@ TEST(AspGate, ReadReleasedAccountsPerDcAndKind) {
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(2), 0.0);
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(0), 0.0);
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(9), 0.0);
+}
+
+// The gate's REQUIRES (ds != 0) is checked where a mirror is created.
+TEST(AspGate, MirrorOptionsRefuseDsZero) {
+  MirrorOptions options;
+  options.tables = {common::TableSpec{}};
+  options.significance = significance::AbsoluteSignificance();
+  for (int32_t ds : {-1, 1, 2}) {
+    options.ds = ds;
+    EXPECT_TRUE(ValidateMirrorOptions(options).ok()) << "ds " << ds;
+  }
+  options.ds = 0;
+  const absl::Status status = ValidateMirrorOptions(options);
+  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
+  EXPECT_NE(status.message().find("ds"), absl::string_view::npos) << status;
 }
 
 }  // namespace
