@@ -72,17 +72,33 @@ uint64_t AspGate::ReleaseBarriers(uint32_t from, uint64_t through) {
   peer.released_through = through;
   uint64_t released = 0;
   while (!peer.pending.empty() && peer.pending.begin()->first <= through) {
-    for (const RowKey& key : peer.pending.begin()->second) {
-      auto it = blocked_.find(key);
-      if (it == blocked_.end()) continue;
-      if (--it->second.count == 0) {
-        blocked_.erase(it);
-        ++released;
-      }
-    }
+    released += UnblockLocked(peer.pending.begin()->second);
     peer.pending.erase(peer.pending.begin());
   }
   return released;
+}
+
+uint64_t AspGate::ForgetBarriers(uint32_t from) {
+  common::MutexLock lock(&mu_);
+  if (from >= peers_.size()) return 0;
+  PeerBarriers& peer = peers_[from];
+  uint64_t released = 0;
+  for (const auto& [id, rows] : peer.pending) released += UnblockLocked(rows);
+  peer = PeerBarriers();
+  return released;
+}
+
+uint64_t AspGate::UnblockLocked(const std::vector<RowKey>& rows) {
+  uint64_t unblocked = 0;
+  for (const RowKey& key : rows) {
+    auto it = blocked_.find(key);
+    if (it == blocked_.end()) continue;
+    if (--it->second.count == 0) {
+      blocked_.erase(it);
+      ++unblocked;
+    }
+  }
+  return unblocked;
 }
 
 void AspGate::SetMirrorClock(uint32_t origin, int64_t clock) {

@@ -1,5 +1,8 @@
 #include "src/mirror/mirror_options.h"
 
+#include <limits>
+
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 
 namespace gaia::mirror {
@@ -39,6 +42,12 @@ uint64_t LayoutFingerprint(const MirrorOptions& options) {
     mix(&t.width, sizeof(t.width));
   }
   return h;
+}
+
+uint64_t NewIncarnation() {
+  absl::BitGen entropy;  // seeded from the OS, differently in every process
+  return absl::Uniform(absl::IntervalClosed, entropy, uint64_t{1},
+                       std::numeric_limits<uint64_t>::max());
 }
 
 std::vector<uint32_t> TableWidths(const MirrorOptions& options) {

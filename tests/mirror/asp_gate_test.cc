@@ -95,6 +95,28 @@ TEST(AspGate, RowNamedByTwoBarriersStaysBlockedUntilBoth) {
   EXPECT_EQ(KindOf(gate, 0, {11}), Hold::kNone);
 }
 
+// A restarted sender numbers its barriers from 1 again and never releases
+// its predecessor's.
+TEST(AspGate, ForgetBarriersLiftsOnePeersBarriersAndRestartsItsIds) {
+  AspGate gate(0, 3, -1, true);
+  ASSERT_TRUE(gate.AddBarrier(1, Barrier(1, 0, {3})));
+  ASSERT_EQ(gate.ReleaseBarriers(1, 1), 1u);
+  ASSERT_TRUE(gate.AddBarrier(1, Barrier(2, 0, {4, 5})));
+  ASSERT_TRUE(gate.AddBarrier(2, Barrier(1, 0, {5})));  // another peer's
+
+  EXPECT_EQ(gate.ForgetBarriers(1), 1u);  // row 4; row 5 is still dc 2's
+  EXPECT_EQ(KindOf(gate, 0, {4}), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {5}), Hold::kBarrier);
+  EXPECT_EQ(gate.ForgetBarriers(7), 0u);  // unknown DC: nothing
+
+  // Id 1 counts again for dc 1's new sender, released by its own batches.
+  EXPECT_TRUE(gate.AddBarrier(1, Barrier(1, 0, {6})));
+  EXPECT_EQ(KindOf(gate, 0, {6}), Hold::kBarrier);
+  EXPECT_EQ(gate.ReleaseBarriers(1, 1), 1u);
+  EXPECT_EQ(gate.ReleaseBarriers(2, 1), 1u);
+  EXPECT_EQ(gate.blocked_rows(), 0u);
+}
+
 TEST(AspGate, BarriersOffBlockNothing) {
   AspGate gate(0, 2, -1, /*barriers=*/false);
   EXPECT_FALSE(gate.AddBarrier(1, Barrier(1, 0, {5})));

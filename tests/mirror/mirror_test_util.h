@@ -66,10 +66,13 @@ struct Workload {
   std::function<void(uint32_t dc, uint32_t w, int64_t clock)> on_clock;
   // If set, reported before each Clock() (clock = iteration, from 0).
   std::function<double(int64_t clock)> learning_rate;
+  // If set, only this DC's workers run.
+  std::optional<uint32_t> only_dc;
 };
 
-// Runs the workload on every worker of every DC (random rows, a Get and an
-// Inc per update) and returns the sum of all deltas per element of table 0.
+// Runs the workload on every worker of every DC (or of work.only_dc: random
+// rows, a Get and an Inc per update) and returns the sum of all deltas per
+// element of table 0.
 inline std::vector<double> RunWorkers(const GeoCluster& cluster, const Workload& work) {
   const common::TableSpec& spec = cluster.config().tables[0];
   const uint32_t dcs = cluster.config().num_dcs;
@@ -78,6 +81,7 @@ inline std::vector<double> RunWorkers(const GeoCluster& cluster, const Workload&
                                         std::vector<double>(spec.rows * spec.width, 0.0));
   std::vector<std::thread> threads;
   for (uint32_t dc = 0; dc < dcs; ++dc) {
+    if (work.only_dc.has_value() && dc != *work.only_dc) continue;
     for (uint32_t w = 0; w < per_dc; ++w) {
       threads.emplace_back([&, dc, w] {
         auto worker = Worker::Connect(cluster.Options(dc, w));
@@ -122,22 +126,28 @@ inline std::vector<double> RunWorkers(const GeoCluster& cluster, int clocks, uin
   return RunWorkers(cluster, work);
 }
 
+// Table 0 of `dc` holds initial + sum (to float tolerance).
+inline void ExpectDcHas(const GeoCluster& cluster, uint32_t dc, const std::vector<float>& initial,
+                        const std::vector<double>& sum) {
+  const std::vector<float> values = cluster.TableValues(dc, 0);
+  ASSERT_EQ(values.size(), initial.size());
+  size_t bad = 0;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const double want = initial[i] + sum[i];
+    if (std::abs(values[i] - want) > 1e-3 * (1 + std::abs(want))) {
+      if (++bad <= 5) {
+        ADD_FAILURE() << "dc " << dc << " element " << i << ": " << values[i] << " != " << want;
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0u) << "dc " << dc;
+}
+
 // DESIGN.md §5 "Nothing lost, nothing doubled", for table 0.
 inline void ExpectEveryDcHas(const GeoCluster& cluster, const std::vector<float>& initial,
                              const std::vector<double>& sum) {
   for (uint32_t dc = 0; dc < cluster.config().num_dcs; ++dc) {
-    const std::vector<float> values = cluster.TableValues(dc, 0);
-    ASSERT_EQ(values.size(), initial.size());
-    size_t bad = 0;
-    for (size_t i = 0; i < values.size(); ++i) {
-      const double want = initial[i] + sum[i];
-      if (std::abs(values[i] - want) > 1e-3 * (1 + std::abs(want))) {
-        if (++bad <= 5) {
-          ADD_FAILURE() << "dc " << dc << " element " << i << ": " << values[i] << " != " << want;
-        }
-      }
-    }
-    EXPECT_EQ(bad, 0u) << "dc " << dc;
+    ExpectDcHas(cluster, dc, initial, sum);
   }
 }
 
