@@ -77,9 +77,9 @@ absl::Status ValidateMirrorOptions(const MirrorOptions& options);
 // the partition): the sender puts it in its hello, the receiver compares.
 uint64_t LayoutFingerprint(const MirrorOptions& options);
 
-// A sender's incarnation (MirrorHello.incarnation): random, nonzero, drawn
-// from OS entropy on every call, so a restarted sender's differs from its
-// predecessor's (the chance that two are equal is 2^-64).
+// A sender's incarnation (MirrorHello.incarnation): random (absl::BitGen,
+// seeded from OS entropy), nonzero, new on every call, so a restarted
+// sender's differs from its predecessor's but with chance 2^-64.
 uint64_t NewIncarnation();
 
 // Floats per row of each table, table id = index.

@@ -165,8 +165,8 @@ void MirrorReceiver::HandleHello(const std::shared_ptr<InboundLink>& link,
     }
   }
   if (stale) {
-    const std::string why = absl::StrCat("sender incarnation ", hello.incarnation(), " of dc ",
-                                         from, " was replaced by a newer one");
+    const std::string why = absl::StrCat("sender incarnation 0x", absl::Hex(hello.incarnation()),
+                                         " of dc ", from, " was replaced by a newer one");
     common::Logger("mirror")->warn("dc {} shard {}: refused a mirror link: {}", options_.dc,
                                    options_.partition_index, why);
     link->Fail(absl::FailedPreconditionError(why));

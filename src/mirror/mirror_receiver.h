@@ -92,8 +92,8 @@ class MirrorReceiver {
     uint64_t next_seq = 1;
     // The sender next_seq counts for; unset before the link's first hello.
     std::optional<uint64_t> incarnation;
-    // Incarnations this link replaced, oldest first; at most
-    // kRetiredIncarnations (a sender restarting that often is already lost).
+    // Incarnations this link replaced, oldest first: the last
+    // kRetiredIncarnations of them (a sender replaced that long ago is gone).
     std::deque<uint64_t> retired;
     std::shared_ptr<InboundLink> stream;
     LinkStats stats;

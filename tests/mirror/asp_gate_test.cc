@@ -10,8 +10,6 @@
 #include <gtest/gtest.h>
 
 #include "src/common/packing.h"
-#include "src/mirror/mirror_options.h"
-#include "src/significance/registry.h"
 
 namespace gaia::mirror {
 namespace {
@@ -206,21 +204,6 @@ TEST(AspGate, ReadReleasedAccountsPerDcAndKind) {
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(2), 0.0);
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(0), 0.0);
   EXPECT_DOUBLE_EQ(gate.barrier_blocked_s(9), 0.0);
-}
-
-// The gate's REQUIRES (ds != 0) is checked where a mirror is created.
-TEST(AspGate, MirrorOptionsRefuseDsZero) {
-  MirrorOptions options;
-  options.tables = {common::TableSpec{}};
-  options.significance = significance::AbsoluteSignificance();
-  for (int32_t ds : {-1, 1, 2}) {
-    options.ds = ds;
-    EXPECT_TRUE(ValidateMirrorOptions(options).ok()) << "ds " << ds;
-  }
-  options.ds = 0;
-  const absl::Status status = ValidateMirrorOptions(options);
-  EXPECT_TRUE(absl::IsInvalidArgument(status)) << status;
-  EXPECT_NE(status.message().find("ds"), absl::string_view::npos) << status;
 }
 
 }  // namespace

@@ -70,8 +70,8 @@ struct Workload {
   std::optional<uint32_t> only_dc;
 };
 
-// Runs the workload on every worker of every DC (or of work.only_dc: random
-// rows, a Get and an Inc per update) and returns the sum of all deltas per
+// Runs the workload on every worker of every DC, or of work.only_dc (random
+// rows, a Get and an Inc per update), and returns the sum of all deltas per
 // element of table 0.
 inline std::vector<double> RunWorkers(const GeoCluster& cluster, const Workload& work) {
   const common::TableSpec& spec = cluster.config().tables[0];
