@@ -70,7 +70,7 @@ struct AspSpec {
   ThresholdDecay decay = ThresholdDecay::kAuto;
   double value_floor = 1e-3;               // relative: |acc| / max(|value|, floor)
   AspGoal goal = AspGoal::kSpeed;
-  int32_t ds = 2;                          // mirror-clock bound, >= 0
+  int32_t ds = 2;                          // mirror-clock bound, 1..1000 (1: lockstep)
   bool barriers = true;
   double barrier_backlog_ms = 100;         // barrier when a link's backlog exceeds this
   AspValues values = AspValues::kBinary16; // how significant values are sent (+ error feedback)

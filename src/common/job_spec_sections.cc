@@ -120,6 +120,11 @@ void ParseAsp(YamlReader* r, const YAML::Node& node, AspSpec* out) {
   }
   if (const YAML::Node* n = f.Get("ds")) {
     r->Unsigned(*n, f.PathOf("ds"), 0, kMaxDs, &out->ds);
+    // Reads stop once a DC is ds clocks ahead (thesis §5.2.4): with 0 they
+    // would stop at once, in every DC, for good.
+    r->Check(!r->ok() || out->ds >= 1, *n, f.PathOf("ds"),
+             "must be >= 1, got 0: a DC holds its reads once it is ds clocks ahead of the "
+             "slowest other DC, so 0 would hold every read (1 is lockstep)");
   }
   if (const YAML::Node* n = f.Get("barriers")) r->Bool(*n, f.PathOf("barriers"), &out->barriers);
   if (const YAML::Node* n = f.Get("barrier_backlog_ms")) {

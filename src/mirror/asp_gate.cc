@@ -20,8 +20,10 @@ server::ReadGate::Hold AspGate::Check(uint32_t table_id, std::string_view packed
   if (ds_ >= 0) {
     for (uint32_t dc = 0; dc < mirror_clocks_.size(); ++dc) {
       if (dc == self_) continue;
-      // Overflow-safe form of shard_clock - mirror_clock > ds.
-      if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] > ds_) {
+      // Reads stop once shard_clock - mirror_clock reaches ds (thesis §5.2.4).
+      // Subtracting only when the shard is ahead cannot overflow, and loses
+      // nothing: ds_ >= 1.
+      if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] >= ds_) {
         return Hold{Hold::kClock, dc};
       }
     }
@@ -70,17 +72,33 @@ uint64_t AspGate::ReleaseBarriers(uint32_t from, uint64_t through) {
   peer.released_through = through;
   uint64_t released = 0;
   while (!peer.pending.empty() && peer.pending.begin()->first <= through) {
-    for (const RowKey& key : peer.pending.begin()->second) {
-      auto it = blocked_.find(key);
-      if (it == blocked_.end()) continue;
-      if (--it->second.count == 0) {
-        blocked_.erase(it);
-        ++released;
-      }
-    }
+    released += UnblockLocked(peer.pending.begin()->second);
     peer.pending.erase(peer.pending.begin());
   }
   return released;
+}
+
+uint64_t AspGate::ForgetBarriers(uint32_t from) {
+  common::MutexLock lock(&mu_);
+  if (from >= peers_.size()) return 0;
+  PeerBarriers& peer = peers_[from];
+  uint64_t released = 0;
+  for (const auto& [id, rows] : peer.pending) released += UnblockLocked(rows);
+  peer = PeerBarriers();
+  return released;
+}
+
+uint64_t AspGate::UnblockLocked(const std::vector<RowKey>& rows) {
+  uint64_t unblocked = 0;
+  for (const RowKey& key : rows) {
+    auto it = blocked_.find(key);
+    if (it == blocked_.end()) continue;
+    if (--it->second.count == 0) {
+      blocked_.erase(it);
+      ++unblocked;
+    }
+  }
+  return unblocked;
 }
 
 void AspGate::SetMirrorClock(uint32_t origin, int64_t clock) {

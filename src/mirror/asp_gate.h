@@ -4,7 +4,8 @@
 //
 // Barriers are per incoming link: barrier ids increase per link, and a batch
 // releases every barrier of its link with id <= barriers_through. A barrier
-// arriving after its release (re-sent after a reconnect) is ignored.
+// arriving after its release (re-sent after a reconnect) is ignored. A
+// restarted sender numbers its barriers from 1 again (ForgetBarriers).
 //
 //   AspGate gate(/*self=*/0, /*num_dcs=*/2, /*ds=*/2, /*barriers=*/true);
 //   gate.AddBarrier(/*from=*/1, barrier);        // rows blocked
@@ -31,7 +32,10 @@ namespace gaia::mirror {
 
 class AspGate final : public server::ReadGate {
  public:
-  // ds < 0 disables the DS bound (gaia_async); barriers=false ignores them.
+  // DS bound: a read at shard clock c is held while c - mirror_clock(dc) >=
+  // ds for some other DC (so ds = 1 is lockstep); ds < 0 disables it
+  // (gaia_async). barriers=false ignores barriers.
+  // REQUIRES: ds != 0 (it would hold every read; ValidateMirrorOptions).
   AspGate(uint32_t self, uint32_t num_dcs, int32_t ds, bool barriers);
 
   Hold Check(uint32_t table_id, std::string_view packed_row_ids,
@@ -42,6 +46,11 @@ class AspGate final : public server::ReadGate {
   bool AddBarrier(uint32_t from, const rpc::AspBarrier& barrier);
   // Releases `from`'s barriers with id <= through. Returns rows unblocked.
   uint64_t ReleaseBarriers(uint32_t from, uint64_t through);
+  // `from`'s sender was replaced by a new incarnation, whose barrier ids
+  // start at 1 again and which will never release the old one's: unblocks
+  // every row the old barriers hold and forgets what was released. Returns
+  // rows unblocked.
+  uint64_t ForgetBarriers(uint32_t from);
 
   // Raises origin's mirror clock (never lowers it).
   void SetMirrorClock(uint32_t origin, int64_t clock);
@@ -70,6 +79,10 @@ class AspGate final : public server::ReadGate {
     uint64_t released_through = 0;
     std::map<uint64_t, std::vector<RowKey>> pending;  // id -> rows
   };
+
+  // Lifts one barrier from each of `rows`; returns the rows no barrier
+  // holds any more.
+  uint64_t UnblockLocked(const std::vector<RowKey>& rows) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const uint32_t self_;
   const int32_t ds_;

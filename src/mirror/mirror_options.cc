@@ -1,5 +1,8 @@
 #include "src/mirror/mirror_options.h"
 
+#include <limits>
+
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 
 namespace gaia::mirror {
@@ -16,6 +19,10 @@ absl::Status ValidateMirrorOptions(const MirrorOptions& options) {
   if (options.tables.empty()) return absl::InvalidArgumentError("mirror: no tables");
   if (!(options.threshold.initial > 0)) {
     return absl::InvalidArgumentError("mirror: threshold must be > 0");
+  }
+  if (options.ds == 0) {
+    return absl::InvalidArgumentError(
+        "mirror: ds must be >= 1 (1 is lockstep) or < 0 (no DS bound): 0 would hold every read");
   }
   if (options.clock == nullptr) return absl::InvalidArgumentError("mirror: no clock");
   return absl::OkStatus();
@@ -35,6 +42,12 @@ uint64_t LayoutFingerprint(const MirrorOptions& options) {
     mix(&t.width, sizeof(t.width));
   }
   return h;
+}
+
+uint64_t NewIncarnation() {
+  absl::BitGen entropy;  // seeded from the OS, differently in every process
+  return absl::Uniform(absl::IntervalClosed, entropy, uint64_t{1},
+                       std::numeric_limits<uint64_t>::max());
 }
 
 std::vector<uint32_t> TableWidths(const MirrorOptions& options) {

@@ -30,8 +30,11 @@ struct MirrorOptions {
 
   gaia::SignificanceFn significance;       // required
   significance::ThresholdOptions threshold;
-  int32_t ds = 2;                          // mirror-clock bound; < 0: none and no
-                                           // MIRROR CLOCKs are sent (gaia_async)
+  // Mirror-clock bound DS: reads wait while this shard's clock is ds or
+  // more clocks ahead of another DC's mirror clock (1: lockstep; 0 is
+  // refused, it would hold every read). < 0: no bound and no MIRROR CLOCKs
+  // are sent (gaia_async).
+  int32_t ds = 2;
   bool barriers = true;                    // false: never send or honour barriers
   // A barrier goes ahead of newly queued rows when the link's backlog would
   // take longer than this to drain at its measured bandwidth.
@@ -73,6 +76,11 @@ absl::Status ValidateMirrorOptions(const MirrorOptions& options);
 // A fingerprint of what both ends of a link must agree on (the tables and
 // the partition): the sender puts it in its hello, the receiver compares.
 uint64_t LayoutFingerprint(const MirrorOptions& options);
+
+// A sender's incarnation (MirrorHello.incarnation): random (absl::BitGen,
+// seeded from OS entropy), nonzero, new on every call, so a restarted
+// sender's differs from its predecessor's but with chance 2^-64.
+uint64_t NewIncarnation();
 
 // Floats per row of each table, table id = index.
 std::vector<uint32_t> TableWidths(const MirrorOptions& options);

@@ -1,5 +1,6 @@
 #include "src/mirror/mirror_receiver.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -144,24 +145,69 @@ void MirrorReceiver::HandleHello(const std::shared_ptr<InboundLink>& link,
     link->Fail(absl::FailedPreconditionError(why));
     return;
   }
+  const uint32_t from = hello.from_dc();
   std::shared_ptr<InboundLink> previous;
-  uint64_t next_seq;
+  uint64_t next_seq = 0;
+  std::optional<uint64_t> replaced;
+  bool stale = false;
   {
     common::MutexLock lock(&mu_);
-    InLink& in = in_[hello.from_dc()];
-    previous = std::move(in.stream);
-    in.stream = link;
-    next_seq = in.next_seq;
+    InLink& in = in_[from];
+    stale = std::find(in.retired.begin(), in.retired.end(), hello.incarnation()) !=
+            in.retired.end();
+    if (stale) {
+      rejected_peers_ += 1;
+    } else {
+      replaced = AdoptIncarnationLocked(from, hello.incarnation());
+      previous = std::move(in.stream);
+      in.stream = link;
+      next_seq = in.next_seq;
+    }
   }
-  // A reconnect supersedes a stream the sender has given up on.
+  if (stale) {
+    const std::string why = absl::StrCat("sender incarnation 0x", absl::Hex(hello.incarnation()),
+                                         " of dc ", from, " was replaced by a newer one");
+    common::Logger("mirror")->warn("dc {} shard {}: refused a mirror link: {}", options_.dc,
+                                   options_.partition_index, why);
+    link->Fail(absl::FailedPreconditionError(why));
+    return;
+  }
+  if (replaced.has_value()) OnSenderRestarted(from, *replaced, hello.incarnation());
+  // A reconnect or a restarted sender supersedes a stream given up on.
   if (previous && previous != link) {
     previous->Fail(absl::FailedPreconditionError("superseded by a newer stream"));
   }
-  link->set_peer_dc(hello.from_dc());
+  link->set_peer_dc(from);
   rpc::MirrorReply welcome;
   welcome.mutable_welcome()->set_next_seq(next_seq);
   link->Reply(std::move(welcome));
   link->ReadNext();
+}
+
+std::optional<uint64_t> MirrorReceiver::AdoptIncarnationLocked(uint32_t from,
+                                                              uint64_t incarnation) {
+  InLink& in = in_[from];
+  const std::optional<uint64_t> previous = in.incarnation;
+  in.incarnation = incarnation;
+  if (!previous.has_value() || *previous == incarnation) return std::nullopt;
+  in.next_seq = 1;
+  in.retired.push_back(*previous);
+  if (in.retired.size() > kRetiredIncarnations) in.retired.pop_front();
+  return previous;
+}
+
+void MirrorReceiver::OnSenderRestarted(uint32_t from, uint64_t replaced, uint64_t incarnation) {
+  const uint64_t unblocked = gate_->ForgetBarriers(from);
+  common::Logger("mirror")->info(
+      "dc {} shard {}: dc {}'s mirror sender restarted (incarnation {:#x} replaces {:#x}): "
+      "expecting its batches from 1 again; {} rows its old barriers held are readable",
+      options_.dc, options_.partition_index, from, incarnation, replaced, unblocked);
+  std::shared_ptr<server::MirrorTarget> target;
+  {
+    common::MutexLock lock(&mu_);
+    target = target_;
+  }
+  if (unblocked > 0 && target != nullptr) target->ReopenHeldReads();
 }
 
 void MirrorReceiver::RefuseBeforeHello(const std::shared_ptr<InboundLink>& link,
@@ -209,6 +255,10 @@ void MirrorReceiver::HandleBatch(const std::shared_ptr<InboundLink>& link,
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[from];
+    // A newer hello superseded (and ended) this stream: its sender re-sends
+    // what it needs on the new one, and a replaced incarnation's numbers
+    // must not count against its successor's.
+    if (in.stream != link) return;
     in.stats.bytes += batch.ByteSizeLong();
     in.stats.messages += 1;
     expected = in.next_seq;
@@ -311,6 +361,9 @@ void MirrorReceiver::HandleBarrier(const std::shared_ptr<InboundLink>& link,
   {
     common::MutexLock lock(&mu_);
     InLink& in = in_[from];
+    // Superseded (as in HandleBatch): a replaced incarnation's barrier would
+    // hold rows that its successor never releases.
+    if (in.stream != link) return;
     in.stats.bytes += received.ByteSizeLong();
     in.stats.messages += 1;
     if (why.empty()) {

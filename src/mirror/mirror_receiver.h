@@ -5,6 +5,15 @@
 // barriers and mirror clocks in the read gate, and hands what a hub must
 // forward to the sender (ForwardQueue).
 //
+// Sender incarnations (MirrorHello.incarnation): a hello from the incoming
+// link's sender as before (a reconnect) resumes at the next expected
+// sequence number. A new incarnation is a restarted sender, numbering from
+// 1 again: the link expects 1 and forgets the old sender's barriers, which
+// nobody will release now. Incarnations are random, so they say nothing
+// about which sender is newer; the receiver remembers the ones it replaced
+// instead and refuses them (a stale sender that comes back). Messages still
+// queued from a superseded stream are dropped.
+//
 //   MirrorReceiver receiver(options, gate, &sender);
 //   receiver.Attach(store);                // the shard's layout
 //   receiver.Bind(target);                 // the shard, to apply to
@@ -26,6 +35,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -80,9 +90,15 @@ class MirrorReceiver {
   };
   struct InLink {
     uint64_t next_seq = 1;
+    // The sender next_seq counts for; unset before the link's first hello.
+    std::optional<uint64_t> incarnation;
+    // Incarnations this link replaced, oldest first: the last
+    // kRetiredIncarnations of them (a sender replaced that long ago is gone).
+    std::deque<uint64_t> retired;
     std::shared_ptr<InboundLink> stream;
     LinkStats stats;
   };
+  static constexpr size_t kRetiredIncarnations = 16;
   struct Inbound {
     std::shared_ptr<InboundLink> link;
     rpc::MirrorMessage message;
@@ -94,6 +110,14 @@ class MirrorReceiver {
   void HandleBarrier(const std::shared_ptr<InboundLink>& link, const rpc::AspBarrier& barrier);
   // Why a hello is refused; empty if accepted.
   std::string CheckHello(const InboundLink& link, const rpc::MirrorHello& hello) const;
+  // Makes `incarnation` the sender the link from `from` counts for. A new
+  // one numbers its batches from 1 again; returns the one it replaced, if
+  // any. REQUIRES: `incarnation` is not one the link replaced.
+  std::optional<uint64_t> AdoptIncarnationLocked(uint32_t from, uint64_t incarnation)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `from`'s sender restarted as `incarnation`: lifts the barriers of the
+  // one it replaced, which it can no longer release.
+  void OnSenderRestarted(uint32_t from, uint64_t replaced, uint64_t incarnation);
   // Why a barrier is refused; empty if valid. Expands its row ids to packed
   // uint64 in *barrier.
   std::string CheckBarrier(rpc::AspBarrier* barrier) const;

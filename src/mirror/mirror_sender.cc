@@ -26,6 +26,7 @@ MirrorSender::MirrorSender(MirrorOptions options)
     : options_(std::move(options)),
       own_targets_(options_.overlay.OwnTargets(options_.dc)),
       layout_fingerprint_(LayoutFingerprint(options_)),
+      incarnation_(NewIncarnation()),
       out_index_(OutIndex(options_)),
       schedule_(options_.threshold),
       round_clock_(/*enabled=*/options_.ds >= 0) {

@@ -222,6 +222,7 @@ class MirrorSender final : public ForwardQueue {
   const MirrorOptions options_;
   const std::vector<uint32_t> own_targets_;  // where this DC's updates go
   const uint64_t layout_fingerprint_;
+  const uint64_t incarnation_;               // MirrorHello.incarnation, new per sender
   const std::vector<int> out_index_;         // dc -> index in out_, -1
   std::thread thread_;  // started by StartThread, joined by Stop
 

@@ -129,6 +129,7 @@ std::unique_ptr<OutgoingLink> MirrorSender::Connect(size_t index, uint64_t gener
   hello.set_to_dc(peer);
   hello.set_shard(options_.partition_index);
   hello.set_layout_fingerprint(layout_fingerprint_);
+  hello.set_incarnation(incarnation_);
   OutgoingLink::Events events;
   events.on_welcome = [this, index, generation](uint64_t next_seq) {
     OnWelcome(index, generation, next_seq);

@@ -1,6 +1,6 @@
 // The second narrow seam of the ASP mirror (DESIGN.md §4.2.3, §4.2.4): it may
 // hold back local reads — of the rows named by an ASP barrier, or of every
-// row while a mirror is more than DS clocks behind. A read the gate refuses
+// row while a mirror is DS or more clocks behind. A read the gate refuses
 // is parked until the gate's owner calls MirrorTarget::ReopenHeldReads()
 // (src/server/mirror_target.h).
 #ifndef GAIA_SRC_SERVER_READ_GATE_H_

@@ -164,6 +164,8 @@ TEST(JobSpecErrors, NegativeNonIntegerAndOutOfRangeNumbers) {
   EXPECT_TRUE(Rejects(Spec("asp: {threshold: 0}\n"), 5, "asp.threshold", "must be > 0"));
   EXPECT_TRUE(Rejects(Spec("asp: {value_floor: -1}\n"), 5, "asp.value_floor", "must be > 0"));
   EXPECT_TRUE(Rejects(Spec("asp: {ds: -1}\n"), 5, "asp.ds", "must not be negative"));
+  // Reads stop once a DC is ds clocks ahead: 0 would stop them for good.
+  EXPECT_TRUE(Rejects(Spec("asp: {ds: 0}\n"), 5, "asp.ds", "must be >= 1, got 0"));
   EXPECT_TRUE(
       Rejects("name: t\napp: {program: mf, clocks: 0}\n"
               "tables: [{name: w, rows: 1, width: 1}]\ndcs: [{name: a}]\n",

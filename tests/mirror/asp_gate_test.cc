@@ -93,6 +93,28 @@ TEST(AspGate, RowNamedByTwoBarriersStaysBlockedUntilBoth) {
   EXPECT_EQ(KindOf(gate, 0, {11}), Hold::kNone);
 }
 
+// A restarted sender numbers its barriers from 1 again and never releases
+// its predecessor's.
+TEST(AspGate, ForgetBarriersLiftsOnePeersBarriersAndRestartsItsIds) {
+  AspGate gate(0, 3, -1, true);
+  ASSERT_TRUE(gate.AddBarrier(1, Barrier(1, 0, {3})));
+  ASSERT_EQ(gate.ReleaseBarriers(1, 1), 1u);
+  ASSERT_TRUE(gate.AddBarrier(1, Barrier(2, 0, {4, 5})));
+  ASSERT_TRUE(gate.AddBarrier(2, Barrier(1, 0, {5})));  // another peer's
+
+  EXPECT_EQ(gate.ForgetBarriers(1), 1u);  // row 4; row 5 is still dc 2's
+  EXPECT_EQ(KindOf(gate, 0, {4}), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {5}), Hold::kBarrier);
+  EXPECT_EQ(gate.ForgetBarriers(7), 0u);  // unknown DC: nothing
+
+  // Id 1 counts again for dc 1's new sender, released by its own batches.
+  EXPECT_TRUE(gate.AddBarrier(1, Barrier(1, 0, {6})));
+  EXPECT_EQ(KindOf(gate, 0, {6}), Hold::kBarrier);
+  EXPECT_EQ(gate.ReleaseBarriers(1, 1), 1u);
+  EXPECT_EQ(gate.ReleaseBarriers(2, 1), 1u);
+  EXPECT_EQ(gate.blocked_rows(), 0u);
+}
+
 TEST(AspGate, BarriersOffBlockNothing) {
   AspGate gate(0, 2, -1, /*barriers=*/false);
   EXPECT_FALSE(gate.AddBarrier(1, Barrier(1, 0, {5})));
@@ -100,24 +122,27 @@ TEST(AspGate, BarriersOffBlockNothing) {
   EXPECT_EQ(gate.blocked_rows(), 0u);
 }
 
-TEST(AspGate, DsBoundHoldsReadsBehindTheSlowestMirror) {
+// Thesis §5.2.4: a DC stops reading once its clock is DS ahead of the
+// slowest other DC's mirror clock (shard_clock - mirror_clock >= ds).
+TEST(AspGate, DsBoundHoldsReadsOnceDsClocksAheadOfTheSlowestMirror) {
   AspGate gate(/*self=*/0, /*num_dcs=*/3, /*ds=*/2, /*barriers=*/false);
   EXPECT_EQ(KindOf(gate, 0, {1}, 0), Hold::kNone);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 2), Hold::kNone);  // 2 - 0 == ds
-  Hold hold = gate.Check(0, Rows({1}), 3);          // 3 - 0 > ds
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kNone);  // 1 - 0 < ds
+  Hold hold = gate.Check(0, Rows({1}), 2);          // 2 - 0 == ds
   EXPECT_EQ(hold.kind, Hold::kClock);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 3), Hold::kClock);  // 3 - 0 > ds
 
   gate.SetMirrorClock(1, 5);
   gate.SetMirrorClock(2, 3);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 5), Hold::kNone);  // 5 - 3 == ds
-  hold = gate.Check(0, Rows({1}), 6);               // 6 - 3 > ds: dc 2 is slowest
+  EXPECT_EQ(KindOf(gate, 0, {1}, 4), Hold::kNone);  // 4 - 3 < ds
+  hold = gate.Check(0, Rows({1}), 5);               // 5 - 3 == ds: dc 2 is slowest
   EXPECT_EQ(hold.kind, Hold::kClock);
   EXPECT_EQ(hold.peer, 2u);
-  EXPECT_EQ(KindOf(gate, 5, {}, 6), Hold::kClock);  // every read, any table
+  EXPECT_EQ(KindOf(gate, 5, {}, 5), Hold::kClock);  // every read, any table
 
   gate.SetMirrorClock(2, 4);
-  EXPECT_EQ(KindOf(gate, 0, {1}, 6), Hold::kNone);
-  hold = gate.Check(0, Rows({1}), 8);  // 8 - 5 > ds now for dc 1 too
+  EXPECT_EQ(KindOf(gate, 0, {1}, 5), Hold::kNone);
+  hold = gate.Check(0, Rows({1}), 7);  // 7 - 5 == ds now for dc 1 too
   EXPECT_EQ(hold.kind, Hold::kClock);
 
   gate.SetMirrorClock(2, 1);  // never lowered
@@ -135,8 +160,23 @@ TEST(AspGate, DsBoundHoldsReadsBehindTheSlowestMirror) {
   EXPECT_EQ(KindOf(gate, 0, {1}, kDone), Hold::kNone);
 }
 
+// ds = 1 is lockstep: a DC reads at clock c only once every other DC's
+// mirror clock has reached c. The very first reads (every clock 0) pass.
+TEST(AspGate, DsOneIsLockstepAndNeverHoldsTheFirstClock) {
+  AspGate gate(/*self=*/1, /*num_dcs=*/2, /*ds=*/1, /*barriers=*/false);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 0), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kClock);
+  gate.SetMirrorClock(0, 1);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 2), Hold::kClock);
+  // Far ahead of a mirror near INT64_MAX: no overflow.
+  gate.SetMirrorClock(0, std::numeric_limits<int64_t>::max() - 1);
+  EXPECT_EQ(KindOf(gate, 0, {1}, std::numeric_limits<int64_t>::max() - 1), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, std::numeric_limits<int64_t>::max()), Hold::kClock);
+}
+
 TEST(AspGate, BarrierAndClockTogether) {
-  AspGate gate(1, 2, 1, true);
+  AspGate gate(1, 2, 2, true);
   ASSERT_TRUE(gate.AddBarrier(0, Barrier(1, 0, {2})));
   EXPECT_EQ(KindOf(gate, 0, {3}, 1), Hold::kNone);
   EXPECT_EQ(KindOf(gate, 0, {2}, 1), Hold::kBarrier);

@@ -65,7 +65,9 @@ class GeoCluster {
       : config_(std::move(config)), registry_(std::make_shared<significance::Registry>(1e-3)) {
     for (uint32_t dc = 0; dc < config_.num_dcs; ++dc) {
       for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
-        if (!StartShard(dc, k)) return;
+        std::unique_ptr<mirror::DcShard> started = StartShard(dc, k);
+        if (started == nullptr) return;
+        dcs_.push_back(std::move(started));
       }
     }
     ConnectPeers();
@@ -73,11 +75,14 @@ class GeoCluster {
   }
 
   ~GeoCluster() {
-    // Every mirror first, so none sends to a DC already gone.
+    // Every mirror first, so none sends to a DC already gone. (A slot is
+    // null after a RestartShard that failed.)
     for (auto& dc : dcs_) {
-      if (dc->mirror() != nullptr) dc->mirror()->Stop();
+      if (dc != nullptr && dc->mirror() != nullptr) dc->mirror()->Stop();
     }
-    for (auto& dc : dcs_) dc->Shutdown();
+    for (auto& dc : dcs_) {
+      if (dc != nullptr) dc->Shutdown();
+    }
   }
 
   bool ok() const { return ok_; }
@@ -102,6 +107,23 @@ class GeoCluster {
     return *dcs_[dc * config_.shards_per_dc + k]->mirror();
   }
   int mirror_port(uint32_t dc, uint32_t k) const { return mirror(dc, k).port(); }
+
+  // Shard k of `dc` comes back as a restarted `gaia server` process would:
+  // the old shard and its mirror stop, and a new DcShard for the same
+  // (dc, k) starts on new ports with a fresh store (the initial values), a
+  // fresh receiver and a fresh MirrorSender (a new incarnation); then every
+  // mirror learns the new address. A test seam: restarting the mirror alone
+  // is not possible, since a shard holds its mirror as update sink and read
+  // gate from its start. The shard's workers connect again through
+  // Options(dc, w). Returns false if the new shard did not start.
+  bool RestartShard(uint32_t dc, uint32_t k) {
+    std::unique_ptr<mirror::DcShard>& slot = dcs_[dc * config_.shards_per_dc + k];
+    slot->Shutdown();
+    slot = StartShard(dc, k);
+    if (slot == nullptr) return false;
+    ConnectPeers();
+    return true;
+  }
 
   // (Re)sends every mirror its peers' addresses (after a route change).
   void ConnectPeers() {
@@ -161,7 +183,8 @@ class GeoCluster {
   const Config& config() const { return config_; }
 
  private:
-  bool StartShard(uint32_t dc, uint32_t k) {
+  // Null (and a test failure) if it does not start.
+  std::unique_ptr<mirror::DcShard> StartShard(uint32_t dc, uint32_t k) {
     mirror::DcShardOptions options;
     mirror::MirrorOptions& m = options.mirror.emplace();
     m.job_id = config_.job_id;
@@ -173,7 +196,7 @@ class GeoCluster {
                                 : mirror::Overlay(std::vector<uint32_t>(config_.num_dcs, 0), {{0}});
     auto fn = registry_->Find(config_.significance);
     EXPECT_TRUE(fn.ok()) << fn.status();
-    if (!fn.ok()) return false;
+    if (!fn.ok()) return nullptr;
     m.significance = *fn;
     m.threshold = config_.threshold;
     m.ds = config_.ds;
@@ -196,9 +219,8 @@ class GeoCluster {
     shard.shutdown_grace_ms = 200;
     auto started = mirror::DcShard::Start(std::move(options));
     EXPECT_TRUE(started.ok()) << started.status();
-    if (!started.ok()) return false;
-    dcs_.push_back(std::move(*started));
-    return true;
+    if (!started.ok()) return nullptr;
+    return std::move(*started);
   }
 
   Config config_;

@@ -43,24 +43,40 @@ class MirrorReceiverTest : public ::testing::Test {
     receiver_->Bind(std::shared_ptr<server::MirrorTarget>(&shard_, [](server::MirrorTarget*) {}));
   }
 
-  rpc::MirrorHello Hello(uint32_t from = 1) const {
+  // Sender incarnations (MirrorHello.incarnation) the tests use.
+  static constexpr uint64_t kFirstSender = 0x5eed1;
+  static constexpr uint64_t kRestartedSender = 0x5eed2;
+
+  rpc::MirrorHello Hello(uint32_t from = 1, uint64_t incarnation = kFirstSender) const {
     rpc::MirrorHello hello;
     hello.set_job_id("unit");
     hello.set_from_dc(from);
     hello.set_to_dc(options_.dc);
     hello.set_shard(0);
     hello.set_layout_fingerprint(mirror::LayoutFingerprint(options_));
+    hello.set_incarnation(incarnation);
     return hello;
   }
 
   // A link whose hello was welcomed.
-  std::shared_ptr<FakeInbound> Open(uint32_t from = 1) {
+  std::shared_ptr<FakeInbound> Open(uint32_t from = 1, uint64_t incarnation = kFirstSender) {
     auto link = std::make_shared<FakeInbound>();
     rpc::MirrorMessage m;
-    *m.mutable_hello() = Hello(from);
+    *m.mutable_hello() = Hello(from, incarnation);
     receiver_->Handle(link, m);
     EXPECT_TRUE(link->replies.size() == 1 && link->replies[0].has_welcome());
     return link;
+  }
+
+  // A link of dc 1's sender restarted as kRestartedSender.
+  std::shared_ptr<FakeInbound> OpenRestarted() { return Open(1, kRestartedSender); }
+
+  static rpc::MirrorMessage BarrierMessage(uint64_t id, uint64_t row) {
+    rpc::MirrorMessage m;
+    m.mutable_barrier()->set_barrier_id(id);
+    m.mutable_barrier()->set_table_id(0);
+    common::AppendPacked<uint64_t>(m.mutable_barrier()->mutable_row_ids(), row);
+    return m;
   }
 
   // Batch `seq`: row += (delta, delta).
@@ -208,6 +224,91 @@ TEST_F(MirrorReceiverTest, MirrorClockLiftsTheDsBound) {
   receiver_->Handle(link, m);
   EXPECT_EQ(HoldOf(1, 3).kind, server::ReadGate::Hold::kNone);
   EXPECT_EQ(InStats().mirror_clock(), 2);
+}
+
+// DESIGN.md §5: a restarted sender announces a new incarnation, so nothing
+// it sends is mistaken for a duplicate of its predecessor's batches.
+TEST_F(MirrorReceiverTest, NewIncarnationStartsAgainAtSequenceOne) {
+  std::shared_ptr<FakeInbound> old_sender = Open();
+  receiver_->Handle(old_sender, Batch(1, 2, 0.5f));
+  receiver_->Handle(old_sender, Batch(2, 2, 0.5f));
+  ASSERT_FLOAT_EQ(shard_.value(0, 2, 0), 2.0f);
+
+  std::shared_ptr<FakeInbound> restarted = OpenRestarted();
+  EXPECT_EQ(restarted->replies[0].welcome().next_seq(), 1u);
+  EXPECT_TRUE(old_sender->failed.has_value()) << "the old sender's stream ends";
+  receiver_->Handle(restarted, Batch(1, 2, 0.25f));
+  EXPECT_EQ(restarted->last_ack(), 1u);
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 2.25f) << "dropped as a duplicate";
+  receiver_->Handle(restarted, Batch(1, 2, 0.25f));  // now a true duplicate
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 2.25f);
+  EXPECT_EQ(InStats().duplicates(), 1u);
+}
+
+TEST_F(MirrorReceiverTest, ReconnectOfTheSameIncarnationResumes) {
+  std::shared_ptr<FakeInbound> link = Open();
+  receiver_->Handle(link, Batch(1, 2, 0.5f));
+  receiver_->Handle(link, Batch(2, 2, 0.5f));
+  std::shared_ptr<FakeInbound> again = Open();
+  EXPECT_EQ(again->replies[0].welcome().next_seq(), 3u);
+  receiver_->Handle(again, Batch(2, 2, 0.5f));  // re-sent: acked, not applied
+  EXPECT_EQ(again->last_ack(), 2u);
+  receiver_->Handle(again, Batch(3, 2, 0.5f));
+  EXPECT_EQ(again->last_ack(), 3u);
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 2.5f);
+}
+
+// Barrier ids start at 1 per sender, and only the sender that installed a
+// barrier releases it: a restarted one never will.
+TEST_F(MirrorReceiverTest, NewIncarnationLiftsTheOldSendersBarriers) {
+  std::shared_ptr<FakeInbound> old_sender = Open();
+  receiver_->Handle(old_sender, BarrierMessage(1, 4));
+  rpc::MirrorMessage releases = Batch(1, 4, 0.5f);
+  releases.mutable_batch()->set_barriers_through(1);
+  receiver_->Handle(old_sender, releases);
+  receiver_->Handle(old_sender, BarrierMessage(2, 5));  // its batch never comes
+  ASSERT_EQ(HoldOf(5).kind, server::ReadGate::Hold::kBarrier);
+
+  const int reopened = shard_.reopened();
+  std::shared_ptr<FakeInbound> restarted = OpenRestarted();
+  EXPECT_EQ(HoldOf(5).kind, server::ReadGate::Hold::kNone) << "held for good";
+  EXPECT_GT(shard_.reopened(), reopened) << "held reads are re-checked";
+
+  // The new sender's barrier 1 blocks (its predecessor's ids are
+  // forgotten) until the new sender's batch releases it.
+  receiver_->Handle(restarted, BarrierMessage(1, 6));
+  EXPECT_EQ(HoldOf(6).kind, server::ReadGate::Hold::kBarrier);
+  rpc::MirrorMessage data = Batch(1, 6, 0.5f);
+  data.mutable_batch()->set_barriers_through(1);
+  receiver_->Handle(restarted, data);
+  EXPECT_EQ(HoldOf(6).kind, server::ReadGate::Hold::kNone);
+}
+
+// The old sender's messages still queued when the new one's hello arrived
+// (and its later hellos) must not touch what the new one numbers.
+TEST_F(MirrorReceiverTest, ReplacedIncarnationIsRefusedAndItsQueuedMessagesDropped) {
+  std::shared_ptr<FakeInbound> old_sender = Open();
+  std::shared_ptr<FakeInbound> restarted = OpenRestarted();
+  receiver_->Handle(old_sender, Batch(1, 2, 0.5f));
+  receiver_->Handle(old_sender, BarrierMessage(1, 3));
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 1.0f);
+  EXPECT_EQ(HoldOf(3).kind, server::ReadGate::Hold::kNone);
+  EXPECT_FALSE(old_sender->last_ack().has_value()) << "nothing acked on a superseded stream";
+
+  auto stale = std::make_shared<FakeInbound>();
+  rpc::MirrorMessage hello;
+  *hello.mutable_hello() = Hello(1, kFirstSender);
+  receiver_->Handle(stale, hello);
+  ASSERT_TRUE(stale->failed.has_value());
+  EXPECT_TRUE(absl::IsFailedPrecondition(*stale->failed)) << *stale->failed;
+  EXPECT_FALSE(restarted->failed.has_value()) << "the newer sender keeps its stream";
+  rpc::MirrorStatusReply status;
+  receiver_->AddStatus(&status);
+  EXPECT_EQ(status.rejected_peers(), 1u);
+
+  receiver_->Handle(restarted, Batch(1, 2, 0.5f));
+  EXPECT_EQ(restarted->last_ack(), 1u);
+  EXPECT_FLOAT_EQ(shard_.value(0, 2, 0), 1.5f);
 }
 
 TEST_F(MirrorReceiverTest, OversizedMessageIsRefused) {

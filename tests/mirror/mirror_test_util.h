@@ -66,6 +66,8 @@ struct Workload {
   std::function<void(uint32_t dc, uint32_t w, int64_t clock)> on_clock;
   // If set, reported before each Clock() (clock = iteration, from 0).
   std::function<double(int64_t clock)> learning_rate;
+  // If set, only this DC's workers run.
+  std::optional<uint32_t> only_dc;
 };
 
 // Per table (table id = index), its elements row-major: every DC's copy
@@ -94,6 +96,7 @@ inline ModelSums RunWorkers(const GeoCluster& cluster, const Workload& work) {
   std::vector<ModelSums> sums(dcs * per_dc, zero);
   std::vector<std::thread> threads;
   for (uint32_t dc = 0; dc < dcs; ++dc) {
+    if (work.only_dc.has_value() && dc != *work.only_dc) continue;
     for (uint32_t w = 0; w < per_dc; ++w) {
       threads.emplace_back([&, dc, w] {
         auto worker = Worker::Connect(cluster.Options(dc, w));
@@ -147,12 +150,12 @@ inline ModelSums RunWorkers(const GeoCluster& cluster, int clocks, uint64_t seed
   return RunWorkers(cluster, work);
 }
 
-// DESIGN.md §5 "Nothing lost, nothing doubled", for every table of every
-// DC: each element is initial + sum (to float tolerance). A NaN, a missing
+// DESIGN.md §5 "Nothing lost, nothing doubled", for every table of `dc`:
+// each element is initial + sum (to float tolerance). A NaN, a missing
 // table or a table of another size is a mismatch too. The failure names the
 // first few mismatches.
-inline ::testing::AssertionResult EveryDcHas(const GeoCluster& cluster, const ModelValues& initial,
-                                             const ModelSums& sum) {
+inline ::testing::AssertionResult DcHas(const GeoCluster& cluster, uint32_t dc,
+                                        const ModelValues& initial, const ModelSums& sum) {
   const size_t num_tables = cluster.config().tables.size();
   if (initial.size() != num_tables || sum.size() != num_tables) {
     return ::testing::AssertionFailure() << num_tables << " tables, but " << initial.size()
@@ -160,26 +163,34 @@ inline ::testing::AssertionResult EveryDcHas(const GeoCluster& cluster, const Mo
   }
   ::testing::AssertionResult result = ::testing::AssertionFailure();
   size_t bad = 0;
-  for (uint32_t dc = 0; dc < cluster.config().num_dcs; ++dc) {
-    for (uint32_t t = 0; t < num_tables; ++t) {
-      const std::vector<float> values = cluster.TableValues(dc, t);
-      if (values.size() != initial[t].size() || values.size() != sum[t].size()) {
-        return ::testing::AssertionFailure()
-               << "dc " << dc << " table " << t << " has " << values.size() << " elements, "
-               << initial[t].size() << " initial and " << sum[t].size() << " sums";
-      }
-      for (size_t i = 0; i < values.size(); ++i) {
-        const double want = initial[t][i] + sum[t][i];
-        // Negated so that a NaN is a mismatch.
-        if (!(std::abs(values[i] - want) <= 1e-3 * (1 + std::abs(want))) && ++bad <= 5) {
-          result << "\ndc " << dc << " table " << t << " element " << i << ": " << values[i]
-                 << " != " << want;
-        }
+  for (uint32_t t = 0; t < num_tables; ++t) {
+    const std::vector<float> values = cluster.TableValues(dc, t);
+    if (values.size() != initial[t].size() || values.size() != sum[t].size()) {
+      return ::testing::AssertionFailure()
+             << "dc " << dc << " table " << t << " has " << values.size() << " elements, "
+             << initial[t].size() << " initial and " << sum[t].size() << " sums";
+    }
+    for (size_t i = 0; i < values.size(); ++i) {
+      const double want = initial[t][i] + sum[t][i];
+      // Negated so that a NaN is a mismatch.
+      if (!(std::abs(values[i] - want) <= 1e-3 * (1 + std::abs(want))) && ++bad <= 5) {
+        result << "\ndc " << dc << " table " << t << " element " << i << ": " << values[i]
+               << " != " << want;
       }
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
   return result << "\n" << bad << " elements differ";
+}
+
+// DcHas for every DC.
+inline ::testing::AssertionResult EveryDcHas(const GeoCluster& cluster, const ModelValues& initial,
+                                             const ModelSums& sum) {
+  for (uint32_t dc = 0; dc < cluster.config().num_dcs; ++dc) {
+    ::testing::AssertionResult result = DcHas(cluster, dc, initial, sum);
+    if (!result) return result;
+  }
+  return ::testing::AssertionSuccess();
 }
 
 inline void ExpectEveryDcHas(const GeoCluster& cluster, const ModelValues& initial,
