@@ -8,6 +8,7 @@
 namespace gaia::mirror {
 
 bool SelectiveBarrier::Due(uint64_t backlog_bytes, const LinkCapacity& capacity) const {
+  if (backlog_ms_ <= 0) return backlog_bytes > 0;  // any backlog is too long
   return capacity.measured() && capacity.DrainMs(backlog_bytes) > backlog_ms_;
 }
 

@@ -41,7 +41,8 @@ class SelectiveBarrier {
 
   // Whether `backlog_bytes` (what waits on the link: queued, and
   // unacknowledged beyond what is in flight) take longer than backlog_ms to
-  // drain at the link's capacity; never while it is not measured yet.
+  // drain at the link's capacity; never while it is not measured yet. A
+  // limit of 0 (tests) makes any backlog due, measured or not.
   bool Due(uint64_t backlog_bytes, const LinkCapacity& capacity) const;
 
   // Forgets the rows noted so far and, if Due, returns the barriers naming

@@ -31,6 +31,12 @@ TEST(SelectiveBarrier, DueOnlyWhenTheBacklogOutlastsTheTrigger) {
   EXPECT_TRUE(barrier.Due(101, link));
 }
 
+TEST(SelectiveBarrier, ALimitOfZeroMakesAnyBacklogDue) {
+  SelectiveBarrier barrier(/*backlog_ms=*/0);
+  EXPECT_TRUE(barrier.Due(1, LinkCapacity()));
+  EXPECT_FALSE(barrier.Due(0, LinkCapacity()));
+}
+
 TEST(SelectiveBarrier, AFarFastLinkWithASmallBacklogSendsNone) {
   // 300 ms round trip, 10 MB/s: 100 kB queued drains in 10 ms.
   SelectiveBarrier barrier(/*backlog_ms=*/100);
