@@ -37,7 +37,8 @@ namespace gaia::mirror {
 class BestEffortQueue {
  public:
   // A parked row's values: dense, the table's width, 0 where nothing waits.
-  using RowFn = absl::FunctionRef<void(uint32_t table, uint64_t row, std::span<const float> values)>;
+  using RowFn =
+      absl::FunctionRef<void(uint32_t table, uint64_t row, std::span<const float> values)>;
   using PredicateFn =
       absl::FunctionRef<bool(uint32_t table, uint64_t row, std::span<const float> values)>;
 

@@ -200,8 +200,8 @@ bool MirrorSender::HasRoomLocked(const OutLink& link) const {
     return false;
   }
   if (link.unacked_bytes == 0) return true;
-  const double drain_ms = link.capacity.DrainMs(link.capacity.QueuedBeyondFlight(link.unacked_bytes));
-  return drain_ms * 2 <= options_.barrier_backlog_ms;
+  const uint64_t queued = link.capacity.QueuedBeyondFlight(link.unacked_bytes);
+  return link.capacity.DrainMs(queued) * 2 <= options_.barrier_backlog_ms;
 }
 
 double MirrorSender::SoftBarLocked(double hard) {
@@ -271,7 +271,9 @@ void MirrorSender::ContinueRoundLocked(bool unbounded) {
   if (!done) return;
   // The clock follows the data it covers (Outbox keeps that order).
   if (std::optional<int64_t> clock = round_clock_.TakeDue()) {
-    for (uint32_t dc : own_targets_) out_[out_index_[dc]].outbox.AddClock(false, options_.dc, *clock);
+    for (uint32_t dc : own_targets_) {
+      out_[out_index_[dc]].outbox.AddClock(/*relayed=*/false, options_.dc, *clock);
+    }
   }
   if (round_.final_flush) {
     final_flush_done_ = true;
@@ -318,7 +320,9 @@ bool MirrorSender::AddStatus(rpc::MirrorStatusReply* reply) const {
   const double hard = schedule_.Hard(local_clock_);
   reply->set_hard_threshold(hard);
   double lowest_ratio = 1.0;
-  for (uint32_t dc : own_targets_) lowest_ratio = std::min(lowest_ratio, out_[out_index_[dc]].soft.ratio());
+  for (uint32_t dc : own_targets_) {
+    lowest_ratio = std::min(lowest_ratio, out_[out_index_[dc]].soft.ratio());
+  }
   reply->set_soft_threshold(lowest_ratio * hard);
   for (const OutLink& link : out_) {
     idle = idle && link.outbox.empty() && link.unacked.empty() && link.control.empty() &&

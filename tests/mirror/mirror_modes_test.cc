@@ -33,7 +33,8 @@ TEST(MirrorHubs, FourDcsInTwoGroupsConvergeThroughHubs) {
            {0, 1, {2, 3}}, {3, 2, {0, 1}}}) {
     for (const rpc::MirrorLinkStats& link : status[non_hub].links()) {
       if (link.outgoing()) {
-        EXPECT_EQ(link.peer_dc(), group_peer) << "dc " << non_hub << " sends to dc " << link.peer_dc();
+        EXPECT_EQ(link.peer_dc(), group_peer)
+            << "dc " << non_hub << " sends to dc " << link.peer_dc();
       }
     }
     for (uint32_t f : far) {
