@@ -31,13 +31,14 @@ MirrorSender::MirrorSender(MirrorOptions options)
       schedule_(options_.threshold),
       round_clock_(/*enabled=*/options_.ds >= 0) {
   const std::vector<uint32_t> peers = options_.overlay.OutLinks(options_.dc);
+  const std::vector<uint32_t> widths = TableWidths(options_);
   out_.reserve(peers.size());
   for (uint32_t peer : peers) {
     out_.emplace_back(peer,
-                      Outbox(TableWidths(options_),
+                      Outbox(widths,
                              {.half_values = options_.values != significance::ValueEmission::kExact,
                               .compact = true}),
-                      options_.barrier_backlog_ms, TableWidths(options_), options_.threshold);
+                      options_.barrier_backlog_ms, widths, options_.threshold);
   }
 }
 

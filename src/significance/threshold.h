@@ -22,7 +22,7 @@
 //
 //   ThresholdSchedule schedule({.initial = 0.01});
 //   double hard = schedule.Hard(clock);
-//   SoftRatio to_dc1(schedule.options());
+//   SoftRatio to_dc1(options);            // the same ThresholdOptions
 //   to_dc1.OnClock(/*spare=*/true);
 //   double bar = to_dc1.ratio() * hard;   // <= hard
 //
@@ -52,8 +52,6 @@ class ThresholdSchedule {
 
   // The app's current learning rate (> 0; others are ignored).
   void ReportLearningRate(double learning_rate);
-
-  const ThresholdOptions& options() const { return options_; }
 
  private:
   const ThresholdOptions options_;

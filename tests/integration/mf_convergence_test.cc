@@ -4,6 +4,7 @@
 // the same data. Uses the embedded default job, examples/mf-2dc.yaml.
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -43,12 +44,12 @@ double SerialConvergedObjective() {
 // `output`, progress is on and the launcher's output is stored there; with
 // `results_dir`, where the results went.
 json LaunchExample(const std::string& mode, std::string* output = nullptr,
-                   std::string* results_dir = nullptr) {
+                   std::string* results_dir = nullptr,
+                   const std::string& spec = testing::SourceDir() + "/examples/mf-2dc.yaml") {
   const std::string results = testing::MakeTempDir("mf-" + mode);
   if (results_dir != nullptr) *results_dir = results;
   std::vector<std::string> argv = {testing::BinDir() + "/gaia", "launch", "--mode", mode,
-                                   "--results", results,
-                                   testing::SourceDir() + "/examples/mf-2dc.yaml"};
+                                   "--results", results, spec};
   if (output == nullptr) argv.insert(argv.begin() + 2, "--quiet");
   auto result = testing::RunProcess(argv, std::chrono::seconds(600));
   EXPECT_EQ(result.exit_code, 0) << result.output;
@@ -91,21 +92,6 @@ void ExpectWithinTwoPercent(const json& run, double serial) {
   const double objective = run["converged"]["objective"].get<double>();
   EXPECT_LE(std::abs(objective - serial), 0.02 * serial)
       << "converged objective " << objective << " vs serial reference " << serial;
-}
-
-// A gaia run's objective: where it converged, else where it ended. The other
-// DC's best-effort updates arrive in bursts, so the objective of a gaia run
-// can still be settling when the 60 clocks end (1 of 4 runs under load met
-// the convergence window only after them, with a final objective 0.5% from
-// the serial one); the model it ends with must still match.
-void ExpectEndsWithinTwoPercent(const json& run, double serial) {
-  ASSERT_TRUE(run.contains("final_objective")) << run.dump(2);
-  const bool converged = run.contains("converged") && run["converged"].is_object();
-  const double objective = converged ? run["converged"]["objective"].get<double>()
-                                     : run["final_objective"].get<double>();
-  EXPECT_LE(std::abs(objective - serial), 0.02 * serial)
-      << (converged ? "converged" : "final") << " objective " << objective
-      << " vs serial reference " << serial;
 }
 
 TEST_F(MfConvergence, LanMatchesSerialReference) {
@@ -159,8 +145,17 @@ TEST_F(MfConvergence, TwoDcBaselineOverRelayMatchesSerialReference) {
 TEST_F(MfConvergence, TwoDcGaiaMatchesSerialReferenceAndDcCopiesAgree) {
   ASSERT_TRUE(std::isfinite(serial_));
   std::string output;
-  const json run = LaunchExample("gaia", &output);
-  ExpectEndsWithinTwoPercent(run, serial_);
+  // 80 clocks instead of the example's 60: the other DC's updates arrive in
+  // bursts, so a gaia run can meet the launcher's convergence window a few
+  // clocks after lan does (1 of 4 runs under load did so after clock 60).
+  std::string spec = testing::ReadTextFile(testing::SourceDir() + "/examples/mf-2dc.yaml");
+  const size_t at = spec.find("clocks: 60");
+  ASSERT_NE(at, std::string::npos) << "examples/mf-2dc.yaml no longer runs 60 clocks";
+  spec.replace(at, 10, "clocks: 80");
+  const std::string spec_path = testing::MakeTempDir("mf-gaia-spec") + "/mf-2dc-80.yaml";
+  std::ofstream(spec_path) << spec;
+  const json run = LaunchExample("gaia", &output, nullptr, spec_path);
+  ExpectWithinTwoPercent(run, serial_);
   // Progress names each WAN link with its rate, and the filtered share.
   EXPECT_THAT(output, ::testing::HasSubstr("virginia->california "));
   EXPECT_THAT(output, ::testing::HasSubstr("california->virginia "));
