@@ -47,6 +47,8 @@ class SpecParser {
   // DESIGN.md §2: shard k of DC a mirrors shard k of DC b, so per-DC model
   // copies need equal shard counts. Checked here to point at the line.
   void CheckShardCounts(const JobSpec& spec);
+  // Ternary emission sends fractions of a count (docs/ARCHITECTURE.md).
+  void CheckCountTablesValues(const JobSpec& spec, const YAML::Node& asp);
 
   YamlReader r_;
   std::vector<YAML::Node> dc_nodes_;  // dcs[i], for cross-field errors
@@ -76,7 +78,10 @@ absl::StatusOr<JobSpec> SpecParser::Parse(const YAML::Node& root) {
   if (const YAML::Node* n = f.Get("consistency")) {
     internal::ParseConsistency(&r_, *n, &spec.consistency);
   }
-  if (const YAML::Node* n = f.Get("asp")) internal::ParseAsp(&r_, *n, &spec.asp);
+  if (const YAML::Node* n = f.Get("asp")) {
+    internal::ParseAsp(&r_, *n, &spec.asp);
+    if (r_.ok()) CheckCountTablesValues(spec, *n);
+  }
   if (const YAML::Node* n = f.Get("overlay")) {
     if (r_.ok()) internal::ParseOverlay(&r_, *n, spec.dcs, &spec.overlay);
   }
@@ -177,7 +182,7 @@ void SpecParser::ParseTables(const YAML::Node& node, std::vector<TableSpec>* tab
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < elems.size() && r_.ok(); ++i) {
     const std::string path = Index("tables", i);
-    const YamlFields f = r_.Fields(elems[i], path, {"name", "rows", "width", "init"});
+    const YamlFields f = r_.Fields(elems[i], path, {"name", "rows", "width", "init", "counts"});
     TableSpec t;
     if (const YAML::Node* n = f.Get("name", true)) {
       internal::ReadUniqueName(&r_, *n, f.PathOf("name"), internal::kNameChars, "table",
@@ -190,6 +195,11 @@ void SpecParser::ParseTables(const YAML::Node& node, std::vector<TableSpec>* tab
       r_.Unsigned(*n, f.PathOf("width"), 1, internal::kMaxWidth, &t.width);
     }
     if (const YAML::Node* n = f.Get("init")) ParseInit(*n, f.PathOf("init"), &t);
+    if (const YAML::Node* n = f.Get("counts")) r_.Bool(*n, f.PathOf("counts"), &t.counts);
+    if (r_.ok() && t.counts && t.init != InitKind::kZeros) {
+      r_.Fail(*f.Get("init"), f.PathOf("init"),
+              "a counts table starts at zero: init must be kind zeros (or left out)");
+    }
     tables->push_back(std::move(t));
   }
 }
@@ -274,6 +284,17 @@ void SpecParser::CheckShardCounts(const JobSpec& spec) {
                            " has ", spec.dcs[d].shards));
       return;
     }
+  }
+}
+
+void SpecParser::CheckCountTablesValues(const JobSpec& spec, const YAML::Node& asp) {
+  if (spec.asp.values != AspValues::kTernary) return;
+  for (const TableSpec& t : spec.tables) {
+    if (!t.counts) continue;
+    r_.Fail(asp.IsMap() && asp["values"] ? asp["values"] : asp, "asp.values",
+            absl::StrCat("ternary sends fractions of a count; table ", t.name,
+                         " holds counts (counts: true): use binary16 or float32"));
+    return;
   }
 }
 

@@ -46,7 +46,16 @@ struct TableSpec {
   double init_mean = 0.0;  // normal
   double init_stddev = 0.1;
   uint64_t init_seed = 1;  // same seed => same initial table in every DC
+  // A table of whole-number counts (LDA): shards refuse pushes whose values
+  // are not whole or that would take an element beyond +-kMaxCount
+  // (docs/ARCHITECTURE.md "Integer counts"). Needs init zeros; refuses
+  // asp.values ternary.
+  bool counts = false;
 };
+
+// The largest magnitude of an element of a counts table: float32 holds every
+// whole number up to 2^24 exactly.
+inline constexpr float kMaxCount = 16777216.0f;
 
 struct DcSpec {
   std::string name;        // required, unique, [A-Za-z0-9_-]+

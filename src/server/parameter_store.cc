@@ -1,9 +1,11 @@
 #include "src/server/parameter_store.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <new>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -169,12 +171,86 @@ absl::Status ParameterStore::ValidatePush(const rpc::PushBatch& batch,
   }
   for (int i = 0; i < batch.tables_size(); ++i) {
     if (absl::Status s = ValidateTableDelta(batch.tables(i), values[i].size()); !s.ok()) return s;
+    if (absl::Status s = ValidateCounts(batch.tables(i), values[i]); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
 
 absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta) const {
-  return ValidateTableDelta(delta, delta.dense_values().size());
+  if (absl::Status s = ValidateTableDelta(delta, delta.dense_values().size()); !s.ok()) return s;
+  return ValidateCounts(delta, PackedValues(delta.dense_values()));
+}
+
+namespace {
+
+// Why `v` cannot be added to a counts table, or "" when it can.
+std::string CountDeltaError(float v) {
+  if (!(std::abs(v) <= common::kMaxCount)) {
+    return absl::StrCat(v, " is beyond +-", common::kMaxCount, " (or not a number)");
+  }
+  if (v != std::nearbyint(v)) return absl::StrCat(v, " is not a whole number");
+  return "";
+}
+
+absl::Status CountError(const common::TableSpec& spec, uint64_t row, uint32_t col,
+                        absl::string_view what) {
+  return absl::InvalidArgumentError(absl::StrCat("table ", spec.name, " holds counts: row ", row,
+                                                 " column ", col, ": ", what));
+}
+
+// Calls fn(row, col, value) for every value of a validated delta until it
+// returns a non-empty error, and returns that error (or OK).
+template <typename Fn>
+absl::Status ForEachDeltaValue(const rpc::TableDelta& delta, const PackedValues& values,
+                               uint32_t width, Fn&& fn) {
+  const std::string& dense_ids = delta.dense_row_ids();
+  const size_t n = dense_ids.size() / sizeof(uint64_t);
+  absl::Status status;
+  values.ForEachRow(size_t{width} * sizeof(float), [&](size_t i, const char* src) {
+    if (!status.ok() || i >= n) return;
+    const uint64_t row = PackedAt<uint64_t>(dense_ids, i);
+    for (uint32_t c = 0; c < width && status.ok(); ++c) {
+      float v;
+      std::memcpy(&v, src + size_t{c} * sizeof(float), sizeof(float));
+      status = fn(row, c, v);
+    }
+  });
+  common::ForEachSparseRow(
+      delta.sparse_row_ids(), delta.sparse_row_nnz(), delta.sparse_entries(),
+      [&](uint64_t row, const char* entries, uint32_t count) {
+        for (uint32_t k = 0; k < count && status.ok(); ++k) {
+          const common::SparseEntry entry = common::SparseEntryAt(entries, k);
+          status = fn(row, entry.col, entry.value);
+        }
+      });
+  return status;
+}
+
+}  // namespace
+
+absl::Status ParameterStore::ValidateCounts(const rpc::TableDelta& delta,
+                                            const PackedValues& values) const {
+  const common::TableSpec& spec = tables_[delta.table_id()].spec;
+  if (!spec.counts) return absl::OkStatus();
+  return ForEachDeltaValue(delta, values, spec.width, [&](uint64_t row, uint32_t col, float v) {
+    const std::string error = CountDeltaError(v);
+    return error.empty() ? absl::OkStatus() : CountError(spec, row, col, error);
+  });
+}
+
+absl::Status ParameterStore::CheckCountsAfterAdd(const rpc::TableDelta& delta,
+                                                 const PackedValues& values) const {
+  const common::TableSpec& spec = tables_[delta.table_id()].spec;
+  if (!spec.counts) return absl::OkStatus();
+  return ForEachDeltaValue(delta, values, spec.width, [&](uint64_t row, uint32_t col, float v) {
+    const std::span<const float> stored = Row(delta.table_id(), row);
+    const double sum = static_cast<double>(stored.empty() ? 0.0f : stored[col]) + v;
+    if (std::abs(sum) <= common::kMaxCount) return absl::OkStatus();
+    return CountError(spec, row, col,
+                      absl::StrCat("adding ", v, " to ", stored.empty() ? 0.0f : stored[col],
+                                   " goes beyond +-", common::kMaxCount,
+                                   ", where float32 counts stop being exact"));
+  });
 }
 
 absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta,

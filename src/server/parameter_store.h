@@ -90,6 +90,16 @@ class ParameterStore {
   // With the dense values (dense_value_bytes of them) held elsewhere.
   absl::Status ValidateTableDelta(const rpc::TableDelta& delta, size_t dense_value_bytes) const;
   absl::Status ValidateRead(const rpc::ReadRequest& request) const;
+  // For a counts table (TableSpec::counts; OK for any other): every value of
+  // a delta that passed ValidateTableDelta is a whole number within
+  // +-common::kMaxCount. Part of ValidatePush and of the one-argument
+  // ValidateTableDelta.
+  absl::Status ValidateCounts(const rpc::TableDelta& delta, const PackedValues& values) const;
+  // For a counts table: adding the delta to the stored rows keeps every
+  // element within +-common::kMaxCount. Reads row values: the caller holds
+  // what serializes writers (ShardCore's lock).
+  absl::Status CheckCountsAfterAdd(const rpc::TableDelta& delta,
+                                   const PackedValues& values) const;
 
   // Values of an owned row (width floats); empty span if not owned.
   std::span<const float> Row(uint32_t table_id, uint64_t row) const;

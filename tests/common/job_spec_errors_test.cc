@@ -2,6 +2,7 @@
 // reads "<file>:<line>: <field path>: <reason>" with the right line and path.
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "src/common/job_spec.h"
@@ -323,6 +324,41 @@ TEST(JobSpecErrors, YamlSyntaxErrorsGiveTheLine) {
   ASSERT_FALSE(spec.ok());
   EXPECT_THAT(std::string(spec.status().message()),
               ::testing::StartsWith("<string>:1: YAML syntax error: "));
+}
+
+TEST(JobSpecErrors, CountsTablesStartAtZeroAndRefuseTernary) {
+  const std::string counts_table = R"(name: lda
+app: {program: lda}
+tables: [{name: word_topic, rows: 10, width: 4, counts: true,
+          init: {kind: uniform}}]
+dcs: [{name: a}, {name: b}]
+)";
+  EXPECT_TRUE(Rejects(counts_table, 4, "tables[0].init", "init must be kind zeros"));
+  const std::string ternary = R"(name: lda
+app: {program: lda}
+tables: [{name: word_topic, rows: 10, width: 4, counts: true}]
+dcs: [{name: a}, {name: b}]
+asp: {values: ternary}
+)";
+  EXPECT_TRUE(Rejects(ternary, 5, "asp.values", "table word_topic holds counts"));
+  const std::string not_bool = R"(name: lda
+app: {program: lda}
+tables: [{name: t, rows: 1, width: 1, counts: maybe}]
+dcs: [{name: a}]
+)";
+  EXPECT_TRUE(Rejects(not_bool, 3, "tables[0].counts", ""));
+}
+
+TEST(JobSpecErrors, CountsTablesTakeBinary16AndFloat32) {
+  for (const char* values : {"binary16", "float32"}) {
+    absl::StatusOr<JobSpec> spec = ParseJobSpec(
+        absl::StrCat("name: lda\napp: {program: lda}\n",
+                     "tables: [{name: t, rows: 1, width: 2, counts: true}]\n",
+                     "dcs: [{name: a}]\nasp: {values: ", values, "}\n"),
+        kSource);
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_TRUE(spec->tables[0].counts);
+  }
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -305,6 +306,52 @@ TEST_F(ValidationTest, ValidatesReads) {
   EXPECT_EQ(store_->ValidateRead(read).code(), absl::StatusCode::kInvalidArgument);
   read.set_table_id(9);
   EXPECT_EQ(store_->ValidateRead(read).code(), absl::StatusCode::kNotFound);
+}
+
+// A counts table (TableSpec::counts) takes whole numbers within +-2^24 only,
+// checked before anything is added, and checks the sum against the stored
+// value.
+TEST(ParameterStore, CountsTablesTakeWholeNumbersWithinTheBound) {
+  common::TableSpec spec = Table("counts", 4, 2, common::InitKind::kZeros);
+  spec.counts = true;
+  auto store = ParameterStore::Create({spec, Table("floats", 4, 2)}, 0, 1);
+  ASSERT_TRUE(store.ok());
+  auto delta = [](uint32_t table, std::vector<float> values) {
+    rpc::TableDelta d;
+    d.set_table_id(table);
+    d.set_dense_row_ids(Pack64({1}));
+    d.set_dense_values(PackF(values));
+    return d;
+  };
+  EXPECT_TRUE((*store)->ValidateTableDelta(delta(0, {3, -2})).ok());
+  EXPECT_TRUE((*store)->ValidateTableDelta(delta(1, {0.5f, 1e30f})).ok());  // not counts
+  const absl::Status fraction = (*store)->ValidateTableDelta(delta(0, {3, 0.5f}));
+  EXPECT_EQ(fraction.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(fraction.message(), ::testing::HasSubstr("table counts holds counts: row 1 column 1"));
+  EXPECT_THAT(fraction.message(), ::testing::HasSubstr("not a whole number"));
+  EXPECT_FALSE((*store)->ValidateTableDelta(delta(0, {33554432.0f, 0})).ok());
+  EXPECT_FALSE((*store)->ValidateTableDelta(delta(0, {std::nanf(""), 0})).ok());
+
+  // Sparse entries too.
+  rpc::TableDelta sparse;
+  sparse.set_table_id(0);
+  sparse.set_sparse_row_ids(Pack64({2}));
+  sparse.set_sparse_row_nnz(Pack32({1}));
+  std::string entries;
+  common::AppendPacked(&entries, common::SparseEntry{1, 0.25f});
+  sparse.set_sparse_entries(entries);
+  EXPECT_THAT((*store)->ValidateTableDelta(sparse).message(),
+              ::testing::HasSubstr("row 2 column 1: 0.25 is not a whole number"));
+
+  // The sum with the stored value.
+  rpc::TableDelta big = delta(0, {16777000.0f, 0});
+  ASSERT_TRUE((*store)->ValidateTableDelta(big).ok());
+  PackedValues values(big.dense_values());
+  EXPECT_TRUE((*store)->CheckCountsAfterAdd(big, values).ok());
+  (*store)->AddDelta(big);
+  const absl::Status over = (*store)->CheckCountsAfterAdd(big, values);
+  EXPECT_THAT(over.message(), ::testing::HasSubstr("goes beyond"));
+  EXPECT_EQ((*store)->Row(0, 1)[0], 16777000.0f);  // checking changed nothing
 }
 
 }  // namespace
