@@ -41,6 +41,13 @@ struct WorkerOptions {
   uint32_t data_parts = 1;
   std::string data;
 
+  // This worker's index among every worker of the job, over all DCs and in
+  // every mode: for work to be done exactly once per job whichever DC does
+  // it (e.g. apps/lda scores each word's term of the log-likelihood on the
+  // worker with index word % job_workers).
+  uint32_t job_worker = 0;
+  uint32_t job_workers = 1;
+
   // If not empty, Clock() appends one JSON line of metrics per clock here
   // (the launcher tails it for progress and metrics.jsonl).
   std::string metrics_path;

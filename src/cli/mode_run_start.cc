@@ -143,6 +143,8 @@ absl::Status ModeRun::StartWorkers() {
     config.dc = topo_.host_dcs[role.host_dc];
     config.data_part = role.data_part;
     config.data_parts = role.data_parts;
+    config.job_worker = w;
+    config.job_workers = static_cast<uint32_t>(topo_.workers.size());
     config.data = spec_.dcs[role.data_dc].data;
     config.metrics_path = layout_.worker_metrics(mode_name_, w);
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);

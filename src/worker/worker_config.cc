@@ -85,6 +85,12 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
     } else if (key == "data_parts") {
       s = GetInt(value, path, key, 1, kU32Max, &n);
       o->data_parts = static_cast<uint32_t>(n);
+    } else if (key == "job_worker") {
+      s = GetInt(value, path, key, 0, kU32Max, &n);
+      o->job_worker = static_cast<uint32_t>(n);
+    } else if (key == "job_workers") {
+      s = GetInt(value, path, key, 1, kU32Max, &n);
+      o->job_workers = static_cast<uint32_t>(n);
     } else if (key == "data") {
       s = GetString(value, path, key, &o->data);
     } else if (key == "metrics_path") {
@@ -101,8 +107,9 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
     } else {
       return FieldError(path, key,
                         "unknown key (known: job_id, worker_id, shard_addresses, dc, "
-                        "data_part, data_parts, data, metrics_path, connect_timeout_ms, "
-                        "read_timeout_ms, max_batch_bytes, enable_cache)");
+                        "data_part, data_parts, job_worker, job_workers, data, metrics_path, "
+                        "connect_timeout_ms, read_timeout_ms, max_batch_bytes, "
+                        "enable_cache)");
     }
     if (!s.ok()) return s;
   }
@@ -117,6 +124,11 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
                       absl::StrCat("must be < data_parts (", o->data_parts, "), got ",
                                    o->data_part));
   }
+  if (o->job_worker >= o->job_workers) {
+    return FieldError(path, "job_worker",
+                      absl::StrCat("must be < job_workers (", o->job_workers, "), got ",
+                                   o->job_worker));
+  }
   return absl::OkStatus();
 }
 
@@ -129,6 +141,8 @@ std::string WorkerConfigJson(const WorkerOptions& options) {
   config["dc"] = options.dc;
   config["data_part"] = options.data_part;
   config["data_parts"] = options.data_parts;
+  config["job_worker"] = options.job_worker;
+  config["job_workers"] = options.job_workers;
   config["data"] = options.data;
   config["metrics_path"] = options.metrics_path;
   config["shard_addresses"] = options.shard_addresses;

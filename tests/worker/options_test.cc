@@ -32,6 +32,7 @@ TEST_F(OptionsFileTest, ParsesEveryKey) {
     "job_id": "job-7", "worker_id": 3,
     "shard_addresses": ["127.0.0.1:5000", "127.0.0.1:5001"],
     "dc": "virginia", "data_part": 1, "data_parts": 4, "data": "/data/x.csv",
+    "job_worker": 5, "job_workers": 8,
     "metrics_path": "/tmp/m.jsonl", "connect_timeout_ms": 1500,
     "read_timeout_ms": 2500, "max_batch_bytes": 65536, "enable_cache": false
   })");
@@ -45,6 +46,8 @@ TEST_F(OptionsFileTest, ParsesEveryKey) {
   EXPECT_EQ(o->data_part, 1u);
   EXPECT_EQ(o->data_parts, 4u);
   EXPECT_EQ(o->data, "/data/x.csv");
+  EXPECT_EQ(o->job_worker, 5u);
+  EXPECT_EQ(o->job_workers, 8u);
   EXPECT_EQ(o->metrics_path, "/tmp/m.jsonl");
   EXPECT_EQ(o->connect_timeout_ms, 1500);
   EXPECT_EQ(o->read_timeout_ms, 2500);
@@ -99,6 +102,9 @@ TEST_F(OptionsFileTest, RejectsBadTypesAndRanges) {
       {R"({"job_id": "j", "shard_addresses": ["h:1"], "data_parts": 0})", "data_parts"},
       {R"({"job_id": "j", "shard_addresses": ["h:1"], "data_part": 2, "data_parts": 2})",
        "data_part"},
+      {R"({"job_id": "j", "shard_addresses": ["h:1"], "job_workers": 0})", "job_workers"},
+      {R"({"job_id": "j", "shard_addresses": ["h:1"], "job_worker": 3, "job_workers": 3})",
+       "job_worker"},
       {R"({"job_id": "j", "shard_addresses": ["h:1"], "max_batch_bytes": 0})",
        "max_batch_bytes"},
       {R"({"job_id": "j", "shard_addresses": ["h:1"], "enable_cache": 1})", "enable_cache"},

@@ -1,0 +1,74 @@
+#include "apps/lda/serial_train.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <span>
+
+namespace gaia::lda {
+namespace {
+
+double LogLikelihood(const Sampler& sampler, std::span<const int32_t> counts,
+                     std::span<const int64_t> totals) {
+  const LdaParams& p = sampler.params();
+  return sampler.DocLogLikelihood() + WordRowsLogLikelihood(counts, p) +
+         TotalsLogLikelihood(totals, p);
+}
+
+}  // namespace
+
+std::optional<int64_t> ConvergedAt(const std::vector<double>& objectives, int window,
+                                   double tolerance) {
+  for (size_t t = static_cast<size_t>(std::max(window, 1)); t < objectives.size(); ++t) {
+    const double before = objectives[t - static_cast<size_t>(window)];
+    if (std::abs(objectives[t] - before) < tolerance * std::abs(before)) {
+      return static_cast<int64_t>(t);
+    }
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
+                                         const SamplerOptions& sampler_options,
+                                         const SerialOptions& options) {
+  if (corpus.num_tokens() == 0) {
+    return absl::InvalidArgumentError("the corpus has no tokens");
+  }
+  params.vocab_size = corpus.vocab_size();
+  absl::StatusOr<Sampler> sampler = Sampler::Create(corpus, params, sampler_options);
+  if (!sampler.ok()) return sampler.status();
+  const uint32_t k = params.topics;
+  const std::span<const uint32_t> words = sampler->words();
+  // The sampler's rows are its words; scatter them into the full table at
+  // the end.
+  std::vector<int32_t> counts(words.size() * k, 0), delta(words.size() * k, 0);
+  std::vector<int64_t> totals(k, 0), totals_delta(k, 0);
+  sampler->Initialize({counts, totals});
+  SerialResult result;
+  result.tokens = sampler->num_tokens();
+  for (int64_t t = 0; t < options.iterations; ++t) {
+    IterationReport report{.iteration = t, .objective = -LogLikelihood(*sampler, counts, totals)};
+    const auto start = std::chrono::steady_clock::now();
+    report.sweep = sampler->Sweep({counts, totals}, {delta, totals_delta});
+    report.sweep_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    result.sweep_seconds += report.sweep_seconds;
+    std::fill(delta.begin(), delta.end(), 0);
+    std::fill(totals_delta.begin(), totals_delta.end(), 0);
+    result.objectives.push_back(report.objective);
+    if (options.on_iteration) options.on_iteration(report);
+  }
+  result.final_objective = -LogLikelihood(*sampler, counts, totals);
+  result.converged_iteration = ConvergedAt(result.objectives, options.window, options.tolerance);
+  result.converged_objective = result.converged_iteration
+                                   ? result.objectives[*result.converged_iteration]
+                                   : result.final_objective;
+  result.word_topic.assign(size_t{params.vocab_size} * k, 0);
+  for (size_t i = 0; i < words.size(); ++i) {
+    std::copy_n(counts.begin() + i * k, k, result.word_topic.begin() + size_t{words[i]} * k);
+  }
+  result.totals = std::move(totals);
+  return result;
+}
+
+}  // namespace gaia::lda

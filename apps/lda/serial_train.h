@@ -1,0 +1,64 @@
+// The single-process reference: the same sampler and objective as gaia_lda,
+// with every count in this process (no staleness), one sweep per iteration.
+//
+//   SerialOptions o; o.iterations = 100;
+//   absl::StatusOr<SerialResult> r = SerialTrain(corpus, params, sampler_options, o);
+//   r->objectives[t]     // minus log p(w, z) before sweep t (as gaia_lda reports)
+//   r->word_topic        // vocab x topics counts after the last sweep
+#ifndef GAIA_APPS_LDA_SERIAL_TRAIN_H_
+#define GAIA_APPS_LDA_SERIAL_TRAIN_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "apps/lda/corpus.h"
+#include "apps/lda/lda_model.h"
+#include "apps/lda/sampler.h"
+
+namespace gaia::lda {
+
+struct IterationReport {
+  int64_t iteration = 0;     // 0-based
+  double objective = 0;      // minus log p(w, z) before this iteration's sweep
+  SweepStats sweep;
+  double sweep_seconds = 0;
+};
+
+struct SerialOptions {
+  int64_t iterations = 100;
+  // Convergence (DESIGN.md §8, the job spec's `convergence`): the first
+  // iteration t >= window whose objective changed by less than tolerance
+  // (relative) since t - window.
+  int window = 10;
+  double tolerance = 0.02;
+  std::function<void(const IterationReport&)> on_iteration;  // optional
+};
+
+struct SerialResult {
+  std::vector<double> objectives;        // one per iteration
+  std::optional<int64_t> converged_iteration;
+  double converged_objective = 0;        // at converged_iteration, else the last
+  double final_objective = 0;            // after the last sweep
+  uint64_t tokens = 0;
+  double sweep_seconds = 0;              // all sweeps
+  std::vector<int32_t> word_topic;       // vocab_size x topics (every word, used or not)
+  std::vector<int64_t> totals;           // topics
+};
+
+// params.vocab_size is taken from the corpus. Errors: the sampler's (bad
+// word ids, topics < 2), an empty corpus.
+absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
+                                         const SamplerOptions& sampler_options,
+                                         const SerialOptions& options);
+
+// The first t >= window with |obj[t] - obj[t - window]| < tolerance *
+// |obj[t - window]|.
+std::optional<int64_t> ConvergedAt(const std::vector<double>& objectives, int window,
+                                   double tolerance);
+
+}  // namespace gaia::lda
+
+#endif  // GAIA_APPS_LDA_SERIAL_TRAIN_H_
