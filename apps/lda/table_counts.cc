@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 
@@ -17,10 +18,9 @@ absl::Status ToCountsOf(std::span<const float> in, std::span<const uint64_t> row
       out[i] = static_cast<T>(v);
       continue;
     }
-    return absl::DataLossError(absl::StrCat("table ", table, " row ", rows[i / width],
-                                            " column ", i % width, " holds ", v,
-                                            ", not a count (is the table declared "
-                                            "`counts: true`, written only by this app?)"));
+    return absl::DataLossError(absl::StrCat(
+        "table ", std::string(table), " row ", rows[i / width], " column ", i % width, " holds ",
+        v, ", not a count (is the table declared `counts: true`, written only by this app?)"));
   }
   return absl::OkStatus();
 }
