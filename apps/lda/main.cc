@@ -76,6 +76,7 @@ void AddFlags(CLI::App& app, Flags* flags) {
 // This worker's documents and the rows it reads, and the counts as it sees
 // them: the rows as read plus its own changes during the clock.
 struct LocalModel {
+  explicit LocalModel(gaia::lda::Sampler s) : sampler(std::move(s)) {}
   gaia::lda::Sampler sampler;
   std::vector<uint64_t> rows;          // sampler.words(), as table rows
   std::vector<uint64_t> scored_rows;   // rows this worker scores, not in `rows`
@@ -98,7 +99,7 @@ absl::StatusOr<LocalModel> LoadLocalModel(const Flags& flags, const gaia::Worker
   absl::StatusOr<gaia::lda::Sampler> sampler =
       gaia::lda::Sampler::Create(*corpus, params, flags.sampler);
   if (!sampler.ok()) return sampler.status();
-  LocalModel m{.sampler = std::move(*sampler)};
+  LocalModel m(std::move(*sampler));
   m.vocab_size = params.vocab_size;
   const uint32_t k = params.topics;
   for (uint32_t w : m.sampler.words()) m.rows.push_back(w);

@@ -7,7 +7,7 @@
 // --export-topics, writes the topics in the exchange format
 // (topic_matrix.h) for gaia_lda_eval.
 //
-//   gaia_lda_serial --data=brown,test=0.1 --topics=20 --iterations=200 \
+//   gaia_lda_serial --data=brown,test=0.1 --topics=20 --iterations=200
 //       --test-data=brown,test=0.1,split=test --export-topics=out/gaia.topics
 //
 // Exit codes: 0 ok, 2 bad arguments or data, 1 runtime error.
