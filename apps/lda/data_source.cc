@@ -102,6 +102,13 @@ absl::StatusOr<LoadedCorpus> LoadCorpusWithStats(const std::string& spec, uint32
         absl::StrCat("data part ", part, " of ", parts, " is not a valid part"));
   }
   if (spec.empty()) return LoadSynthetic(spec, part, parts);
+  const std::string name = spec.substr(0, spec.find_first_of(":,"));
+  if (name != "synthetic" && name != "uci" && name != "text" && name != "brown" &&
+      name != "spam-assassin") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data spec '", spec, "': unknown source '", name,
+        "' (expected synthetic, uci:PATH, text:PATH, brown or spam-assassin)"));
+  }
   absl::StatusOr<SpecOptions> parsed = SpecOptions::Parse(spec);
   if (!parsed.ok()) return parsed.status();
   const std::string& source = parsed->source();
@@ -111,10 +118,7 @@ absl::StatusOr<LoadedCorpus> LoadCorpusWithStats(const std::string& spec, uint32
   }
   if (source == "uci") return LoadUciSpec(*parsed, part, parts);
   if (source == "text") return LoadTextSpec(*parsed, part, parts);
-  if (source == "brown" || source == "spam-assassin") return LoadNamed(*parsed, part, parts);
-  return absl::InvalidArgumentError(absl::StrCat(
-      "data spec '", spec, "': unknown source '", source,
-      "' (expected synthetic, uci:PATH, text:PATH, brown or spam-assassin)"));
+  return LoadNamed(*parsed, part, parts);  // brown or spam-assassin
 }
 
 absl::StatusOr<Corpus> LoadCorpus(const std::string& spec, uint32_t part, uint32_t parts) {

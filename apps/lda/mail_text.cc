@@ -162,9 +162,10 @@ std::string StripHtml(absl::string_view html) {
       if (absl::StartsWithIgnoreCase(rest, "script")) i = SkipElementBody(html, i, "script");
       if (absl::StartsWithIgnoreCase(rest, "style")) i = SkipElementBody(html, i, "style");
       out.push_back(' ');
-    } else if (c == '&') {  // an entity: "&amp;", "&#39;"; a lone '&' stays a separator
-      const size_t semi = html.find(';', i);
-      i = (semi != absl::string_view::npos && semi - i <= 8) ? semi + 1 : i + 1;
+    } else if (c == '&') {  // an entity: "&amp;", "&#39;", "&nbsp" without ';'
+      ++i;
+      while (i < html.size() && (absl::ascii_isalnum(html[i]) || html[i] == '#')) ++i;
+      if (i < html.size() && html[i] == ';') ++i;
       out.push_back(' ');
     } else {
       out.push_back(c);

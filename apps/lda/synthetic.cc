@@ -162,17 +162,29 @@ uint64_t SyntheticCorpus::DrawLength(DataRandom* r) const {
   return static_cast<uint64_t>(std::clamp(drawn, 1.0, 64.0 * o.doc_length + 1.0));
 }
 
+std::vector<double> SyntheticCorpus::DrawMix(uint64_t d, DataRandom* r) const {
+  const SyntheticOptions& o = options_;
+  const uint32_t home = o.skew > 0 ? DocSelector(o.split, o.docs, 0, 1).DcOf(d) : 0;
+  const std::vector<double>& alpha = dc_alpha_[home];
+  std::vector<double> mix(o.topics);
+  for (uint32_t k = 0; k < o.topics; ++k) {
+    mix[k] = alpha[k] > 0 ? r->LogGamma(alpha[k]) : -std::numeric_limits<double>::infinity();
+  }
+  NormalizeLog(&mix);
+  return mix;
+}
+
+std::vector<double> SyntheticCorpus::DocTopicMix(uint64_t d) const {
+  DataRandom r(options_.split.seed, kDocSalt, d);
+  DrawLength(&r);
+  return DrawMix(d, &r);
+}
+
 void SyntheticCorpus::AppendDocument(uint64_t d, std::vector<uint32_t>* out) const {
   const SyntheticOptions& o = options_;
   DataRandom r(o.split.seed, kDocSalt, d);
   const uint64_t length = DrawLength(&r);
-  const uint32_t home = o.skew > 0 ? DocSelector(o.split, o.docs, 0, 1).DcOf(d) : 0;
-  const std::vector<double>& alpha = dc_alpha_[home];
-  std::vector<double> cdf(o.topics);
-  for (uint32_t k = 0; k < o.topics; ++k) {
-    cdf[k] = alpha[k] > 0 ? r.LogGamma(alpha[k]) : -std::numeric_limits<double>::infinity();
-  }
-  NormalizeLog(&cdf);
+  std::vector<double> cdf = DrawMix(d, &r);
   for (uint32_t k = 1; k < o.topics; ++k) cdf[k] += cdf[k - 1];
   std::vector<uint32_t> per_topic(o.topics, 0);
   for (uint64_t i = 0; i < length; ++i) {

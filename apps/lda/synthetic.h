@@ -84,6 +84,8 @@ class SyntheticCorpus {
 
   // Document d's tokens (any d < docs), appended to `out`.
   void AppendDocument(uint64_t d, std::vector<uint32_t>* out) const;
+  // Document d's planted topic mix theta_d (K values summing to 1).
+  std::vector<double> DocTopicMix(uint64_t d) const;
   // The DC documents of this worker's part (doc_split.h), with the stats.
   LoadedCorpus Generate(uint32_t part = 0, uint32_t parts = 1) const;
 
@@ -92,6 +94,8 @@ class SyntheticCorpus {
   void DrawTopics();
   // A document's length: the first draw of its stream.
   uint64_t DrawLength(DataRandom* r) const;
+  // theta_d: the second draws of document d's stream, after its length.
+  std::vector<double> DrawMix(uint64_t d, DataRandom* r) const;
   // The Dirichlet parameters of a document of home DC `dc`.
   std::vector<double> DocAlpha(uint32_t dc) const;
 
