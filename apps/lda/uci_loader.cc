@@ -82,7 +82,8 @@ class DocwordReader {
 
  private:
   absl::Status ReadHeaderValue(absl::string_view name, uint64_t min, uint64_t* out);
-  absl::Status ParseEntry(absl::string_view line, uint64_t* doc, Entry* entry);
+  // `f`: the line's first min(n, 3) fields (n = 4: more than 3).
+  absl::Status ParseEntry(const absl::string_view* f, size_t n, uint64_t* doc, Entry* entry);
 
   TextLines in_;
   uint32_t max_count_;
@@ -118,9 +119,8 @@ absl::Status DocwordReader::ReadHeader(Header* header) {
   return absl::OkStatus();
 }
 
-absl::Status DocwordReader::ParseEntry(absl::string_view line, uint64_t* doc, Entry* entry) {
-  absl::string_view f[3];
-  const size_t n = SplitFields(line, f, 3);
+absl::Status DocwordReader::ParseEntry(const absl::string_view* f, size_t n, uint64_t* doc,
+                                       Entry* entry) {
   if (n != 3) {
     return in_.Error(absl::StrCat("expected 'docID wordID count', got ", n > 3 ? "more than 3"
                                   : absl::StrCat(n), " fields"));
@@ -148,10 +148,12 @@ absl::Status DocwordReader::ForEachDoc(
   uint64_t current = 0, seen = 0;  // current docID (1-based; 0 = none yet)
   absl::string_view line;
   while (in_.Next(&line)) {
-    if (line.find_first_not_of(" \t") == absl::string_view::npos) continue;
+    absl::string_view fields[3];
+    const size_t n = SplitFields(line, fields, 3);
+    if (n == 0) continue;  // a blank line
     uint64_t doc = 0;
     Entry entry;
-    if (absl::Status s = ParseEntry(line, &doc, &entry); !s.ok()) return s;
+    if (absl::Status s = ParseEntry(fields, n, &doc, &entry); !s.ok()) return s;
     if (++seen > header_.nnz) {
       return in_.Error(absl::StrCat("more entries than the header's NNZ=", header_.nnz));
     }
