@@ -141,6 +141,10 @@ absl::StatusOr<SplitOptions> ParseSplitOptions(SpecOptions& spec, DcSplit dc_spl
   absl::StatusOr<std::string> split = spec.GetChoice("split", "train", {"train", "test"});
   if (!split.ok()) return split.status();
   o.want_test = *split == "test";
+  if (o.want_test && o.test == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "data spec '", spec.spec(), "': split=test needs test=F > 0 (nothing is held out)"));
+  }
   absl::StatusOr<uint64_t> seed =
       spec.GetUint("seed", o.seed, 0, std::numeric_limits<uint64_t>::max());
   if (!seed.ok()) return seed.status();

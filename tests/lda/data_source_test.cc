@@ -57,6 +57,7 @@ TEST(DataSpec, ErrorsNameTheKey) {
   EXPECT_THAT(Message("synthetic:docs=10,test=-0.1"), HasSubstr("test=-0.1"));
   EXPECT_THAT(Message("synthetic:docs=10,split=dev"), HasSubstr("split=dev: expected one of"));
   EXPECT_THAT(Message("synthetic:docs=10,dcsplit=x"), HasSubstr("dcsplit=x"));
+  EXPECT_THAT(Message("synthetic:docs=10,split=test"), HasSubstr("split=test needs test="));
   EXPECT_THAT(Message("synthetic:docs=10,docs=20"), HasSubstr("'docs' given twice"));
   EXPECT_THAT(Message("synthetic:docs"), HasSubstr("'docs' is not key=value"));
   EXPECT_THAT(Message("synthetic:docs=10", 2, 2), HasSubstr("part 2 of 2"));
