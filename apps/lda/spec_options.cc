@@ -109,7 +109,8 @@ absl::StatusOr<std::string> SpecOptions::GetChoice(
   for (absl::string_view c : choices) {
     if (*value == c) return *value;
   }
-  return KeyError(spec_, key, *value, absl::StrCat("expected one of ", absl::StrJoin(choices, "|")));
+  return KeyError(spec_, key, *value,
+                  absl::StrCat("expected one of ", absl::StrJoin(choices, "|")));
 }
 
 absl::Status SpecOptions::CheckAllUsed() const {

@@ -53,7 +53,8 @@ TEST(UciLoader, LoadsExactDocumentsAndSkipsEmptyOnes) {
   // By count descending then word; plum (count 0) is not in the vocabulary.
   EXPECT_THAT(c->corpus.vocab, ElementsAre("pear", "apple", "fig"));
   EXPECT_THAT(Words(c->corpus),
-              ElementsAre(ElementsAre("apple", "apple", "pear"), ElementsAre("pear", "pear", "pear"),
+              ElementsAre(ElementsAre("apple", "apple", "pear"),
+                          ElementsAre("pear", "pear", "pear"),
                           ElementsAre("apple", "fig")));
   EXPECT_EQ(c->stats.source_docs, 4u);
   EXPECT_EQ(c->stats.empty_docs, 1u);
@@ -70,7 +71,8 @@ TEST(UciLoader, PruningDropsWordsAndCountsEmptiedDocuments) {
   absl::StatusOr<LoadedCorpus> c = LoadUci(f.docword, o);
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_THAT(c->corpus.vocab, ElementsAre("pear"));
-  EXPECT_THAT(Words(c->corpus), ElementsAre(ElementsAre("pear"), ElementsAre("pear", "pear", "pear")));
+  EXPECT_THAT(Words(c->corpus),
+              ElementsAre(ElementsAre("pear"), ElementsAre("pear", "pear", "pear")));
   EXPECT_EQ(c->stats.pruned_docs, 1u);  // doc 4 had apple and fig only
 }
 
