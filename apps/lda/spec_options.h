@@ -15,6 +15,7 @@
 //
 // Also the options every source shares (SplitOptions) and the vocabulary
 // pruning options (VocabOptions), parsed from a SpecOptions.
+// Not thread-safe (the getters record which keys were read).
 #ifndef GAIA_APPS_LDA_SPEC_OPTIONS_H_
 #define GAIA_APPS_LDA_SPEC_OPTIONS_H_
 

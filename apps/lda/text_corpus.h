@@ -24,6 +24,8 @@
 // found recursively, in sorted order of the path relative to the directory;
 // names starting with '.' (files or folders) are skipped. A file holds one
 // document per line (an empty line is an empty document).
+//
+// TextCorpusBuilder is not thread-safe; Tokenize and LoadTextPath are.
 #ifndef GAIA_APPS_LDA_TEXT_CORPUS_H_
 #define GAIA_APPS_LDA_TEXT_CORPUS_H_
 
