@@ -58,6 +58,7 @@ struct CountsView {
 struct SweepStats {
   uint64_t tokens = 0;     // tokens sampled
   uint64_t changed = 0;    // tokens whose topic changed
+  double build_seconds = 0;  // kAliasMh: building the word proposals (part of the sweep)
 };
 
 class Sampler {
@@ -89,6 +90,10 @@ class Sampler {
 
   // The document-topic counts of document d (dense, topics long).
   void DocTopicCounts(size_t d, std::span<int32_t> out) const;
+
+  // Every token's current topic, in the corpus's order (document after
+  // document, as Corpus::words). Valid until the next Initialize or Sweep.
+  std::span<const uint32_t> topics() const;
 
  private:
   struct State;
