@@ -5,6 +5,8 @@
 namespace gaia::lda::internal {
 namespace {
 
+constexpr int kMaxRedraws = 64;
+
 template <bool kShared>
 class MhSweeper {
  public:
@@ -41,7 +43,9 @@ class MhSweeper {
     row_ = sweep_.counts.word_topic.data() + static_cast<size_t>(w) * p_.topics;
     own_ = s0;
     --sweep_.doc_topic[s0];
-    Current cur{s0, WordCount(s0), TotalCount(s0), DocCount(s0), -1.0};
+    own_weight_ = q_.WeightWithout(w, s0);
+    own_keep_ = own_weight_ / q_.Weight(w, s0);
+    Current cur{s0, WordCount(s0), TotalCount(s0), DocCount(s0), own_weight_};
     for (uint32_t step = 0; step < steps_; ++step) {
       WordStep(w, cur);
       DocStep(begin, end, i, cur);
@@ -55,11 +59,11 @@ class MhSweeper {
   }
 
   void WordStep(uint32_t w, Current& cur) {
-    const uint32_t t = q_.Draw(w, sweep_.rng.NextU64());
+    const uint32_t t = DrawWithoutOwn(w);
     if (t == cur.topic) return;
     const double word = WordCount(t), total = TotalCount(t), doc = DocCount(t);
-    if (cur.q < 0) cur.q = q_.Weight(w, cur.topic);
-    const double q = q_.Weight(w, t);
+    if (cur.q < 0) cur.q = WeightWithoutOwn(w, cur.topic);
+    const double q = WeightWithoutOwn(w, t);
     // p(t) q(s) / (p(s) q(t)) without a division.
     const double num = doc * word * cur.total * cur.q;
     const double den = cur.doc * cur.word * total * q;
@@ -83,6 +87,23 @@ class MhSweeper {
     }
   }
 
+  // A draw from q_w with the token's own count left out (weight own_weight_
+  // at own_, not Weight(w, own_)): since leaving it out only lowers own_'s
+  // weight, a draw of own_ is kept with probability own_keep_ and drawn
+  // again otherwise (rejection sampling). The proposal then depends on the
+  // other tokens only, not on this token's topic, which the cycle's
+  // acceptance ratios need to hold.
+  uint32_t DrawWithoutOwn(uint32_t w) {
+    for (int tries = 0; tries < kMaxRedraws; ++tries) {
+      const uint32_t t = q_.Draw(w, sweep_.rng.NextU64());
+      if (t != own_ || sweep_.rng.Uniform() < own_keep_) return t;
+    }
+    return own_;  // own_keep_ tiny and own_ drawn every time: stay
+  }
+  double WeightWithoutOwn(uint32_t w, uint32_t k) const {
+    return k == own_ ? own_weight_ : q_.Weight(w, k);
+  }
+
   // The counts with the token's own (at topic own_) left out, smoothed.
   double WordCount(uint32_t k) const {
     return Smoothed(S::Load(row_ + k) - (k == own_), p_.beta);
@@ -99,6 +120,8 @@ class MhSweeper {
   ThreadSweep& sweep_;
   const int32_t* row_ = nullptr;  // the current token's word row in counts
   uint32_t own_ = 0;              // the current token's topic before this sweep
+  double own_weight_ = 0;         // q_.WeightWithout(w, own_)
+  double own_keep_ = 1;           // own_weight_ / q_.Weight(w, own_)
 };
 
 }  // namespace

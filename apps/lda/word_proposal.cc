@@ -12,11 +12,13 @@ void WordProposal::Build(std::span<const int32_t> rows, std::span<const int64_t>
   topics_ = params.topics;
   beta_ = params.beta;
   const size_t words = rows.size() / topics_;
-  const double vb = static_cast<double>(params.vocab_size) * params.beta;
+  vbeta_ = static_cast<double>(params.vocab_size) * params.beta;
+  totals_.resize(topics_);
   inv_total_.resize(topics_);
   double dense_sum = 0;
   for (uint32_t k = 0; k < topics_; ++k) {
-    inv_total_[k] = 1.0 / (static_cast<double>(std::max<int64_t>(totals[k], 0)) + vb);
+    totals_[k] = std::max<int64_t>(totals[k], 0);
+    inv_total_[k] = 1.0 / (static_cast<double>(totals_[k]) + vbeta_);
     dense_sum += inv_total_[k];
   }
   dense_mass_ = beta_ * dense_sum;

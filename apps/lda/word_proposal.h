@@ -24,6 +24,7 @@
 #ifndef GAIA_APPS_LDA_WORD_PROPOSAL_H_
 #define GAIA_APPS_LDA_WORD_PROPOSAL_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -54,6 +55,15 @@ class WordProposal {
     return (snapshot_[static_cast<size_t>(word) * topics_ + k] + beta_) * inv_total_[k];
   }
 
+  // q_w(k) with one token of w at topic k left out of n̂_wk and n̂_k (same
+  // factor as Weight): the proposal a token at topic k must use so that it
+  // does not depend on the token's own topic (mh_sampler.h).
+  double WeightWithout(uint32_t word, uint32_t k) const {
+    const int32_t n = snapshot_[static_cast<size_t>(word) * topics_ + k];
+    return (std::max(n - 1, 0) + beta_) /
+           (static_cast<double>(std::max<int64_t>(totals_[k] - 1, 0)) + vbeta_);
+  }
+
   // Hints the cache to load what Draw(word) reads first.
   void Prefetch(uint32_t word) const { __builtin_prefetch(&headers_[word]); }
 
@@ -70,8 +80,10 @@ class WordProposal {
 
   uint32_t topics_ = 0;
   double beta_ = 0;
+  double vbeta_ = 0;
   double dense_mass_ = 0;          // b * sum_k inv_total_[k]
   std::vector<int32_t> snapshot_;   // n̂_wk, words x K
+  std::vector<int64_t> totals_;     // n̂_k
   std::vector<double> inv_total_;   // 1 / (n̂_k + V b)
   std::vector<AliasEntry> dense_;   // ∝ inv_total_
   std::vector<WordHeader> headers_;
