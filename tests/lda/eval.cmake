@@ -1,0 +1,9 @@
+# apps/lda evaluation: topic matrices, held-out likelihood, NPMI, topic
+# distance (in-memory corpora; all run in seconds).
+gaia_add_test(lda_topic_matrix_test SOURCES topic_matrix_test.cc
+              LIBS gaia::lda_eval gaia_testing TIMEOUT 60)
+gaia_add_test(lda_held_out_eval_test SOURCES held_out_eval_test.cc
+              LIBS gaia::lda_eval TIMEOUT 120)
+gaia_add_test(lda_coherence_test SOURCES coherence_test.cc LIBS gaia::lda_eval TIMEOUT 60)
+gaia_add_test(lda_topic_distance_test SOURCES topic_distance_test.cc
+              LIBS gaia::lda_eval TIMEOUT 60)
