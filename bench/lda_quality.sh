@@ -120,6 +120,10 @@ step_ours() {
 step_eval() {
   need "$BIN/gaia_lda_eval" "ninja -C build gaia_lda_eval"
   for model in gaia gensim; do
+    if [[ $DRY_RUN == 0 && ! -f $OUT/$model.topics ]]; then
+      echo "lda_quality.sh: no $OUT/$model.topics (step ${model/gaia/ours} not run); skipped" >&2
+      continue
+    fi
     run "$BIN/gaia_lda_eval" --topics="$OUT/$model.topics" --corpus="$CORPUS" \
       --test-data="$TEST_SPEC" --alpha="$ALPHA" --seed="$SEED" --threads="$THREADS" \
       --out="$OUT/$model.eval.json"

@@ -137,8 +137,11 @@ absl::Status WriteFile(const fs::path& path, Fill fill) {
 }
 
 // UCI bag-of-words (docword.NAME.txt: D, W, NNZ, then "doc word count" lines,
-// 1-based, ascending; vocab.NAME.txt: word w on line w). An empty document
-// has no lines but still counts in D.
+// 1-based, ascending; vocab.NAME.txt: word w on line w). Word w of the file
+// is word id w - 1 of the corpus: bench/lda_gensim.py reads the files itself,
+// so a peer's topic columns are our word ids. (Loading them back with a
+// "uci:" spec renumbers the words: that loader orders words by count and
+// drops absent ones.) An empty document has no lines but counts in D.
 absl::StatusOr<nlohmann::ordered_json> ExportUci(const Corpus& c, const std::string& dir,
                                          const std::string& name) {
   std::error_code ec;
@@ -168,7 +171,7 @@ absl::StatusOr<nlohmann::ordered_json> ExportUci(const Corpus& c, const std::str
     return s;
   }
   return nlohmann::ordered_json{{"docword", docword.string()}, {"vocab", vocab.string()},
-                        {"spec", "uci:" + docword.string()}, {"docs", c.num_docs()},
+                        {"docs", c.num_docs()},
                         {"words", c.vocab.size()}, {"tokens", c.num_tokens()}};
 }
 
