@@ -58,7 +58,9 @@ while [[ $# -gt 0 ]]; do
   shift 2
 done
 [[ $K =~ ^[0-9]+$ && $K -ge 2 ]] || { echo "lda_quality.sh: K must be >= 2" >&2; exit 2; }
-[[ -n $OUT ]] || OUT=bench-results/lda-quality/$(printf '%s' "$CORPUS" | tr -c 'A-Za-z0-9_.-' '_')-K$K
+if [[ -z $OUT ]]; then
+  OUT=bench-results/lda-quality/$(printf '%s' "$CORPUS" | tr -c 'A-Za-z0-9_.-' '_')-K$K
+fi
 [[ $BUILD = /* ]] || BUILD=$ROOT/$BUILD
 BIN=$BUILD/bin
 
@@ -77,7 +79,11 @@ run() {  # prints the command; runs it unless --dry-run
   [[ $DRY_RUN == 1 ]] || "$@"
 }
 want() { [[ ,$STEPS, == *,$1,* ]]; }
-need() { [[ $DRY_RUN == 1 || -x $1 ]] || { echo "lda_quality.sh: $1 not built ($2)" >&2; exit 1; }; }
+need() {  # a built program, or how to build it
+  [[ $DRY_RUN == 1 || -x $1 ]] && return
+  echo "lda_quality.sh: $1 not built ($2)" >&2
+  exit 1
+}
 
 gensim_python() {  # a Python that imports gensim (Debian's, if the default lacks it)
   for py in ${PYTHON:-} python3 /usr/bin/python3; do

@@ -44,6 +44,7 @@ namespace {
 namespace fs = std::filesystem;
 using gaia::lda::Corpus;
 using gaia::lda::TopicWordMatrix;
+using Json = nlohmann::ordered_json;  // keeps the fields in the order written
 
 struct EvalFlags {
   std::string topics_file;
@@ -142,7 +143,7 @@ absl::Status WriteFile(const fs::path& path, Fill fill) {
 // so a peer's topic columns are our word ids. (Loading them back with a
 // "uci:" spec renumbers the words: that loader orders words by count and
 // drops absent ones.) An empty document has no lines but counts in D.
-absl::StatusOr<nlohmann::ordered_json> ExportUci(const Corpus& c, const std::string& dir,
+absl::StatusOr<Json> ExportUci(const Corpus& c, const std::string& dir,
                                          const std::string& name) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -170,7 +171,7 @@ absl::StatusOr<nlohmann::ordered_json> ExportUci(const Corpus& c, const std::str
     fs::remove(vocab, ec);
     return s;
   }
-  return nlohmann::ordered_json{{"docword", docword.string()}, {"vocab", vocab.string()},
+  return Json{{"docword", docword.string()}, {"vocab", vocab.string()},
                         {"docs", c.num_docs()},
                         {"words", c.vocab.size()}, {"tokens", c.num_tokens()}};
 }
@@ -189,11 +190,11 @@ absl::StatusOr<TopicWordMatrix> LoadTopics(const EvalFlags& f,
   return gaia::lda::TopicsFromSavedModel(f.model_dir, f.beta, *vocab, f.table);
 }
 
-nlohmann::ordered_json TopWordsJson(const TopicWordMatrix& m,
+Json TopWordsJson(const TopicWordMatrix& m,
                             const std::vector<std::vector<uint32_t>>& top) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  Json out = Json::array();
   for (const std::vector<uint32_t>& words : top) {
-    nlohmann::ordered_json list = nlohmann::ordered_json::array();
+    Json list = Json::array();
     for (uint32_t w : words) list.push_back(m.vocab[w]);
     out.push_back(list);
   }
@@ -201,11 +202,11 @@ nlohmann::ordered_json TopWordsJson(const TopicWordMatrix& m,
 }
 
 absl::Status AddHeldOut(const TopicWordMatrix& m, const Corpus& test, const EvalFlags& f,
-                        nlohmann::ordered_json* out) {
+                        Json* out) {
   const gaia::apps::Stopwatch watch;
   absl::StatusOr<gaia::lda::HeldOutResult> r = gaia::lda::DocumentCompletion(m, test, f.held_out);
   if (!r.ok()) return r.status();
-  nlohmann::ordered_json& j = *out;
+  Json& j = *out;
   j["heldout_loglik_per_token"] = r->per_token();
   j["heldout_loglik"] = r->loglik;
   j["heldout_tokens"] = r->tokens_scored;
@@ -220,7 +221,7 @@ absl::Status AddHeldOut(const TopicWordMatrix& m, const Corpus& test, const Eval
 }
 
 absl::Status AddCoherence(const TopicWordMatrix& m, const Corpus& reference,
-                          const EvalFlags& f, nlohmann::ordered_json* out) {
+                          const EvalFlags& f, Json* out) {
   absl::StatusOr<gaia::lda::CoherenceResult> c =
       gaia::lda::NpmiCoherence(m, reference, f.coherence);
   if (!c.ok()) return c.status();
@@ -231,7 +232,7 @@ absl::Status AddCoherence(const TopicWordMatrix& m, const Corpus& reference,
   return absl::OkStatus();
 }
 
-absl::Status AddPlanted(const TopicWordMatrix& m, const std::string& file, nlohmann::ordered_json* out) {
+absl::Status AddPlanted(const TopicWordMatrix& m, const std::string& file, Json* out) {
   absl::StatusOr<TopicWordMatrix> planted = gaia::lda::ReadTopicMatrix(file);
   if (!planted.ok()) return planted.status();
   absl::StatusOr<gaia::lda::TopicMatch> match = gaia::lda::MatchTopics(*planted, m);
@@ -253,7 +254,7 @@ absl::Status CheckVocab(const TopicWordMatrix& m, const std::optional<Corpus>& c
   return gaia::lda::CheckVocabulary(m.vocab, c->vocab, absl::StrCat(flag, "=", spec));
 }
 
-absl::StatusOr<nlohmann::ordered_json> Evaluate(const EvalFlags& f) {
+absl::StatusOr<Json> Evaluate(const EvalFlags& f) {
   std::optional<Corpus> reference, test;
   if (!f.corpus_spec.empty()) {
     absl::StatusOr<Corpus> c = Load("--corpus", f.corpus_spec);
@@ -271,7 +272,7 @@ absl::StatusOr<nlohmann::ordered_json> Evaluate(const EvalFlags& f) {
   if (!m.ok()) return m.status();
   if (absl::Status s = CheckVocab(*m, reference, "--corpus", f.corpus_spec); !s.ok()) return s;
   if (absl::Status s = CheckVocab(*m, test, "--test-data", f.test_spec); !s.ok()) return s;
-  nlohmann::ordered_json out;
+  Json out;
   out["model"] = f.topics_file.empty() ? f.model_dir : f.topics_file;
   out["topics"] = m->topics;
   out["vocab"] = m->vocab_size();
@@ -288,7 +289,7 @@ absl::StatusOr<nlohmann::ordered_json> Evaluate(const EvalFlags& f) {
   return out;
 }
 
-absl::StatusOr<nlohmann::ordered_json> Run(const EvalFlags& f) {
+absl::StatusOr<Json> Run(const EvalFlags& f) {
   if (f.export_spec.empty()) return Evaluate(f);
   if (f.out_dir.empty()) return absl::InvalidArgumentError("--export-corpus needs --out-dir");
   absl::StatusOr<Corpus> c = Load("--export-corpus", f.export_spec);
@@ -304,7 +305,7 @@ int main(int argc, char** argv) {
   EvalFlags flags;
   AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
-  absl::StatusOr<nlohmann::ordered_json> result = Run(flags);
+  absl::StatusOr<Json> result = Run(flags);
   if (!result.ok()) {
     std::cerr << "gaia_lda_eval: " << result.status().message() << "\n";
     return ExitCode(result.status());
