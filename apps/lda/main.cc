@@ -12,7 +12,8 @@
 //
 // Objective: minus the collapsed log-likelihood log p(w, z) (lda_model.h) of
 // the state the clock's read shows: under BSP, exactly the state after the
-// previous clock. Each worker adds its documents' term; the word terms are
+// previous clock. The first staleness + 1 clocks report no objective: their
+// reads cannot show every worker's initial counts yet. Each worker adds its documents' term; the word terms are
 // split over the job's workers (word w is scored by job worker
 // w % job_workers, which reads that row too), and job worker 0 adds the
 // totals term, so the job's objective (the sum over workers) counts each
@@ -200,7 +201,8 @@ struct ClockReport {
   double read_ms = 0, score_ms = 0, sample_ms = 0, total_ms = 0;
 };
 
-absl::Status RunClock(gaia::Worker& worker, const Tables& t, LocalModel& m, ClockReport* r) {
+absl::Status RunClock(int64_t clock, gaia::Worker& worker, const Tables& t, LocalModel& m,
+                      ClockReport* r) {
   gaia::apps::Stopwatch lap;
   if (absl::Status s = ReadCounts(t, m); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("read counts: ", s.message()));
@@ -213,7 +215,10 @@ absl::Status RunClock(gaia::Worker& worker, const Tables& t, LocalModel& m, Cloc
   if (absl::Status s = PushChanges(t, m, &r->changes); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("push counts: ", s.message()));
   }
-  worker.ReportObjective(-r->log_likelihood);
+  // A read at clock t shows the other workers' clocks <= t - s - 1 (s the
+  // staleness): before that it lacks their initial counts and the score is
+  // not the job's, so the first s + 1 clocks report none.
+  if (clock > worker.staleness()) worker.ReportObjective(-r->log_likelihood);
   if (absl::Status s = worker.Clock(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("clock: ", s.message()));
   }
@@ -284,7 +289,7 @@ int main(int argc, char** argv) {
   const gaia::apps::Stopwatch run;
   for (int64_t t = 0; t < flags.common.clocks; ++t) {
     ClockReport report;
-    if (absl::Status s = RunClock(**worker, *tables, *local, &report); !s.ok()) {
+    if (absl::Status s = RunClock(t, **worker, *tables, *local, &report); !s.ok()) {
       return Fail(kExitRuntimeError, "", s);
     }
     PrintClock(t, flags.common.clocks, run, *local, report);

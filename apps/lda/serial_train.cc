@@ -47,7 +47,9 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
   SerialResult result;
   result.tokens = sampler->num_tokens();
   for (int64_t t = 0; t < options.iterations; ++t) {
-    IterationReport report{.iteration = t, .objective = -LogLikelihood(*sampler, counts, totals)};
+    IterationReport report;
+    report.iteration = t;
+    report.objective = -LogLikelihood(*sampler, counts, totals);
     const auto start = std::chrono::steady_clock::now();
     report.sweep = sampler->Sweep({counts, totals}, {delta, totals_delta});
     report.sweep_seconds =

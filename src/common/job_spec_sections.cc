@@ -354,9 +354,15 @@ bool DataLooksLikePath(const std::filesystem::path& base, const std::string& pat
 void ResolveSpecPaths(const std::filesystem::path& base, JobSpec* spec) {
   for (DcSpec& dc : spec->dcs) {
     if (absl::StartsWith(dc.data, "synthetic")) continue;  // parameters, not a path
+    // What follows the first ',' are the source's options (apps/lda), not
+    // part of the path.
     const size_t prefix = DataFormatPrefixLength(dc.data);
-    const std::string path = dc.data.substr(prefix);
-    if (DataLooksLikePath(base, path)) dc.data = dc.data.substr(0, prefix) + Resolve(base, path);
+    const size_t comma = dc.data.find(',', prefix);
+    const std::string path = dc.data.substr(prefix, comma - std::min(comma, prefix));
+    const std::string options = comma == std::string::npos ? "" : dc.data.substr(comma);
+    if (DataLooksLikePath(base, path)) {
+      dc.data = dc.data.substr(0, prefix) + Resolve(base, path) + options;
+    }
   }
   spec->wan.matrix = Resolve(base, spec->wan.matrix);
   spec->tls.cert = Resolve(base, spec->tls.cert);

@@ -72,7 +72,8 @@ bool DataLooksLikePath(const std::filesystem::path& base, const std::string& pat
 
 // Rewrites the relative paths of a spec read from a file in folder `base`
 // (absolute) to absolute paths: dcs[].data (the part after any format
-// prefix, when DataLooksLikePath; never values starting with "synthetic"),
+// prefix and before the first ',', which starts the source's options, when
+// DataLooksLikePath; never values starting with "synthetic"),
 // wan.matrix, tls.cert/key/ca, and app.program when it contains '/'.
 void ResolveSpecPaths(const std::filesystem::path& base, JobSpec* spec);
 

@@ -348,6 +348,8 @@ dcs:
   - {name: e, data: netflix}
   - {name: f, data: "movielens:ml/u.data"}
   - {name: g, data: "netflix:/abs/nf"}
+  - {name: h, data: "brown,dc=0,dcs=2,test=0.1"}
+  - {name: i, data: "uci:corpus/docword.kos.txt,dc=1,dcs=2"}
 wan: {emulate: proxy, matrix: ../links.csv}
 tls: {enabled: true, cert: c.pem, key: /k.pem, ca: pki/ca.pem}
 )");
@@ -363,6 +365,9 @@ tls: {enabled: true, cert: c.pem, key: /k.pem, ca: pki/ca.pem}
   EXPECT_EQ(spec->dcs[5].data, "movielens:" + (base / "ml/u.data").string());  // format kept
   EXPECT_EQ(spec->dcs[6].data, "netflix:/abs/nf");
   EXPECT_EQ(spec->dcs[4].data, "netflix");  // not path-like, does not exist: the app's
+  // Options after the first ',' are not part of the path.
+  EXPECT_EQ(spec->dcs[7].data, "brown,dc=0,dcs=2,test=0.1");
+  EXPECT_EQ(spec->dcs[8].data, "uci:" + (base / "corpus/docword.kos.txt").string() + ",dc=1,dcs=2");
   EXPECT_EQ(spec->wan.matrix, (base.parent_path() / "links.csv").string());
   EXPECT_EQ(spec->tls.cert, (base / "c.pem").string());
   EXPECT_EQ(spec->tls.key, "/k.pem");

@@ -169,8 +169,8 @@ std::vector<double> MeanTrajectory(const Corpus& corpus, const LdaParams& params
 // Planted corpus: 20 topics, 2000 words, 2000 documents of ~100 tokens. One
 // run lands in a local mode now and then, which moves its log-likelihood by
 // ~1% for tens of sweeps, and the exact sampler's own trajectories from two
-// seed sets differ by up to ~2% in the steep first ~8 sweeps
-// (DISABLED_Experiment below). So: means over 3 seeds, within 1% of exact's
+// seed sets differ by up to ~2% in the steep first ~8 sweeps (the
+// experiment behind docs/APP_LDA.md's mh_steps table, commit afdded8). So: means over 3 seeds, within 1% of exact's
 // from sweep 10 on and within 2.5% before (+1% with 2 threads).
 TEST(Sampler, AliasMhLogLikelihoodTracksExactWithinOnePercentPerIteration) {
   const Corpus corpus = testing::PlantedCorpus({});
@@ -195,35 +195,6 @@ TEST(Sampler, AliasMhLogLikelihoodTracksExactWithinOnePercentPerIteration) {
       const double bound = (i < kSteepSweeps ? 0.025 : 0.01) + (threads > 1 ? 0.01 : 0);
       EXPECT_LT(gap, bound) << "sweep " << i + 1 << " threads " << threads;
     }
-    std::printf("\n");
-  }
-}
-
-// How the default mh_steps was chosen: mean trajectories over 4 seeds of
-// exact (two seed sets) and alias-MH with 1, 2, 4 steps, as per-sweep
-// relative gaps to the first exact set. Slow (~12 s); run by hand with
-// --gtest_also_run_disabled_tests.
-TEST(Sampler, DISABLED_Experiment_MhStepsTrajectories) {
-  const Corpus corpus = testing::PlantedCorpus({});
-  const LdaParams params = ParamsFor(corpus, 20);
-  auto mean = [&](SamplerOptions o, uint64_t seed0) {
-    std::vector<double> m(40, 0);
-    for (uint64_t seed = seed0; seed < seed0 + 4; ++seed) {
-      o.seed = seed;
-      const std::vector<double> t = Trajectory(corpus, params, o, 40);
-      for (int i = 0; i < 40; ++i) m[i] += t[i] / 4;
-    }
-    return m;
-  };
-  const std::vector<double> exact = mean(Options(SamplerKind::kExact, 1), 1);
-  const std::vector<double> exact2 = mean(Options(SamplerKind::kExact, 1), 100);
-  std::printf("exact2:");
-  for (int i = 0; i < 40; ++i) std::printf(" %.2f", 100 * (exact2[i] / exact[i] - 1));
-  std::printf("\n");
-  for (uint32_t steps : {1u, 2u, 4u}) {
-    const std::vector<double> mh = mean(Options(SamplerKind::kAliasMh, 1, steps), 1);
-    std::printf("steps %u:", steps);
-    for (int i = 0; i < 40; ++i) std::printf(" %.2f", 100 * (mh[i] / exact[i] - 1));
     std::printf("\n");
   }
 }

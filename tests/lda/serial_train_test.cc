@@ -40,7 +40,8 @@ TEST(SerialTrain, SeparatesTwoDisjointTopicsAndKeepsCountsConsistent) {
   LdaParams params{.topics = 2, .alpha = 0.1, .beta = 0.01};
   for (SamplerKind kind : {SamplerKind::kExact, SamplerKind::kAliasMh}) {
     SamplerOptions sampler{.kind = kind, .seed = 5};
-    SerialOptions options{.iterations = 30};
+    SerialOptions options;
+    options.iterations = 30;
     absl::StatusOr<SerialResult> r = SerialTrain(corpus, params, sampler, options);
     ASSERT_TRUE(r.ok()) << r.status();
     ASSERT_EQ(r->objectives.size(), 30u);
