@@ -30,12 +30,14 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "apps/common/flags.h"
 #include "apps/common/timing.h"
 #include "apps/lda/coherence.h"
 #include "apps/lda/data_source.h"
 #include "apps/lda/held_out_eval.h"
+#include "apps/lda/synthetic.h"
 #include "apps/lda/topic_distance.h"
 #include "apps/lda/topic_matrix.h"
 
@@ -72,7 +74,9 @@ void AddFlags(CLI::App& app, EvalFlags* f) {
       ->capture_default_str();
   app.add_option("--corpus", f->corpus_spec, "reference corpus for NPMI (a data spec)");
   app.add_option("--test-data", f->test_spec, "held-out documents (a data spec)");
-  app.add_option("--planted", f->planted_file, "planted topics to compare with (exchange format)");
+  app.add_option("--planted", f->planted_file,
+                 "planted topics to compare with: a topic file (exchange format), or the "
+                 "synthetic: spec of the corpus (its generator's topics)");
   app.add_option("--alpha", f->held_out.alpha, "held-out: document-topic prior")
       ->capture_default_str();
   app.add_option("--burn-in", f->held_out.burn_in, "held-out: Gibbs sweeps discarded")
@@ -232,8 +236,23 @@ absl::Status AddCoherence(const TopicWordMatrix& m, const Corpus& reference,
   return absl::OkStatus();
 }
 
+// The planted topics: a topic file, or the generator's own for a synthetic
+// spec (its word ids are the corpus's).
+absl::StatusOr<TopicWordMatrix> LoadPlanted(const std::string& file_or_spec) {
+  if (!absl::StartsWith(file_or_spec, "synthetic")) {
+    return gaia::lda::ReadTopicMatrix(file_or_spec);
+  }
+  absl::StatusOr<gaia::lda::PlantedTopics> truth = gaia::lda::LoadPlantedTopics(file_or_spec);
+  if (!truth.ok()) return truth.status();
+  TopicWordMatrix m;
+  m.topics = truth->topics;
+  for (uint32_t w = 0; w < truth->vocab; ++w) m.vocab.push_back(absl::StrCat("w", w));
+  m.phi = std::move(truth->word_prob);
+  return m;
+}
+
 absl::Status AddPlanted(const TopicWordMatrix& m, const std::string& file, Json* out) {
-  absl::StatusOr<TopicWordMatrix> planted = gaia::lda::ReadTopicMatrix(file);
+  absl::StatusOr<TopicWordMatrix> planted = LoadPlanted(file);
   if (!planted.ok()) return planted.status();
   absl::StatusOr<gaia::lda::TopicMatch> match = gaia::lda::MatchTopics(*planted, m);
   if (!match.ok()) {
