@@ -108,7 +108,9 @@ void PrintIteration(const gaia::lda::IterationReport& r, int64_t iterations, uin
   line.rate = gaia::apps::PerSecond(static_cast<double>(r.sweep.tokens), r.sweep_seconds);
   const double n = static_cast<double>(std::max<uint64_t>(tokens, 1));
   line.extra = {{"loglik_per_token", -r.objective / n},
-                {"changed", static_cast<double>(r.sweep.changed) / n}};
+                {"changed", static_cast<double>(r.sweep.changed) / n},
+                {"insignificant", static_cast<double>(r.insignificant) /
+                                      static_cast<double>(std::max<uint64_t>(r.updates, 1))}};
   gaia::apps::PrintProgressLine(line);
 }
 
@@ -159,6 +161,12 @@ int main(int argc, char** argv) {
   out["converged_objective"] = r->converged_objective;
   out["final_objective"] = r->final_objective;
   out["final_loglik_per_token"] = -r->final_objective / static_cast<double>(tokens);
+  // Thesis Fig. 5.4: the share of unit count updates below 1% of the count;
+  // and of the net per-sweep changes (what a worker pushes per clock).
+  out["insignificant_share"] = static_cast<double>(r->insignificant) /
+                               static_cast<double>(std::max<uint64_t>(r->updates, 1));
+  out["insignificant_net_share"] = static_cast<double>(r->net_insignificant) /
+                                   static_cast<double>(std::max<uint64_t>(r->net_updates, 1));
   out["tokens_per_s"] = static_cast<double>(tokens) * static_cast<double>(r->objectives.size()) /
                         std::max(r->sweep_seconds, 1e-9);
   if (test.has_value()) {

@@ -15,6 +15,43 @@ double LogLikelihood(const Sampler& sampler, std::span<const int32_t> counts,
          TotalsLogLikelihood(totals, p);
 }
 
+// Counts the changed elements of `counts` (after the sweep; `delta` is the
+// sweep's change) and those that changed by less than `threshold` of their
+// value before it.
+template <typename C>
+void CountNetSignificance(std::span<const C> counts, std::span<const C> delta, double threshold,
+                          IterationReport* report) {
+  for (size_t i = 0; i < delta.size(); ++i) {
+    if (delta[i] == 0) continue;
+    ++report->net_updates;
+    const double before = static_cast<double>(counts[i]) - static_cast<double>(delta[i]);
+    report->net_insignificant +=
+        std::abs(static_cast<double>(delta[i])) < threshold * std::abs(before);
+  }
+}
+
+// The four unit updates of every token whose topic went from before[i] to
+// after[i], against the counts before the sweep (counts - delta).
+void CountUnitSignificance(std::span<const uint32_t> before, std::span<const uint32_t> after,
+                           std::span<const uint32_t> token_rows, uint32_t k,
+                           std::span<const int32_t> counts, std::span<const int32_t> delta,
+                           std::span<const int64_t> totals, std::span<const int64_t> totals_delta,
+                           double threshold, IterationReport* report) {
+  auto significant_unit = [threshold](double count_before) {
+    return 1.0 >= threshold * std::abs(count_before);
+  };
+  for (size_t i = 0; i < before.size(); ++i) {
+    if (before[i] == after[i]) continue;
+    report->updates += 4;
+    for (uint32_t topic : {before[i], after[i]}) {
+      const size_t cell = size_t{token_rows[i]} * k + topic;
+      report->insignificant += !significant_unit(counts[cell] - delta[cell]);
+      report->insignificant += !significant_unit(static_cast<double>(totals[topic]) -
+                                                 static_cast<double>(totals_delta[topic]));
+    }
+  }
+}
+
 }  // namespace
 
 std::optional<int64_t> ConvergedAt(const std::vector<double>& objectives, int window,
@@ -46,15 +83,31 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
   sampler->Initialize({counts, totals});
   SerialResult result;
   result.tokens = sampler->num_tokens();
+  // Each token's row among the sampler's words (words() is ascending).
+  std::vector<uint32_t> token_rows;
+  token_rows.reserve(corpus.num_tokens());
+  for (uint32_t w : corpus.words) {
+    token_rows.push_back(
+        static_cast<uint32_t>(std::lower_bound(words.begin(), words.end(), w) - words.begin()));
+  }
   for (int64_t t = 0; t < options.iterations; ++t) {
     IterationReport report;
     report.iteration = t;
     report.objective = -LogLikelihood(*sampler, counts, totals);
+    const std::vector<uint32_t> before(sampler->topics().begin(), sampler->topics().end());
     const auto start = std::chrono::steady_clock::now();
     report.sweep = sampler->Sweep({counts, totals}, {delta, totals_delta});
     report.sweep_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.sweep_seconds += report.sweep_seconds;
+    CountUnitSignificance(before, sampler->topics(), token_rows, k, counts, delta, totals,
+                          totals_delta, options.significance, &report);
+    CountNetSignificance<int32_t>(counts, delta, options.significance, &report);
+    CountNetSignificance<int64_t>(totals, totals_delta, options.significance, &report);
+    result.updates += report.updates;
+    result.insignificant += report.insignificant;
+    result.net_updates += report.net_updates;
+    result.net_insignificant += report.net_insignificant;
     std::fill(delta.begin(), delta.end(), 0);
     std::fill(totals_delta.begin(), totals_delta.end(), 0);
     result.objectives.push_back(report.objective);

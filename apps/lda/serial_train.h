@@ -25,6 +25,17 @@ struct IterationReport {
   double objective = 0;      // minus log p(w, z) before this iteration's sweep
   SweepStats sweep;
   double sweep_seconds = 0;
+  // Significance as thesis Fig. 5.4 measures it: every token that moved
+  // from topic s to t made four unit updates (n_ws - 1, n_wt + 1, n_s - 1,
+  // n_t + 1); `updates` counts them, `insignificant` those below
+  // SerialOptions::significance of the count's value before the sweep.
+  uint64_t updates = 0;
+  uint64_t insignificant = 0;
+  // The same for the sweep's net change of each count (what a gaia_lda
+  // worker pushes per clock): changed elements, and those that changed by
+  // less than the threshold (a count that was 0 always changes significantly).
+  uint64_t net_updates = 0;
+  uint64_t net_insignificant = 0;
 };
 
 struct SerialOptions {
@@ -34,6 +45,7 @@ struct SerialOptions {
   // (relative) since t - window.
   int window = 10;
   double tolerance = 0.02;
+  double significance = 0.01;  // IterationReport::insignificant's threshold
   std::function<void(const IterationReport&)> on_iteration;  // optional
 };
 
@@ -44,6 +56,10 @@ struct SerialResult {
   double final_objective = 0;            // after the last sweep
   uint64_t tokens = 0;
   double sweep_seconds = 0;              // all sweeps
+  uint64_t updates = 0;                  // IterationReport's, over all iterations
+  uint64_t insignificant = 0;
+  uint64_t net_updates = 0;
+  uint64_t net_insignificant = 0;
   std::vector<int32_t> word_topic;       // vocab_size x topics (every word, used or not)
   std::vector<int64_t> totals;           // topics
 };
