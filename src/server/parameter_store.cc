@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "src/common/initializer.h"
 #include "src/common/packing.h"
@@ -238,19 +239,39 @@ absl::Status ParameterStore::ValidateCounts(const rpc::TableDelta& delta,
   });
 }
 
-absl::Status ParameterStore::CheckCountsAfterAdd(const rpc::TableDelta& delta,
-                                                 const PackedValues& values) const {
-  const common::TableSpec& spec = tables_[delta.table_id()].spec;
-  if (!spec.counts) return absl::OkStatus();
-  return ForEachDeltaValue(delta, values, spec.width, [&](uint64_t row, uint32_t col, float v) {
-    const std::span<const float> stored = Row(delta.table_id(), row);
-    const double sum = static_cast<double>(stored.empty() ? 0.0f : stored[col]) + v;
-    if (std::abs(sum) <= common::kMaxCount) return absl::OkStatus();
-    return CountError(spec, row, col,
-                      absl::StrCat("adding ", v, " to ", stored.empty() ? 0.0f : stored[col],
-                                   " goes beyond +-", common::kMaxCount,
-                                   ", where float32 counts stop being exact"));
-  });
+absl::Status ParameterStore::CheckCountsAfterAdd(const rpc::PushBatch& batch,
+                                                 std::span<const PackedValues> values) const {
+  // Per element of a counts table, the push's sum: one push may name an
+  // element more than once (a dense and a sparse row, or a row twice).
+  struct Key {
+    uint32_t table, col;
+    uint64_t row;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const {
+      return absl::HashOf(k.table, k.col, k.row);
+    }
+  };
+  absl::flat_hash_map<Key, double, KeyHash> sums;
+  for (int i = 0; i < batch.tables_size(); ++i) {
+    const rpc::TableDelta& delta = batch.tables(i);
+    const common::TableSpec& spec = tables_[delta.table_id()].spec;
+    if (!spec.counts) continue;
+    (void)ForEachDeltaValue(delta, values[i], spec.width, [&](uint64_t row, uint32_t col, float v) {
+      if (v != 0) sums[Key{delta.table_id(), col, row}] += v;
+      return absl::OkStatus();
+    });
+  }
+  for (const auto& [key, sum] : sums) {
+    const std::span<const float> stored = Row(key.table, key.row);
+    const float before = stored.empty() ? 0.0f : stored[key.col];
+    if (std::abs(static_cast<double>(before) + sum) <= common::kMaxCount) continue;
+    return CountError(tables_[key.table].spec, key.row, key.col,
+                      absl::StrCat("adding ", sum, " to ", before, " goes beyond +-",
+                                   common::kMaxCount, ", where float32 counts stop being exact"));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ParameterStore::ValidateTableDelta(const rpc::TableDelta& delta,

@@ -95,11 +95,13 @@ class ParameterStore {
   // +-common::kMaxCount. Part of ValidatePush and of the one-argument
   // ValidateTableDelta.
   absl::Status ValidateCounts(const rpc::TableDelta& delta, const PackedValues& values) const;
-  // For a counts table: adding the delta to the stored rows keeps every
-  // element within +-common::kMaxCount. Reads row values: the caller holds
-  // what serializes writers (ShardCore's lock).
-  absl::Status CheckCountsAfterAdd(const rpc::TableDelta& delta,
-                                   const PackedValues& values) const;
+  // For the counts tables of a validated push (values as in ValidatePush):
+  // adding it to the stored rows keeps every element within
+  // +-common::kMaxCount, an element the push names twice counted with its
+  // sum. Reads row values: the caller holds what serializes writers
+  // (ShardCore's lock).
+  absl::Status CheckCountsAfterAdd(const rpc::PushBatch& batch,
+                                   std::span<const PackedValues> values) const;
 
   // Values of an owned row (width floats); empty span if not owned.
   std::span<const float> Row(uint32_t table_id, uint64_t row) const;

@@ -133,13 +133,9 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch,
   {
     common::MutexLock lock(&mu_);
     if (shutting_down_) return ShuttingDown();
-    for (int i = 0; i < batch.tables_size(); ++i) {
-      // Against the stored rows: pushes of the same clock still buffered
-      // are not counted (docs/ARCHITECTURE.md "Integer counts").
-      if (absl::Status s = store_->CheckCountsAfterAdd(batch.tables(i), values[i]); !s.ok()) {
-        return s;
-      }
-    }
+    // Against the stored rows: pushes of the same clock still buffered are
+    // not counted (docs/ARCHITECTURE.md "Integer counts").
+    if (absl::Status s = store_->CheckCountsAfterAdd(batch, values); !s.ok()) return s;
     bytes_received_ += value_bytes;
     shard_clock = clocks_.clock();
     pushed_clock_[worker] = std::max(pushed_clock_[worker], batch.clock());

@@ -346,10 +346,12 @@ TEST(ParameterStore, CountsTablesTakeWholeNumbersWithinTheBound) {
   // The sum with the stored value.
   rpc::TableDelta big = delta(0, {16777000.0f, 0});
   ASSERT_TRUE((*store)->ValidateTableDelta(big).ok());
-  PackedValues values(big.dense_values());
-  EXPECT_TRUE((*store)->CheckCountsAfterAdd(big, values).ok());
+  rpc::PushBatch batch;
+  *batch.add_tables() = big;
+  const std::vector<PackedValues> values = DenseValuesOf(batch);
+  EXPECT_TRUE((*store)->CheckCountsAfterAdd(batch, values).ok());
   (*store)->AddDelta(big);
-  const absl::Status over = (*store)->CheckCountsAfterAdd(big, values);
+  const absl::Status over = (*store)->CheckCountsAfterAdd(batch, values);
   EXPECT_THAT(over.message(), ::testing::HasSubstr("goes beyond"));
   EXPECT_EQ((*store)->Row(0, 1)[0], 16777000.0f);  // checking changed nothing
 }
