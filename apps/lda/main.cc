@@ -12,8 +12,10 @@
 //
 // Objective: minus the collapsed log-likelihood log p(w, z) (lda_model.h) of
 // the state the clock's read shows: under BSP, exactly the state after the
-// previous clock. The first staleness + 1 clocks report no objective: their
-// reads cannot show every worker's initial counts yet. Each worker adds its documents' term; the word terms are
+// previous clock. The first --init-clocks clocks (default staleness + 1)
+// only share the initial counts: no read, no sweep, no objective; the first
+// sweep's objective is then that of the random initial state, as the serial
+// reference's first. Each worker adds its documents' term; the word terms are
 // split over the job's workers (word w is scored by job worker
 // w % job_workers, which reads that row too), and job worker 0 adds the
 // totals term, so the job's objective (the sum over workers) counts each
@@ -62,6 +64,7 @@ struct Flags {
   std::optional<std::string> data;
   std::string word_table = "word_topic";
   std::string totals_table = "topic_totals";
+  int64_t init_clocks = -1;  // -1: staleness + 1
 };
 
 void AddFlags(CLI::App& app, Flags* flags) {
@@ -72,6 +75,12 @@ void AddFlags(CLI::App& app, Flags* flags) {
       ->capture_default_str();
   app.add_option("--totals-table", flags->totals_table, "the topic totals table")
       ->capture_default_str();
+  app.add_option("--init-clocks", flags->init_clocks,
+                 "clocks that only share the initial counts before the first sweep "
+                 "(default: staleness + 1, the fewest after which every read of the DC "
+                 "shows every worker's initial counts; in a gaia job, asp.ds more let "
+                 "the other DCs' arrive too)")
+      ->check(CLI::Range(int64_t{-1}, int64_t{1} << 20));
 }
 
 // This worker's documents and the rows it reads, and the counts as it sees
@@ -201,8 +210,7 @@ struct ClockReport {
   double read_ms = 0, score_ms = 0, sample_ms = 0, total_ms = 0;
 };
 
-absl::Status RunClock(int64_t clock, gaia::Worker& worker, const Tables& t, LocalModel& m,
-                      ClockReport* r) {
+absl::Status RunClock(gaia::Worker& worker, const Tables& t, LocalModel& m, ClockReport* r) {
   gaia::apps::Stopwatch lap;
   if (absl::Status s = ReadCounts(t, m); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("read counts: ", s.message()));
@@ -215,10 +223,7 @@ absl::Status RunClock(int64_t clock, gaia::Worker& worker, const Tables& t, Loca
   if (absl::Status s = PushChanges(t, m, &r->changes); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("push counts: ", s.message()));
   }
-  // A read at clock t shows the other workers' clocks <= t - s - 1 (s the
-  // staleness): before that it lacks their initial counts and the score is
-  // not the job's, so the first s + 1 clocks report none.
-  if (clock > worker.staleness()) worker.ReportObjective(-r->log_likelihood);
+  worker.ReportObjective(-r->log_likelihood);
   if (absl::Status s = worker.Clock(); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("clock: ", s.message()));
   }
@@ -281,15 +286,27 @@ int main(int argc, char** argv) {
   (*worker)->ReportInputBytes(local->sampler.num_tokens() * sizeof(uint32_t));
   PrintStart(*options, flags, *local);
 
+  const int64_t init_clocks =
+      flags.init_clocks >= 0 ? flags.init_clocks : int64_t{(*worker)->staleness()} + 1;
+  std::printf("gaia_lda: initial counts shared over %lld clock(s); the first sweep is clock %lld\n",
+              static_cast<long long>(init_clocks), static_cast<long long>(init_clocks + 1));
   local->sampler.Initialize(local->DeltaView());
   uint64_t changes = 0;
   if (absl::Status s = PushChanges(*tables, *local, &changes); !s.ok()) {
     return Fail(kExitRuntimeError, "push initial counts", s);
   }
   const gaia::apps::Stopwatch run;
-  for (int64_t t = 0; t < flags.common.clocks; ++t) {
+  // A read at clock t shows the other workers' clocks <= t - s - 1 (s the
+  // staleness): sampling before every worker's initial counts are in the
+  // reads would let each worker grow topics of its own from its documents
+  // alone, and their labels would not match when the counts meet (the
+  // job then lags the serial reference by many sweeps).
+  for (int64_t t = 0; t < std::min(init_clocks, flags.common.clocks); ++t) {
+    if (absl::Status s = (*worker)->Clock(); !s.ok()) return Fail(kExitRuntimeError, "clock", s);
+  }
+  for (int64_t t = init_clocks; t < flags.common.clocks; ++t) {
     ClockReport report;
-    if (absl::Status s = RunClock(t, **worker, *tables, *local, &report); !s.ok()) {
+    if (absl::Status s = RunClock(**worker, *tables, *local, &report); !s.ok()) {
       return Fail(kExitRuntimeError, "", s);
     }
     PrintClock(t, flags.common.clocks, run, *local, report);
