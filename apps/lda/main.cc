@@ -78,8 +78,8 @@ void AddFlags(CLI::App& app, Flags* flags) {
   app.add_option("--init-clocks", flags->init_clocks,
                  "clocks that only share the initial counts before the first sweep "
                  "(default: staleness + 1, the fewest after which every read of the DC "
-                 "shows every worker's initial counts; in a gaia job, asp.ds more let "
-                 "the other DCs' arrive too)")
+                 "shows every worker's initial counts; in a gaia job use staleness + "
+                 "asp.ds + 1, so that the other DCs' have arrived too)")
       ->check(CLI::Range(int64_t{-1}, int64_t{1} << 20));
 }
 
