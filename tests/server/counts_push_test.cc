@@ -165,6 +165,24 @@ TEST_P(CountsPush, PastTwoToThe24IsRefusedAndNothingChanges) {
   EXPECT_EQ(At(kTotals, 0, 0), kMax);
 }
 
+// One push that names an element twice (a dense row and a sparse row of the
+// same table, or the row twice): the bound holds for their sum, not for each
+// part against the stored value alone.
+TEST_P(CountsPush, OnePushNamingAnElementTwiceIsCheckedForTheSum) {
+  ASSERT_TRUE(core_->Push(0, Batch(0, {DenseDelta(kTotals, {0}, {kMax - 1, 0, 0, 0})})).ok());
+  TickAll(0);
+  const absl::Status twice = core_->Push(
+      0, Batch(1, {DenseDelta(kTotals, {0}, {1, 0, 0, 0}), SparseDelta(kTotals, 0, {{0, 1}})}));
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument) << twice;
+  const absl::Status rows = core_->Push(
+      0, Batch(1, {DenseDelta(kTotals, {0, 0}, {1, 0, 0, 0, 1, 0, 0, 0})}));
+  EXPECT_EQ(rows.code(), absl::StatusCode::kInvalidArgument) << rows;
+  TickAll(1);
+  // 2^24 - 1 + 2 is not a float32: had either push gone in, the count would
+  // have been rounded to 2^24 or 2^24 + 2 with no error anywhere.
+  EXPECT_EQ(At(kTotals, 0, 0), kMax - 1);
+}
+
 TEST_P(CountsPush, WholeNumbersAreAddedExactly) {
   // Over 20 clocks every worker adds +-1s and large whole numbers, dense and
   // sparse; float32 sums of them stay exact below 2^24 in any order.
