@@ -5,9 +5,11 @@
 //     convergence rule);
 //   * `gaia` ends with identical counts in every DC: the launcher's copy
 //     comparison says 0, the saved word_topic tables are byte-identical, and
-//     every copy's counts are whole numbers that add up to the corpus.
+//     every copy's counts are whole numbers that add up to the corpus;
+//   * `baseline` without WAN emulation computes exactly what `lan` does.
 // `baseline` pushes every count change over the emulated WAN and is too slow
-// for CI; the MF suite covers baseline's plumbing.
+// for CI; without WAN emulation it is the same computation as `lan` (one
+// global parameter server, BSP) and must give the same objectives and counts.
 #include <cmath>
 #include <cstdio>
 #include <cstdint>
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -71,12 +74,15 @@ std::string Spec(const std::string& mode, int clocks, uint32_t workers_per_dc,
   return spec;
 }
 
-// Runs the spec; returns the run's summary entry.
-json Launch(const std::string& spec, const std::string& name) {
+// Runs the spec; returns the first run's summary entry. With `results_dir`,
+// where the results went.
+json Launch(const std::string& spec, const std::string& name,
+            std::string* results_dir = nullptr) {
   const std::string dir = testing::MakeTempDir("lda-job-" + name);
   const std::string spec_path = dir + "/job.yaml";
   testing::WriteTextFile(spec_path, spec);
   const std::string results = dir + "/results";
+  if (results_dir != nullptr) *results_dir = results;
   auto result = testing::RunProcess(
       {testing::BinDir() + "/gaia", "launch", "--quiet", "--results", results, spec_path},
       std::chrono::seconds(300));
@@ -110,6 +116,22 @@ json Serial(int iterations) {
   json j = json::parse(result.output, nullptr, false);
   EXPECT_TRUE(j.is_object()) << result.output;
   return j.is_object() ? j : json::object();
+}
+
+// Every clock's objective (absent: NaN) of `mode`, from the job's metrics.
+std::vector<double> Objectives(const std::string& results, const std::string& mode) {
+  std::vector<double> out;
+  for (const auto& entry : fs::recursive_directory_iterator(results)) {
+    if (entry.path().filename() != "metrics.jsonl") continue;
+    std::istringstream lines(testing::ReadTextFile(entry.path().string()));
+    std::string line;
+    while (std::getline(lines, line)) {
+      const json j = json::parse(line, nullptr, false);
+      if (!j.is_object() || j.value("mode", "") != mode) continue;
+      out.push_back(j.contains("objective") ? j["objective"].get<double>() : std::nan(""));
+    }
+  }
+  return out;
 }
 
 std::vector<float> ReadFloats(const fs::path& path) {
@@ -190,6 +212,36 @@ TEST(LdaJob, GaiaEndsWithIdenticalWholeCountsInEveryDc) {
             testing::ReadTextFile((base / "california" / "word_topic.f32").string()));
   EXPECT_EQ(testing::ReadTextFile((base / "virginia" / "topic_totals.f32").string()),
             testing::ReadTextFile((base / "california" / "topic_totals.f32").string()));
+  if (!HasFailure()) fs::remove_all(checkpoints);
+}
+
+TEST(LdaJob, BaselineWithoutWanEmulationIsExactlyLan) {
+  constexpr int kClocks = 20;
+  std::string spec = Spec("[lan, baseline]", kClocks, /*workers_per_dc=*/2,
+                          testing::MakeTempDir("lda-job-lb-ckpt"));
+  const size_t at = spec.find("emulate: proxy");
+  ASSERT_NE(at, std::string::npos);
+  spec.replace(at, 14, "emulate: none");
+  const size_t dir_at = spec.find("dir: \"") + 6;
+  const std::string checkpoints = spec.substr(dir_at, spec.find('"', dir_at) - dir_at);
+  std::string results;
+  Launch(spec, "lan-baseline", &results);
+  const std::vector<double> lan = Objectives(results, "lan");
+  const std::vector<double> baseline = Objectives(results, "baseline");
+  ASSERT_EQ(lan.size(), static_cast<size_t>(kClocks));
+  ASSERT_EQ(baseline.size(), lan.size());
+  for (size_t c = 1; c < lan.size(); ++c) {
+    // BSP with one sampling thread is deterministic; only the order in which
+    // the launcher adds the workers' shares may differ.
+    EXPECT_NEAR(baseline[c], lan[c], 1e-9 * lan[c]) << "clock " << c;
+  }
+  const fs::path lan_model = fs::path(checkpoints) / "lan" / "global";
+  const fs::path baseline_model = fs::path(checkpoints) / "baseline" / "global";
+  for (const char* file : {"word_topic.f32", "topic_totals.f32"}) {
+    const std::string a = testing::ReadTextFile((lan_model / file).string());
+    EXPECT_FALSE(a.empty()) << file;
+    EXPECT_EQ(a, testing::ReadTextFile((baseline_model / file).string())) << file;
+  }
   if (!HasFailure()) fs::remove_all(checkpoints);
 }
 
