@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/common/flags.h"
 #include "apps/common/timing.h"
+#include "apps/lda/atomic_file.h"
 #include "apps/lda/coherence.h"
 #include "apps/lda/data_source.h"
 #include "apps/lda/held_out_eval.h"
@@ -121,26 +122,6 @@ absl::StatusOr<Corpus> Load(const std::string& flag, const std::string& spec) {
   return c;
 }
 
-// Writes `fill` into path via a temporary renamed into place.
-template <typename Fill>
-absl::Status WriteFile(const fs::path& path, Fill fill) {
-  const fs::path tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (out) fill(out);
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return absl::UnavailableError(absl::StrCat("cannot write ", path.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot write ", path.string()));
-  return absl::OkStatus();
-}
-
 // UCI bag-of-words (docword.NAME.txt: D, W, NNZ, then "doc word count" lines,
 // 1-based, ascending; vocab.NAME.txt: word w on line w). Word w of the file
 // is word id w - 1 of the corpus: bench/lda_gensim.py reads the files itself,
@@ -160,11 +141,11 @@ absl::StatusOr<Json> ExportUci(const Corpus& c, const std::string& dir,
   }
   const fs::path docword = fs::path(dir) / ("docword." + name + ".txt");
   const fs::path vocab = fs::path(dir) / ("vocab." + name + ".txt");
-  absl::Status s = WriteFile(vocab, [&](std::ofstream& out) {
+  absl::Status s = gaia::lda::WriteFileAtomically(vocab.string(), [&](std::ofstream& out) {
     for (const std::string& word : c.vocab) out << word << "\n";
   });
   if (s.ok()) {
-    s = WriteFile(docword, [&](std::ofstream& out) {
+    s = gaia::lda::WriteFileAtomically(docword.string(), [&](std::ofstream& out) {
       out << c.num_docs() << "\n" << c.vocab.size() << "\n" << nnz << "\n";
       for (size_t d = 0; d < counts.size(); ++d) {
         for (const auto& [w, n] : counts[d]) out << d + 1 << " " << w + 1 << " " << n << "\n";
@@ -334,7 +315,9 @@ int main(int argc, char** argv) {
     std::cout << text;
     return gaia::apps::kExitOk;
   }
-  if (absl::Status s = WriteFile(flags.out, [&](std::ofstream& o) { o << text; }); !s.ok()) {
+  if (absl::Status s =
+          gaia::lda::WriteFileAtomically(flags.out, [&](std::ofstream& o) { o << text; });
+      !s.ok()) {
     std::cerr << "gaia_lda_eval: " << s.message() << "\n";
     return gaia::apps::kExitRuntimeError;
   }

@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "apps/lda/atomic_file.h"
 
 namespace gaia::lda {
 namespace {
@@ -154,29 +155,6 @@ absl::StatusOr<std::vector<std::string>> ReadVocab(const std::string& path, uint
   return vocab;
 }
 
-// Writes `fill` into a temporary beside `path`, then renames it over `path`.
-template <typename Fill>
-absl::Status WriteAtomically(const std::string& path, Fill fill) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (out) fill(out);
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return absl::UnavailableError(absl::StrCat("cannot write ", path));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return absl::UnavailableError(absl::StrCat("cannot write ", path, ": ", ec.message()));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path));
@@ -237,7 +215,7 @@ absl::Status WriteTopicMatrix(const TopicWordMatrix& m, const std::string& path)
     return absl::InvalidArgumentError(absl::StrCat(path, ": not written: ", s.message()));
   }
   const size_t v = m.vocab.size();
-  absl::Status s = WriteAtomically(path, [&](std::ofstream& out) {
+  absl::Status s = WriteFileAtomically(path, [&](std::ofstream& out) {
     out << m.topics << " " << v << "\n";
     char buf[32];
     for (uint32_t k = 0; k < m.topics; ++k) {
@@ -250,7 +228,7 @@ absl::Status WriteTopicMatrix(const TopicWordMatrix& m, const std::string& path)
     }
   });
   if (!s.ok()) return s;
-  s = WriteAtomically(path + ".vocab", [&](std::ofstream& out) {
+  s = WriteFileAtomically(path + ".vocab", [&](std::ofstream& out) {
     for (const std::string& word : m.vocab) out << word << "\n";
   });
   if (!s.ok()) {
