@@ -288,7 +288,7 @@ int main(int argc, char** argv) {
 
   const int64_t init_clocks =
       flags.init_clocks >= 0 ? flags.init_clocks : int64_t{(*worker)->staleness()} + 1;
-  std::printf("gaia_lda: initial counts shared over %lld clock(s); the first sweep is clock %lld\n",
+  std::printf("gaia_lda: initial counts shared over %lld clock(s); first sweep at clock %lld\n",
               static_cast<long long>(init_clocks), static_cast<long long>(init_clocks + 1));
   local->sampler.Initialize(local->DeltaView());
   uint64_t changes = 0;
@@ -299,8 +299,7 @@ int main(int argc, char** argv) {
   // A read at clock t shows the other workers' clocks <= t - s - 1 (s the
   // staleness): sampling before every worker's initial counts are in the
   // reads would let each worker grow topics of its own from its documents
-  // alone, and their labels would not match when the counts meet (the
-  // job then lags the serial reference by many sweeps).
+  // alone, and their labels would not match when the counts meet.
   for (int64_t t = 0; t < std::min(init_clocks, flags.common.clocks); ++t) {
     if (absl::Status s = (*worker)->Clock(); !s.ok()) return Fail(kExitRuntimeError, "clock", s);
   }

@@ -327,7 +327,8 @@ TEST(ParameterStore, CountsTablesTakeWholeNumbersWithinTheBound) {
   EXPECT_TRUE((*store)->ValidateTableDelta(delta(1, {0.5f, 1e30f})).ok());  // not counts
   const absl::Status fraction = (*store)->ValidateTableDelta(delta(0, {3, 0.5f}));
   EXPECT_EQ(fraction.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(fraction.message(), ::testing::HasSubstr("table counts holds counts: row 1 column 1"));
+  EXPECT_THAT(fraction.message(),
+              ::testing::HasSubstr("table counts holds counts: row 1 column 1"));
   EXPECT_THAT(fraction.message(), ::testing::HasSubstr("not a whole number"));
   EXPECT_FALSE((*store)->ValidateTableDelta(delta(0, {33554432.0f, 0})).ok());
   EXPECT_FALSE((*store)->ValidateTableDelta(delta(0, {std::nanf(""), 0})).ok());
