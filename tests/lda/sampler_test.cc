@@ -170,8 +170,9 @@ std::vector<double> MeanTrajectory(const Corpus& corpus, const LdaParams& params
 // run lands in a local mode now and then, which moves its log-likelihood by
 // ~1% for tens of sweeps, and the exact sampler's own trajectories from two
 // seed sets differ by up to ~2% in the steep first ~8 sweeps (the
-// experiment behind docs/APP_LDA.md's mh_steps table, commit afdded8). So: means over 3 seeds, within 1% of exact's
-// from sweep 10 on and within 2.5% before (+1% with 2 threads).
+// experiment behind docs/APP_LDA_SAMPLER.md's mh_steps table, commit
+// afdded8). So: means over 3 seeds, within 1% of exact's from sweep 10 on
+// and within 2.5% before (+1% with 2 threads).
 TEST(Sampler, AliasMhLogLikelihoodTracksExactWithinOnePercentPerIteration) {
   const Corpus corpus = testing::PlantedCorpus({});
   const LdaParams params = ParamsFor(corpus, 20);
