@@ -32,7 +32,11 @@ SerialResult Train(const Corpus& corpus, SamplerKind kind, int64_t iterations) {
   params.topics = 10;
   SamplerOptions sampler;
   sampler.kind = kind;
-  sampler.threads = 2;
+  // One thread: the chain is then a function of the seed. With two, thread
+  // timing picks among chains, and now and then one settles in a local mode
+  // that merges two planted topics and splits another (mean TV 0.12 once
+  // under ASan, against 0.03 here).
+  sampler.threads = 1;
   SerialOptions options;
   options.iterations = iterations;
   absl::StatusOr<SerialResult> r = SerialTrain(corpus, params, sampler, options);
@@ -50,7 +54,7 @@ TEST(PlantedCorpus, FastSamplerRecoversThePlantedTopics) {
   absl::StatusOr<TopicMatch> match = MatchTopics(Planted(), *estimated);
   ASSERT_TRUE(match.ok()) << match.status();
   EXPECT_TRUE(match->one_to_one);
-  EXPECT_LE(match->mean_distance, 0.1);
+  EXPECT_LE(match->mean_distance, 0.1) << "worst topic " << match->max_distance;
 }
 
 }  // namespace
