@@ -5,6 +5,8 @@
 #include <cmath>
 #include <span>
 
+#include "apps/common/convergence.h"
+
 namespace gaia::lda {
 namespace {
 
@@ -53,17 +55,6 @@ void CountUnitSignificance(std::span<const uint32_t> before, std::span<const uin
 }
 
 }  // namespace
-
-std::optional<int64_t> ConvergedAt(const std::vector<double>& objectives, int window,
-                                   double tolerance) {
-  for (size_t t = static_cast<size_t>(std::max(window, 1)); t < objectives.size(); ++t) {
-    const double before = objectives[t - static_cast<size_t>(window)];
-    if (std::abs(objectives[t] - before) < tolerance * std::abs(before)) {
-      return static_cast<int64_t>(t);
-    }
-  }
-  return std::nullopt;
-}
 
 absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
                                          const SamplerOptions& sampler_options,
@@ -114,7 +105,10 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
     if (options.on_iteration) options.on_iteration(report);
   }
   result.final_objective = -LogLikelihood(*sampler, counts, totals);
-  result.converged_iteration = ConvergedAt(result.objectives, options.window, options.tolerance);
+  if (std::optional<size_t> t = apps::ConvergedAt(
+          result.objectives, static_cast<size_t>(options.window), options.tolerance)) {
+    result.converged_iteration = static_cast<int64_t>(*t);
+  }
   result.converged_objective = result.converged_iteration
                                    ? result.objectives[*result.converged_iteration]
                                    : result.final_objective;

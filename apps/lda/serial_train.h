@@ -70,11 +70,6 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
                                          const SamplerOptions& sampler_options,
                                          const SerialOptions& options);
 
-// The first t >= window with |obj[t] - obj[t - window]| < tolerance *
-// |obj[t - window]|.
-std::optional<int64_t> ConvergedAt(const std::vector<double>& objectives, int window,
-                                   double tolerance);
-
 }  // namespace gaia::lda
 
 #endif  // GAIA_APPS_LDA_SERIAL_TRAIN_H_

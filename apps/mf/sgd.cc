@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "apps/common/convergence.h"
 #include "apps/mf/held_out.h"
 #include "apps/mf/random.h"
 
@@ -289,15 +290,6 @@ std::span<const float> LocalSgd::UserRow(uint32_t user) const {
       static_cast<size_t>(it - users_.begin()) * options_.rank, options_.rank);
 }
 
-std::optional<size_t> ConvergedAt(std::span<const double> objectives, size_t window,
-                                  double tolerance) {
-  for (size_t t = window; t < objectives.size(); ++t) {
-    const double before = objectives[t - window];
-    if (std::abs(objectives[t] - before) < tolerance * std::abs(before)) return t;
-  }
-  return std::nullopt;
-}
-
 absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
                                          const SerialOptions& options,
                                          const std::vector<Rating>& test) {
@@ -341,7 +333,7 @@ absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
     }
   }
   result.final_objective = sgd->ComputeObjective(trained).total();
-  result.converged_epoch = ConvergedAt(result.objectives);
+  result.converged_epoch = apps::ConvergedAt(result.objectives, 10, 0.02);
   result.converged_objective = result.converged_epoch
                                    ? result.objectives[*result.converged_epoch]
                                    : result.objectives.back();

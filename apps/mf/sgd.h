@@ -173,11 +173,6 @@ class LocalSgd {
   std::vector<float> last_sent_;  // the change pushed last clock
 };
 
-// Convergence (DESIGN.md §8): the first index t >= window with
-// |obj[t] - obj[t - window]| < tolerance * |obj[t - window]|, if any.
-std::optional<size_t> ConvergedAt(std::span<const double> objectives,
-                                  size_t window = 10, double tolerance = 0.02);
-
 struct EpochReport {
   int64_t epoch = 0;
   Objective objective;             // before the epoch's pass
@@ -199,7 +194,7 @@ struct SerialResult {
   std::vector<double> squared_errors;     // the data-fit part of each
   std::vector<double> test_rmse;          // after each epoch's pass, if test ratings
   uint64_t test_ratings = 0;              // test ratings evaluated (users with L rows)
-  std::optional<size_t> converged_epoch;  // ConvergedAt(objectives)
+  std::optional<size_t> converged_epoch;  // apps::ConvergedAt(objectives, 10, 0.02)
   double converged_objective = 0;         // at converged_epoch, else last
   double final_objective = 0;             // after the last epoch's pass
   uint64_t ratings = 0;

@@ -28,13 +28,6 @@ Corpus TwoTopicCorpus(int docs) {
   return c;
 }
 
-TEST(ConvergedAt, FirstIterationWithinToleranceOfWindowAgo) {
-  const std::vector<double> obj = {100, 90, 80, 79.5, 79.4, 79.39};
-  EXPECT_EQ(ConvergedAt(obj, 2, 0.01), 4);  // |79.4 - 80| < 0.8
-  EXPECT_EQ(ConvergedAt(obj, 2, 0.0001), std::nullopt);
-  EXPECT_EQ(ConvergedAt({}, 2, 0.5), std::nullopt);
-}
-
 TEST(SerialTrain, SeparatesTwoDisjointTopicsAndKeepsCountsConsistent) {
   const Corpus corpus = TwoTopicCorpus(200);
   LdaParams params{.topics = 2, .alpha = 0.1, .beta = 0.01};

@@ -308,14 +308,5 @@ TEST(StepRule, DampedStopsTheOscillationOfSummedPopularRows) {
   EXPECT_LT(average.objectives.back(), 0.5 * sum.objectives.back());
 }
 
-TEST(Sgd, ConvergedAtFollowsTheTwoPercentRule) {
-  std::vector<double> obj = {100, 90, 80, 70, 60, 50, 45, 44, 43.5, 43.2, 43.1, 43.0};
-  EXPECT_FALSE(ConvergedAt(obj, 10, 0.02).has_value());
-  std::vector<double> flat(15, 10.0);
-  flat[0] = 100;
-  ASSERT_TRUE(ConvergedAt(flat, 10, 0.02).has_value());
-  EXPECT_EQ(*ConvergedAt(flat, 10, 0.02), 11u);
-}
-
 }  // namespace
 }  // namespace gaia::mf
