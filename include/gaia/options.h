@@ -48,6 +48,13 @@ struct WorkerOptions {
   uint32_t job_worker = 0;
   uint32_t job_workers = 1;
 
+  // A directory private to this run and to this worker's data DC, which the
+  // launcher creates empty and every worker with the same DC data shares
+  // (they are ranked by data_part of data_parts): for apps whose workers of
+  // one DC coordinate among themselves (apps/cnn sums their updates before
+  // pushing). Empty when none was given.
+  std::string dc_dir;
+
   // If not empty, Clock() appends one JSON line of metrics per clock here
   // (the launcher tails it for progress and metrics.jsonl).
   std::string metrics_path;

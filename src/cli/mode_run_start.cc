@@ -147,6 +147,11 @@ absl::Status ModeRun::StartWorkers() {
     config.job_workers = static_cast<uint32_t>(topo_.workers.size());
     config.data = spec_.dcs[role.data_dc].data;
     config.metrics_path = layout_.worker_metrics(mode_name_, w);
+    config.dc_dir = layout_.dc_dir(mode_name_, spec_.dcs[role.data_dc].name);
+    if (std::error_code ec; !std::filesystem::create_directories(config.dc_dir, ec) && ec) {
+      return absl::InternalError(
+          absl::StrCat("cannot create '", config.dc_dir, "': ", ec.message()));
+    }
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));

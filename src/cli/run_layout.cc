@@ -77,6 +77,9 @@ std::string RunLayout::mirrors_json(std::string_view mode) const {
 std::string RunLayout::worker_config(std::string_view mode, size_t worker) const {
   return InWork(mode, absl::StrCat("worker-", worker, ".json"));
 }
+std::string RunLayout::dc_dir(std::string_view mode, std::string_view dc) const {
+  return InWork(mode, absl::StrCat("dc-", absl::string_view(dc.data(), dc.size())));
+}
 std::string RunLayout::worker_metrics(std::string_view mode, size_t worker) const {
   return InWork(mode, absl::StrCat("worker-", worker, ".metrics.jsonl"));
 }

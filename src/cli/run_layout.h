@@ -61,6 +61,8 @@ class RunLayout {
   std::string mirrors_json(std::string_view mode) const;  // what `gaia flush` reads
   std::string worker_config(std::string_view mode, size_t worker) const;
   std::string worker_metrics(std::string_view mode, size_t worker) const;
+  // Shared by the workers holding DC `dc`'s data (WorkerOptions::dc_dir).
+  std::string dc_dir(std::string_view mode, std::string_view dc) const;
 
  private:
   std::string InWork(std::string_view mode, const std::string& name) const;

@@ -93,6 +93,8 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
       o->job_workers = static_cast<uint32_t>(n);
     } else if (key == "data") {
       s = GetString(value, path, key, &o->data);
+    } else if (key == "dc_dir") {
+      s = GetString(value, path, key, &o->dc_dir);
     } else if (key == "metrics_path") {
       s = GetString(value, path, key, &o->metrics_path);
     } else if (key == "connect_timeout_ms") {
@@ -107,7 +109,7 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
     } else {
       return FieldError(path, key,
                         "unknown key (known: job_id, worker_id, shard_addresses, dc, "
-                        "data_part, data_parts, job_worker, job_workers, data, metrics_path, "
+                        "data_part, data_parts, job_worker, job_workers, data, dc_dir, metrics_path, "
                         "connect_timeout_ms, read_timeout_ms, max_batch_bytes, "
                         "enable_cache)");
     }
@@ -144,6 +146,7 @@ std::string WorkerConfigJson(const WorkerOptions& options) {
   config["job_worker"] = options.job_worker;
   config["job_workers"] = options.job_workers;
   config["data"] = options.data;
+  if (!options.dc_dir.empty()) config["dc_dir"] = options.dc_dir;
   config["metrics_path"] = options.metrics_path;
   config["shard_addresses"] = options.shard_addresses;
   const WorkerOptions defaults;

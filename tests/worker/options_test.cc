@@ -32,7 +32,7 @@ TEST_F(OptionsFileTest, ParsesEveryKey) {
     "job_id": "job-7", "worker_id": 3,
     "shard_addresses": ["127.0.0.1:5000", "127.0.0.1:5001"],
     "dc": "virginia", "data_part": 1, "data_parts": 4, "data": "/data/x.csv",
-    "job_worker": 5, "job_workers": 8,
+    "job_worker": 5, "job_workers": 8, "dc_dir": "/tmp/run/dc-virginia",
     "metrics_path": "/tmp/m.jsonl", "connect_timeout_ms": 1500,
     "read_timeout_ms": 2500, "max_batch_bytes": 65536, "enable_cache": false
   })");
@@ -48,6 +48,7 @@ TEST_F(OptionsFileTest, ParsesEveryKey) {
   EXPECT_EQ(o->data, "/data/x.csv");
   EXPECT_EQ(o->job_worker, 5u);
   EXPECT_EQ(o->job_workers, 8u);
+  EXPECT_EQ(o->dc_dir, "/tmp/run/dc-virginia");
   EXPECT_EQ(o->metrics_path, "/tmp/m.jsonl");
   EXPECT_EQ(o->connect_timeout_ms, 1500);
   EXPECT_EQ(o->read_timeout_ms, 2500);
