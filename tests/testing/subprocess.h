@@ -46,6 +46,9 @@ std::string SourceDir();
 std::string MakeTempDir(const std::string& prefix);
 void WriteTextFile(const std::string& path, const std::string& text);
 std::string ReadTextFile(const std::string& path);
+// Every file named `name` under `root` (recursively), sorted; none if root
+// does not exist (e.g. the summary.json of each run under a job's results).
+std::vector<std::string> FindFilesNamed(const std::string& root, const std::string& name);
 
 }  // namespace gaia::testing
 
