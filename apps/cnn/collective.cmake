@@ -43,7 +43,7 @@ add_library(gaia_cnn_collective STATIC
 )
 add_library(gaia::cnn_collective ALIAS gaia_cnn_collective)
 target_link_libraries(gaia_cnn_collective
-  PUBLIC gaia_cnn_collective_core absl::status absl::statusor absl::strings absl::cleanup)
+  PUBLIC gaia_cnn_collective_core absl::status absl::statusor absl::strings)
 if(TARGET gaia_cnn_nccl)
   target_link_libraries(gaia_cnn_collective PUBLIC gaia_cnn_nccl)
 endif()

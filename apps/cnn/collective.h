@@ -57,8 +57,9 @@ struct CollectiveOptions {
   // Longer tolerates more skew between workers; shorter reports a dead or
   // stuck peer sooner.
   int timeout_ms = 60'000;
-  // CPU ring: the most payload one message carries. Bounds the scratch buffer
-  // (one chunk) and the memory in flight; smaller costs more messages.
+  // CPU ring: the most payload one message carries, in [4, 1 GiB]. Bounds the
+  // scratch buffer (one chunk) and the memory in flight; smaller costs more
+  // messages.
   size_t chunk_bytes = size_t{1} << 20;
   // NCCL: the CUDA device of this rank; -1 picks rank % (number of devices).
   int device = -1;

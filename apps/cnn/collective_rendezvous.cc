@@ -12,7 +12,6 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "apps/cnn/collective_link.h"
 
@@ -155,123 +154,170 @@ absl::Status TryConnect(const sockaddr_un& addr, const std::string& path, Scoped
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::StatusOr<RingLink> RingLink::Connect(const std::string& dir, int rank, int size,
-                                           Deadline deadline) {
-  RingLink link;
-  link.rank_ = rank;
-  link.prev_rank_ = (rank + size - 1) % size;
-  link.next_rank_ = (rank + 1) % size;
-  const std::string own_path = SocketPath(dir, rank);
-  const std::string next_path = SocketPath(dir, link.next_rank_);
-  absl::StatusOr<sockaddr_un> own_addr = Address(own_path);
-  if (!own_addr.ok()) return own_addr.status();
-  absl::StatusOr<sockaddr_un> next_addr = Address(next_path);
-  if (!next_addr.ok()) return next_addr.status();
-
-  ScopedFd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (listener.get() < 0) {
-    return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
+// The handshake of one rank: Listen, then Advance and Wait in turn until
+// done() or the deadline.
+class Handshake {
+ public:
+  Handshake(const std::string& dir, int rank, int size)
+      : dir_(dir), rank_(rank), size_(size), prev_rank_((rank + size - 1) % size),
+        next_rank_((rank + 1) % size), own_path_(SocketPath(dir, rank)),
+        next_path_(SocketPath(dir, next_rank_)) {
+    EncodeHello(Hello{rank, size}, next_.out);
+    EncodeHello(Hello{rank, size}, prev_.out);
   }
-  if (bind(listener.get(), reinterpret_cast<const sockaddr*>(&*own_addr), sizeof(*own_addr)) !=
-      0) {
-    if (errno == EADDRINUSE) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          own_path, " already exists: the rendezvous dir must be empty at start, one per DC per "
-          "run (or two workers have rank ", rank, ")"));
+  ~Handshake() {
+    if (bound_) unlink(own_path_.c_str());  // ours, whether or not the ring formed
+  }
+
+  absl::Status Listen() {
+    absl::StatusOr<sockaddr_un> own = Address(own_path_);
+    if (!own.ok()) return own.status();
+    absl::StatusOr<sockaddr_un> next = Address(next_path_);
+    if (!next.ok()) return next.status();
+    next_addr_ = *next;
+    listener_.Reset(socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (listener_.get() < 0) {
+      return absl::InternalError(absl::StrCat("socket: ", std::strerror(errno)));
     }
-    if (errno == ENOENT) {
-      return absl::NotFoundError(absl::StrCat("rendezvous dir ", dir, " does not exist"));
+    if (bind(listener_.get(), reinterpret_cast<const sockaddr*>(&*own), sizeof(*own)) != 0) {
+      if (errno == EADDRINUSE) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            own_path_, " already exists: the rendezvous dir must be empty at start, one per DC "
+            "per run (or two workers have rank ", rank_, ")"));
+      }
+      if (errno == ENOENT) {
+        return absl::NotFoundError(absl::StrCat("rendezvous dir ", dir_, " does not exist"));
+      }
+      return absl::UnavailableError(
+          absl::StrCat("bind ", own_path_, ": ", std::strerror(errno)));
     }
-    return absl::UnavailableError(absl::StrCat("bind ", own_path, ": ", std::strerror(errno)));
-  }
-  // The socket file is ours from here on: removed however this ends.
-  absl::Cleanup unlink_own = [&own_path] { unlink(own_path.c_str()); };
-  if (listen(listener.get(), size + 1) != 0) {
-    return absl::UnavailableError(absl::StrCat("listen ", own_path, ": ", std::strerror(errno)));
+    bound_ = true;
+    if (listen(listener_.get(), size_ + 1) != 0) {
+      return absl::UnavailableError(
+          absl::StrCat("listen ", own_path_, ": ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
   }
 
-  HalfLink next;  // we connect, send hello, read the answer
-  HalfLink prev;  // it connects, we read its hello, send the answer
-  EncodeHello(Hello{rank, size}, next.out);
-  EncodeHello(Hello{rank, size}, prev.out);
-  auto retry_at = std::chrono::steady_clock::now();
-  auto backoff = std::chrono::milliseconds(1);
-  while (!next.done() || !prev.done()) {
+  bool done() const { return next_.done() && prev_.done(); }
+
+  // Does what can be done now without blocking: connect (when due), accept,
+  // move hello bytes, check them.
+  absl::Status Advance() {
     const auto now = std::chrono::steady_clock::now();
-    if (now >= deadline) {
-      std::string missing;
-      if (next.fd.get() < 0) {
-        missing = absl::StrCat("rank ", link.next_rank_, " never listened at ", next_path);
-      } else if (!next.done()) {
-        missing = absl::StrCat("rank ", link.next_rank_, " did not answer");
-      } else if (prev.fd.get() < 0) {
-        missing = absl::StrCat("rank ", link.prev_rank_, " never connected to ", own_path);
-      } else {
-        missing = absl::StrCat("rank ", link.prev_rank_, " did not say hello");
-      }
-      return absl::DeadlineExceededError(absl::StrCat("rendezvous in ", dir, " timed out: ",
-                                                      missing));
-    }
-    if (next.fd.get() < 0 && now >= retry_at) {
-      absl::Status s = TryConnect(*next_addr, next_path, &next.fd);
-      if (!s.ok()) return s;
-      if (next.fd.get() < 0) {
-        retry_at = now + backoff;
-        backoff = std::min(backoff * 2, kMaxRetry);
+    if (next_.fd.get() < 0 && now >= retry_at_) {
+      if (absl::Status s = TryConnect(next_addr_, next_path_, &next_.fd); !s.ok()) return s;
+      if (next_.fd.get() < 0) {
+        retry_at_ = now + backoff_;
+        backoff_ = std::min(backoff_ * 2, kMaxRetry);
       }
     }
-    if (prev.fd.get() < 0) {
-      const int fd = accept4(listener.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (prev_.fd.get() < 0) {
+      const int fd = accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd >= 0) {
-        prev.fd.Reset(fd);
+        prev_.fd.Reset(fd);
       } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
                  errno != ECONNABORTED) {
         return absl::UnavailableError(absl::StrCat("accept: ", std::strerror(errno)));
       }
     }
-    if (next.fd.get() >= 0 && next.got < kHelloBytes) {
-      absl::Status s = SendSome(next.fd.get(), next.out, kHelloBytes, &next.sent, link.next_rank_);
-      if (s.ok()) s = RecvSome(next.fd.get(), next.in, kHelloBytes, &next.got, link.next_rank_);
-      if (s.ok() && next.got == kHelloBytes) s = CheckHello(next.in, link.next_rank_, size, "next");
+    if (next_.fd.get() >= 0 && next_.got < kHelloBytes) {
+      absl::Status s = SendSome(next_.fd.get(), next_.out, kHelloBytes, &next_.sent, next_rank_);
+      if (s.ok()) s = RecvSome(next_.fd.get(), next_.in, kHelloBytes, &next_.got, next_rank_);
+      if (s.ok() && next_.got == kHelloBytes) s = CheckHello(next_.in, next_rank_, size_, "next");
       if (!s.ok()) return s;
     }
-    if (prev.fd.get() >= 0 && !prev.done()) {
+    if (prev_.fd.get() >= 0 && !prev_.done()) {
       // The answer goes out before the hello is checked, so that on a
       // mismatch (size) both sides can say what the other believes.
-      absl::Status s = RecvSome(prev.fd.get(), prev.in, kHelloBytes, &prev.got, link.prev_rank_);
-      if (s.ok() && prev.got == kHelloBytes) {
-        s = SendSome(prev.fd.get(), prev.out, kHelloBytes, &prev.sent, link.prev_rank_);
+      absl::Status s = RecvSome(prev_.fd.get(), prev_.in, kHelloBytes, &prev_.got, prev_rank_);
+      if (s.ok() && prev_.got == kHelloBytes) {
+        s = SendSome(prev_.fd.get(), prev_.out, kHelloBytes, &prev_.sent, prev_rank_);
       }
-      if (s.ok() && prev.done()) s = CheckHello(prev.in, link.prev_rank_, size, "previous");
+      if (s.ok() && prev_.done()) s = CheckHello(prev_.in, prev_rank_, size_, "previous");
       if (!s.ok()) return s;
     }
-    if (next.done() && prev.done()) break;
+    return absl::OkStatus();
+  }
 
+  // Sleeps in poll() until a socket can move or the next connect is due.
+  absl::Status Wait(Deadline deadline) {
     pollfd fds[3];
     nfds_t count = 0;
-    if (prev.fd.get() < 0) fds[count++] = {listener.get(), POLLIN, 0};
-    if (prev.fd.get() >= 0 && !prev.done()) {
-      fds[count++] = {prev.fd.get(), static_cast<short>(prev.got < kHelloBytes ? POLLIN : POLLOUT),
-                      0};
+    if (prev_.fd.get() < 0) fds[count++] = {listener_.get(), POLLIN, 0};
+    if (prev_.fd.get() >= 0 && !prev_.done()) {
+      fds[count++] = {prev_.fd.get(),
+                      static_cast<short>(prev_.got < kHelloBytes ? POLLIN : POLLOUT), 0};
     }
-    if (next.fd.get() >= 0 && !next.done()) {
-      fds[count++] = {next.fd.get(),
-                      static_cast<short>(next.sent < kHelloBytes ? POLLOUT : POLLIN), 0};
+    if (next_.fd.get() >= 0 && !next_.done()) {
+      fds[count++] = {next_.fd.get(),
+                      static_cast<short>(next_.sent < kHelloBytes ? POLLOUT : POLLIN), 0};
     }
     int wait_ms = RemainingMs(deadline);
-    if (next.fd.get() < 0) {
+    if (next_.fd.get() < 0) {
       const auto until_retry = std::chrono::ceil<std::chrono::milliseconds>(
-          retry_at - std::chrono::steady_clock::now());
+          retry_at_ - std::chrono::steady_clock::now());
       wait_ms = std::clamp<int>(static_cast<int>(until_retry.count()), 0, wait_ms);
     }
     if (poll(fds, count, wait_ms) < 0 && errno != EINTR) {
       return absl::InternalError(absl::StrCat("poll: ", std::strerror(errno)));
     }
+    return absl::OkStatus();
   }
-  link.send_fd_ = next.fd.release();
-  link.recv_fd_ = prev.fd.release();
+
+  // What is still missing, for the timeout error.
+  std::string Missing() const {
+    if (next_.fd.get() < 0) {
+      return absl::StrCat("rank ", next_rank_, " never listened at ", next_path_);
+    }
+    if (!next_.done()) return absl::StrCat("rank ", next_rank_, " did not answer");
+    if (prev_.fd.get() < 0) {
+      return absl::StrCat("rank ", prev_rank_, " never connected to ", own_path_);
+    }
+    return absl::StrCat("rank ", prev_rank_, " did not say hello");
+  }
+
+  int ReleaseSendFd() { return next_.fd.release(); }
+  int ReleaseRecvFd() { return prev_.fd.release(); }
+
+ private:
+  const std::string dir_;
+  const int rank_;
+  const int size_;
+  const int prev_rank_;
+  const int next_rank_;
+  const std::string own_path_;
+  const std::string next_path_;
+  sockaddr_un next_addr_{};
+  ScopedFd listener_;
+  bool bound_ = false;
+  HalfLink next_;  // we connect, send hello, read the answer
+  HalfLink prev_;  // it connects, we read its hello, send the answer
+  std::chrono::steady_clock::time_point retry_at_{};
+  std::chrono::milliseconds backoff_{1};
+};
+
+}  // namespace
+
+absl::StatusOr<RingLink> RingLink::Connect(const std::string& dir, int rank, int size,
+                                           Deadline deadline) {
+  Handshake handshake(dir, rank, size);
+  if (absl::Status s = handshake.Listen(); !s.ok()) return s;
+  while (true) {
+    if (absl::Status s = handshake.Advance(); !s.ok()) return s;
+    if (handshake.done()) break;
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("rendezvous in ", dir, " timed out: ", handshake.Missing()));
+    }
+    if (absl::Status s = handshake.Wait(deadline); !s.ok()) return s;
+  }
+  RingLink link;
+  link.rank_ = rank;
+  link.prev_rank_ = (rank + size - 1) % size;
+  link.next_rank_ = (rank + 1) % size;
+  link.send_fd_ = handshake.ReleaseSendFd();
+  link.recv_fd_ = handshake.ReleaseRecvFd();
   return link;
 }
 

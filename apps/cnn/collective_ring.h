@@ -11,8 +11,10 @@
 // of step) closes both sockets, so that the neighbours fail at once instead
 // of waiting out their deadline, and every later call returns that error
 // (FAILED_PRECONDITION, quoting it). A failure anywhere in the ring so reaches
-// every rank, each naming the neighbour it lost. Not thread-safe: one thread
-// per rank. Creates no threads.
+// every rank, each naming the neighbour it lost; a rank that fails leaves its
+// error in <dir>/rank-<r>.failed before closing, and a neighbour that lost it
+// quotes that, so the message names where the ring broke. Not thread-safe:
+// one thread per rank. Creates no threads.
 #ifndef GAIA_APPS_CNN_COLLECTIVE_RING_H_
 #define GAIA_APPS_CNN_COLLECTIVE_RING_H_
 

@@ -216,7 +216,8 @@ TEST(CollectiveRing, RankOutOfStepIsAnErrorNotAHang) {
     if (r == 1) {
       absl::Status rejected = c.ReduceScatterSum(std::span<float>(v), nullptr);
       if (rejected.code() != absl::StatusCode::kInvalidArgument) {
-        return absl::InternalError(absl::StrCat("expected INVALID_ARGUMENT: ", rejected.ToString()));
+        return absl::InternalError(
+            absl::StrCat("expected INVALID_ARGUMENT: ", rejected.ToString()));
       }
     }
     return c.AllReduceSum(std::span<float>(v));
