@@ -10,7 +10,7 @@ target_include_directories(gaia_cnn_collective_core
   PUBLIC $<BUILD_INTERFACE:${GAIA_SOURCE_ROOT}>)
 target_link_libraries(gaia_cnn_collective_core PUBLIC absl::status absl::statusor absl::strings)
 
-if(GAIA_WITH_CUDA)
+if(GAIA_WITH_CUDA AND GAIA_WITH_NCCL)
   find_package(CUDAToolkit QUIET)
   set(_gaia_cuda_hints)
   if(CUDAToolkit_FOUND)
