@@ -125,6 +125,10 @@ TEST(CnnSerial, TrainsOneEpochAndWritesItsSummary) {
   EXPECT_EQ(s["epochs"].size(), 2u);
   EXPECT_GT(s["final_test_accuracy"].get<double>(), 0.5) << s.dump(2);
   EXPECT_GT(s["images_per_s"].get<double>(), 0.0);
+  // Most per-step weight changes are below 1% of the weight (thesis Fig. 5.4).
+  const double share = s["epochs"][1]["insignificant_share"].get<double>();
+  EXPECT_GT(share, 0.5) << s.dump(2);
+  EXPECT_LE(share, 1.0) << s.dump(2);
 }
 
 TEST(CnnSerial, BadFlagsAndDataGetClearErrors) {
