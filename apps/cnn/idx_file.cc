@@ -2,9 +2,11 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <utility>
 
@@ -40,6 +42,29 @@ std::string TypeName(uint8_t type) {
   }
 }
 
+// The unpacked size to reserve: a gzip file's ISIZE trailer (the size mod
+// 2^32 of its last member; right for every IDX file a gzip tool made) up to
+// 64x the packed size, else the file's size. Only a hint: a wrong one costs
+// reallocations, not errors.
+uint64_t SizeHint(const std::string& path) {
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) return 0;
+  std::ifstream in(path, std::ios::binary);
+  uint8_t head[2] = {0, 0};
+  uint8_t tail[4] = {0, 0, 0, 0};
+  if (size < 18 || !in.read(reinterpret_cast<char*>(head), 2) || head[0] != 0x1F ||
+      head[1] != 0x8B) {
+    return size;
+  }
+  in.seekg(static_cast<std::streamoff>(size - 4));
+  if (!in.read(reinterpret_cast<char*>(tail), 4)) return size;
+  const uint64_t isize = uint64_t{tail[0]} | (uint64_t{tail[1]} << 8) |
+                        (uint64_t{tail[2]} << 16) | (uint64_t{tail[3]} << 24);
+  // A damaged trailer must not reserve a gigabyte for a small file.
+  return std::min(isize, 64 * size);
+}
+
 absl::Status Error(absl::string_view name, absl::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(name, ": ", what));
 }
@@ -64,6 +89,7 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
   }
   gzbuffer(file.get(), 256 * 1024);
   std::vector<uint8_t> out;
+  out.reserve(std::min<uint64_t>(SizeHint(path), max_bytes) + kChunkBytes);
   for (;;) {
     const size_t have = out.size();
     if (have > max_bytes) {
@@ -81,11 +107,17 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
     out.resize(have + static_cast<size_t>(got));
     if (static_cast<unsigned>(got) < kChunkBytes) break;
   }
+  // A short read can also end in an error (gzread reports a truncated
+  // stream only through gzerror).
   int code = Z_OK;
-  gzerror(file.get(), &code);
+  const char* message = gzerror(file.get(), &code);
   if (code == Z_BUF_ERROR) {
     return absl::DataLossError(absl::StrCat(path, ": gzip stream truncated after ", out.size(),
                                             " unpacked bytes (unexpected end of file)"));
+  }
+  if (code != Z_OK) {
+    return absl::DataLossError(absl::StrCat(path, ": corrupt gzip data after ", out.size(),
+                                            " unpacked bytes: ", message));
   }
   if (out.size() > max_bytes) {
     return absl::ResourceExhaustedError(
@@ -164,6 +196,31 @@ std::vector<uint8_t> EncodeIdx(const std::vector<uint32_t>& dims,
   }
   out.insert(out.end(), data.begin(), data.end());
   return out;
+}
+
+absl::Status WriteMaybeGzipFile(const std::string& path, const std::vector<uint8_t>& bytes,
+                                bool gzip) {
+  errno = 0;
+  // "wbT": zlib's transparent (uncompressed) write mode.
+  GzHandle file(gzopen(path.c_str(), gzip ? "wb6" : "wbT"));
+  if (file == nullptr) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        path, ": cannot create: ", errno != 0 ? std::strerror(errno) : "out of memory"));
+  }
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const unsigned n = static_cast<unsigned>(std::min<size_t>(bytes.size() - done, kChunkBytes));
+    if (gzwrite(file.get(), bytes.data() + done, n) != static_cast<int>(n)) {
+      int code = 0;
+      return absl::DataLossError(
+          absl::StrCat(path, ": write failed: ", gzerror(file.get(), &code)));
+    }
+    done += n;
+  }
+  if (gzclose(file.release()) != Z_OK) {
+    return absl::DataLossError(absl::StrCat(path, ": write failed on close"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace gaia::cnn

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -59,6 +60,11 @@ absl::StatusOr<IdxArray> ReadIdxFile(const std::string& path);
 // REQUIRES: data.size() == product(dims), 1 <= dims.size() <= 255.
 std::vector<uint8_t> EncodeIdx(const std::vector<uint32_t>& dims,
                                const std::vector<uint8_t>& data);
+
+// Writes `bytes` to `path`, gzip-compressed when `gzip` (tests and tools
+// that make small datasets). Errors name the file.
+absl::Status WriteMaybeGzipFile(const std::string& path, const std::vector<uint8_t>& bytes,
+                                bool gzip);
 
 }  // namespace gaia::cnn
 

@@ -105,6 +105,19 @@ ImageSet GatherImages(const IdxImages& raw, std::span<const int32_t> labels,
   return out;
 }
 
+absl::Status WriteIdxPair(const std::string& images_path, const std::string& labels_path,
+                          const IdxImages& images, std::span<const int32_t> labels, bool gzip) {
+  const std::vector<uint32_t> dims = {static_cast<uint32_t>(images.n), images.height,
+                                      images.width};
+  if (absl::Status s = WriteMaybeGzipFile(images_path, EncodeIdx(dims, images.pixels), gzip);
+      !s.ok()) {
+    return s;
+  }
+  const std::vector<uint8_t> bytes(labels.begin(), labels.end());
+  return WriteMaybeGzipFile(labels_path,
+                            EncodeIdx({static_cast<uint32_t>(labels.size())}, bytes), gzip);
+}
+
 std::string DescribeImageSet(const ImageSet& set) {
   return absl::StrCat(set.n, " images ", set.channels, "x", set.height, "x", set.width, ", ",
                       set.classes, " classes");

@@ -85,7 +85,13 @@ std::vector<size_t> AllIndices(size_t n);
 ImageSet GatherImages(const IdxImages& raw, std::span<const int32_t> labels,
                       std::span<const size_t> indices, uint32_t classes, PixelNorm norm);
 
-// Images of classes ("images 60000 x 28 x 28, 10 classes").
+// Writes an idx3 image file and an idx1 label file (gzip when `gzip`), for
+// tests and tools that make small datasets. REQUIRES: labels in [0, 255],
+// labels.size() == images.n, images.pixels.size() == n * height * width.
+absl::Status WriteIdxPair(const std::string& images_path, const std::string& labels_path,
+                          const IdxImages& images, std::span<const int32_t> labels, bool gzip);
+
+// One line for logs: "60000 images 1x28x28, 10 classes".
 std::string DescribeImageSet(const ImageSet& set);
 
 }  // namespace gaia::cnn
