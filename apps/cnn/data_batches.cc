@@ -66,9 +66,9 @@ absl::Status BatchIterator::NextIndices(std::span<size_t> indices) {
 
 absl::Status BatchIterator::Next(std::span<float> images, std::span<int32_t> labels) {
   if (images.size() < batch_floats() || labels.size() < options_.batch_size) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "batch iterator: buffers of ", images.size(), " floats and ", labels.size(),
-        " labels; a batch needs ", batch_floats(), " and ", options_.batch_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch iterator: buffers of ", images.size(), " floats and ", labels.size(),
+                     " labels; a batch needs ", batch_floats(), " and ", options_.batch_size));
   }
   if (absl::Status s = NextIndices(std::span<size_t>(batch_)); !s.ok()) return s;
   const size_t size = set_->image_size();

@@ -62,8 +62,8 @@ class BatchIterator {
 
   const ImageSet* set_;
   Options options_;
-  uint64_t epoch_ = 0;       // the epoch `order_` belongs to
-  size_t position_ = 0;      // next index into order_, < set_->n
+  uint64_t epoch_ = 0;   // the epoch `order_` belongs to
+  size_t position_ = 0;  // next index into order_, < set_->n
   uint64_t batches_ = 0;
   std::vector<size_t> order_;  // this epoch's permutation of the set
   std::vector<size_t> batch_;  // the current batch's indices (Next's scratch)

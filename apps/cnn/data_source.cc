@@ -106,12 +106,13 @@ absl::StatusOr<IdxPaths> FindIdxPaths(const DataSpec& spec, const LoadOptions& o
     if (!path->empty()) continue;
     const std::string missing = (std::filesystem::path(dir) / name).string();
     if (fashion) {
-      return absl::NotFoundError(absl::StrCat(
-          "Fashion-MNIST is not installed: ", missing, "[.gz] not found; run scripts/setup.sh "
-          "(it installs the Debian package dataset-fashion-mnist)"));
+      return absl::NotFoundError(
+          absl::StrCat("Fashion-MNIST is not installed: ", missing,
+                       "[.gz] not found; run scripts/setup.sh "
+                       "(it installs the Debian package dataset-fashion-mnist)"));
     }
-    return absl::NotFoundError(absl::StrCat("data spec '", spec.spec, "': ", missing,
-                                            " not found (nor ", name, ".gz)"));
+    return absl::NotFoundError(
+        absl::StrCat("data spec '", spec.spec, "': ", missing, " not found (nor ", name, ".gz)"));
   }
   return out;
 }
@@ -171,15 +172,14 @@ std::string DescribeSplit(const CnnData& data) {
   const DataSpec& spec = data.spec;
   std::string out = absl::StrCat("data ", FormatDataSpec(spec), "\n");
   absl::StrAppend(&out, "  DC ", spec.dc, " of ", spec.partition.dcs, " holds classes ",
-                  absl::StrJoin(data.dc_classes, ","), ": ", data.dc_share_sizes[spec.dc],
-                  " of ", data.train_total, " training images (",
+                  absl::StrJoin(data.dc_classes, ","), ": ", data.dc_share_sizes[spec.dc], " of ",
+                  data.train_total, " training images (",
                   spec.partition.split == DcSplit::kIid ? "iid" : "by label", ")\n");
   absl::StrAppend(&out, "  worker part ", data.part, " of ", data.parts, ": ",
                   DescribeImageSet(data.train), "\n");
   absl::StrAppend(&out, "  test: ", data.test.n == 0 ? "not loaded" : DescribeImageSet(data.test),
                   "\n");
-  absl::StrAppendFormat(&out, "  pixels: (x/255 - %.4f) / %.4f\n", data.norm.mean,
-                        data.norm.std);
+  absl::StrAppendFormat(&out, "  pixels: (x/255 - %.4f) / %.4f\n", data.norm.mean, data.norm.std);
   absl::StrAppend(&out, FormatClassHistogram(data.dc_class_counts, "dc"));
   return out;
 }

@@ -45,8 +45,7 @@ class Items {
   }
 
   // The key's value in [min, max], or `def` when absent.
-  absl::StatusOr<uint64_t> Uint(const std::string& key, uint64_t def, uint64_t min,
-                                uint64_t max) {
+  absl::StatusOr<uint64_t> Uint(const std::string& key, uint64_t def, uint64_t min, uint64_t max) {
     auto it = values_.find(key);
     if (it == values_.end()) return def;
     const std::string value = std::move(it->second);
@@ -77,8 +76,8 @@ class Items {
   // Error naming the first key no getter read.
   absl::Status CheckAllUsed(absl::string_view source) const {
     if (values_.empty()) return absl::OkStatus();
-    return Error(absl::StrCat("unknown key '", values_.begin()->first, "' for source '", source,
-                              "'"));
+    return Error(
+        absl::StrCat("unknown key '", values_.begin()->first, "' for source '", source, "'"));
   }
 
  private:
@@ -102,8 +101,7 @@ absl::Status ParseOptions(Items& items, DataSpec& out) {
   absl::StatusOr<uint64_t> per_dc = items.Uint("classes_per_dc", 0, 1, 256);
   if (!per_dc.ok()) return per_dc.status();
   out.partition.classes_per_dc = static_cast<uint32_t>(*per_dc);
-  absl::StatusOr<uint64_t> seed =
-      items.Uint("seed", 1, 0, std::numeric_limits<uint64_t>::max());
+  absl::StatusOr<uint64_t> seed = items.Uint("seed", 1, 0, std::numeric_limits<uint64_t>::max());
   if (!seed.ok()) return seed.status();
   out.partition.seed = *seed;
   absl::StatusOr<uint64_t> limit = items.Uint("limit", 0, 0, kMaxU32);
@@ -144,8 +142,9 @@ absl::StatusOr<DataSpec> ParseDataSpec(absl::string_view spec) {
   if (source == "fashion-mnist") {
     out.source = DataSource::kFashionMnist;
     if (has_path) {
-      return items.Error("fashion-mnist takes no path (it is the Debian package's); for IDX "
-                         "files elsewhere use mnist-idx:DIR");
+      return items.Error(
+          "fashion-mnist takes no path (it is the Debian package's); for IDX "
+          "files elsewhere use mnist-idx:DIR");
     }
   } else if (source == "mnist-idx") {
     out.source = DataSource::kMnistIdx;
@@ -155,8 +154,8 @@ absl::StatusOr<DataSpec> ParseDataSpec(absl::string_view spec) {
     out.dir = std::string(absl::StripAsciiWhitespace(rest[0]));
     rest.erase(rest.begin());
   } else {
-    return items.Error(absl::StrCat("unknown source '", source,
-                                    "' (expected fashion-mnist or mnist-idx:DIR)"));
+    return items.Error(
+        absl::StrCat("unknown source '", source, "' (expected fashion-mnist or mnist-idx:DIR)"));
   }
   for (absl::string_view item : rest) {
     if (absl::Status s = items.Add(absl::StripAsciiWhitespace(item)); !s.ok()) return s;

@@ -59,8 +59,8 @@ uint64_t SizeHint(const std::string& path) {
   }
   in.seekg(static_cast<std::streamoff>(size - 4));
   if (!in.read(reinterpret_cast<char*>(tail), 4)) return size;
-  const uint64_t isize = uint64_t{tail[0]} | (uint64_t{tail[1]} << 8) |
-                        (uint64_t{tail[2]} << 16) | (uint64_t{tail[3]} << 24);
+  const uint64_t isize = uint64_t{tail[0]} | (uint64_t{tail[1]} << 8) | (uint64_t{tail[2]} << 16) |
+                         (uint64_t{tail[3]} << 24);
   // A damaged trailer must not reserve a gigabyte for a small file.
   return std::min(isize, 64 * size);
 }
@@ -84,8 +84,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
   errno = 0;
   GzHandle file(gzopen(path.c_str(), "rb"));
   if (file == nullptr) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": cannot open: ", errno != 0 ? std::strerror(errno) : "out of memory"));
+    return absl::NotFoundError(
+        absl::StrCat(path, ": cannot open: ", errno != 0 ? std::strerror(errno) : "out of memory"));
   }
   gzbuffer(file.get(), 256 * 1024);
   std::vector<uint8_t> out;
@@ -101,8 +101,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
     if (got < 0) {
       int code = 0;
       const char* message = gzerror(file.get(), &code);
-      return absl::DataLossError(absl::StrCat(path, ": corrupt gzip data after ", have,
-                                              " unpacked bytes: ", message));
+      return absl::DataLossError(
+          absl::StrCat(path, ": corrupt gzip data after ", have, " unpacked bytes: ", message));
     }
     out.resize(have + static_cast<size_t>(got));
     if (static_cast<unsigned>(got) < kChunkBytes) break;
@@ -116,8 +116,8 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
                                             " unpacked bytes (unexpected end of file)"));
   }
   if (code != Z_OK) {
-    return absl::DataLossError(absl::StrCat(path, ": corrupt gzip data after ", out.size(),
-                                            " unpacked bytes: ", message));
+    return absl::DataLossError(
+        absl::StrCat(path, ": corrupt gzip data after ", out.size(), " unpacked bytes: ", message));
   }
   if (out.size() > max_bytes) {
     return absl::ResourceExhaustedError(
@@ -168,14 +168,13 @@ absl::StatusOr<IdxArray> ParseIdx(std::vector<uint8_t> bytes, absl::string_view 
   }
   if (count > available) {
     return Error(name, absl::StrCat("truncated at byte ", size, ": dims ",
-                                    absl::StrJoin(out.dims, "x"), " need more than the ",
-                                    available, " data bytes after the ", header,
-                                    "-byte header"));
+                                    absl::StrJoin(out.dims, "x"), " need more than the ", available,
+                                    " data bytes after the ", header, "-byte header"));
   }
   if (count < available) {
     return Error(name, absl::StrCat(available - count, " unexpected bytes after the data (dims ",
-                                    absl::StrJoin(out.dims, "x"), " end at byte ",
-                                    header + count, " of ", size, ")"));
+                                    absl::StrJoin(out.dims, "x"), " end at byte ", header + count,
+                                    " of ", size, ")"));
   }
   bytes.erase(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(header));
   out.data = std::move(bytes);

@@ -58,8 +58,7 @@ absl::StatusOr<IdxArray> ReadIdxFile(const std::string& path);
 
 // Encodes an unsigned-byte IDX array (for tests and tools that write data).
 // REQUIRES: data.size() == product(dims), 1 <= dims.size() <= 255.
-std::vector<uint8_t> EncodeIdx(const std::vector<uint32_t>& dims,
-                               const std::vector<uint8_t>& data);
+std::vector<uint8_t> EncodeIdx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data);
 
 // Writes `bytes` to `path`, gzip-compressed when `gzip` (tests and tools
 // that make small datasets). Errors name the file.

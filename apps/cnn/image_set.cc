@@ -41,8 +41,8 @@ absl::StatusOr<std::vector<int32_t>> ReadIdxLabels(const std::string& path, uint
   std::vector<int32_t> labels(a->data.size());
   for (size_t i = 0; i < a->data.size(); ++i) {
     if (a->data[i] >= classes) {
-      return absl::InvalidArgumentError(absl::StrCat(path, ": label ", a->data[i], " of item ", i,
-                                                     " >= classes ", classes));
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": label ", a->data[i], " of item ", i, " >= classes ", classes));
     }
     labels[i] = a->data[i];
   }
@@ -107,15 +107,14 @@ ImageSet GatherImages(const IdxImages& raw, std::span<const int32_t> labels,
 
 absl::Status WriteIdxPair(const std::string& images_path, const std::string& labels_path,
                           const IdxImages& images, std::span<const int32_t> labels, bool gzip) {
-  const std::vector<uint32_t> dims = {static_cast<uint32_t>(images.n), images.height,
-                                      images.width};
+  const std::vector<uint32_t> dims = {static_cast<uint32_t>(images.n), images.height, images.width};
   if (absl::Status s = WriteMaybeGzipFile(images_path, EncodeIdx(dims, images.pixels), gzip);
       !s.ok()) {
     return s;
   }
   const std::vector<uint8_t> bytes(labels.begin(), labels.end());
-  return WriteMaybeGzipFile(labels_path,
-                            EncodeIdx({static_cast<uint32_t>(labels.size())}, bytes), gzip);
+  return WriteMaybeGzipFile(labels_path, EncodeIdx({static_cast<uint32_t>(labels.size())}, bytes),
+                            gzip);
 }
 
 std::string DescribeImageSet(const ImageSet& set) {

@@ -45,8 +45,8 @@ struct ImageSet {
   uint32_t channels = 1;  // IDX images are grey: 1
   uint32_t height = 0;
   uint32_t width = 0;
-  uint32_t classes = 0;       // every label is in [0, classes)
-  std::vector<float> pixels;  // n * image_size(), image-major, then C, H, W
+  uint32_t classes = 0;         // every label is in [0, classes)
+  std::vector<float> pixels;    // n * image_size(), image-major, then C, H, W
   std::vector<int32_t> labels;  // n
 
   size_t image_size() const { return size_t{channels} * height * width; }

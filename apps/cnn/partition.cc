@@ -46,15 +46,15 @@ absl::Status CheckPartitionOptions(const PartitionOptions& options, uint32_t cla
   if (classes == 0) return absl::InvalidArgumentError("classes=0: need at least one class");
   if (options.split != DcSplit::kLabels) {
     if (options.classes_per_dc != 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "classes_per_dc=", options.classes_per_dc, ": only split=labels takes it"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("classes_per_dc=", options.classes_per_dc, ": only split=labels takes it"));
     }
     return absl::OkStatus();
   }
   const uint32_t k = ClassesPerDc(options, classes);
   if (k > classes) {
-    return absl::InvalidArgumentError(absl::StrCat("classes_per_dc=", k,
-                                                   ": more than the ", classes, " classes"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("classes_per_dc=", k, ": more than the ", classes, " classes"));
   }
   if (uint64_t{k} * options.dcs < classes) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -110,8 +110,8 @@ std::vector<std::vector<size_t>> SplitAmongDcs(std::span<const int32_t> labels, 
   for (size_t i : perm) {
     const int32_t c = labels[i];
     const size_t m = holders[c].size();
-    const size_t h = static_cast<size_t>(
-        (static_cast<unsigned __int128>(seen[c]++) * m) / class_size[c]);
+    const size_t h =
+        static_cast<size_t>((static_cast<unsigned __int128>(seen[c]++) * m) / class_size[c]);
     shares[holders[c][h]].push_back(i);
   }
   return shares;

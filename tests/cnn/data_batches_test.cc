@@ -2,12 +2,12 @@
 // seeded order per epoch, epochs counted, and the right bytes copied.
 #include "apps/cnn/data_batches.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <map>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace gaia::cnn {
 namespace {

@@ -1,6 +1,8 @@
 // The real Fashion-MNIST that scripts/setup.sh installs (Debian package
 // dataset-fashion-mnist), loaded by name. A missing dataset fails the test
 // with the command that installs it; it is never skipped.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -9,9 +11,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "apps/cnn/data_source.h"
 
@@ -29,8 +28,7 @@ CnnData LoadTimed(const std::string& spec, uint32_t part = 0, uint32_t parts = 1
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_TRUE(d.ok()) << d.status();  // says how to install a missing dataset
   if (!d.ok()) return CnnData{};
-  std::printf("%s part %u/%u: %.2f s\n%s", spec.c_str(), part, parts, s,
-              DescribeSplit(*d).c_str());
+  std::printf("%s part %u/%u: %.2f s\n%s", spec.c_str(), part, parts, s, DescribeSplit(*d).c_str());
   return std::move(*d);
 }
 

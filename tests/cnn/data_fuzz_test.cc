@@ -2,12 +2,12 @@
 // gzip, read alone and as a whole dataset. Every read returns either a
 // result that keeps its contract or an error naming the file; nothing may
 // crash, hang or allocate without bound (ASan/UBSan builds run this too).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <random>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "apps/cnn/data_source.h"
 #include "apps/cnn/idx_file.h"
@@ -26,8 +26,10 @@ std::vector<uint8_t> Mutate(std::vector<uint8_t> bytes, std::mt19937_64& rng) {
     switch (rng() % 6) {
       case 0: bytes[pos] = b; break;
       case 1: bytes[pos] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
-      case 2: bytes.erase(bytes.begin() + pos, bytes.begin() + std::min(bytes.size(), pos + 1 +
-                                                                          rng() % 8)); break;
+      case 2:
+        bytes.erase(bytes.begin() + pos,
+                    bytes.begin() + std::min(bytes.size(), pos + 1 + rng() % 8));
+        break;
       case 3: bytes.insert(bytes.begin() + pos, 1 + rng() % 4, b); break;
       case 4: bytes.resize(pos); break;
       case 5: bytes[rng() % std::min<size_t>(bytes.size(), 16)] = b; break;  // the header
@@ -47,8 +49,7 @@ std::vector<uint8_t> ValidLabels() { return EncodeIdx({5}, {0, 1, 2, 1, 0}); }
 // Reads mutations of `valid`, written raw or gzip-compressed (`gzip`:
 // mutate the uncompressed bytes and compress; `mutate_packed`: mutate the
 // compressed bytes).
-void FuzzIdxFile(const std::vector<uint8_t>& valid, bool gzip, bool mutate_packed,
-                 uint64_t seed) {
+void FuzzIdxFile(const std::vector<uint8_t>& valid, bool gzip, bool mutate_packed, uint64_t seed) {
   const std::string dir = testing::MakeTempDir("cnnfuzz");
   const std::string path = dir + "/f-idx";
   std::vector<uint8_t> packed;

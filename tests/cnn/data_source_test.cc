@@ -2,14 +2,14 @@
 // the DC shares and worker parts, the norm, the test set, and the errors.
 #include "apps/cnn/data_source.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tests/testing/subprocess.h"
 
@@ -122,8 +122,7 @@ TEST(CnnDataSource, TheNormComesFromTheWholeTrainingFile) {
   EXPECT_EQ(data.norm.mean, want.mean);
   EXPECT_EQ(data.norm.std, want.std);
   const size_t i = data.train_indices[0];
-  EXPECT_NEAR(data.train.image(0)[0], (d.train.pixels[i * 9] / 255.0 - want.mean) / want.std,
-              1e-5);
+  EXPECT_NEAR(data.train.image(0)[0], (d.train.pixels[i * 9] / 255.0 - want.mean) / want.std, 1e-5);
   EXPECT_EQ(Load("mnist-idx:" + d.dir + ",norm=mnist").norm.mean, kMnistNorm.mean);
   EXPECT_EQ(Load("mnist-idx:" + d.dir + ",norm=fashion-mnist").norm.std, kFashionMnistNorm.std);
 }
@@ -135,9 +134,10 @@ TEST(CnnDataSource, DcsAndPartsAreDisjointAndCoverTheLimitedSet) {
     for (uint32_t dc = 0; dc < 3; ++dc) {
       std::set<int32_t> classes;
       for (uint32_t part = 0; part < 2; ++part) {
-        const CnnData data = Load("mnist-idx:" + d.dir + ",limit=150,dcs=3,dc=" +
-                                      std::to_string(dc) + ",split=" + split + ",seed=5",
-                                  part, 2);
+        const CnnData data =
+            Load("mnist-idx:" + d.dir + ",limit=150,dcs=3,dc=" + std::to_string(dc) +
+                     ",split=" + split + ",seed=5",
+                 part, 2);
         EXPECT_EQ(data.train_total, 150u);
         all.insert(all.end(), data.train_indices.begin(), data.train_indices.end());
         classes.insert(data.train.labels.begin(), data.train.labels.end());

@@ -2,10 +2,10 @@
 // the field.
 #include "apps/cnn/data_spec.h"
 
-#include <string>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace gaia::cnn {
 namespace {

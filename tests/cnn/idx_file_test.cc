@@ -2,12 +2,12 @@
 // damage is an error that names the file and says what is wrong.
 #include "apps/cnn/idx_file.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "tests/testing/subprocess.h"
 
@@ -26,8 +26,7 @@ std::vector<uint8_t> Ramp(size_t n) {
 class CnnIdxFileTest : public ::testing::Test {
  protected:
   // Writes `bytes` (raw, or gzip-compressed) as dir_/name; returns the path.
-  std::string Write(const std::string& name, const std::vector<uint8_t>& bytes,
-                    bool gzip = false) {
+  std::string Write(const std::string& name, const std::vector<uint8_t>& bytes, bool gzip = false) {
     const std::string path = dir_ + "/" + name;
     EXPECT_TRUE(WriteMaybeGzipFile(path, bytes, gzip).ok());
     return path;
@@ -110,17 +109,15 @@ TEST_F(CnnIdxFileTest, TruncationSaysAtWhichByte) {
   // The data stops 5 bytes short.
   bytes = EncodeIdx({2, 3, 4}, Ramp(24));
   bytes.resize(bytes.size() - 5);
-  EXPECT_THAT(ErrorOf("t3", bytes),
-              AllOf(HasSubstr("truncated at byte 35"), HasSubstr("dims 2x3x4"),
-                    HasSubstr("19 data bytes")));
+  EXPECT_THAT(ErrorOf("t3", bytes), AllOf(HasSubstr("truncated at byte 35"),
+                                          HasSubstr("dims 2x3x4"), HasSubstr("19 data bytes")));
 }
 
 TEST_F(CnnIdxFileTest, AHugeHeaderIsTruncationNotAnAllocation) {
   std::vector<uint8_t> bytes = EncodeIdx({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {});
   bytes.push_back(1);
-  EXPECT_THAT(ErrorOf("huge", bytes),
-              AllOf(HasSubstr("truncated at byte 17"),
-                    HasSubstr("dims 4294967295x4294967295x4294967295")));
+  EXPECT_THAT(ErrorOf("huge", bytes), AllOf(HasSubstr("truncated at byte 17"),
+                                            HasSubstr("dims 4294967295x4294967295x4294967295")));
 }
 
 TEST_F(CnnIdxFileTest, TrailingBytesAreAnError) {

@@ -2,12 +2,12 @@
 // pixel statistics and the normalization.
 #include "apps/cnn/image_set.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "apps/cnn/idx_file.h"
 #include "tests/testing/subprocess.h"
@@ -78,9 +78,9 @@ TEST_F(CnnImageSetTest, CountMismatchNamesBothFiles) {
   EXPECT_TRUE(CheckSameCount("a", 3, "b", 3).ok());
   absl::Status s = CheckSameCount("/x/imgs", 60000, "/x/lbls", 59999);
   ASSERT_FALSE(s.ok());
-  EXPECT_THAT(Msg(s), AllOf(HasSubstr("image/label count mismatch"),
-                            HasSubstr("/x/imgs has 60000 images"),
-                            HasSubstr("/x/lbls has 59999 labels")));
+  EXPECT_THAT(Msg(s),
+              AllOf(HasSubstr("image/label count mismatch"), HasSubstr("/x/imgs has 60000 images"),
+                    HasSubstr("/x/lbls has 59999 labels")));
 }
 
 TEST(CnnPixelNorm, MeanAndStdOfXOver255) {
@@ -117,8 +117,8 @@ TEST(CnnGatherImages, PicksNormalizesAndLabels) {
   EXPECT_EQ(set.image_size(), 2u);
   EXPECT_EQ(set.labels, (std::vector<int32_t>{6, 4}));
   ASSERT_EQ(set.pixels.size(), 4u);
-  EXPECT_FLOAT_EQ(set.image(0)[0], 2.0f);    // (1 - .5) / .25
-  EXPECT_FLOAT_EQ(set.image(0)[1], -2.0f);   // (0 - .5) / .25
+  EXPECT_FLOAT_EQ(set.image(0)[0], 2.0f);   // (1 - .5) / .25
+  EXPECT_FLOAT_EQ(set.image(0)[1], -2.0f);  // (0 - .5) / .25
   EXPECT_FLOAT_EQ(set.image(1)[0], -2.0f);
   EXPECT_FLOAT_EQ(set.image(1)[1], 2.0f);
   EXPECT_EQ(DescribeImageSet(set), "2 images 1x1x2, 7 classes");

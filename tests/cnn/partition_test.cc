@@ -2,13 +2,13 @@
 // of the label split, and the option checks.
 #include "apps/cnn/partition.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 namespace gaia::cnn {
 namespace {
