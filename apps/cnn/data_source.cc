@@ -117,7 +117,7 @@ absl::StatusOr<IdxPaths> FindIdxPaths(const DataSpec& spec, const LoadOptions& o
   return out;
 }
 
-absl::StatusOr<CnnData> LoadCnnData(absl::string_view spec, uint32_t part, uint32_t parts,
+absl::StatusOr<CnnData> LoadCnnData(std::string_view spec, uint32_t part, uint32_t parts,
                                     const LoadOptions& options) {
   if (parts == 0 || part >= parts) {
     return absl::InvalidArgumentError(

@@ -21,10 +21,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "apps/cnn/data_spec.h"
 #include "apps/cnn/image_set.h"
 
@@ -69,7 +69,7 @@ struct CnnData {
 // REQUIRES: part < parts (else InvalidArgument). NotFound, naming the
 // missing file, when a dataset is absent; for "fashion-mnist" it says to run
 // scripts/setup.sh. FailedPrecondition when this worker's part is empty.
-absl::StatusOr<CnnData> LoadCnnData(absl::string_view spec, uint32_t part, uint32_t parts,
+absl::StatusOr<CnnData> LoadCnnData(std::string_view spec, uint32_t part, uint32_t parts,
                                     const LoadOptions& options = {});
 
 // The four files of `spec`'s dataset: for each standard name

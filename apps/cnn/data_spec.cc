@@ -130,7 +130,8 @@ absl::Status ParseOptions(Items& items, DataSpec& out) {
 
 }  // namespace
 
-absl::StatusOr<DataSpec> ParseDataSpec(absl::string_view spec) {
+absl::StatusOr<DataSpec> ParseDataSpec(std::string_view spec_in) {
+  const absl::string_view spec(spec_in.data(), spec_in.size());
   DataSpec out;
   out.spec = std::string(spec);
   Items items(out.spec);

@@ -19,14 +19,15 @@
 //   classes          mnist-idx only: label count (default 10)
 // Every error is InvalidArgument "data spec 'SPEC': KEY=VALUE: why", or
 // names the unknown key or source. A path cannot contain ','.
+// Thread-compatible free functions.
 #ifndef GAIA_APPS_CNN_DATA_SPEC_H_
 #define GAIA_APPS_CNN_DATA_SPEC_H_
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
-#include "absl/strings/string_view.h"
 #include "apps/cnn/partition.h"
 
 namespace gaia::cnn {
@@ -57,7 +58,7 @@ struct DataSpec {
   uint32_t classes = 10;  // labels are in [0, classes)
 };
 
-absl::StatusOr<DataSpec> ParseDataSpec(absl::string_view spec);
+absl::StatusOr<DataSpec> ParseDataSpec(std::string_view spec);
 
 // The canonical spelling of `spec`'s fields (for logs).
 std::string FormatDataSpec(const DataSpec& spec);

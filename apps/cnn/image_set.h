@@ -13,6 +13,7 @@
 // x / 255 over a whole training set, so every worker of a job (whatever its
 // share) and the test set use the same affine map.
 // Errors name the file and what is wrong (see idx_file.h for the format's).
+// ImageSet is a plain value; the functions are thread-compatible.
 #ifndef GAIA_APPS_CNN_IMAGE_SET_H_
 #define GAIA_APPS_CNN_IMAGE_SET_H_
 
