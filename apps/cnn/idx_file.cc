@@ -123,7 +123,6 @@ absl::StatusOr<std::vector<uint8_t>> ReadMaybeGzipFile(const std::string& path,
     return absl::ResourceExhaustedError(
         absl::StrCat(path, ": larger than ", max_bytes, " bytes (unpacked); not an IDX file?"));
   }
-  out.shrink_to_fit();
   return out;
 }
 
