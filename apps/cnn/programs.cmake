@@ -6,6 +6,10 @@ if(TARGET gaia_cnn_model AND TARGET gaia_cnn_data)
   target_include_directories(gaia_cnn_app PUBLIC $<BUILD_INTERFACE:${GAIA_SOURCE_ROOT}>)
   target_link_libraries(gaia_cnn_app
     PUBLIC gaia_cnn_model gaia_cnn_data gaia::app_common absl::status absl::strings)
+  # --device=cuda: the GPU path when it was built (defines GAIA_HAVE_CUDA_MODEL).
+  if(TARGET gaia_cnn_cuda)
+    target_link_libraries(gaia_cnn_app PUBLIC gaia_cnn_cuda)
+  endif()
 
   add_executable(gaia_cnn_serial serial_main.cc)
   target_link_libraries(gaia_cnn_serial PRIVATE gaia_cnn_app nlohmann_json::nlohmann_json)

@@ -35,18 +35,37 @@ void AddTrainFlags(CLI::App& app, TrainFlags* flags) {
   app.add_option("--shuffle-seed", flags->shuffle_seed, "mini-batch order seed")
       ->capture_default_str();
   app.add_option("--device", flags->device, "cpu or cuda")->capture_default_str();
+  app.add_option("--cuda-device", flags->cuda_device, "--device=cuda: the GPU's index")
+      ->check(CLI::NonNegativeNumber)->capture_default_str();
 }
 
-absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, int64_t total_steps) {
+namespace {
+
+absl::StatusOr<TrainerModel> CreateModel(const TrainFlags& flags) {
   if (flags.device == "cuda") {
+#ifdef GAIA_HAVE_CUDA_MODEL
+    absl::StatusOr<CudaModel> model = CudaModel::Create(flags.model, flags.cuda_device);
+    if (!model.ok()) return model.status();
+    return TrainerModel(std::move(*model));
+#else
     return absl::FailedPreconditionError(
-        "--device=cuda: this build of apps/cnn trains on the CPU only (see docs/APP_CNN.md)");
+        "--device=cuda: this build of apps/cnn has no GPU path (built without CUDA or "
+        "cuDNN; see docs/APP_CNN_GPU.md)");
+#endif
   }
   if (flags.device != "cpu") {
     return absl::InvalidArgumentError(
         absl::StrCat("--device=", flags.device, ": must be cpu or cuda"));
   }
   absl::StatusOr<Model> model = Model::Create(flags.model);
+  if (!model.ok()) return model.status();
+  return TrainerModel(std::move(*model));
+}
+
+}  // namespace
+
+absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, int64_t total_steps) {
+  absl::StatusOr<TrainerModel> model = CreateModel(flags);
   if (!model.ok()) return model.status();
   absl::StatusOr<Sgd> sgd = Sgd::Create(flags.sgd);
   if (!sgd.ok()) return sgd.status();

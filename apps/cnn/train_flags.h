@@ -10,13 +10,20 @@
 #define GAIA_APPS_CNN_TRAIN_FLAGS_H_
 
 #include <cstdint>
+#include <span>
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
 #include "apps/cnn/model.h"
 #include "apps/cnn/sgd.h"
+#ifdef GAIA_HAVE_CUDA_MODEL
+#include "apps/cnn/cuda/cuda_model.h"
+#endif
 
 namespace gaia::cnn {
 
@@ -29,13 +36,54 @@ struct TrainFlags {
   uint32_t batch = 32;                // images per mini-batch
   uint64_t shuffle_seed = 1;          // the batch order (each worker adds its index)
   std::string device = "cpu";         // "cpu" | "cuda"
+  int cuda_device = 0;                // --device=cuda: which GPU
 };
 
 void AddTrainFlags(CLI::App& app, TrainFlags* flags);
 
+// The model a Trainer drives: a CPU Model or, for --device=cuda in a build
+// with the GPU path (GAIA_HAVE_CUDA_MODEL), a CudaModel, which has the same
+// API (docs/APP_CNN_GPU.md): the calls the programs make, forwarded.
+class TrainerModel {
+ public:
+  explicit TrainerModel(Model m) : m_(std::move(m)) {}
+#ifdef GAIA_HAVE_CUDA_MODEL
+  explicit TrainerModel(CudaModel m) : m_(std::move(m)) {}
+#endif
+  std::span<float> params() {
+    return std::visit([](auto& m) { return m.params(); }, m_);
+  }
+  std::span<const float> params() const {
+    return std::visit([](const auto& m) { return m.params(); }, m_);
+  }
+  size_t num_trainable() const {
+    return std::visit([](const auto& m) { return m.num_trainable(); }, m_);
+  }
+  const std::vector<ParamBlock>& layout() const {
+    return std::visit(
+        [](const auto& m) -> const std::vector<ParamBlock>& { return m.layout(); }, m_);
+  }
+  int threads() const { return std::visit([](const auto& m) { return m.threads(); }, m_); }
+  absl::StatusOr<StepResult> TrainStep(std::span<const float> images,
+                                       std::span<const int32_t> labels, int batch, Sgd& sgd) {
+    return std::visit([&](auto& m) { return m.TrainStep(images, labels, batch, sgd); }, m_);
+  }
+  absl::StatusOr<EvalResult> Evaluate(std::span<const float> images,
+                                      std::span<const int32_t> labels, int64_t n, int batch) {
+    return std::visit([&](auto& m) { return m.Evaluate(images, labels, n, batch); }, m_);
+  }
+
+ private:
+#ifdef GAIA_HAVE_CUDA_MODEL
+  std::variant<Model, CudaModel> m_;
+#else
+  std::variant<Model> m_;
+#endif
+};
+
 // The model, its optimizer and the learning-rate schedule.
 struct Trainer {
-  Model model;
+  TrainerModel model;
   Sgd sgd;
   LrSchedule schedule;
 };

@@ -131,12 +131,25 @@ TEST(CnnSerial, TrainsOneEpochAndWritesItsSummary) {
   EXPECT_LE(share, 1.0) << s.dump(2);
 }
 
+TEST(CnnSerial, DeviceCudaTrainsOnAGpuOrSaysWhyNot) {
+  const testing::ProcessResult r = testing::RunProcess(
+      {testing::BinDir() + "/gaia_cnn_serial", "--data=fashion-mnist,limit=256,test_limit=100",
+       "--epochs=1", "--device=cuda"},
+      std::chrono::seconds(120));
+  if (r.exit_code == 0) {
+    EXPECT_THAT(r.output, HasSubstr("clock 1/1 objective"));  // a GPU is here
+  } else {
+    EXPECT_EQ(r.exit_code, 2) << r.output;
+    EXPECT_THAT(r.output, HasSubstr("--device=cuda: ")) << r.output;
+  }
+}
+
 TEST(CnnSerial, BadFlagsAndDataGetClearErrors) {
   const std::string bin = testing::BinDir() + "/gaia_cnn_serial";
   testing::ProcessResult r = testing::RunProcess(
-      {bin, "--data=fashion-mnist,limit=100", "--device=cuda"}, std::chrono::seconds(60));
+      {bin, "--data=fashion-mnist,limit=100", "--device=tpu"}, std::chrono::seconds(60));
   EXPECT_EQ(r.exit_code, 2) << r.output;
-  EXPECT_THAT(r.output, HasSubstr("--device=cuda"));
+  EXPECT_THAT(r.output, HasSubstr("--device=tpu: must be cpu or cuda"));
   r = testing::RunProcess({bin, "--data=fashion-mnist,colour=red"}, std::chrono::seconds(60));
   EXPECT_EQ(r.exit_code, 2) << r.output;
   EXPECT_THAT(r.output, HasSubstr("colour"));
