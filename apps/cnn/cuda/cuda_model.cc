@@ -49,7 +49,8 @@ struct CudaModel::Impl {
   absl::Status Init(const Model& cpu);
   absl::Status CheckBatch(std::span<const float> images, size_t labels, int64_t n,
                           int batch) const;
-  absl::Status CheckLabels(std::span<const int32_t> labels, int64_t first, int count) const;
+  absl::Status CheckLabels(std::span<const int32_t> labels, int64_t first,
+                           int64_t count) const;
   // Returns a deferred error, selects the device, uploads params.
   absl::Status Begin();
   // Uploads samples [first, first + count) and their labels.
@@ -63,6 +64,18 @@ struct CudaModel::Impl {
                                        std::span<const int32_t> labels, int batch,
                                        const Sgd* sgd);
   absl::Status ApplySgd(const Sgd& sgd);
+  absl::StatusOr<EvalResult> EvaluateBatches(std::span<const float> images,
+                                             std::span<const int32_t> labels, int64_t n,
+                                             int batch);
+  absl::StatusOr<double> BatchLoss(std::span<const float> images,
+                                   std::span<const int32_t> labels, int batch, bool training);
+  // After a failed call: waits for what it queued (copies from or into
+  // host memory the caller may touch next), ignoring further errors.
+  template <typename T>
+  T Settle(T result) {
+    if (!result.ok()) cudaStreamSynchronize(stream.get());
+    return result;
+  }
   GpuContext Context(bool training, bool update_stats) {
     return {.stream = stream.get(), .cudnn = cudnn.get(), .cublas = cublas.get(),
             .workspace = &workspace, .training = training, .update_stats = update_stats};
@@ -152,7 +165,7 @@ absl::Status CudaModel::Impl::CheckBatch(std::span<const float> images, size_t l
 }
 
 absl::Status CudaModel::Impl::CheckLabels(std::span<const int32_t> labels, int64_t first,
-                                          int count) const {
+                                          int64_t count) const {
   for (int64_t i = first; i < first + count; ++i) {
     if (labels[i] < 0 || labels[i] >= spec.classes) {
       return absl::InvalidArgumentError(absl::StrCat("labels[", i, "] = ", labels[i],
@@ -317,16 +330,46 @@ std::span<const float> CudaModel::grads() const {
   return {m.host_grads.data(), m.host_grads.size()};
 }
 
+absl::StatusOr<EvalResult> CudaModel::Impl::EvaluateBatches(std::span<const float> images,
+                                                             std::span<const int32_t> label_span,
+                                                             int64_t n, int batch) {
+  GAIA_CUDA_RETURN_IF_ERROR(Begin());
+  double loss_sum = 0;
+  int64_t right = 0;
+  for (int64_t first = 0; first < n; first += batch) {
+    const int count = static_cast<int>(std::min<int64_t>(batch, n - first));
+    GAIA_CUDA_RETURN_IF_ERROR(Load(images, label_span, first, count));
+    GAIA_CUDA_RETURN_IF_ERROR(Run(count, /*training=*/false, /*update_stats=*/false,
+                                  /*backward=*/false));
+    absl::StatusOr<StepResult> r = Finish(count);
+    if (!r.ok()) return r.status();
+    loss_sum += r->loss * count;
+    right += r->correct;
+  }
+  return EvalResult{.loss = loss_sum / n, .accuracy = static_cast<double>(right) / n};
+}
+
+absl::StatusOr<double> CudaModel::Impl::BatchLoss(std::span<const float> images,
+                                                  std::span<const int32_t> label_span,
+                                                  int batch, bool training) {
+  GAIA_CUDA_RETURN_IF_ERROR(Begin());
+  GAIA_CUDA_RETURN_IF_ERROR(Load(images, label_span, 0, batch));
+  GAIA_CUDA_RETURN_IF_ERROR(Run(batch, training, /*update_stats=*/false, /*backward=*/false));
+  absl::StatusOr<StepResult> r = Finish(batch);
+  if (!r.ok()) return r.status();
+  return r->loss;
+}
+
 absl::StatusOr<StepResult> CudaModel::ComputeGradients(std::span<const float> images,
                                                        std::span<const int32_t> labels,
                                                        int batch) {
-  return impl_->Gradients(images, labels, batch, nullptr);
+  return impl_->Settle(impl_->Gradients(images, labels, batch, nullptr));
 }
 
 absl::StatusOr<StepResult> CudaModel::TrainStep(std::span<const float> images,
                                                 std::span<const int32_t> labels, int batch,
                                                 Sgd& sgd) {
-  return impl_->Gradients(images, labels, batch, &sgd);
+  return impl_->Settle(impl_->Gradients(images, labels, batch, &sgd));
 }
 
 absl::StatusOr<StepResult> CudaModel::TrainStep(std::span<const float> images,
@@ -342,21 +385,8 @@ absl::StatusOr<EvalResult> CudaModel::Evaluate(std::span<const float> images,
   Impl& m = *impl_;
   if (absl::Status s = m.CheckBatch(images, labels.size(), n, batch); !s.ok()) return s;
   if (n == 0) return EvalResult{};
-  GAIA_CUDA_RETURN_IF_ERROR(m.Begin());
-  double loss_sum = 0;
-  int64_t correct = 0;
-  for (int64_t first = 0; first < n; first += batch) {
-    const int count = static_cast<int>(std::min<int64_t>(batch, n - first));
-    if (absl::Status s = m.CheckLabels(labels, first, count); !s.ok()) return s;
-    GAIA_CUDA_RETURN_IF_ERROR(m.Load(images, labels, first, count));
-    GAIA_CUDA_RETURN_IF_ERROR(m.Run(count, /*training=*/false, /*update_stats=*/false,
-                                    /*backward=*/false));
-    absl::StatusOr<StepResult> r = m.Finish(count);
-    if (!r.ok()) return r.status();
-    loss_sum += r->loss * count;
-    correct += r->correct;
-  }
-  return EvalResult{.loss = loss_sum / n, .accuracy = static_cast<double>(correct) / n};
+  if (absl::Status s = m.CheckLabels(labels, 0, n); !s.ok()) return s;
+  return m.Settle(m.EvaluateBatches(images, labels, n, batch));
 }
 
 absl::StatusOr<EvalResult> CudaModel::Evaluate(std::span<const float> images,
@@ -372,12 +402,7 @@ absl::StatusOr<double> CudaModel::Loss(std::span<const float> images,
   Impl& m = *impl_;
   if (absl::Status s = m.CheckBatch(images, labels.size(), batch, batch); !s.ok()) return s;
   if (absl::Status s = m.CheckLabels(labels, 0, batch); !s.ok()) return s;
-  GAIA_CUDA_RETURN_IF_ERROR(m.Begin());
-  GAIA_CUDA_RETURN_IF_ERROR(m.Load(images, labels, 0, batch));
-  GAIA_CUDA_RETURN_IF_ERROR(m.Run(batch, training, /*update_stats=*/false, /*backward=*/false));
-  absl::StatusOr<StepResult> r = m.Finish(batch);
-  if (!r.ok()) return r.status();
-  return r->loss;
+  return m.Settle(m.BatchLoss(images, labels, batch, training));
 }
 
 }  // namespace gaia::cnn

@@ -37,11 +37,13 @@ class DeviceArray {
     if (data_ != nullptr) cudaFree(data_);
   }
 
-  // Makes room for n elements. Growth frees the old buffer (cudaFree waits
-  // for the device) and drops its contents.
+  // Makes room for n elements. Growth waits for the device (queued work may
+  // still use the old buffer), frees the old buffer and drops its contents;
+  // it happens in the first steps and when a larger batch comes.
   absl::Status Reserve(size_t n) {
     if (n <= capacity_) return absl::OkStatus();
     if (data_ != nullptr) {
+      GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(cudaDeviceSynchronize(), "cudaDeviceSynchronize"));
       GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(cudaFree(data_), "cudaFree"));
       data_ = nullptr;
       capacity_ = 0;
