@@ -54,6 +54,6 @@ if(GAIA_WITH_CUDA)
     target_compile_definitions(gaia_cnn_cuda PUBLIC GAIA_HAVE_CUDA_MODEL=1)
 
     add_executable(cnn_cuda_check cuda/cnn_cuda_check.cc)
-    target_link_libraries(cnn_cuda_check PRIVATE gaia_cnn_cuda absl::strings)
+    target_link_libraries(cnn_cuda_check PRIVATE gaia_cnn_cuda absl::strings CUDA::cudart)
   endif()
 endif()
