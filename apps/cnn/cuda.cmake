@@ -27,7 +27,7 @@ if(GAIA_WITH_CUDA)
 
     # The kernels alone: nvcc rejects the host flags added project-wide
     # (-Wall, -fsanitize=...), so this target's options are replaced.
-    add_library(gaia_cnn_cuda_kernels OBJECT cuda/kernels.cu)
+    add_library(gaia_cnn_cuda_kernels OBJECT ${CMAKE_CURRENT_LIST_DIR}/cuda/kernels.cu)
     target_include_directories(gaia_cnn_cuda_kernels PRIVATE ${GAIA_SOURCE_ROOT})
     set_target_properties(gaia_cnn_cuda_kernels PROPERTIES
       CUDA_ARCHITECTURES "${GAIA_CNN_CUDA_ARCHITECTURES}"
@@ -37,11 +37,11 @@ if(GAIA_WITH_CUDA)
       COMPILE_OPTIONS "-Xcompiler=-Wall,-Wextra")
 
     add_library(gaia_cnn_cuda STATIC
-      cuda/cuda_conv.cc
-      cuda/cuda_layers.cc
-      cuda/cuda_model.cc
-      cuda/cuda_status.cc
-      cuda/gpu_net.cc
+      ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_conv.cc
+      ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_layers.cc
+      ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_model.cc
+      ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_status.cc
+      ${CMAKE_CURRENT_LIST_DIR}/cuda/gpu_net.cc
       $<TARGET_OBJECTS:gaia_cnn_cuda_kernels>
     )
     add_library(gaia::cnn_cuda ALIAS gaia_cnn_cuda)
@@ -53,7 +53,7 @@ if(GAIA_WITH_CUDA)
       PRIVATE absl::strings CUDA::cudart CUDA::cublas ${GAIA_CUDNN_LIBRARY})
     target_compile_definitions(gaia_cnn_cuda PUBLIC GAIA_HAVE_CUDA_MODEL=1)
 
-    add_executable(cnn_cuda_check cuda/cnn_cuda_check.cc)
+    add_executable(cnn_cuda_check ${CMAKE_CURRENT_LIST_DIR}/cuda/cnn_cuda_check.cc)
     target_link_libraries(cnn_cuda_check PRIVATE gaia_cnn_cuda absl::strings CUDA::cudart)
   endif()
 endif()
