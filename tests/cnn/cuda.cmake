@@ -3,5 +3,5 @@
 # no-device and bad-spec behaviour is checked everywhere.
 if(TARGET gaia_cnn_cuda)
   gaia_add_test(cnn_cuda_model_test SOURCES cuda_model_test.cc
-    LIBS gaia::cnn_cuda gaia::cnn_model TIMEOUT 600)
+    LIBS gaia::cnn_cuda gaia::cnn_model TIMEOUT 600 LABELS gpu)
 endif()

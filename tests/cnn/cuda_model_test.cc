@@ -26,8 +26,8 @@ constexpr char kNoGpu[] =
     "device tool)";
 
 // The stated tolerances (docs/APP_CNN_GPU.md).
-constexpr double kLossTolerance = 1e-4;   // relative, forward loss and Evaluate loss
-constexpr double kBlockTolerance = 1e-3;  // per block, max-norm relative (grads, params)
+constexpr double kLossTolerance = 1e-4;        // relative, forward loss and Evaluate loss
+constexpr double kBlockTolerance = 1e-3;       // per block, max-norm relative (grads, params)
 constexpr double kTrajectoryTolerance = 0.02;  // relative, each of 20 training losses
 
 bool HaveGpu() { return CudaDeviceCount().ok(); }
@@ -90,8 +90,7 @@ void ExpectBlocksClose(std::span<const float> gpu, std::span<const float> cpu,
       scale = std::max(scale, static_cast<double>(std::abs(cpu[i])));
     }
     EXPECT_LE(diff, tolerance * std::max(scale, 1.0e-30) + (scale == 0 ? tolerance : 0))
-        << what << " block " << b.name << ": max |gpu - cpu| " << diff << ", max |cpu| "
-        << scale;
+        << what << " block " << b.name << ": max |gpu - cpu| " << diff << ", max |cpu| " << scale;
   }
 }
 
@@ -149,8 +148,8 @@ TEST(CudaModel, LayoutAndInitialParamsAreTheCpuModels) {
       EXPECT_EQ(g.trainable, c.trainable);
     }
     EXPECT_EQ(p->gpu.num_trainable(), p->cpu.num_trainable());
-    EXPECT_TRUE(std::equal(p->gpu.params().begin(), p->gpu.params().end(),
-                           p->cpu.params().begin(), p->cpu.params().end()));
+    EXPECT_TRUE(std::equal(p->gpu.params().begin(), p->gpu.params().end(), p->cpu.params().begin(),
+                           p->cpu.params().end()));
   }
 }
 
@@ -190,8 +189,8 @@ TEST(CudaModel, GradientsAndOneStepMatchTheCpu) {
     ExpectBlocksClose(p->gpu.grads(), p->cpu.grads(), p->cpu.layout(), t, kBlockTolerance,
                       "gradient");
     // Trainable weights and (for batch norm) running statistics.
-    ExpectBlocksClose(p->gpu.params(), p->cpu.params(), p->cpu.layout(),
-                      p->cpu.params().size(), kBlockTolerance, "updated parameter");
+    ExpectBlocksClose(p->gpu.params(), p->cpu.params(), p->cpu.layout(), p->cpu.params().size(),
+                      kBlockTolerance, "updated parameter");
   }
 }
 
@@ -217,8 +216,8 @@ TEST(CudaModel, EverySgdVariantMatchesTheCpu) {
       ASSERT_TRUE(p->cpu.TrainStep(b.images, b.labels, 8, *cpu_sgd).ok());
       ASSERT_TRUE(p->gpu.TrainStep(b.images, b.labels, 8, *gpu_sgd).ok());
     }
-    ExpectBlocksClose(p->gpu.params(), p->cpu.params(), p->cpu.layout(),
-                      p->cpu.num_trainable(), kBlockTolerance, "parameter after 3 steps");
+    ExpectBlocksClose(p->gpu.params(), p->cpu.params(), p->cpu.layout(), p->cpu.num_trainable(),
+                      kBlockTolerance, "parameter after 3 steps");
   }
 }
 
@@ -248,8 +247,8 @@ TEST(CudaModel, TwentyStepLossTrajectoriesAgreeWithin2Percent) {
 
 TEST(CudaModel, EvaluateAndBatchNormRunningStatisticsMatchTheCpu) {
   if (!HaveGpu()) GTEST_SKIP() << kNoGpu;
-  for (const ModelSpec& spec : {Spec("lenet", "batch"), Spec("resnet8", "batch"),
-                                Spec("resnet8", "group")}) {
+  for (const ModelSpec& spec :
+       {Spec("lenet", "batch"), Spec("resnet8", "batch"), Spec("resnet8", "group")}) {
     SCOPED_TRACE(Name(spec));
     absl::StatusOr<Pair> p = MakePair(spec);
     ASSERT_TRUE(p.ok()) << p.status();

@@ -137,11 +137,11 @@ absl::StatusOr<bool> Agree(const ModelSpec& spec, int device) {
   const bool ok = same_init && loss_err <= kLossTolerance && grad_err <= kBlockTolerance &&
                   param_err <= kBlockTolerance && trajectory_err <= kTrajectoryTolerance &&
                   eval_err <= kLossTolerance && acc_diff <= 1.0 / 50 + 1e-12;
-  std::printf("%-9s %-6s init %-4s loss %.1e grad %.1e step %.1e traj20 %.1e eval %.1e "
-              "acc %+.2f  %s\n",
-              spec.name.c_str(), spec.norm.c_str(), same_init ? "same" : "DIFF", loss_err,
-              grad_err, param_err, trajectory_err, eval_err, ge->accuracy - ce->accuracy,
-              ok ? "PASS" : "FAIL");
+  std::printf(
+      "%-9s %-6s init %-4s loss %.1e grad %.1e step %.1e traj20 %.1e eval %.1e "
+      "acc %+.2f  %s\n",
+      spec.name.c_str(), spec.norm.c_str(), same_init ? "same" : "DIFF", loss_err, grad_err,
+      param_err, trajectory_err, eval_err, ge->accuracy - ce->accuracy, ok ? "PASS" : "FAIL");
   return ok;
 }
 
@@ -161,8 +161,8 @@ absl::StatusOr<double> TimeSteps(M& model, const Batch& b, int batch, int warmup
 }
 
 absl::Status Bench(const Flags& flags) {
-  std::printf("\n%-9s %-6s %5s  %12s %9s  %12s %9s  %7s\n", "model", "norm", "batch",
-              "gpu img/s", "ms/step", "cpu img/s", "ms/step", "speedup");
+  std::printf("\n%-9s %-6s %5s  %12s %9s  %12s %9s  %7s\n", "model", "norm", "batch", "gpu img/s",
+              "ms/step", "cpu img/s", "ms/step", "speedup");
   for (const char* name : {"lenet", "resnet20"}) {
     for (const char* norm : {"group", "batch"}) {
       const ModelSpec spec = Spec(name, norm);
@@ -181,8 +181,7 @@ absl::Status Bench(const Flags& flags) {
           c = *t;
         }
         std::printf("%-9s %-6s %5d  %12.0f %9.3f  %12.0f %9.1f  %6.1fx\n", name, norm, batch,
-                    batch / *g, *g * 1e3, c > 0 ? batch / c : 0.0, c * 1e3,
-                    c > 0 ? c / *g : 0.0);
+                    batch / *g, *g * 1e3, c > 0 ? batch / c : 0.0, c * 1e3, c > 0 ? c / *g : 0.0);
         std::fflush(stdout);
       }
     }
@@ -205,8 +204,10 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->skip_bench = true;
       continue;
     }
-    std::fprintf(stderr, "cnn_cuda_check: bad argument '%s'\nusage: cnn_cuda_check "
-                 "[--device=N] [--steps=N] [--cpu-steps=N] [--skip-bench]\n", argv[i]);
+    std::fprintf(stderr,
+                 "cnn_cuda_check: bad argument '%s'\nusage: cnn_cuda_check "
+                 "[--device=N] [--steps=N] [--cpu-steps=N] [--skip-bench]\n",
+                 argv[i]);
     return false;
   }
   return true;
@@ -225,9 +226,10 @@ int Main(int argc, char** argv) {
     std::printf("device %d of %d: %s, sm_%d%d, %.1f GiB\n", flags.device, *count, prop.name,
                 prop.major, prop.minor, prop.totalGlobalMem / double(1 << 30));
   }
-  std::printf("tolerances: loss %.0e relative, grad/step %.0e of each block's max, "
-              "20-step losses %.0f%%\n\n", kLossTolerance, kBlockTolerance,
-              kTrajectoryTolerance * 100);
+  std::printf(
+      "tolerances: loss %.0e relative, grad/step %.0e of each block's max, "
+      "20-step losses %.0f%%\n\n",
+      kLossTolerance, kBlockTolerance, kTrajectoryTolerance * 100);
   bool all_ok = true;
   for (const ModelSpec& spec :
        {Spec("lenet", "group"), Spec("lenet", "batch"), Spec("lenet", "none"),

@@ -19,9 +19,9 @@ using ConvDesc = Handle<cudnnConvolutionDescriptor_t, cudnnDestroyConvolutionDes
 constexpr size_t kMaxWorkspaceBytes = size_t{512} << 20;
 
 absl::Status SetTensor(const TensorDesc& d, const Shape& s) {
-  return CudnnStatus(cudnnSetTensor4dDescriptor(d.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT,
-                                                s.n, s.c, s.h, s.w),
-                     "cudnnSetTensor4dDescriptor");
+  return CudnnStatus(
+      cudnnSetTensor4dDescriptor(d.get(), CUDNN_TENSOR_NCHW, CUDNN_DATA_FLOAT, s.n, s.c, s.h, s.w),
+      "cudnnSetTensor4dDescriptor");
 }
 
 absl::Status NewTensor(const Shape& s, TensorDesc* d) {
@@ -52,8 +52,7 @@ Algo Pick(const Perf* perf, int count, Algo fallback) {
 
 class GpuConv2d final : public GpuLayer {
  public:
-  explicit GpuConv2d(const Conv2dOptions& o)
-      : GpuLayer(std::make_unique<Conv2d>(o)), options_(o) {}
+  explicit GpuConv2d(const Conv2dOptions& o) : GpuLayer(std::make_unique<Conv2d>(o)), options_(o) {}
 
   void Bind(std::span<float* const> values, std::span<float* const> grads) override {
     weight_ = values[0];
@@ -76,9 +75,9 @@ class GpuConv2d final : public GpuLayer {
     const float one = 1.0f;
     const float zero = 0.0f;
     GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-        cudnnConvolutionForward(ctx.cudnn, &one, p.x.get(), in[0]->data(), filter_.get(),
-                                weight_, conv_.get(), p.fwd, ctx.workspace->bytes.data(),
-                                p.fwd_bytes, &zero, p.y.get(), out.data()),
+        cudnnConvolutionForward(ctx.cudnn, &one, p.x.get(), in[0]->data(), filter_.get(), weight_,
+                                conv_.get(), p.fwd, ctx.workspace->bytes.data(), p.fwd_bytes, &zero,
+                                p.y.get(), out.data()),
         "cudnnConvolutionForward"));
     if (bias_ == nullptr) return absl::OkStatus();
     return CudartStatus(AddChannelBias(out.data(), bias_, os->n, os->c, os->plane(), ctx.stream),
@@ -96,12 +95,12 @@ class GpuConv2d final : public GpuLayer {
     const float one = 1.0f;
     const float zero = 0.0f;
     GAIA_CUDA_RETURN_IF_ERROR(ctx.workspace->bytes.Reserve(p.filter_bytes));
-    GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-        cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x.get(), in[0]->data(), p.y.get(),
-                                       dout.data(), conv_.get(), p.filter,
-                                       ctx.workspace->bytes.data(), p.filter_bytes, &zero,
-                                       filter_.get(), weight_grad_),
-        "cudnnConvolutionBackwardFilter"));
+    GAIA_CUDA_RETURN_IF_ERROR(
+        CudnnStatus(cudnnConvolutionBackwardFilter(ctx.cudnn, &one, p.x.get(), in[0]->data(),
+                                                   p.y.get(), dout.data(), conv_.get(), p.filter,
+                                                   ctx.workspace->bytes.data(), p.filter_bytes,
+                                                   &zero, filter_.get(), weight_grad_),
+                    "cudnnConvolutionBackwardFilter"));
     if (bias_ != nullptr) {
       GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
           ChannelSum(dout.data(), bias_grad_, ys.n, ys.c, ys.plane(), ctx.stream), "ChannelSum"));
@@ -111,9 +110,8 @@ class GpuConv2d final : public GpuLayer {
     GAIA_CUDA_RETURN_IF_ERROR(ctx.workspace->bytes.Reserve(p.data_bytes));
     return CudnnStatus(
         cudnnConvolutionBackwardData(ctx.cudnn, &one, filter_.get(), weight_, p.y.get(),
-                                     dout.data(), conv_.get(), p.data,
-                                     ctx.workspace->bytes.data(), p.data_bytes, &zero,
-                                     p.x.get(), din[0]->data()),
+                                     dout.data(), conv_.get(), p.data, ctx.workspace->bytes.data(),
+                                     p.data_bytes, &zero, p.x.get(), din[0]->data()),
         "cudnnConvolutionBackwardData");
   }
 
@@ -148,17 +146,17 @@ absl::Status GpuConv2d::InitDescriptors() {
   const Conv2dOptions& o = options_;
   GAIA_CUDA_RETURN_IF_ERROR(
       CudnnStatus(cudnnCreateFilterDescriptor(filter_.out()), "cudnnCreateFilterDescriptor"));
-  GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnSetFilter4dDescriptor(filter_.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
-                                 o.out_channels, o.in_channels, o.kernel, o.kernel),
-      "cudnnSetFilter4dDescriptor"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudnnStatus(cudnnSetFilter4dDescriptor(filter_.get(), CUDNN_DATA_FLOAT, CUDNN_TENSOR_NCHW,
+                                             o.out_channels, o.in_channels, o.kernel, o.kernel),
+                  "cudnnSetFilter4dDescriptor"));
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(cudnnCreateConvolutionDescriptor(conv_.out()),
                                         "cudnnCreateConvolutionDescriptor"));
   // Cross-correlation: the CPU layer's im2col does not flip the kernel.
-  GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnSetConvolution2dDescriptor(conv_.get(), o.pad, o.pad, o.stride, o.stride, 1, 1,
-                                      CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
-      "cudnnSetConvolution2dDescriptor"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudnnStatus(cudnnSetConvolution2dDescriptor(conv_.get(), o.pad, o.pad, o.stride, o.stride, 1,
+                                                  1, CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT),
+                  "cudnnSetConvolution2dDescriptor"));
   return CudnnStatus(cudnnSetConvolutionMathType(conv_.get(), CUDNN_FMA_MATH),
                      "cudnnSetConvolutionMathType");
 }
@@ -168,25 +166,23 @@ absl::Status GpuConv2d::ChooseAlgorithms(const GpuContext& ctx, Plan& p) {
   cudnnConvolutionFwdAlgoPerf_t fwd[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
       cudnnGetConvolutionForwardAlgorithm_v7(ctx.cudnn, p.x.get(), filter_.get(), conv_.get(),
-                                             p.y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
-                                             &count, fwd),
+                                             p.y.get(), CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count,
+                                             fwd),
       "cudnnGetConvolutionForwardAlgorithm_v7"));
   p.fwd = Pick(fwd, count, CUDNN_CONVOLUTION_FWD_ALGO_IMPLICIT_GEMM);
   cudnnConvolutionBwdDataAlgoPerf_t data[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, filter_.get(), p.y.get(),
-                                                  conv_.get(), p.x.get(),
-                                                  CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count,
-                                                  data),
+      cudnnGetConvolutionBackwardDataAlgorithm_v7(ctx.cudnn, filter_.get(), p.y.get(), conv_.get(),
+                                                  p.x.get(), CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+                                                  &count, data),
       "cudnnGetConvolutionBackwardDataAlgorithm_v7"));
   p.data = Pick(data, count, CUDNN_CONVOLUTION_BWD_DATA_ALGO_1);
   cudnnConvolutionBwdFilterAlgoPerf_t filter[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-  GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnGetConvolutionBackwardFilterAlgorithm_v7(ctx.cudnn, p.x.get(), p.y.get(),
-                                                    conv_.get(), filter_.get(),
-                                                    CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
-                                                    &count, filter),
-      "cudnnGetConvolutionBackwardFilterAlgorithm_v7"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudnnStatus(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
+                      ctx.cudnn, p.x.get(), p.y.get(), conv_.get(), filter_.get(),
+                      CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, filter),
+                  "cudnnGetConvolutionBackwardFilterAlgorithm_v7"));
   p.filter = Pick(filter, count, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_1);
   // The exact scratch of the chosen algorithms (the heuristics' figure is an estimate).
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
@@ -194,14 +190,12 @@ absl::Status GpuConv2d::ChooseAlgorithms(const GpuContext& ctx, Plan& p) {
                                               p.y.get(), p.fwd, &p.fwd_bytes),
       absl::StrCat("cudnnGetConvolutionForwardWorkspaceSize(algo ", p.fwd, ")")));
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, filter_.get(), p.y.get(),
-                                                   conv_.get(), p.x.get(), p.data,
-                                                   &p.data_bytes),
+      cudnnGetConvolutionBackwardDataWorkspaceSize(ctx.cudnn, filter_.get(), p.y.get(), conv_.get(),
+                                                   p.x.get(), p.data, &p.data_bytes),
       absl::StrCat("cudnnGetConvolutionBackwardDataWorkspaceSize(algo ", p.data, ")")));
   return CudnnStatus(
-      cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, p.x.get(), p.y.get(),
-                                                     conv_.get(), filter_.get(), p.filter,
-                                                     &p.filter_bytes),
+      cudnnGetConvolutionBackwardFilterWorkspaceSize(ctx.cudnn, p.x.get(), p.y.get(), conv_.get(),
+                                                     filter_.get(), p.filter, &p.filter_bytes),
       absl::StrCat("cudnnGetConvolutionBackwardFilterWorkspaceSize(algo ", p.filter, ")"));
 }
 
@@ -215,13 +209,12 @@ absl::StatusOr<const GpuConv2d::Plan*> GpuConv2d::PlanFor(const Shape& xs, const
   // cuDNN must agree with the CPU layer on the output shape.
   int n = 0, c = 0, h = 0, w = 0;
   GAIA_CUDA_RETURN_IF_ERROR(CudnnStatus(
-      cudnnGetConvolution2dForwardOutputDim(conv_.get(), p.x.get(), filter_.get(), &n, &c, &h,
-                                            &w),
+      cudnnGetConvolution2dForwardOutputDim(conv_.get(), p.x.get(), filter_.get(), &n, &c, &h, &w),
       "cudnnGetConvolution2dForwardOutputDim"));
   if (Shape{n, c, h, w} != ys) {
-    return absl::InternalError(absl::StrCat("Conv2d: cuDNN's output ", n, "x", c, "x", h, "x",
-                                            w, " differs from the CPU layer's ", ys.n, "x",
-                                            ys.c, "x", ys.h, "x", ys.w));
+    return absl::InternalError(absl::StrCat("Conv2d: cuDNN's output ", n, "x", c, "x", h, "x", w,
+                                            " differs from the CPU layer's ", ys.n, "x", ys.c, "x",
+                                            ys.h, "x", ys.w));
   }
   GAIA_CUDA_RETURN_IF_ERROR(ChooseAlgorithms(ctx, p));
   return &plans_.emplace(xs.n, std::move(p)).first->second;
@@ -231,8 +224,7 @@ absl::StatusOr<const GpuConv2d::Plan*> GpuConv2d::PlanFor(const Shape& xs, const
 // i.e. in cuBLAS's column-major terms y^T = op_T(W') x^T where W' is W^T.
 class GpuLinear final : public GpuLayer {
  public:
-  explicit GpuLinear(const LinearOptions& o)
-      : GpuLayer(std::make_unique<Linear>(o)), options_(o) {}
+  explicit GpuLinear(const LinearOptions& o) : GpuLayer(std::make_unique<Linear>(o)), options_(o) {}
 
   void Bind(std::span<float* const> values, std::span<float* const> grads) override {
     weight_ = values[0];
@@ -254,8 +246,8 @@ class GpuLinear final : public GpuLayer {
     const float one = 1.0f;
     const float zero = 0.0f;
     GAIA_CUDA_RETURN_IF_ERROR(
-        CublasStatus(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, fout, n, fin, &one,
-                                 weight_, fin, in[0]->data(), fin, &zero, out.data(), fout),
+        CublasStatus(cublasSgemm(ctx.cublas, CUBLAS_OP_T, CUBLAS_OP_N, fout, n, fin, &one, weight_,
+                                 fin, in[0]->data(), fin, &zero, out.data(), fout),
                      "cublasSgemm(forward)"));
     if (bias_ == nullptr) return absl::OkStatus();
     return CudartStatus(AddChannelBias(out.data(), bias_, n, fout, 1, ctx.stream),
@@ -271,21 +263,19 @@ class GpuLinear final : public GpuLayer {
     const float one = 1.0f;
     const float zero = 0.0f;
     // dW (out x in, row-major) = dy^T x: column-major (in x out) = x^T dy.
-    GAIA_CUDA_RETURN_IF_ERROR(CublasStatus(
-        cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_T, fin, fout, n, &one, in[0]->data(),
-                    fin, dout.data(), fout, &zero, weight_grad_, fin),
-        "cublasSgemm(weight gradient)"));
+    GAIA_CUDA_RETURN_IF_ERROR(
+        CublasStatus(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_T, fin, fout, n, &one,
+                                 in[0]->data(), fin, dout.data(), fout, &zero, weight_grad_, fin),
+                     "cublasSgemm(weight gradient)"));
     if (bias_grad_ != nullptr) {
       GAIA_CUDA_RETURN_IF_ERROR(
-          CudartStatus(ChannelSum(dout.data(), bias_grad_, n, fout, 1, ctx.stream),
-                       "ChannelSum"));
+          CudartStatus(ChannelSum(dout.data(), bias_grad_, n, fout, 1, ctx.stream), "ChannelSum"));
     }
     if (din.empty() || din[0] == nullptr) return absl::OkStatus();
     GAIA_CUDA_RETURN_IF_ERROR(din[0]->Resize(in[0]->shape()));
     // dx (n x in) = dy W: column-major (in x n) = W' dy^T.
     return CublasStatus(cublasSgemm(ctx.cublas, CUBLAS_OP_N, CUBLAS_OP_N, fin, n, fout, &one,
-                                    weight_, fin, dout.data(), fout, &zero, din[0]->data(),
-                                    fin),
+                                    weight_, fin, dout.data(), fout, &zero, din[0]->data(), fin),
                         "cublasSgemm(input gradient)");
   }
 

@@ -18,7 +18,8 @@ absl::StatusOr<Shape> GpuLayer::OutShape(std::span<const DeviceTensor* const> in
   for (const DeviceTensor* t : in) shapes.push_back(t->shape());
   absl::StatusOr<Shape> out = twin_->OutputShape(shapes);
   if (!out.ok()) {
-    return absl::InternalError(absl::StrCat(std::string(twin_->kind()), ": ", out.status().message()));
+    return absl::InternalError(
+        absl::StrCat(std::string(twin_->kind()), ": ", out.status().message()));
   }
   return out;
 }
@@ -50,9 +51,9 @@ class GpuBatchNorm2d final : public GpuLayer {
       return CudartStatus(BatchNormForwardEval(a, in[0]->data(), out.data(), ctx.stream),
                           "BatchNormForwardEval");
     }
-    return CudartStatus(BatchNormForwardTraining(a, in[0]->data(), out.data(),
-                                                 ctx.update_stats, ctx.stream),
-                        "BatchNormForwardTraining");
+    return CudartStatus(
+        BatchNormForwardTraining(a, in[0]->data(), out.data(), ctx.update_stats, ctx.stream),
+        "BatchNormForwardTraining");
   }
 
   absl::Status Backward(std::span<const DeviceTensor* const> in, const DeviceTensor&,
@@ -64,8 +65,8 @@ class GpuBatchNorm2d final : public GpuLayer {
       GAIA_CUDA_RETURN_IF_ERROR(din[0]->Resize(s));
       dx = din[0]->data();
     }
-    return CudartStatus(BatchNormBackward(Args(s), in[0]->data(), dout.data(), dx,
-                                          weight_grad_, bias_grad_, ctx.stream),
+    return CudartStatus(BatchNormBackward(Args(s), in[0]->data(), dout.data(), dx, weight_grad_,
+                                          bias_grad_, ctx.stream),
                         "BatchNormBackward");
   }
 
@@ -117,23 +118,29 @@ class GpuGroupNorm final : public GpuLayer {
                         const GpuContext& ctx) override {
     const Shape& s = in[0]->shape();
     GAIA_CUDA_RETURN_IF_ERROR(sum_dy_.Reserve(static_cast<size_t>(s.n) * options_.channels));
-    GAIA_CUDA_RETURN_IF_ERROR(
-        sum_dy_xhat_.Reserve(static_cast<size_t>(s.n) * options_.channels));
+    GAIA_CUDA_RETURN_IF_ERROR(sum_dy_xhat_.Reserve(static_cast<size_t>(s.n) * options_.channels));
     float* dx = nullptr;
     if (!din.empty() && din[0] != nullptr) {
       GAIA_CUDA_RETURN_IF_ERROR(din[0]->Resize(s));
       dx = din[0]->data();
     }
-    return CudartStatus(GroupNormBackward(Args(s), in[0]->data(), dout.data(), dx,
-                                          weight_grad_, bias_grad_, ctx.stream),
+    return CudartStatus(GroupNormBackward(Args(s), in[0]->data(), dout.data(), dx, weight_grad_,
+                                          bias_grad_, ctx.stream),
                         "GroupNormBackward");
   }
 
  private:
   GroupNormArgs Args(const Shape& s) {
-    return {.n = s.n, .channels = options_.channels, .groups = options_.groups,
-            .plane = s.plane(), .eps = options_.eps, .weight = weight_, .bias = bias_,
-            .mean = mean_.data(), .rstd = rstd_.data(), .sum_dy = sum_dy_.data(),
+    return {.n = s.n,
+            .channels = options_.channels,
+            .groups = options_.groups,
+            .plane = s.plane(),
+            .eps = options_.eps,
+            .weight = weight_,
+            .bias = bias_,
+            .mean = mean_.data(),
+            .rstd = rstd_.data(),
+            .sum_dy = sum_dy_.data(),
             .sum_dy_xhat = sum_dy_xhat_.data()};
   }
 
@@ -180,8 +187,7 @@ class GpuAdd final : public GpuLayer {
     if (!os.ok()) return os.status();
     GAIA_CUDA_RETURN_IF_ERROR(out.Resize(*os));
     return CudartStatus(
-        AddForward(in[0]->data(), in[1]->data(), out.data(), out.size(), ctx.stream),
-        "AddForward");
+        AddForward(in[0]->data(), in[1]->data(), out.data(), out.size(), ctx.stream), "AddForward");
   }
 
   absl::Status Backward(std::span<const DeviceTensor* const> in, const DeviceTensor&,
@@ -210,10 +216,9 @@ class GpuMaxPool2d final : public GpuLayer {
     if (!os.ok()) return os.status();
     GAIA_CUDA_RETURN_IF_ERROR(out.Resize(*os));
     GAIA_CUDA_RETURN_IF_ERROR(argmax_.Reserve(os->size()));
-    return CudartStatus(
-        MaxPoolForward(Geometry(in[0]->shape(), *os), in[0]->data(), out.data(),
-                       argmax_.data(), ctx.stream),
-        "MaxPoolForward");
+    return CudartStatus(MaxPoolForward(Geometry(in[0]->shape(), *os), in[0]->data(), out.data(),
+                                       argmax_.data(), ctx.stream),
+                        "MaxPoolForward");
   }
 
   absl::Status Backward(std::span<const DeviceTensor* const> in, const DeviceTensor& out,
@@ -228,8 +233,13 @@ class GpuMaxPool2d final : public GpuLayer {
 
  private:
   PoolGeometry Geometry(const Shape& is, const Shape& os) const {
-    return {.planes = os.n * os.c, .in_h = is.h, .in_w = is.w, .out_h = os.h, .out_w = os.w,
-            .kernel = options_.kernel, .stride = options_.stride};
+    return {.planes = os.n * os.c,
+            .in_h = is.h,
+            .in_w = is.w,
+            .out_h = os.h,
+            .out_w = os.w,
+            .kernel = options_.kernel,
+            .stride = options_.stride};
   }
 
   const MaxPool2dOptions options_;
@@ -274,8 +284,6 @@ std::unique_ptr<GpuLayer> MakeGpuAdd() { return std::make_unique<GpuAdd>(); }
 std::unique_ptr<GpuLayer> MakeGpuMaxPool2d(const MaxPool2dOptions& options) {
   return std::make_unique<GpuMaxPool2d>(options);
 }
-std::unique_ptr<GpuLayer> MakeGpuGlobalAvgPool() {
-  return std::make_unique<GpuGlobalAvgPool>();
-}
+std::unique_ptr<GpuLayer> MakeGpuGlobalAvgPool() { return std::make_unique<GpuGlobalAvgPool>(); }
 
 }  // namespace gaia::cnn::gpu

@@ -85,9 +85,9 @@ class GpuLayer {
   // each non-null din[i].
   virtual absl::Status Forward(std::span<const DeviceTensor* const> in, DeviceTensor& out,
                                const GpuContext& ctx) = 0;
-  virtual absl::Status Backward(std::span<const DeviceTensor* const> in,
-                                const DeviceTensor& out, const DeviceTensor& dout,
-                                std::span<DeviceTensor* const> din, const GpuContext& ctx) = 0;
+  virtual absl::Status Backward(std::span<const DeviceTensor* const> in, const DeviceTensor& out,
+                                const DeviceTensor& dout, std::span<DeviceTensor* const> din,
+                                const GpuContext& ctx) = 0;
 
  protected:
   // twin().OutputShape for these inputs (Internal if the twin refuses them:

@@ -30,9 +30,9 @@ absl::StatusOr<int> CudaDeviceCount() {
   const cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
     cudaGetLastError();  // clear it, so later calls do not see it
-    return absl::FailedPreconditionError(
-        absl::StrCat("--device=cuda: no CUDA device visible (cudaGetDeviceCount: ",
-                     cudaGetErrorName(e), ": ", cudaGetErrorString(e), ")"));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "--device=cuda: no CUDA device visible (cudaGetDeviceCount: ", cudaGetErrorName(e), ": ",
+        cudaGetErrorString(e), ")"));
   }
   if (count < 1) {
     return absl::FailedPreconditionError(
@@ -47,28 +47,24 @@ struct CudaModel::Impl {
   ~Impl() { cudaSetDevice(device); }
 
   absl::Status Init(const Model& cpu);
-  absl::Status CheckBatch(std::span<const float> images, size_t labels, int64_t n,
-                          int batch) const;
-  absl::Status CheckLabels(std::span<const int32_t> labels, int64_t first,
-                           int64_t count) const;
+  absl::Status CheckBatch(std::span<const float> images, size_t labels, int64_t n, int batch) const;
+  absl::Status CheckLabels(std::span<const int32_t> labels, int64_t first, int64_t count) const;
   // Returns a deferred error, selects the device, uploads params.
   absl::Status Begin();
   // Uploads samples [first, first + count) and their labels.
-  absl::Status Load(std::span<const float> images, std::span<const int32_t> labels,
-                    int64_t first, int count);
+  absl::Status Load(std::span<const float> images, std::span<const int32_t> labels, int64_t first,
+                    int count);
   // Forward (and the loss) on the loaded batch; with dlogits, backward too.
   absl::Status Run(int count, bool training, bool update_stats, bool backward);
   // Waits for the stream; the loaded batch's summed loss and correct count.
   absl::StatusOr<StepResult> Finish(int count);
   absl::StatusOr<StepResult> Gradients(std::span<const float> images,
-                                       std::span<const int32_t> labels, int batch,
-                                       const Sgd* sgd);
+                                       std::span<const int32_t> labels, int batch, const Sgd* sgd);
   absl::Status ApplySgd(const Sgd& sgd);
   absl::StatusOr<EvalResult> EvaluateBatches(std::span<const float> images,
-                                             std::span<const int32_t> labels, int64_t n,
-                                             int batch);
-  absl::StatusOr<double> BatchLoss(std::span<const float> images,
-                                   std::span<const int32_t> labels, int batch, bool training);
+                                             std::span<const int32_t> labels, int64_t n, int batch);
+  absl::StatusOr<double> BatchLoss(std::span<const float> images, std::span<const int32_t> labels,
+                                   int batch, bool training);
   // After a failed call: waits for what it queued (copies from or into
   // host memory the caller may touch next), ignoring further errors.
   template <typename T>
@@ -77,8 +73,12 @@ struct CudaModel::Impl {
     return result;
   }
   GpuContext Context(bool training, bool update_stats) {
-    return {.stream = stream.get(), .cudnn = cudnn.get(), .cublas = cublas.get(),
-            .workspace = &workspace, .training = training, .update_stats = update_stats};
+    return {.stream = stream.get(),
+            .cudnn = cudnn.get(),
+            .cublas = cublas.get(),
+            .workspace = &workspace,
+            .training = training,
+            .update_stats = update_stats};
   }
 
   // Constant after Create.
@@ -93,10 +93,10 @@ struct CudaModel::Impl {
   Handle<cudnnHandle_t, cudnnDestroy> cudnn;
   Handle<cublasHandle_t, cublasDestroy> cublas;
 
-  PinnedArray<float> host_params;           // the truth between calls
-  mutable PinnedArray<float> host_grads;    // valid unless grads_stale
+  PinnedArray<float> host_params;         // the truth between calls
+  mutable PinnedArray<float> host_grads;  // valid unless grads_stale
   mutable bool grads_stale = false;
-  mutable absl::Status deferred;            // a failed lazy download, for the next call
+  mutable absl::Status deferred;  // a failed lazy download, for the next call
 
   DeviceArray<float> params;    // layout order
   DeviceArray<float> grads;     // num_trainable
@@ -129,17 +129,17 @@ absl::Status CudaModel::Impl::Init(const Model& cpu) {
   GAIA_CUDA_RETURN_IF_ERROR(
       CublasStatus(cublasSetStream(cublas.get(), stream.get()), "cublasSetStream"));
   // Full float32 GEMMs (no TF32), like cuDNN's FMA math in the convolutions.
-  GAIA_CUDA_RETURN_IF_ERROR(CublasStatus(cublasSetMathMode(cublas.get(), CUBLAS_DEFAULT_MATH),
-                                         "cublasSetMathMode"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CublasStatus(cublasSetMathMode(cublas.get(), CUBLAS_DEFAULT_MATH), "cublasSetMathMode"));
   GAIA_CUDA_RETURN_IF_ERROR(host_params.Allocate(total));
   GAIA_CUDA_RETURN_IF_ERROR(host_grads.Allocate(num_trainable));
   std::copy(cpu.params().begin(), cpu.params().end(), host_params.data());
   GAIA_CUDA_RETURN_IF_ERROR(params.Reserve(total));
   GAIA_CUDA_RETURN_IF_ERROR(grads.Reserve(num_trainable));
   GAIA_CUDA_RETURN_IF_ERROR(velocity.Reserve(num_trainable));
-  GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-      cudaMemsetAsync(grads.data(), 0, num_trainable * sizeof(float), stream.get()),
-      "cudaMemsetAsync(grads)"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudartStatus(cudaMemsetAsync(grads.data(), 0, num_trainable * sizeof(float), stream.get()),
+                   "cudaMemsetAsync(grads)"));
   absl::StatusOr<std::unique_ptr<gpu::GpuNet>> n =
       gpu::GpuNet::Create(spec, layout, params.data(), grads.data());
   if (!n.ok()) return n.status();
@@ -149,14 +149,14 @@ absl::Status CudaModel::Impl::Init(const Model& cpu) {
 
 // As Model::Impl::CheckBatch and CheckLabels, so both paths refuse the same
 // inputs with the same messages.
-absl::Status CudaModel::Impl::CheckBatch(std::span<const float> images, size_t labels,
-                                         int64_t n, int batch) const {
+absl::Status CudaModel::Impl::CheckBatch(std::span<const float> images, size_t labels, int64_t n,
+                                         int batch) const {
   if (batch < 1) return absl::InvalidArgumentError(absl::StrCat("batch must be >= 1, got ", batch));
   if (n < 0) return absl::InvalidArgumentError(absl::StrCat("n must be >= 0, got ", n));
   if (images.size() / sample_size < static_cast<size_t>(n)) {
     return absl::InvalidArgumentError(absl::StrCat("images: ", images.size(), " floats hold ",
-                                                   images.size() / sample_size,
-                                                   " samples of ", sample_size, ", need ", n));
+                                                   images.size() / sample_size, " samples of ",
+                                                   sample_size, ", need ", n));
   }
   if (labels < static_cast<size_t>(n)) {
     return absl::InvalidArgumentError(absl::StrCat("labels: ", labels, " given, need ", n));
@@ -168,8 +168,8 @@ absl::Status CudaModel::Impl::CheckLabels(std::span<const int32_t> labels, int64
                                           int64_t count) const {
   for (int64_t i = first; i < first + count; ++i) {
     if (labels[i] < 0 || labels[i] >= spec.classes) {
-      return absl::InvalidArgumentError(absl::StrCat("labels[", i, "] = ", labels[i],
-                                                     " is outside [0, ", spec.classes, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("labels[", i, "] = ", labels[i], " is outside [0, ", spec.classes, ")"));
     }
   }
   return absl::OkStatus();
@@ -178,27 +178,24 @@ absl::Status CudaModel::Impl::CheckLabels(std::span<const int32_t> labels, int64
 absl::Status CudaModel::Impl::Begin() {
   if (!deferred.ok()) return std::exchange(deferred, absl::OkStatus());
   GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(cudaSetDevice(device), "cudaSetDevice"));
-  return CudartStatus(cudaMemcpyAsync(params.data(), host_params.data(),
-                                      host_params.size() * sizeof(float),
-                                      cudaMemcpyHostToDevice, stream.get()),
-                      "cudaMemcpyAsync(upload params)");
+  return CudartStatus(
+      cudaMemcpyAsync(params.data(), host_params.data(), host_params.size() * sizeof(float),
+                      cudaMemcpyHostToDevice, stream.get()),
+      "cudaMemcpyAsync(upload params)");
 }
 
 absl::Status CudaModel::Impl::Load(std::span<const float> images,
-                                   std::span<const int32_t> label_span, int64_t first,
-                                   int count) {
-  GAIA_CUDA_RETURN_IF_ERROR(
-      input.Resize({count, spec.in_channels, spec.in_height, spec.in_width}));
+                                   std::span<const int32_t> label_span, int64_t first, int count) {
+  GAIA_CUDA_RETURN_IF_ERROR(input.Resize({count, spec.in_channels, spec.in_height, spec.in_width}));
   GAIA_CUDA_RETURN_IF_ERROR(labels.Reserve(count));
   GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
       cudaMemcpyAsync(input.data(), images.data() + first * sample_size,
-                      count * sample_size * sizeof(float), cudaMemcpyHostToDevice,
-                      stream.get()),
+                      count * sample_size * sizeof(float), cudaMemcpyHostToDevice, stream.get()),
       "cudaMemcpyAsync(upload images)"));
-  return CudartStatus(cudaMemcpyAsync(labels.data(), label_span.data() + first,
-                                      count * sizeof(int32_t), cudaMemcpyHostToDevice,
-                                      stream.get()),
-                      "cudaMemcpyAsync(upload labels)");
+  return CudartStatus(
+      cudaMemcpyAsync(labels.data(), label_span.data() + first, count * sizeof(int32_t),
+                      cudaMemcpyHostToDevice, stream.get()),
+      "cudaMemcpyAsync(upload labels)");
 }
 
 absl::Status CudaModel::Impl::Run(int count, bool training, bool update_stats, bool backward) {
@@ -212,10 +209,10 @@ absl::Status CudaModel::Impl::Run(int count, bool training, bool update_stats, b
     GAIA_CUDA_RETURN_IF_ERROR(dlogits.Resize((*logits)->shape()));
     dl = dlogits.data();
   }
-  GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-      gpu::SoftmaxCrossEntropy((*logits)->data(), labels.data(), count, spec.classes,
-                               loss.data(), correct.data(), dl, stream.get()),
-      "SoftmaxCrossEntropy"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudartStatus(gpu::SoftmaxCrossEntropy((*logits)->data(), labels.data(), count, spec.classes,
+                                            loss.data(), correct.data(), dl, stream.get()),
+                   "SoftmaxCrossEntropy"));
   if (!backward) return absl::OkStatus();
   return net->Backward(dlogits, ctx);
 }
@@ -223,14 +220,14 @@ absl::Status CudaModel::Impl::Run(int count, bool training, bool update_stats, b
 absl::StatusOr<StepResult> CudaModel::Impl::Finish(int count) {
   host_loss.resize(count);
   host_correct.resize(count);
-  GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-      cudaMemcpyAsync(host_loss.data(), loss.data(), count * sizeof(double),
-                      cudaMemcpyDeviceToHost, stream.get()),
-      "cudaMemcpyAsync(download loss)"));
-  GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-      cudaMemcpyAsync(host_correct.data(), correct.data(), count * sizeof(int32_t),
-                      cudaMemcpyDeviceToHost, stream.get()),
-      "cudaMemcpyAsync(download correct)"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudartStatus(cudaMemcpyAsync(host_loss.data(), loss.data(), count * sizeof(double),
+                                   cudaMemcpyDeviceToHost, stream.get()),
+                   "cudaMemcpyAsync(download loss)"));
+  GAIA_CUDA_RETURN_IF_ERROR(
+      CudartStatus(cudaMemcpyAsync(host_correct.data(), correct.data(), count * sizeof(int32_t),
+                                   cudaMemcpyDeviceToHost, stream.get()),
+                   "cudaMemcpyAsync(download correct)"));
   GAIA_CUDA_RETURN_IF_ERROR(
       CudartStatus(cudaStreamSynchronize(stream.get()), "cudaStreamSynchronize"));
   // Summed in sample order, as loss.cc does.
@@ -252,8 +249,7 @@ absl::Status CudaModel::Impl::ApplySgd(const Sgd& sgd) {
                           .nesterov = o.nesterov,
                           .first = !velocity_started};
   GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-      gpu::SgdStep(args, params.data(), grads.data(), velocity.data(), num_trainable,
-                   stream.get()),
+      gpu::SgdStep(args, params.data(), grads.data(), velocity.data(), num_trainable, stream.get()),
       "SgdStep"));
   // As sgd.cc: without momentum the buffer is not started.
   if (args.momentum != 0) velocity_started = true;
@@ -283,8 +279,8 @@ absl::StatusOr<CudaModel> CudaModel::Create(const ModelSpec& spec, int device) {
   absl::StatusOr<int> count = CudaDeviceCount();
   if (!count.ok()) return count.status();
   if (device < 0 || device >= *count) {
-    return absl::InvalidArgumentError(absl::StrCat("--device=cuda: device ", device,
-                                                   " is outside [0, ", *count, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--device=cuda: device ", device, " is outside [0, ", *count, ")"));
   }
   // The CPU model supplies the layout and the initial weights (one thread:
   // it never runs a step).
@@ -331,8 +327,8 @@ std::span<const float> CudaModel::grads() const {
 }
 
 absl::StatusOr<EvalResult> CudaModel::Impl::EvaluateBatches(std::span<const float> images,
-                                                             std::span<const int32_t> label_span,
-                                                             int64_t n, int batch) {
+                                                            std::span<const int32_t> label_span,
+                                                            int64_t n, int batch) {
   GAIA_CUDA_RETURN_IF_ERROR(Begin());
   double loss_sum = 0;
   int64_t right = 0;
@@ -350,8 +346,8 @@ absl::StatusOr<EvalResult> CudaModel::Impl::EvaluateBatches(std::span<const floa
 }
 
 absl::StatusOr<double> CudaModel::Impl::BatchLoss(std::span<const float> images,
-                                                  std::span<const int32_t> label_span,
-                                                  int batch, bool training) {
+                                                  std::span<const int32_t> label_span, int batch,
+                                                  bool training) {
   GAIA_CUDA_RETURN_IF_ERROR(Begin());
   GAIA_CUDA_RETURN_IF_ERROR(Load(images, label_span, 0, batch));
   GAIA_CUDA_RETURN_IF_ERROR(Run(batch, training, /*update_stats=*/false, /*backward=*/false));
@@ -361,8 +357,7 @@ absl::StatusOr<double> CudaModel::Impl::BatchLoss(std::span<const float> images,
 }
 
 absl::StatusOr<StepResult> CudaModel::ComputeGradients(std::span<const float> images,
-                                                       std::span<const int32_t> labels,
-                                                       int batch) {
+                                                       std::span<const int32_t> labels, int batch) {
   return impl_->Settle(impl_->Gradients(images, labels, batch, nullptr));
 }
 
@@ -397,8 +392,7 @@ absl::StatusOr<EvalResult> CudaModel::Evaluate(std::span<const float> images,
 }
 
 absl::StatusOr<double> CudaModel::Loss(std::span<const float> images,
-                                       std::span<const int32_t> labels, int batch,
-                                       bool training) {
+                                       std::span<const int32_t> labels, int batch, bool training) {
   Impl& m = *impl_;
   if (absl::Status s = m.CheckBatch(images, labels.size(), batch, batch); !s.ok()) return s;
   if (absl::Status s = m.CheckLabels(labels, 0, batch); !s.ok()) return s;

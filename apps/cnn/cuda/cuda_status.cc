@@ -31,8 +31,8 @@ absl::Status CudnnStatus(cudnnStatus_t result, std::string_view call) {
 
 absl::Status CublasStatus(cublasStatus_t result, std::string_view call) {
   if (result == CUBLAS_STATUS_SUCCESS) return absl::OkStatus();
-  const std::string message = absl::StrCat(std::string(call), ": ", cublasGetStatusName(result), ": ",
-                                           cublasGetStatusString(result));
+  const std::string message = absl::StrCat(std::string(call), ": ", cublasGetStatusName(result),
+                                           ": ", cublasGetStatusString(result));
   if (result == CUBLAS_STATUS_ALLOC_FAILED) return absl::ResourceExhaustedError(message);
   return absl::InternalError(message);
 }

@@ -32,8 +32,8 @@ absl::Status CublasStatus(cublasStatus_t result, std::string_view call);
 }  // namespace gaia::cnn::gpu
 
 // Returns from the enclosing function (absl::Status or StatusOr) on error.
-#define GAIA_CUDA_RETURN_IF_ERROR(expr)            \
-  do {                                             \
+#define GAIA_CUDA_RETURN_IF_ERROR(expr)                                              \
+  do {                                                                               \
     if (absl::Status gaia_cuda_s_ = (expr); !gaia_cuda_s_.ok()) return gaia_cuda_s_; \
   } while (0)
 

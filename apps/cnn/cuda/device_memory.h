@@ -85,9 +85,9 @@ class PinnedArray {
   // REQUIRES: not yet allocated. Zero-filled.
   absl::Status Allocate(size_t n) {
     void* p = nullptr;
-    GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(cudaMallocHost(&p, n * sizeof(T)),
-                                           absl::StrCat("cudaMallocHost(", n * sizeof(T),
-                                                        " bytes)")));
+    GAIA_CUDA_RETURN_IF_ERROR(
+        CudartStatus(cudaMallocHost(&p, n * sizeof(T)),
+                     absl::StrCat("cudaMallocHost(", n * sizeof(T), " bytes)")));
     data_ = static_cast<T*>(p);
     size_ = n;
     for (size_t i = 0; i < n; ++i) data_[i] = T{};

@@ -17,11 +17,13 @@ class Builder {
  public:
   Builder(const ModelSpec& spec, GpuNet* net) : spec_(spec), net_(net) {}
 
-  int Conv(const std::string& name, int input, int in, int out, int kernel, int stride,
-           int pad) {
+  int Conv(const std::string& name, int input, int in, int out, int kernel, int stride, int pad) {
     return net_->Add(name,
-                     MakeGpuConv2d({.in_channels = in, .out_channels = out, .kernel = kernel,
-                                    .stride = stride, .pad = pad,
+                     MakeGpuConv2d({.in_channels = in,
+                                    .out_channels = out,
+                                    .kernel = kernel,
+                                    .stride = stride,
+                                    .pad = pad,
                                     .bias = spec_.norm == "none"}),
                      {input});
   }
@@ -125,8 +127,8 @@ absl::Status GpuNet::CheckShapes(const ModelSpec& spec) const {
     std::vector<Shape> in;
     for (int id : node.inputs) in.push_back(id == kInput ? sample : shapes[id]);
     if (static_cast<int>(in.size()) != node.layer->twin().num_inputs()) {
-      return absl::InternalError(absl::StrCat("GPU network: ", node.name, " has ", in.size(),
-                                              " inputs"));
+      return absl::InternalError(
+          absl::StrCat("GPU network: ", node.name, " has ", in.size(), " inputs"));
     }
     absl::StatusOr<Shape> out = node.layer->twin().OutputShape(in);
     if (!out.ok()) {
@@ -223,9 +225,9 @@ absl::Status GpuNet::Backward(const DeviceTensor& doutput, const GpuContext& ctx
     for (size_t k = 0; k < din.size(); ++k) {
       if (add_into[k] < 0) continue;
       DeviceTensor& target = nodes_[add_into[k]].grad;
-      GAIA_CUDA_RETURN_IF_ERROR(CudartStatus(
-          AccumulateInto(target.data(), scratch_[k].data(), target.size(), ctx.stream),
-          absl::StrCat(node.name, " backward: AccumulateInto")));
+      GAIA_CUDA_RETURN_IF_ERROR(
+          CudartStatus(AccumulateInto(target.data(), scratch_[k].data(), target.size(), ctx.stream),
+                       absl::StrCat(node.name, " backward: AccumulateInto")));
     }
   }
   input_ = nullptr;

@@ -32,7 +32,7 @@ __device__ double BlockSum(double v, double* shared) {
   return sum;
 }
 
-#define GAIA_GRID_STRIDE(i, n) \
+#define GAIA_GRID_STRIDE(i, n)                                            \
   for (size_t i = blockIdx.x * size_t{blockDim.x} + threadIdx.x; i < (n); \
        i += size_t{gridDim.x} * blockDim.x)
 
@@ -58,8 +58,7 @@ __global__ void AddChannelBiasKernel(float* y, const float* bias, size_t total, 
 }
 
 // Block c sums channel c.
-__global__ void ChannelSumKernel(const float* dy, float* sum, int n, int channels,
-                                 size_t plane) {
+__global__ void ChannelSumKernel(const float* dy, float* sum, int n, int channels, size_t plane) {
   __shared__ double shared[kThreads];
   const int c = blockIdx.x;
   const size_t count = static_cast<size_t>(n) * plane;
@@ -72,8 +71,7 @@ __global__ void ChannelSumKernel(const float* dy, float* sum, int n, int channel
 }
 
 // pool.cc MaxPoolPlane: the window's first element, then strictly greater ones.
-__global__ void MaxPoolForwardKernel(PoolGeometry g, const float* x, float* y,
-                                     int32_t* argmax) {
+__global__ void MaxPoolForwardKernel(PoolGeometry g, const float* x, float* y, int32_t* argmax) {
   const size_t out_plane = static_cast<size_t>(g.out_h) * g.out_w;
   const size_t in_plane = static_cast<size_t>(g.in_h) * g.in_w;
   GAIA_GRID_STRIDE(o, out_plane * g.planes) {
@@ -135,8 +133,7 @@ __global__ void GlobalAvgPoolForwardKernel(const float* x, float* y, int planes,
   }
 }
 
-__global__ void GlobalAvgPoolBackwardKernel(const float* dy, float* dx, int planes,
-                                            size_t plane) {
+__global__ void GlobalAvgPoolBackwardKernel(const float* dy, float* dx, int planes, size_t plane) {
   const float scale = 1.0f / static_cast<float>(plane);
   GAIA_GRID_STRIDE(i, plane * planes) { dx[i] = dy[i / plane] * scale; }
 }
@@ -147,8 +144,7 @@ __device__ size_t ChannelAt(size_t i, int c, int channels, size_t plane) {
 }
 
 // batch_norm.cc BatchNorm2d::Forward, training branch; block c.
-__global__ void BatchNormTrainKernel(BatchNormArgs a, const float* x, float* y,
-                                     bool update_stats) {
+__global__ void BatchNormTrainKernel(BatchNormArgs a, const float* x, float* y, bool update_stats) {
   __shared__ double shared[kThreads];
   const int c = blockIdx.x;
   const size_t count = static_cast<size_t>(a.n) * a.plane;
@@ -192,8 +188,8 @@ __global__ void BatchNormEvalKernel(BatchNormArgs a, const float* x, float* y) {
 }
 
 // batch_norm.cc BatchNorm2d::Backward; block c.
-__global__ void BatchNormBackwardKernel(BatchNormArgs a, const float* x, const float* dy,
-                                        float* dx, float* weight_grad, float* bias_grad) {
+__global__ void BatchNormBackwardKernel(BatchNormArgs a, const float* x, const float* dy, float* dx,
+                                        float* weight_grad, float* bias_grad) {
   __shared__ double shared[kThreads];
   const int c = blockIdx.x;
   const size_t count = static_cast<size_t>(a.n) * a.plane;
@@ -300,8 +296,7 @@ __global__ void GroupNormBackwardKernel(GroupNormArgs a, const float* x, const f
 }
 
 // The parameter gradients: per channel, the samples' sums in sample order.
-__global__ void GroupNormParamGradKernel(GroupNormArgs a, float* weight_grad,
-                                         float* bias_grad) {
+__global__ void GroupNormParamGradKernel(GroupNormArgs a, float* weight_grad, float* bias_grad) {
   GAIA_GRID_STRIDE(c, static_cast<size_t>(a.channels)) {
     double dw = 0;
     double db = 0;
@@ -315,9 +310,8 @@ __global__ void GroupNormParamGradKernel(GroupNormArgs a, float* weight_grad,
 }
 
 // loss.cc SoftmaxCrossEntropy, one thread per sample.
-__global__ void SoftmaxCrossEntropyKernel(const float* logits, const int32_t* labels, int n,
-                                          int k, double* loss, int32_t* correct,
-                                          float* dlogits) {
+__global__ void SoftmaxCrossEntropyKernel(const float* logits, const int32_t* labels, int n, int k,
+                                          double* loss, int32_t* correct, float* dlogits) {
   GAIA_GRID_STRIDE(i, static_cast<size_t>(n)) {
     const float* z = logits + i * k;
     const int label = labels[i];
@@ -341,8 +335,7 @@ __global__ void SoftmaxCrossEntropyKernel(const float* logits, const int32_t* la
 }
 
 // sgd.cc Sgd::Step.
-__global__ void SgdKernel(SgdArgs a, float* params, const float* grads, float* velocity,
-                          size_t n) {
+__global__ void SgdKernel(SgdArgs a, float* params, const float* grads, float* velocity, size_t n) {
   GAIA_GRID_STRIDE(i, n) {
     const float w = params[i];
     if (a.momentum == 0) {
@@ -378,8 +371,7 @@ cudaError_t ReluBackward(const float* y, const float* dy, float* dx, size_t n,
   return cudaGetLastError();
 }
 
-cudaError_t AddForward(const float* a, const float* b, float* y, size_t n,
-                       cudaStream_t stream) {
+cudaError_t AddForward(const float* a, const float* b, float* y, size_t n, cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   AddKernel<<<Blocks(n), kThreads, 0, stream>>>(a, b, y, n);
   return cudaGetLastError();
@@ -395,8 +387,7 @@ cudaError_t AddChannelBias(float* y, const float* bias, int n, int channels, siz
                            cudaStream_t stream) {
   const size_t total = static_cast<size_t>(n) * channels * plane;
   if (total == 0) return cudaSuccess;
-  AddChannelBiasKernel<<<Blocks(total), kThreads, 0, stream>>>(y, bias, total, channels,
-                                                                plane);
+  AddChannelBiasKernel<<<Blocks(total), kThreads, 0, stream>>>(y, bias, total, channels, plane);
   return cudaGetLastError();
 }
 
@@ -475,8 +466,7 @@ cudaError_t GroupNormBackward(const GroupNormArgs& a, const float* x, const floa
   if (blocks == 0) return cudaSuccess;
   GroupNormBackwardKernel<<<blocks, kThreads, 0, stream>>>(a, x, dy, dx);
   if (cudaError_t e = cudaGetLastError(); e != cudaSuccess) return e;
-  GroupNormParamGradKernel<<<Blocks(a.channels), kThreads, 0, stream>>>(a, weight_grad,
-                                                                        bias_grad);
+  GroupNormParamGradKernel<<<Blocks(a.channels), kThreads, 0, stream>>>(a, weight_grad, bias_grad);
   return cudaGetLastError();
 }
 
@@ -484,13 +474,13 @@ cudaError_t SoftmaxCrossEntropy(const float* logits, const int32_t* labels, int 
                                 double* loss, int32_t* correct, float* dlogits,
                                 cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
-  SoftmaxCrossEntropyKernel<<<Blocks(n), kThreads, 0, stream>>>(logits, labels, n, k, loss,
-                                                                correct, dlogits);
+  SoftmaxCrossEntropyKernel<<<Blocks(n), kThreads, 0, stream>>>(logits, labels, n, k, loss, correct,
+                                                                dlogits);
   return cudaGetLastError();
 }
 
-cudaError_t SgdStep(const SgdArgs& a, float* params, const float* grads, float* velocity,
-                    size_t n, cudaStream_t stream) {
+cudaError_t SgdStep(const SgdArgs& a, float* params, const float* grads, float* velocity, size_t n,
+                    cudaStream_t stream) {
   if (n == 0) return cudaSuccess;
   SgdKernel<<<Blocks(n), kThreads, 0, stream>>>(a, params, grads, velocity, n);
   return cudaGetLastError();

@@ -23,11 +23,9 @@ namespace gaia::cnn::gpu {
 // y = max(x, 0).
 cudaError_t ReluForward(const float* x, float* y, size_t n, cudaStream_t stream);
 // dx = y > 0 ? dy : 0 (y is the forward output, as the CPU layer uses).
-cudaError_t ReluBackward(const float* y, const float* dy, float* dx, size_t n,
-                         cudaStream_t stream);
+cudaError_t ReluBackward(const float* y, const float* dy, float* dx, size_t n, cudaStream_t stream);
 // y = a + b.
-cudaError_t AddForward(const float* a, const float* b, float* y, size_t n,
-                       cudaStream_t stream);
+cudaError_t AddForward(const float* a, const float* b, float* y, size_t n, cudaStream_t stream);
 // t += s.
 cudaError_t AccumulateInto(float* t, const float* s, size_t n, cudaStream_t stream);
 
@@ -101,8 +99,7 @@ struct GroupNormArgs {
   float* sum_dy = nullptr;
   float* sum_dy_xhat = nullptr;
 };
-cudaError_t GroupNormForward(const GroupNormArgs& a, const float* x, float* y,
-                             cudaStream_t stream);
+cudaError_t GroupNormForward(const GroupNormArgs& a, const float* x, float* y, cudaStream_t stream);
 // dx may be null. Writes weight_grad, bias_grad (channels floats each).
 cudaError_t GroupNormBackward(const GroupNormArgs& a, const float* x, const float* dy, float* dx,
                               float* weight_grad, float* bias_grad, cudaStream_t stream);
@@ -124,8 +121,8 @@ struct SgdArgs {
   bool nesterov = false;
   bool first = true;
 };
-cudaError_t SgdStep(const SgdArgs& a, float* params, const float* grads, float* velocity,
-                    size_t n, cudaStream_t stream);
+cudaError_t SgdStep(const SgdArgs& a, float* params, const float* grads, float* velocity, size_t n,
+                    cudaStream_t stream);
 
 }  // namespace gaia::cnn::gpu
 
