@@ -236,6 +236,8 @@ def run_training(args):
     threads = int(args.threads.split(",")[-1])
     torch.set_num_threads(threads)
     train_x, train_y, test_x, test_y = [read_idx(p) for p in data_paths(args.data)]
+    if args.limit:
+        train_x, train_y = train_x[:args.limit], train_y[:args.limit]
     train_x, test_x = normalized(train_x), normalized(test_x)
     train_y, test_y = train_y.long(), test_y.long()
     _, c, h, w = train_x.shape
@@ -298,6 +300,7 @@ def main():
                    help="--benchmark_min_time for each run of ours (seconds)")
     p.add_argument("--data", nargs="+", help="train on Fashion-MNIST (see above)")
     p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--limit", type=int, default=0, help="train on the first N images only")
     args = p.parse_args()
     torch.set_num_interop_threads(1)
     if args.data:

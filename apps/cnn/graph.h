@@ -6,7 +6,7 @@
 //   Graph g;
 //   int c = g.Add("conv1", std::make_unique<Conv2d>(...), {Graph::kInput});
 //   int r = g.Add("relu1", std::make_unique<ReLU>(), {c});
-//   RETURN_IF_ERROR(g.Finalize({1, 1, 28, 28}, seed));
+//   absl::Status s = g.Finalize({1, 1, 28, 28}, seed);
 //   const Tensor& logits = g.Forward(input, ctx);       // the last layer's output
 //   g.Backward(dlogits, ctx);                           // fills g.grads()
 //

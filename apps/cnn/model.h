@@ -1,10 +1,13 @@
 // A trainable image classifier: one of the networks of model_zoo.h, its
 // parameters in one contiguous vector, and the training step.
 //
-//   ASSIGN_OR_RETURN(Model model, Model::Create({.name = "lenet", .norm = "group"}));
-//   ASSIGN_OR_RETURN(Sgd sgd, Sgd::Create({.lr = 0.05}));
-//   ASSIGN_OR_RETURN(StepResult r, model.TrainStep(images, labels, 64, sgd));
-//   ASSIGN_OR_RETURN(EvalResult e, model.Evaluate(test_images, test_labels, 10000, 256));
+//   absl::StatusOr<Model> model = Model::Create({.name = "lenet", .norm = "group"});
+//   absl::StatusOr<Sgd> sgd = Sgd::Create({.lr = 0.05});
+//   absl::StatusOr<StepResult> r = model->TrainStep(images, labels, 64, *sgd);
+//   absl::StatusOr<EvalResult> e = model->Evaluate(test_images, test_labels, 10000, 256);
+//
+//   // A parameter-server worker: write the merged weights, train, push the change.
+//   std::copy(server_weights.begin(), server_weights.end(), model->params().begin());
 //
 // Parameters. params() holds every float of the model: the num_trainable()
 // trainable ones first, then non-trainable state (BatchNorm running

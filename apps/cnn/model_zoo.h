@@ -16,7 +16,9 @@
 //   ModelSpec spec{.name = "resnet8", .norm = "batch", .in_channels = 3,
 //                  .in_height = 32, .in_width = 32};
 //   Graph graph;
-//   RETURN_IF_ERROR(BuildModelGraph(spec, &graph));   // then graph.Finalize(...)
+//   absl::Status s = BuildModelGraph(spec, &graph);   // then graph.Finalize(...)
+//
+// (Model::Create does both; this is for code that wants the bare graph.)
 #ifndef GAIA_APPS_CNN_MODEL_ZOO_H_
 #define GAIA_APPS_CNN_MODEL_ZOO_H_
 

@@ -7,11 +7,13 @@
 //
 // and a learning-rate schedule queried by step or epoch.
 //
-//   ASSIGN_OR_RETURN(Sgd sgd, Sgd::Create({.lr = 0.05}));
-//   ASSIGN_OR_RETURN(LrSchedule schedule, LrSchedule::Create(
-//       {.kind = LrSchedule::Kind::kCosine, .base_lr = 0.05, .total_steps = 10000}));
-//   sgd.set_lr(schedule.At(step, epoch));
-//   RETURN_IF_ERROR(sgd.Step(model.params().first(model.num_trainable()), model.grads()));
+//   absl::StatusOr<Sgd> sgd = Sgd::Create({.lr = 0.05});
+//   absl::StatusOr<LrSchedule> schedule = LrSchedule::Create(
+//       {.kind = LrSchedule::Kind::kCosine, .base_lr = 0.05, .total_steps = 10000});
+//   sgd->set_lr(schedule->At(step, epoch));
+//   absl::Status s = sgd->Step(model.params().first(model.num_trainable()), model.grads());
+//
+// (Model::TrainStep calls Step itself.)
 //
 // The momentum buffer is this optimizer's own (in Gaia each worker keeps
 // one; only weight changes travel). Not thread-safe.

@@ -47,11 +47,13 @@ ModelSpec TinySpec(const std::string& name, const std::string& norm) {
 
 // d(loss)/d(params) against central differences of Model::Loss along a
 // random unit direction within each trainable block. A move of +-h can carry
-// some ReLU or max-pool input across its kink, where the loss bends; such a
-// direction shows as one-sided slopes that disagree by more than the smooth
-// curvature allows, and is replaced by another (at most kTries). h = 1e-3 on
-// unit directions keeps the float32 loss's rounding (~1e-7 relative) near
-// 1e-4 in the quotient; the smooth O(h^2) truncation is far below that.
+// some ReLU or max-pool inputs across their kinks, where the loss bends, and
+// then the difference quotient is off by up to the slope change. Such a
+// direction shows as one-sided slopes, or central differences at h and h/2,
+// that disagree by more than smooth curvature allows; it is replaced by
+// another (at most kTries). A wrong gradient formula cannot hide this way:
+// its error shows equally at h and h/2. h = 1e-3 on unit directions keeps
+// the float32 loss's rounding (~1e-7 relative) near 1e-4 in the quotient.
 void CheckModelGradients(const ModelSpec& spec, int batch) {
   SCOPED_TRACE(spec.name + "/" + spec.norm);
   absl::StatusOr<Model> model = Model::Create(spec);
@@ -85,14 +87,20 @@ void CheckModelGradients(const ModelSpec& spec, int batch) {
         return *model->Loss(b.images, b.labels, batch, /*training=*/true);
       };
       const double up = loss_at(kH);
+      const double half_up = loss_at(kH / 2);
       const double mid = loss_at(0);
+      const double half_down = loss_at(-kH / 2);
       const double down = loss_at(-kH);
       std::copy(saved.begin(), saved.end(), p.begin());
+      const double numeric = (up - down) / (2 * kH);
+      const double tolerance = 5e-4 + 1e-2 * std::abs(numeric);
       const double forward = (up - mid) / kH;
       const double backward = (mid - down) / kH;
-      if (std::abs(forward - backward) > 1e-3 + 1e-2 * std::abs(forward)) continue;  // a kink
+      const double half = (half_up - half_down) / kH;
+      if (std::abs(forward - backward) > tolerance || std::abs(half - numeric) > tolerance) {
+        continue;  // a kink
+      }
       clean = true;
-      const double numeric = (up - down) / (2 * kH);
       EXPECT_NEAR(analytic, numeric, 1e-3 + 2e-2 * std::abs(numeric)) << block.name;
     }
     EXPECT_TRUE(clean) << block.name << ": every direction crossed a kink";

@@ -3,7 +3,7 @@
 // of them in one vector and hands each layer spans into it, see model.h).
 //
 //   Conv2d conv({.in_channels = 1, .out_channels = 16, .kernel = 5, .pad = 2});
-//   ASSIGN_OR_RETURN(Shape out_shape, conv.OutputShape({{1, 1, 28, 28}}));
+//   absl::StatusOr<Shape> out_shape = conv.OutputShape({{Shape{1, 1, 28, 28}}});
 //   conv.Bind(values, grads);            // one span per conv.ParamSpecs() entry
 //   conv.Forward({&x}, y, ctx);
 //   conv.Backward({&x}, y, dy, {&dx}, ctx);
