@@ -16,9 +16,12 @@
 // WorkerOptions::dc_dir and each pushes its share of the rows: the DC
 // pushes the model's change once per clock, not once per worker.
 //
-// Objective: the mean training loss of this worker's clock divided by the
-// job's worker count (the job's objective, the sum over workers, is then
-// the mean over workers). Held out: "test_accuracy" over the whole test set
+// Objective: this worker's training loss, smoothed over clocks (an
+// exponential moving average of each clock's mean batch loss with weight
+// --objective-smoothing on the newest clock: one clock's batches are noisy,
+// and the convergence rule compares two clocks), divided by the job's
+// worker count (the job's objective, the sum over workers, is then the mean
+// over workers). Held out: "test_accuracy" over the whole test set
 // (each worker scores its share), every --eval-every clocks and at the last.
 //
 //   gaia_cnn --gaia-config=worker.json --clocks=100 --model=lenet --norm=group
@@ -69,6 +72,7 @@ struct Flags {
   int64_t eval_every = 10;
   int64_t init_clocks = -1;  // -1: staleness + 1
   std::string collective = "cpu";
+  double objective_smoothing = 0.1;
 };
 
 void AddFlags(CLI::App& app, Flags* flags) {
@@ -91,6 +95,10 @@ void AddFlags(CLI::App& app, Flags* flags) {
                  "how one DC's workers sum their changes before pushing: cpu (a ring over "
                  "Unix sockets), nccl, or none (each pushes its own)")
       ->capture_default_str();
+  app.add_option("--objective-smoothing", flags->objective_smoothing,
+                 "weight of the newest clock in the reported training loss (an exponential "
+                 "moving average over clocks; 1 = that clock's loss alone)")
+      ->check(CLI::Range(1e-3, 1.0))->capture_default_str();
 }
 
 // This worker's data, model and the buffers of a clock.
@@ -181,6 +189,7 @@ absl::StatusOr<Shared> OpenShared(gaia::Worker& worker, const Flags& flags,
 
 struct ClockReport {
   double loss = 0;       // mean over the clock's batches
+  double smoothed_loss = 0;  // the objective (before the division by workers)
   double accuracy = 0;   // training accuracy over the clock's batches
   std::optional<double> test_accuracy;  // this worker's share, when scored
   double lr = 0;
@@ -245,7 +254,7 @@ absl::Status PushChange(const Shared& s, const gaia::WorkerOptions& o, int64_t c
 
 absl::Status RunClock(gaia::Worker& worker, const Flags& flags, const Shared& s,
                       const gaia::WorkerOptions& o, int64_t clock, bool eval, Local& m,
-                      ClockReport* r) {
+                      std::optional<double>* smoothed, ClockReport* r) {
   gaia::apps::Stopwatch lap;
   if (absl::Status st = ReadModel(s, m); !st.ok()) {
     return absl::Status(st.code(), absl::StrCat("read the model: ", st.message()));
@@ -269,7 +278,11 @@ absl::Status RunClock(gaia::Worker& worker, const Flags& flags, const Shared& s,
   if (absl::Status st = Train(flags, clock, m, r); !st.ok()) return st;
   r->train_ms = lap.LapMs();
   if (absl::Status st = PushChange(s, o, clock, m); !st.ok()) return st;
-  worker.ReportObjective(r->loss / o.job_workers);
+  *smoothed = smoothed->has_value() ? flags.objective_smoothing * r->loss +
+                                          (1 - flags.objective_smoothing) * **smoothed
+                                    : r->loss;
+  r->smoothed_loss = **smoothed;
+  worker.ReportObjective(r->smoothed_loss / o.job_workers);
   worker.ReportLearningRate(r->lr);
   if (absl::Status st = worker.Clock(); !st.ok()) {
     return absl::Status(st.code(), absl::StrCat("clock: ", st.message()));
@@ -283,7 +296,7 @@ void PrintClock(int64_t t, int64_t clocks, const gaia::apps::Stopwatch& run,
   gaia::apps::ProgressLine line;
   line.clock = t + 1;
   line.clocks = clocks;
-  line.objective = r.loss;
+  line.objective = r.smoothed_loss;
   if (r.test_accuracy) {
     line.held_out_name = "test_accuracy";
     line.held_out = *r.test_accuracy;
@@ -291,8 +304,10 @@ void PrintClock(int64_t t, int64_t clocks, const gaia::apps::Stopwatch& run,
   line.elapsed_s = run.ElapsedSeconds();
   line.rate_name = "images_per_s";
   line.rate = gaia::apps::PerSecond(static_cast<double>(r.images), r.train_ms * 1e-3);
-  line.extra = {{"train_accuracy", r.accuracy}, {"lr", r.lr},     {"read_ms", r.read_ms},
-                {"eval_ms", r.eval_ms},         {"train_ms", r.train_ms}, {"push_ms", r.push_ms}};
+  line.extra = {{"clock_loss", r.loss},   {"train_accuracy", r.accuracy},
+                {"lr", r.lr},             {"read_ms", r.read_ms},
+                {"eval_ms", r.eval_ms},   {"train_ms", r.train_ms},
+                {"push_ms", r.push_ms}};
   gaia::apps::PrintProgressLine(line);
 }
 
@@ -341,10 +356,12 @@ int main(int argc, char** argv) {
     if (absl::Status s = (*worker)->Clock(); !s.ok()) return Fail(kExitRuntimeError, "clock", s);
   }
   const gaia::apps::Stopwatch run;
+  std::optional<double> smoothed;
   for (int64_t t = init_clocks; t < flags.common.clocks; ++t) {
     const bool eval = (t - init_clocks) % flags.eval_every == 0 || t + 1 == flags.common.clocks;
     ClockReport report;
-    if (absl::Status s = RunClock(**worker, flags, *shared, *options, t, eval, m, &report);
+    if (absl::Status s =
+            RunClock(**worker, flags, *shared, *options, t, eval, m, &smoothed, &report);
         !s.ok()) {
       return Fail(kExitRuntimeError, "", s);
     }
