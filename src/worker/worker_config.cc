@@ -109,8 +109,8 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
     } else {
       return FieldError(path, key,
                         "unknown key (known: job_id, worker_id, shard_addresses, dc, "
-                        "data_part, data_parts, job_worker, job_workers, data, dc_dir, metrics_path, "
-                        "connect_timeout_ms, read_timeout_ms, max_batch_bytes, "
+                        "data_part, data_parts, job_worker, job_workers, data, dc_dir, "
+                        "metrics_path, connect_timeout_ms, read_timeout_ms, max_batch_bytes, "
                         "enable_cache)");
     }
     if (!s.ok()) return s;
