@@ -271,8 +271,9 @@ TEST(CollectiveRing, PeerThatLeavesIsNamedByTheOthers) {
     EXPECT_EQ(second[r].code(), absl::StatusCode::kFailedPrecondition) << second[r];
     EXPECT_THAT(second[r].message(), HasSubstr("failed earlier"));
   }
-  // Rank 3 receives from rank 2 and sees it go directly.
-  EXPECT_THAT(results[3].message(), HasSubstr("rank 2 (previous in the ring) closed"));
+  // Which failure a peer sees first is a race (rank 3 may see rank 2's
+  // close on its receive, or rank 0's failure on its send, which quotes rank
+  // 2's note): either way it names rank 2, as asserted above.
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
 }
 
