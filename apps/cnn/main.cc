@@ -119,13 +119,8 @@ absl::StatusOr<std::unique_ptr<Local>> LoadLocal(const Flags& flags,
       flags.data.value_or(options.data), options.data_part, options.data_parts);
   if (!data.ok()) return data.status();
   local->data = std::move(*data);
-  gaia::cnn::TrainFlags train = flags.train;
-  train.model.in_channels = static_cast<int>(local->data.train.channels);
-  train.model.in_height = static_cast<int>(local->data.train.height);
-  train.model.in_width = static_cast<int>(local->data.train.width);
-  train.model.classes = static_cast<int>(local->data.train.classes);
   absl::StatusOr<gaia::cnn::Trainer> trainer = gaia::cnn::CreateTrainer(
-      train, flags.common.clocks * int64_t{flags.batches_per_clock});
+      flags.train, local->data.train, flags.common.clocks * int64_t{flags.batches_per_clock});
   if (!trainer.ok()) return trainer.status();
   local->trainer.emplace(std::move(*trainer));
   absl::StatusOr<gaia::cnn::BatchIterator> batches = gaia::cnn::BatchIterator::Create(

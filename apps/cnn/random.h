@@ -10,6 +10,9 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <vector>
+
+#include "apps/cnn/model_zoo.h"
 
 namespace gaia::cnn {
 
@@ -45,6 +48,22 @@ class Random {
   double spare_ = 0;
   bool has_spare_ = false;
 };
+
+// A batch of n images of standard-normal pixels with uniform labels, shaped
+// for `spec` (checks and benchmarks of the model, CPU and GPU alike).
+struct RandomImages {
+  std::vector<float> images;   // n * C * H * W
+  std::vector<int32_t> labels; // n, in [0, spec.classes)
+};
+
+inline RandomImages RandomBatch(const ModelSpec& spec, int n, uint64_t seed) {
+  Random rng(seed);
+  RandomImages b;
+  b.images.resize(static_cast<size_t>(n) * spec.in_channels * spec.in_height * spec.in_width);
+  for (float& x : b.images) x = static_cast<float>(rng.Normal());
+  for (int i = 0; i < n; ++i) b.labels.push_back(static_cast<int32_t>(rng.Next() % spec.classes));
+  return b;
+}
 
 }  // namespace gaia::cnn
 

@@ -125,15 +125,11 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<gaia::cnn::CnnData> data = gaia::cnn::LoadCnnData(flags.data, 0, 1);
   if (!data.ok()) return Fail(kExitBadInput, "", data.status());
-  gaia::cnn::TrainFlags train = flags.train;
-  train.model.in_channels = static_cast<int>(data->train.channels);
-  train.model.in_height = static_cast<int>(data->train.height);
-  train.model.in_width = static_cast<int>(data->train.width);
-  train.model.classes = static_cast<int>(data->train.classes);
+  const gaia::cnn::TrainFlags& train = flags.train;
   const int64_t steps_per_epoch =
       static_cast<int64_t>((data->train.n + train.batch - 1) / train.batch);
   absl::StatusOr<gaia::cnn::Trainer> trainer =
-      gaia::cnn::CreateTrainer(train, steps_per_epoch * flags.epochs);
+      gaia::cnn::CreateTrainer(train, data->train, steps_per_epoch * flags.epochs);
   if (!trainer.ok()) return Fail(kExitBadInput, "", trainer.status());
   absl::StatusOr<gaia::cnn::BatchIterator> batches = gaia::cnn::BatchIterator::Create(
       data->train, {.batch_size = train.batch, .seed = train.shuffle_seed});

@@ -64,8 +64,14 @@ absl::StatusOr<TrainerModel> CreateModel(const TrainFlags& flags) {
 
 }  // namespace
 
-absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, int64_t total_steps) {
-  absl::StatusOr<TrainerModel> model = CreateModel(flags);
+absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, const ImageSet& data,
+                                      int64_t total_steps) {
+  TrainFlags shaped = flags;
+  shaped.model.in_channels = static_cast<int>(data.channels);
+  shaped.model.in_height = static_cast<int>(data.height);
+  shaped.model.in_width = static_cast<int>(data.width);
+  shaped.model.classes = static_cast<int>(data.classes);
+  absl::StatusOr<TrainerModel> model = CreateModel(shaped);
   if (!model.ok()) return model.status();
   absl::StatusOr<Sgd> sgd = Sgd::Create(flags.sgd);
   if (!sgd.ok()) return sgd.status();

@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
+#include "apps/cnn/image_set.h"
 #include "apps/cnn/model.h"
 #include "apps/cnn/sgd.h"
 #ifdef GAIA_HAVE_CUDA_MODEL
@@ -89,9 +90,11 @@ struct Trainer {
 };
 
 // InvalidArgument naming the flag for a bad value; FailedPrecondition for
-// --device=cuda on a build or a machine without a GPU. `total_steps` is what
-// the cosine schedule anneals over.
-absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, int64_t total_steps);
+// --device=cuda on a build or a machine without a GPU. The model's input
+// (channels, height, width) and classes are the data's. `total_steps` is
+// what the cosine schedule anneals over.
+absl::StatusOr<Trainer> CreateTrainer(const TrainFlags& flags, const ImageSet& data,
+                                      int64_t total_steps);
 
 }  // namespace gaia::cnn
 

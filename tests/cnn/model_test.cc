@@ -14,19 +14,7 @@
 namespace gaia::cnn {
 namespace {
 
-struct Batch {
-  std::vector<float> images;
-  std::vector<int32_t> labels;
-};
-
-Batch RandomBatch(const ModelSpec& spec, int n, uint64_t seed) {
-  Random rng(seed);
-  Batch b;
-  b.images.resize(static_cast<size_t>(n) * spec.in_channels * spec.in_height * spec.in_width);
-  for (float& x : b.images) x = static_cast<float>(rng.Normal());
-  for (int i = 0; i < n; ++i) b.labels.push_back(static_cast<int32_t>(rng.Next() % spec.classes));
-  return b;
-}
+using Batch = RandomImages;
 
 // Small enough to check quickly; the ResNet's input is 12x12 so that its last
 // stage still has 3x3 maps: with 2x2 maps and 3 samples a BatchNorm channel

@@ -42,19 +42,7 @@ struct Flags {
   bool skip_bench = false;
 };
 
-struct Batch {
-  std::vector<float> images;
-  std::vector<int32_t> labels;
-};
-
-Batch RandomBatch(const ModelSpec& spec, int n, uint64_t seed) {
-  Random rng(seed);
-  Batch b;
-  b.images.resize(static_cast<size_t>(n) * spec.in_channels * spec.in_height * spec.in_width);
-  for (float& x : b.images) x = static_cast<float>(rng.Normal());
-  for (int i = 0; i < n; ++i) b.labels.push_back(static_cast<int32_t>(rng.Next() % spec.classes));
-  return b;
-}
+using Batch = RandomImages;
 
 ModelSpec Spec(const std::string& name, const std::string& norm) {
   ModelSpec spec;
