@@ -100,7 +100,8 @@ absl::StatusOr<LocalData> LoadLocalData(const Flags& flags, const gaia::WorkerOp
     absl::StatusOr<std::vector<gaia::mf::Rating>> test =
         gaia::mf::LoadData(flags.test_data, options.data_part, options.data_parts);
     if (!test.ok()) {
-      return absl::Status(test.status().code(), absl::StrCat("test data: ", test.status().message()));
+      return absl::Status(test.status().code(),
+                          absl::StrCat("test data: ", test.status().message()));
     }
     local.test = gaia::mf::HeldOutSet::Create(*test, local.sgd());
     for (uint64_t item : local.test->extra_items()) {
