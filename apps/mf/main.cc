@@ -213,12 +213,14 @@ int main(int argc, char** argv) {
   AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
 
-  absl::StatusOr<gaia::WorkerOptions> options =
-      gaia::WorkerOptions::FromCommandLine(argc, argv);
-  if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
+  // Before the config is read: a worker that cannot use its device says so
+  // first, whatever else is wrong.
   absl::StatusOr<gaia::mf::SgdEngineFactory> make_engine =
       gaia::mf::ChooseEngine(flags.engine, "gaia_mf");
   if (!make_engine.ok()) return Fail(kExitBadInput, "", make_engine.status());
+  absl::StatusOr<gaia::WorkerOptions> options =
+      gaia::WorkerOptions::FromCommandLine(argc, argv);
+  if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
   absl::StatusOr<LocalData> local = LoadLocalData(flags, *options, *make_engine);
   if (!local.ok()) return Fail(kExitBadInput, "", local.status());
 

@@ -7,6 +7,10 @@ gaia_add_test(mf_sgd_update_test SOURCES sgd_update_test.cc LIBS gaia::mf_core T
 gaia_add_test(mf_engine_test SOURCES engine_test.cc
   LIBS gaia_mf_flags gaia::mf_core gaia_testing TIMEOUT 120)
 add_dependencies(mf_engine_test gaia_mf_serial)
+if(TARGET gaia_mf)
+  add_dependencies(mf_engine_test gaia_mf)
+  target_compile_definitions(mf_engine_test PRIVATE GAIA_TEST_HAVE_WORKER_PROGRAM=1)
+endif()
 if(TARGET gaia_gpu)
   target_link_libraries(mf_engine_test PRIVATE gaia::gpu)
   target_compile_definitions(mf_engine_test PRIVATE GAIA_TEST_HAVE_GPU_LAYER=1)

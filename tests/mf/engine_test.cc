@@ -133,17 +133,26 @@ TEST(EngineChoice, CudaIsAClearErrorWithoutABuildOrAGpuAndWorksWithOne) {
   }
 }
 
-TEST(EngineChoice, TheSerialProgramExitsTwoWithTheReasonWhenCudaIsUnavailable) {
-  if (NoGpuReason().empty()) GTEST_SKIP() << "this machine has a GPU: no error to see";
-  gaia::testing::ProcessResult run = gaia::testing::RunProcess(
-      {gaia::testing::BinDir() + "/gaia_mf_serial", "--data=synthetic:users=100",
-       "--epochs=2", "--device=cuda"},
-      std::chrono::seconds(60));
+// Runs `program` with `args`; expects exit 2 and the reason --device=cuda
+// cannot run here.
+void ExpectCudaRefused(const std::string& program, std::vector<std::string> args) {
+  args.insert(args.begin(), gaia::testing::BinDir() + "/" + program);
+  gaia::testing::ProcessResult run = gaia::testing::RunProcess(args, std::chrono::seconds(60));
   ASSERT_FALSE(run.timed_out);
   EXPECT_EQ(run.exit_code, 2) << run.output;
-  EXPECT_THAT(run.output, HasSubstr("gaia_mf_serial: --device=cuda: "));
+  EXPECT_THAT(run.output, HasSubstr(program + ": --device=cuda: "));
   EXPECT_THAT(run.output, BuiltWithCuda() ? HasSubstr("no usable CUDA GPU")
                                           : HasSubstr("built without CUDA"));
+}
+
+TEST(EngineChoice, TheProgramsExitTwoWithTheReasonWhenCudaIsUnavailable) {
+  if (NoGpuReason().empty()) GTEST_SKIP() << "this machine has a GPU: no error to see";
+  ExpectCudaRefused("gaia_mf_serial",
+                    {"--data=synthetic:users=100", "--epochs=2", "--device=cuda"});
+#if GAIA_TEST_HAVE_WORKER_PROGRAM
+  // The device is checked before the worker config is read.
+  ExpectCudaRefused("gaia_mf", {"--gaia-config=/nonexistent/worker.json", "--device=cuda"});
+#endif
 }
 
 }  // namespace

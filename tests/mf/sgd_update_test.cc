@@ -109,6 +109,21 @@ TEST(VisitOrder, AMinibatchPrefixIsSpreadOverTheRatings) {
   for (int d = 0; d < 10; ++d) EXPECT_GT(per_decile[d], 50) << d;
 }
 
+TEST(VisitOrder, AWarpsCursorWalksTheSamePositionsAsVisitedAt) {
+  for (uint64_t count : {1ull, 7ull, 1000ull, 99991ull}) {
+    const cuda::VisitOrder order = cuda::ChooseVisitOrder(count, 4, 9);
+    for (uint64_t stride : {1ull, 3ull, 8448ull}) {
+      for (uint64_t first = 0; first < std::min<uint64_t>(stride, 5); ++first) {
+        cuda::VisitCursor cursor(order, count, first, stride);
+        for (uint64_t n = first; n < count; n += stride, cursor.Next()) {
+          ASSERT_EQ(cursor.index(), cuda::VisitedAt(order, count, n))
+              << "count " << count << " stride " << stride << " n " << n;
+        }
+      }
+    }
+  }
+}
+
 TEST(VisitOrder, PassBlocksFillEverySm) {
   EXPECT_EQ(cuda::PassBlocks(132), 132 * 8);
   EXPECT_EQ(cuda::PassBlocks(0), 8);

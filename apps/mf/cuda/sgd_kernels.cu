@@ -53,16 +53,13 @@ __device__ __forceinline__ float Dot4(float4 a, float4 b) {
   return a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
 }
 
-// The rating at visit position n. Rating arrays are read-only for the whole
-// kernel, so they go through the read-only cache (__ldg); factor rows are
-// written by other warps and must not.
+// Rating arrays are read-only for the whole kernel, so they go through the
+// read-only cache (__ldg); factor rows are written by other warps and must not.
 struct Visit {
   uint32_t user, item;
   float value;
 };
-__device__ __forceinline__ Visit VisitAt(const RatingArrays& ratings, const VisitOrder& order,
-                                         uint64_t n) {
-  const uint64_t idx = (order.a * n + order.b) % ratings.count;
+__device__ __forceinline__ Visit LoadRating(const RatingArrays& ratings, uint64_t idx) {
   return Visit{__ldg(ratings.user + idx), __ldg(ratings.item + idx), __ldg(ratings.value + idx)};
 }
 
@@ -74,8 +71,9 @@ __global__ void SgdPassVector(RatingArrays ratings, LT* l, float* r, uint32_t ra
   const uint64_t first = (uint64_t{blockIdx.x} * blockDim.x + threadIdx.x) / kWarp;
   const uint64_t stride = uint64_t{gridDim.x} * blockDim.x / kWarp;
   const uint32_t chunks = rank / 4;
-  for (uint64_t n = first; n < p.visits; n += stride) {
-    const Visit v = VisitAt(ratings, p.order, n);
+  VisitCursor cursor(p.order, ratings.count, first, stride);
+  for (uint64_t n = first; n < p.visits; n += stride, cursor.Next()) {
+    const Visit v = LoadRating(ratings, cursor.index());
     LT* lu = l + size_t{v.user} * rank;
     float* ri = r + size_t{v.item} * rank;
     float4 lv[kMaxChunks], rv[kMaxChunks];
@@ -119,8 +117,9 @@ __global__ void SgdPassScalar(RatingArrays ratings, LT* l, float* r, uint32_t ra
   const uint32_t lane = threadIdx.x % kWarp;
   const uint64_t first = (uint64_t{blockIdx.x} * blockDim.x + threadIdx.x) / kWarp;
   const uint64_t stride = uint64_t{gridDim.x} * blockDim.x / kWarp;
-  for (uint64_t n = first; n < p.visits; n += stride) {
-    const Visit v = VisitAt(ratings, p.order, n);
+  VisitCursor cursor(p.order, ratings.count, first, stride);
+  for (uint64_t n = first; n < p.visits; n += stride, cursor.Next()) {
+    const Visit v = LoadRating(ratings, cursor.index());
     LT* lu = l + size_t{v.user} * rank;
     float* ri = r + size_t{v.item} * rank;
     float dot = 0, norm_l = 0;

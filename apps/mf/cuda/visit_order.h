@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <numeric>
 
+#include "apps/mf/sgd_update.h"  // GAIA_MF_HOST_DEVICE
+
 namespace gaia::mf::cuda {
 
 struct VisitOrder {
@@ -45,6 +47,28 @@ inline VisitOrder ChooseVisitOrder(uint64_t count, uint64_t seed, int64_t clock)
 inline uint64_t VisitedAt(const VisitOrder& order, uint64_t count, uint64_t n) {
   return (order.a * n + order.b) % count;
 }
+
+// Walks one warp's share of the order: positions first, first + stride, ...,
+// each mapped as VisitedAt does, but advanced by adding (a stride) mod count
+// rather than dividing per rating (a 64-bit division is slow on a GPU).
+class VisitCursor {
+ public:
+  GAIA_MF_HOST_DEVICE VisitCursor(const VisitOrder& order, uint64_t count, uint64_t first,
+                                  uint64_t stride)
+      : count_(count),
+        index_((order.a * first + order.b) % count),
+        advance_((order.a * stride) % count) {}
+  // The rating at the current position.
+  GAIA_MF_HOST_DEVICE uint64_t index() const { return index_; }
+  // Moves to the position `stride` further on.
+  GAIA_MF_HOST_DEVICE void Next() {
+    index_ += advance_;
+    if (index_ >= count_) index_ -= count_;
+  }
+
+ private:
+  uint64_t count_, index_, advance_;
+};
 
 // Threads per block of the pass and objective kernels (8 warps).
 inline constexpr int kThreadsPerBlock = 256;
