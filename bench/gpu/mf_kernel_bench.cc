@@ -132,10 +132,10 @@ struct RunResult {
   double final_rmse = 0;
 };
 
-CudaResult TrainRmse(Data& d, const mfc::FactorArrays& f, const Options& o, int blocks,
+CudaResult TrainRmse(Data& d, const mfc::FactorArrays& f, const Options& o, int sms,
                      cudaStream_t s, double* rmse) {
   GAIA_CUDA_RETURN_IF_FAILED(mfc::LaunchObjective(d.Ratings(), f, o.lambda, d.sums.data(),
-                                                  blocks, s));
+                                                  sms, s));
   double sums[2] = {0, 0};
   GAIA_CUDA_RETURN_IF_FAILED(d.sums.CopyToHostAsync(sums, 2, s));
   GAIA_CUDA_RETURN_IF_FAILED(GAIA_CUDA_CALL(cudaStreamSynchronize(s)));
@@ -144,7 +144,7 @@ CudaResult TrainRmse(Data& d, const mfc::FactorArrays& f, const Options& o, int 
 }
 
 // Trains from the same initial L and R with L stored as `storage`.
-CudaResult Run(Data& d, const Options& o, mfc::FactorStorage storage, int blocks,
+CudaResult Run(Data& d, const Options& o, mfc::FactorStorage storage, int sms,
                cudaStream_t s, RunResult* out) {
   const bool half = storage == mfc::FactorStorage::kFloat16;
   const char* name = half ? "fp16" : "fp32";
@@ -160,7 +160,7 @@ CudaResult Run(Data& d, const Options& o, mfc::FactorStorage storage, int blocks
   gaia::gpu::EventTimer timer;
   GAIA_CUDA_RETURN_IF_FAILED(timer.Create());
   double rmse = 0, timed_ms = 0;
-  GAIA_CUDA_RETURN_IF_FAILED(TrainRmse(d, f, o, blocks, s, &rmse));
+  GAIA_CUDA_RETURN_IF_FAILED(TrainRmse(d, f, o, sms, s, &rmse));
   std::printf("%s epoch 0: train RMSE %.5f (initial)\n", name, rmse);
   for (int e = 0; e < o.epochs; ++e) {
     mfc::PassParams p;
@@ -169,11 +169,11 @@ CudaResult Run(Data& d, const Options& o, mfc::FactorStorage storage, int blocks
     p.step = o.learning_rate / (1.0f + o.lr_decay * e);
     p.lambda = o.lambda;
     GAIA_CUDA_RETURN_IF_FAILED(timer.Start(s));
-    GAIA_CUDA_RETURN_IF_FAILED(mfc::LaunchSgdPass(d.Ratings(), f, p, blocks, s));
+    GAIA_CUDA_RETURN_IF_FAILED(mfc::LaunchSgdPass(d.Ratings(), f, p, sms, s));
     GAIA_CUDA_RETURN_IF_FAILED(timer.Stop(s));
     float ms = 0;
     GAIA_CUDA_RETURN_IF_FAILED(timer.ElapsedMs(&ms));
-    GAIA_CUDA_RETURN_IF_FAILED(TrainRmse(d, f, o, blocks, s, &rmse));
+    GAIA_CUDA_RETURN_IF_FAILED(TrainRmse(d, f, o, sms, s, &rmse));
     const double rate = static_cast<double>(o.shape.ratings) / (ms * 1e-3);
     const double gbps = rate * streamed / 1e9;
     std::printf("%s epoch %d: pass %.2f ms, %.3f G updates/s, %.0f GB/s streamed", name,
@@ -219,13 +219,13 @@ int main(int argc, char** argv) {
   if (CudaResult r = stream.Create(); !r.ok()) return Fail(r);
   Data data;
   if (CudaResult r = MakeData(o, stream.get(), &data); !r.ok()) return Fail(r);
-  const int blocks = mfc::PassBlocks(info.multiprocessors);
+  const int sms = info.multiprocessors;  // the launchers size their grids from it
   RunResult fp32, fp16;
-  if (CudaResult r = Run(data, o, mfc::FactorStorage::kFloat32, blocks, stream.get(), &fp32);
+  if (CudaResult r = Run(data, o, mfc::FactorStorage::kFloat32, sms, stream.get(), &fp32);
       !r.ok()) {
     return Fail(r);
   }
-  if (CudaResult r = Run(data, o, mfc::FactorStorage::kFloat16, blocks, stream.get(), &fp16);
+  if (CudaResult r = Run(data, o, mfc::FactorStorage::kFloat16, sms, stream.get(), &fp16);
       !r.ok()) {
     return Fail(r);
   }

@@ -124,11 +124,5 @@ TEST(VisitOrder, AWarpsCursorWalksTheSamePositionsAsVisitedAt) {
   }
 }
 
-TEST(VisitOrder, PassBlocksFillEverySm) {
-  EXPECT_EQ(cuda::PassBlocks(132), 132 * 8);
-  EXPECT_EQ(cuda::PassBlocks(0), 8);
-  EXPECT_EQ(cuda::kThreadsPerBlock % 32, 0);
-}
-
 }  // namespace
 }  // namespace gaia::mf

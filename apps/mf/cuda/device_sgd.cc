@@ -59,7 +59,6 @@ class DeviceSgd : public SgdEngine {
   const gaia::gpu::DeviceInfo info_;
   StepRuleScaler scaler_;
   uint64_t count_ = 0;
-  int blocks_ = 1;
   gaia::gpu::Stream stream_;
   DeviceBuffer<uint32_t> user_, item_;
   DeviceBuffer<float> value_;
@@ -76,7 +75,6 @@ absl::Status DeviceSgd::Upload(const std::vector<Rating>& ratings) {
   const uint32_t k = model_.rank();
   const std::vector<uint64_t>& items = model_.items();
   count_ = ratings.size();
-  blocks_ = PassBlocks(info_.multiprocessors);
   scaler_ = StepRuleScaler(model_.options().step_rule, items.size(), k);
   // A seeded placement, so the affine visit orders walk a random sequence.
   std::vector<uint32_t> user(count_), item(count_);
@@ -135,7 +133,7 @@ gaia::gpu::CudaResult DeviceSgd::QueueClock(int64_t clock, size_t n, float eta,
   const FactorArrays factors = Factors();
   const float lambda = static_cast<float>(model_.options().lambda);
   GAIA_CUDA_RETURN_IF_FAILED(
-      LaunchObjective(Ratings(), factors, lambda, sums_.data(), blocks_, s));
+      LaunchObjective(Ratings(), factors, lambda, sums_.data(), info_.multiprocessors, s));
   GAIA_CUDA_RETURN_IF_FAILED(sums_.CopyToHostAsync(sums_staged_.data(), 2, s));
   PassParams pass;
   pass.visits = visits;
@@ -147,7 +145,7 @@ gaia::gpu::CudaResult DeviceSgd::QueueClock(int64_t clock, size_t n, float eta,
         GAIA_CUDA_CALL(cudaMemsetAsync(curvature_.data(), 0, rows * sizeof(float), s)));
     pass.curvature = curvature_.data();
   }
-  GAIA_CUDA_RETURN_IF_FAILED(LaunchSgdPass(Ratings(), factors, pass, blocks_, s));
+  GAIA_CUDA_RETURN_IF_FAILED(LaunchSgdPass(Ratings(), factors, pass, info_.multiprocessors, s));
   GAIA_CUDA_RETURN_IF_FAILED(LaunchDifference(r_.data(), before_.data(), delta_.data(), n, s));
   GAIA_CUDA_RETURN_IF_FAILED(delta_.CopyToHostAsync(delta_staged_.data(), n, s));
   if (pass.curvature != nullptr) {

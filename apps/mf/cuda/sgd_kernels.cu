@@ -63,8 +63,12 @@ __device__ __forceinline__ Visit LoadRating(const RatingArrays& ratings, uint64_
   return Visit{__ldg(ratings.user + idx), __ldg(ratings.item + idx), __ldg(ratings.value + idx)};
 }
 
-// Rank % 4 == 0 and rank <= kVectorMaxRank: rows held in registers.
-template <typename LT>
+// Rank % 4 == 0 and rank <= 128 * kChunks: rows held in registers, kChunks
+// float4 per lane (a template parameter so a rank-128 pass keeps 8 floats of
+// rows per thread, not 32, and the SM stays full of warps). The next visit's
+// rating is loaded before this one's rows are used, so its latency overlaps
+// the row traffic.
+template <typename LT, uint32_t kChunks>
 __global__ void SgdPassVector(RatingArrays ratings, LT* l, float* r, uint32_t rank,
                               PassParams p) {
   const uint32_t lane = threadIdx.x % kWarp;
@@ -72,14 +76,17 @@ __global__ void SgdPassVector(RatingArrays ratings, LT* l, float* r, uint32_t ra
   const uint64_t stride = uint64_t{gridDim.x} * blockDim.x / kWarp;
   const uint32_t chunks = rank / 4;
   VisitCursor cursor(p.order, ratings.count, first, stride);
-  for (uint64_t n = first; n < p.visits; n += stride, cursor.Next()) {
-    const Visit v = LoadRating(ratings, cursor.index());
+  Visit next = first < p.visits ? LoadRating(ratings, cursor.index()) : Visit{0, 0, 0.0f};
+  for (uint64_t n = first; n < p.visits; n += stride) {
+    const Visit v = next;
+    cursor.Next();
+    if (n + stride < p.visits) next = LoadRating(ratings, cursor.index());
     LT* lu = l + size_t{v.user} * rank;
     float* ri = r + size_t{v.item} * rank;
-    float4 lv[kMaxChunks], rv[kMaxChunks];
+    float4 lv[kChunks], rv[kChunks];
     float dot = 0, norm_l = 0;
 #pragma unroll
-    for (uint32_t j = 0; j < kMaxChunks; ++j) {
+    for (uint32_t j = 0; j < kChunks; ++j) {
       const uint32_t chunk = lane + j * kWarp;
       if (chunk < chunks) {
         lv[j] = Load4(lu, chunk);
@@ -95,7 +102,7 @@ __global__ void SgdPassVector(RatingArrays ratings, LT* l, float* r, uint32_t ra
       if (lane == 0) atomicAdd(p.curvature + v.item, norm_l);
     }
 #pragma unroll
-    for (uint32_t j = 0; j < kMaxChunks; ++j) {
+    for (uint32_t j = 0; j < kChunks; ++j) {
       const uint32_t chunk = lane + j * kWarp;
       if (chunk < chunks) {
         const FactorPair x = SgdStep(lv[j].x, rv[j].x, error, p.step, p.lambda);
@@ -207,42 +214,76 @@ gaia::gpu::CudaResult LastLaunch(const char* kernel) {
   return gaia::gpu::CheckCuda(cudaGetLastError(), kernel, __FILE__, __LINE__);
 }
 
+// Blocks that are all resident at once. The warps loop over the work
+// (grid-stride), so a block that had to wait for a free slot would run its
+// whole share after the others finished, doubling the pass time.
+template <typename Kernel>
+int ResidentBlocks(Kernel kernel, int multiprocessors) {
+  int per_multiprocessor = 0;
+  if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_multiprocessor, kernel,
+                                                    kThreadsPerBlock, 0) != cudaSuccess ||
+      per_multiprocessor < 1) {
+    (void)cudaGetLastError();  // the launch itself will report a real problem
+    per_multiprocessor = 1;
+  }
+  return (multiprocessors > 0 ? multiprocessors : 1) * per_multiprocessor;
+}
+
+template <typename Kernel, typename... Args>
+void LaunchResident(Kernel kernel, int multiprocessors, cudaStream_t stream, Args... args) {
+  kernel<<<ResidentBlocks(kernel, multiprocessors), kThreadsPerBlock, 0, stream>>>(args...);
+}
+
 template <typename LT>
 void QueuePass(const RatingArrays& ratings, LT* l, const FactorArrays& factors,
-               const PassParams& params, int blocks, cudaStream_t stream) {
-  if (factors.rank % 4 == 0 && factors.rank <= kVectorMaxRank) {
-    SgdPassVector<LT><<<blocks, kThreadsPerBlock, 0, stream>>>(ratings, l, factors.r,
-                                                                factors.rank, params);
+               const PassParams& params, int multiprocessors, cudaStream_t stream) {
+  const uint32_t chunks_per_lane = (factors.rank / 4 + kWarp - 1) / kWarp;
+  const bool vector = factors.rank % 4 == 0 && factors.rank <= kVectorMaxRank;
+  const int sms = multiprocessors;
+  if (vector && chunks_per_lane == 1) {
+    LaunchResident(SgdPassVector<LT, 1>, sms, stream, ratings, l, factors.r, factors.rank,
+                   params);
+  } else if (vector && chunks_per_lane == 2) {
+    LaunchResident(SgdPassVector<LT, 2>, sms, stream, ratings, l, factors.r, factors.rank,
+                   params);
+  } else if (vector) {
+    LaunchResident(SgdPassVector<LT, kMaxChunks>, sms, stream, ratings, l, factors.r,
+                   factors.rank, params);
   } else {
-    SgdPassScalar<LT><<<blocks, kThreadsPerBlock, 0, stream>>>(ratings, l, factors.r,
-                                                                factors.rank, params);
+    LaunchResident(SgdPassScalar<LT>, sms, stream, ratings, l, factors.r, factors.rank,
+                   params);
   }
 }
 
 }  // namespace
 
 gaia::gpu::CudaResult LaunchSgdPass(const RatingArrays& ratings, const FactorArrays& factors,
-                                    const PassParams& params, int blocks, cudaStream_t stream) {
+                                    const PassParams& params, int multiprocessors,
+                                    cudaStream_t stream) {
   if (params.visits == 0) return gaia::gpu::CudaResult();
   if (factors.l_storage == FactorStorage::kFloat16) {
-    QueuePass(ratings, static_cast<__half*>(factors.l), factors, params, blocks, stream);
+    QueuePass(ratings, static_cast<__half*>(factors.l), factors, params, multiprocessors,
+              stream);
   } else {
-    QueuePass(ratings, static_cast<float*>(factors.l), factors, params, blocks, stream);
+    QueuePass(ratings, static_cast<float*>(factors.l), factors, params, multiprocessors,
+              stream);
   }
   return LastLaunch("SgdPass<<<>>>");
 }
 
 gaia::gpu::CudaResult LaunchObjective(const RatingArrays& ratings, const FactorArrays& factors,
-                                      float lambda, double* sums, int blocks,
+                                      float lambda, double* sums, int multiprocessors,
                                       cudaStream_t stream) {
   GAIA_CUDA_RETURN_IF_FAILED(GAIA_CUDA_CALL(cudaMemsetAsync(sums, 0, 2 * sizeof(double), stream)));
   if (ratings.count == 0) return gaia::gpu::CudaResult();
   if (factors.l_storage == FactorStorage::kFloat16) {
-    Objective<__half><<<blocks, kThreadsPerBlock, 0, stream>>>(
-        ratings, static_cast<const __half*>(factors.l), factors.r, factors.rank, lambda, sums);
+    LaunchResident(Objective<__half>, multiprocessors, stream, ratings,
+                   static_cast<const __half*>(factors.l), static_cast<const float*>(factors.r),
+                   factors.rank, lambda, sums);
   } else {
-    Objective<float><<<blocks, kThreadsPerBlock, 0, stream>>>(
-        ratings, static_cast<const float*>(factors.l), factors.r, factors.rank, lambda, sums);
+    LaunchResident(Objective<float>, multiprocessors, stream, ratings,
+                   static_cast<const float*>(factors.l), static_cast<const float*>(factors.r),
+                   factors.rank, lambda, sums);
   }
   return LastLaunch("Objective<<<>>>");
 }

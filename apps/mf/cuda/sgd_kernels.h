@@ -15,9 +15,12 @@
 //   RatingArrays ratings{user, item, value, n};
 //   FactorArrays factors{l, FactorStorage::kFloat32, r, rank};
 //   PassParams p; p.visits = n; p.order = ChooseVisitOrder(n, seed, clock); p.step = eta; ...
-//   CudaResult e = LaunchSgdPass(ratings, factors, p, PassBlocks(info), stream);
+//   CudaResult e = LaunchSgdPass(ratings, factors, p, info.multiprocessors, stream);
 //
-// Every launcher only queues work on `stream`; errors of the work itself show
+// The pass and the objective launch as many blocks of kThreadsPerBlock as
+// can be resident on `multiprocessors` SMs at once (from the occupancy of the
+// kernel chosen), and their warps stride over the ratings. Every launcher
+// only queues work on `stream`; errors of the work itself show
 // up at the next synchronization.
 #ifndef GAIA_APPS_MF_CUDA_SGD_KERNELS_H_
 #define GAIA_APPS_MF_CUDA_SGD_KERNELS_H_
@@ -65,13 +68,14 @@ struct PassParams {
 // One SGD pass: visits params.visits ratings in params.order, updating L and R
 // in place. REQUIRES: ratings.count > 0 when visits > 0; rank in [1, 4096].
 gaia::gpu::CudaResult LaunchSgdPass(const RatingArrays& ratings, const FactorArrays& factors,
-                                    const PassParams& params, int blocks, cudaStream_t stream);
+                                    const PassParams& params, int multiprocessors,
+                                    cudaStream_t stream);
 
 // The objective's two parts over all ratings for the current L and R, summed
 // in double into sums[0] (sum of squared errors) and sums[1] (sum of
 // lambda (|l_u|^2 + |r_i|^2)); `sums` is device memory the launcher zeroes.
 gaia::gpu::CudaResult LaunchObjective(const RatingArrays& ratings, const FactorArrays& factors,
-                                      float lambda, double* sums, int blocks,
+                                      float lambda, double* sums, int multiprocessors,
                                       cudaStream_t stream);
 
 // delta[j] = after[j] - before[j] for j < n.

@@ -1,4 +1,4 @@
-// The order the GPU pass visits a worker's ratings in, and its grid size.
+// The order the GPU pass visits a worker's ratings in.
 // Plain C++ (no CUDA): the CPU tests check it, the kernels (sgd_kernels.cu)
 // and bench/gpu use it.
 //
@@ -72,13 +72,6 @@ class VisitCursor {
 
 // Threads per block of the pass and objective kernels (8 warps).
 inline constexpr int kThreadsPerBlock = 256;
-
-// Blocks that fill every SM (8 x 256 threads = 64 warps, the most an SM keeps
-// resident); the warps then stride over the visits.
-inline int PassBlocks(int multiprocessors) {
-  constexpr int kBlocksPerMultiprocessor = 8;
-  return (multiprocessors > 0 ? multiprocessors : 1) * kBlocksPerMultiprocessor;
-}
 
 }  // namespace gaia::mf::cuda
 
