@@ -162,7 +162,7 @@ absl::StatusOr<LocalSgd::ClockResult> DeviceSgd::RunClock(int64_t clock, std::sp
       count_, static_cast<uint64_t>(std::ceil(model_.options().minibatch_fraction *
                                               static_cast<double>(count_))));
   const size_t n = r.size();
-  std::memcpy(r_staged_.data(), r.data(), n * sizeof(float));
+  if (n > 0) std::memcpy(r_staged_.data(), r.data(), n * sizeof(float));
   GAIA_GPU_RETURN_IF_ERROR(
       QueueClock(clock, n, static_cast<float>(result.learning_rate), result.updates));
   // The host's share of the step rule overlaps the device's pass.
