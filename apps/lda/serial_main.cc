@@ -65,6 +65,7 @@ void AddFlags(CLI::App& app, Flags* f) {
       ->capture_default_str();
   app.add_flag("--json", f->json, "print one JSON object instead of text");
   gaia::lda::AddModelFlags(app, &f->params, &f->sampler);
+  gaia::lda::AddDeviceFlag(app, &f->serial.device);
 }
 
 // The union of the documents of every spec (one vocabulary).
@@ -144,7 +145,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<gaia::lda::SerialResult> r =
       gaia::lda::SerialTrain(*corpus, f.params, f.sampler, f.serial);
   if (!r.ok()) {
-    return Fail(r.status().code() == absl::StatusCode::kInvalidArgument
+    const absl::StatusCode code = r.status().code();
+    return Fail(code == absl::StatusCode::kInvalidArgument ||
+                        code == absl::StatusCode::kFailedPrecondition
                     ? gaia::apps::kExitBadInput
                     : gaia::apps::kExitRuntimeError,
                 r.status());
@@ -155,6 +158,7 @@ int main(int argc, char** argv) {
   out["vocab"] = corpus->vocab_size();
   out["topics"] = f.params.topics;
   out["sampler"] = std::string(gaia::lda::SamplerKindName(f.sampler.kind));
+  out["device"] = std::string(gaia::lda::SamplerDeviceName(f.serial.device));
   out["objectives"] = r->objectives;
   out["converged"] = r->converged_iteration.has_value();
   out["converged_iteration"] = r->converged_iteration.value_or(-1);
