@@ -3,7 +3,7 @@
 # skip, saying so, where no GPU is visible.
 if(TARGET gaia_lda_gpu_host)
   gaia_add_test(lda_gpu_math_test
-    SOURCES cuda_sampling_math_test.cc cuda_host_layout_test.cc
+    SOURCES cuda_sampling_math_test.cc cuda_host_layout_test.cc cuda_reference_sweep_test.cc
     LIBS gaia_lda_gpu_host gaia::lda_sampler TIMEOUT 120)
 endif()
 if(TARGET gaia_lda_app)
