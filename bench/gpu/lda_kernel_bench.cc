@@ -6,8 +6,8 @@
 // docs/APP_LDA_GPU.md) against --copy-gbps, the card's measured copy rate.
 // Needs only the CUDA runtime and the C++ standard library.
 //
-//   lda_kernel_bench --tokens=100000000 --words=100000 --topics=1000 --sweeps=20 \
-//       --copy-gbps=2900
+//   lda_kernel_bench --tokens=100000000 --words=100000 --topics=1000 --sweeps=20
+//       --copy-gbps=2900   (one command line)
 //
 // Exit codes: 0 ok, 2 bad arguments, 1 a CUDA error (no device included).
 #include <algorithm>
@@ -75,7 +75,7 @@ double Seconds(std::chrono::steady_clock::time_point since) {
 }
 
 struct Corpus {
-  std::vector<uint64_t> offsets{0};
+  std::vector<uint64_t> offsets;  // doc d: [offsets[d], offsets[d + 1])
   std::vector<uint32_t> words;
 };
 
@@ -96,7 +96,7 @@ Corpus MakeCorpus(const Options& o) {
     total += n;
   }
   Corpus c;
-  c.offsets.resize(lengths.size() + 1);
+  c.offsets.assign(lengths.size() + 1, 0);
   for (size_t d = 0; d < lengths.size(); ++d) c.offsets[d + 1] = c.offsets[d] + lengths[d];
   c.words.resize(o.tokens);
   const uint32_t threads = std::max(1u, std::thread::hardware_concurrency());
