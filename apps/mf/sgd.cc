@@ -10,6 +10,7 @@
 #include "apps/common/convergence.h"
 #include "apps/mf/held_out.h"
 #include "apps/mf/random.h"
+#include "apps/mf/sgd_update.h"
 
 namespace gaia::mf {
 namespace {
@@ -18,13 +19,6 @@ constexpr uint64_t kLSalt = 0x4C726F77;        // "Lrow"
 constexpr uint64_t kRSalt = 0x52726F77;        // "Rrow"
 constexpr uint64_t kShuffleSalt = 0x73687566;  // "shuf"
 constexpr uint64_t kThreadSalt = 0x74687264;   // "thrd"
-
-// Bounds of the per-clock overlap measurement rho (StepRule).
-constexpr float kMinOverlap = 1.0f;
-constexpr float kMaxOverlap = 1e6f;
-constexpr float kAloneOverlap = 1.01f;  // rho below this counts as 1
-// A row whose pushed change had a squared norm below this gives no rho.
-constexpr double kMinSentNorm2 = 1e-24;
 
 }  // namespace
 
@@ -110,11 +104,7 @@ absl::StatusOr<LocalSgd> LocalSgd::Create(const std::vector<Rating>& ratings,
         static_cast<uint32_t>(MixBits(kThreadSalt ^ r.user) % options.threads);
     sgd.groups_[group].push_back(Entry{user, item, r.value});
   }
-  if (options.step_rule != StepRule::kSum) {
-    sgd.overlap_.assign(sgd.items_.size(), kMinOverlap);
-    sgd.moved_.assign(sgd.items_.size(), 0.0);
-    sgd.sent_.assign(sgd.items_.size(), 0.0);
-  }
+  sgd.scaler_ = StepRuleScaler(options.step_rule, sgd.items_.size(), k);
   return sgd;
 }
 
@@ -160,74 +150,24 @@ void LocalSgd::Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group,
     const Entry& e = entries[n];
     float* lu = &l_[size_t{e.user} * k];
     float* ri = &r[size_t{e.item} * k];
-    float dot = 0;
-    for (uint32_t c = 0; c < k; ++c) dot += lu[c] * ri[c];
     if (curvature != nullptr) {
       float nl = 0;
       for (uint32_t c = 0; c < k; ++c) nl += lu[c] * lu[c];
       curvature[e.item] += nl;
     }
-    const float err = e.value - dot;
-    for (uint32_t c = 0; c < k; ++c) {
-      const float lc = lu[c];
-      const float rc = ri[c];
-      lu[c] = lc + step * (err * rc - lambda * lc);
-      ri[c] = rc + step * (err * lc - lambda * rc);
-    }
+    SgdUpdateRows(lu, ri, k, e.value, step, lambda);
   }
 }
 
-void LocalSgd::UpdateOverlap(std::span<const float> r) {
-  const uint32_t k = options_.rank;
-  if (last_sent_.size() != r.size()) return;  // the first clock
-  for (size_t j = 0; j < items_.size(); ++j) {
-    double dot = 0, norm2 = 0;
-    for (uint32_t c = 0; c < k; ++c) {
-      const size_t x = j * k + c;
-      const double sent = last_sent_[x];
-      dot += (static_cast<double>(r[x]) - last_read_[x]) * sent;
-      norm2 += sent * sent;
-    }
-    if (norm2 < kMinSentNorm2) continue;  // pushed nothing: nothing learned
-    // Averages of <d, c> and |c|^2 separately, so the clocks with large
-    // changes (the ones that can overshoot) weigh most and a tiny, noisy
-    // change does not swing the estimate.
-    moved_[j] = 0.5 * moved_[j] + 0.5 * dot;
-    sent_[j] = 0.5 * sent_[j] + 0.5 * norm2;
-    float rho = std::clamp(static_cast<float>(moved_[j] / sent_[j]), kMinOverlap,
-                           kMaxOverlap);
-    // A worker alone reads back its own change, up to float rounding.
-    if (rho < kAloneOverlap) rho = kMinOverlap;
-    overlap_[j] = rho;
-  }
-}
-
-void LocalSgd::ScaleDeltas(const std::vector<float>& saturation,
-                           const std::vector<float>& before, std::span<float> r,
-                           std::span<float> delta) const {
-  const uint32_t k = options_.rank;
-  for (size_t j = 0; j < items_.size(); ++j) {
-    float scale = 1.0f / overlap_[j];
-    if (options_.step_rule == StepRule::kDamped) {
-      scale = std::min(1.0f, 1.0f / (overlap_[j] * saturation[j]));
-    }
-    if (!(scale < 1.0f)) continue;  // rows left as they are stay bit-identical
-    for (uint32_t c = 0; c < k; ++c) {
-      const size_t x = j * k + c;
-      delta[x] *= scale;
-      r[x] = before[x] + delta[x];
-    }
-  }
-}
+const std::vector<float>& LocalSgd::overlap() const { return scaler_.overlap(); }
 
 LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
                                          std::span<float> delta) {
   ClockResult result;
   result.learning_rate = LearningRateAt(options_, clock);
   result.objective = ComputeObjective(r);
-  const bool scaled = options_.step_rule != StepRule::kSum;
-  const bool damped = options_.step_rule == StepRule::kDamped;
-  if (scaled) UpdateOverlap(r);
+  const bool damped = scaler_.Damped();
+  scaler_.Observe(r);
   const std::vector<float> before(r.begin(), r.end());
   // Per thread group and row: sum of |l_u|^2 over the pass (kDamped only).
   std::vector<std::vector<float>> curvature(
@@ -254,20 +194,7 @@ LocalSgd::ClockResult LocalSgd::RunClock(int64_t clock, std::span<float> r,
     }
   }
   for (size_t j = 0; j < r.size(); ++j) delta[j] = r[j] - before[j];
-  if (scaled) {
-    // s_i: how far each thread's pass moved row i towards its local optimum,
-    // summed over threads (their changes are summed like workers').
-    std::vector<float> saturation(damped ? items_.size() : 0, 0.0f);
-    const double eta = result.learning_rate;
-    for (const std::vector<float>& c : curvature) {
-      for (size_t j = 0; j < items_.size(); ++j) {
-        saturation[j] += static_cast<float>(1.0 - std::exp(-eta * c[j]));
-      }
-    }
-    ScaleDeltas(saturation, before, r, delta);
-    last_read_ = before;
-    last_sent_.assign(delta.begin(), delta.end());
-  }
+  scaler_.Scale(result.learning_rate, curvature, before, r, delta);
   for (const std::vector<Entry>& entries : groups_) {
     result.updates += std::min(
         entries.size(),

@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "apps/mf/rating.h"
+#include "apps/mf/step_rule.h"
 
 namespace gaia::mf {
 
@@ -138,8 +139,15 @@ class LocalSgd {
   }
 
   // The step rule's overlap estimate per row of items() (all 1 until the
-  // second clock, and always 1 with StepRule::kSum).
-  const std::vector<float>& overlap() const { return overlap_; }
+  // second clock; empty with StepRule::kSum).
+  const std::vector<float>& overlap() const;
+
+  // All L rows (num_users() x rank), for a pass that trains them elsewhere
+  // (the GPU path, apps/mf/cuda) and copies them back here before they are
+  // read (UserRowAt, ComputeObjective, HeldOutSet).
+  std::span<float> mutable_user_factors() { return l_; }
+  // The options as given to Create().
+  const SgdOptions& options() const { return options_; }
 
  private:
   struct Entry {
@@ -152,12 +160,6 @@ class LocalSgd {
   // `curvature` set, adds |l_u|^2 of each visited rating to its item's slot.
   void Pass(std::vector<Entry>& entries, int64_t clock, uint32_t group, double eta,
             float* r, float* curvature);
-  // Updates overlap_ from the rows read this clock (`r`) and last clock's.
-  void UpdateOverlap(std::span<const float> r);
-  // Scales `delta` per row by the step rule (`saturation` is s_i per row)
-  // and sets r = before + delta for the rows it scaled.
-  void ScaleDeltas(const std::vector<float>& saturation, const std::vector<float>& before,
-                   std::span<float> r, std::span<float> delta) const;
 
   SgdOptions options_;
   size_t num_ratings_ = 0;
@@ -165,12 +167,7 @@ class LocalSgd {
   std::vector<uint32_t> users_;              // local index -> user id
   std::vector<float> l_;                     // users_.size() x rank
   std::vector<std::vector<Entry>> groups_;   // user-disjoint, one per thread
-  // Step-rule state (empty with StepRule::kSum), per row of items_:
-  std::vector<float> overlap_;    // items_.size(), see StepRule
-  std::vector<double> moved_;     // average of <d_i, c_i> over clocks
-  std::vector<double> sent_;      // average of |c_i|^2 over clocks
-  std::vector<float> last_read_;  // r as read last clock (items_ x rank)
-  std::vector<float> last_sent_;  // the change pushed last clock
+  StepRuleScaler scaler_;  // step-rule state per row of items_
 };
 
 struct EpochReport {
