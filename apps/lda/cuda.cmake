@@ -15,15 +15,15 @@ target_link_libraries(gaia_lda_gpu_host PUBLIC absl::status absl::statusor absl:
 
 if(GAIA_WITH_CUDA)
   find_package(CUDAToolkit QUIET)
-  if(NOT CUDAToolkit_FOUND)
-    message(STATUS "gaia: LDA GPU sampler off (find_package(CUDAToolkit) failed)")
+  if(NOT CUDAToolkit_FOUND OR NOT TARGET gaia::gpu)
+    message(STATUS "gaia: LDA GPU sampler off (no CUDA toolkit or no GPU layer, src/gpu)")
   else()
     include(${CMAKE_CURRENT_LIST_DIR}/cuda/core.cmake)
     add_library(gaia_lda_cuda STATIC ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_sampler.cc)
     target_include_directories(gaia_lda_cuda PUBLIC $<BUILD_INTERFACE:${GAIA_SOURCE_ROOT}>)
     target_link_libraries(gaia_lda_cuda
       PUBLIC gaia_lda_sampler gaia_lda_gpu_host gaia_lda_cuda_core absl::status absl::statusor
-      PRIVATE absl::strings)
+      PRIVATE gaia::gpu absl::strings)
     target_compile_definitions(gaia_lda_cuda PUBLIC GAIA_HAVE_LDA_CUDA=1)
     message(STATUS "gaia: LDA GPU sampler on")
   endif()

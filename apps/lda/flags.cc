@@ -31,14 +31,4 @@ void AddModelFlags(CLI::App& app, LdaParams* params, SamplerOptions* options) {
   app.add_option("--seed", options->seed, "seed of the topic draws")->capture_default_str();
 }
 
-void AddDeviceFlag(CLI::App& app, SamplerDevice* device) {
-  const std::map<std::string, SamplerDevice> devices = {{"cpu", SamplerDevice::kCpu},
-                                                       {"cuda", SamplerDevice::kCuda}};
-  app.add_option("--device", *device,
-                 "cpu, or cuda: sample on the first visible GPU (docs/APP_LDA_GPU.md; an "
-                 "error when the build or the machine has none)")
-      ->transform(CLI::CheckedTransformer(devices, CLI::ignore_case))
-      ->default_str("cpu");
-}
-
 }  // namespace gaia::lda

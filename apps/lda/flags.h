@@ -7,7 +7,6 @@
 
 #include "apps/lda/lda_model.h"
 #include "apps/lda/sampler.h"
-#include "apps/lda/topic_sampler.h"
 
 namespace gaia::lda {
 
@@ -15,9 +14,6 @@ namespace gaia::lda {
 // data); --sampler, --mh-steps, --threads, --seed bound to `options`. The
 // current values are the defaults shown.
 void AddModelFlags(CLI::App& app, LdaParams* params, SamplerOptions* options);
-
-// --device=cpu|cuda bound to `device` (topic_sampler.h; default cpu).
-void AddDeviceFlag(CLI::App& app, SamplerDevice* device);
 
 }  // namespace gaia::lda
 

@@ -37,6 +37,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "apps/common/device.h"
 #include "apps/common/flags.h"
 #include "apps/common/progress.h"
 #include "apps/common/timing.h"
@@ -56,6 +57,11 @@ using gaia::apps::kExitBadInput;
 using gaia::apps::kExitRuntimeError;
 using gaia::lda::CountsView;
 
+gaia::lda::SamplerDevice ToSamplerDevice(gaia::apps::Device device) {
+  return device == gaia::apps::Device::kCuda ? gaia::lda::SamplerDevice::kCuda
+                                             : gaia::lda::SamplerDevice::kCpu;
+}
+
 int Fail(int code, std::string_view what, const absl::Status& status) {
   std::cerr << "gaia_lda: " << what << (what.empty() ? "" : ": ") << status.message() << "\n";
   return code;
@@ -65,7 +71,7 @@ struct Flags {
   gaia::apps::WorkerFlags common;
   gaia::lda::LdaParams params;
   gaia::lda::SamplerOptions sampler;
-  gaia::lda::SamplerDevice device = gaia::lda::SamplerDevice::kCpu;
+  gaia::apps::Device device = gaia::apps::Device::kCpu;
   std::optional<std::string> data;
   std::string word_table = "word_topic";
   std::string totals_table = "topic_totals";
@@ -75,7 +81,7 @@ struct Flags {
 void AddFlags(CLI::App& app, Flags* flags) {
   gaia::apps::AddWorkerFlags(app, &flags->common);
   gaia::lda::AddModelFlags(app, &flags->params, &flags->sampler);
-  gaia::lda::AddDeviceFlag(app, &flags->device);
+  gaia::apps::AddDeviceFlag(app, &flags->device);
   app.add_option("--data", flags->data, "data spec; overrides the config's data");
   app.add_option("--word-table", flags->word_table, "the word-topic counts table")
       ->capture_default_str();
@@ -113,7 +119,8 @@ absl::StatusOr<LocalModel> LoadLocalModel(const Flags& flags, const gaia::Worker
   gaia::lda::LdaParams params = flags.params;
   params.vocab_size = corpus->vocab_size();
   absl::StatusOr<std::unique_ptr<gaia::lda::TopicSampler>> sampler =
-      gaia::lda::MakeTopicSampler(*corpus, params, flags.sampler, flags.device);
+      gaia::lda::MakeTopicSampler(*corpus, params, flags.sampler,
+                                  ToSamplerDevice(flags.device));
   if (!sampler.ok()) return sampler.status();
   LocalModel m(std::move(*sampler));
   m.vocab_size = params.vocab_size;
@@ -267,10 +274,10 @@ void PrintStart(const gaia::WorkerOptions& o, const Flags& flags, const LocalMod
               o.worker_id, o.dc.c_str(), o.data_part, o.data_parts, o.job_worker, o.job_workers,
               m.sampler->num_docs(), static_cast<unsigned long long>(m.sampler->num_tokens()),
               m.rows.size(), static_cast<unsigned long long>(m.vocab_size), flags.params.topics,
-              flags.device == gaia::lda::SamplerDevice::kCuda
+              flags.device == gaia::apps::Device::kCuda
                   ? "gpu-gibbs"
                   : std::string(gaia::lda::SamplerKindName(flags.sampler.kind)).c_str(),
-              std::string(gaia::lda::SamplerDeviceName(flags.device)).c_str(),
+              std::string(gaia::apps::DeviceName(flags.device)).c_str(),
               m.scored_rows.size() + m.scored_local.size(),
               m.scores_totals ? " and the totals" : "");
   std::fflush(stdout);
@@ -284,6 +291,11 @@ int main(int argc, char** argv) {
   AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
 
+  if (absl::Status s = gaia::apps::CheckDeviceBuilt(flags.device, gaia::lda::kBuiltWithCuda,
+                                                    "gaia_lda");
+      !s.ok()) {
+    return Fail(kExitBadInput, "", s);
+  }
   absl::StatusOr<gaia::WorkerOptions> options = gaia::WorkerOptions::FromCommandLine(argc, argv);
   if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
   absl::StatusOr<LocalModel> local = LoadLocalModel(flags, *options);

@@ -29,7 +29,16 @@
 
 namespace gaia::lda {
 
+// apps/common/device.h's Device as the sampler library sees it (that header
+// is for mains only).
 enum class SamplerDevice { kCpu, kCuda };
+
+// Whether this build has the GPU sampler (GAIA_HAVE_LDA_CUDA).
+#if defined(GAIA_HAVE_LDA_CUDA)
+inline constexpr bool kBuiltWithCuda = true;
+#else
+inline constexpr bool kBuiltWithCuda = false;
+#endif
 
 std::string_view SamplerDeviceName(SamplerDevice device);  // "cpu", "cuda"
 

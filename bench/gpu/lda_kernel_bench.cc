@@ -119,8 +119,8 @@ Corpus MakeCorpus(const Options& o) {
   return c;
 }
 
-int Fail(const std::string& what) {
-  std::fprintf(stderr, "lda_kernel_bench: %s\n", what.c_str());
+int Fail(const gaia::gpu::CudaResult& r) {
+  std::fprintf(stderr, "lda_kernel_bench: %s\n", r.message().c_str());
   return 1;
 }
 
@@ -156,8 +156,9 @@ int main(int argc, char** argv) {
   shape.alpha = o.alpha;
   shape.beta = o.beta;
   std::unique_ptr<GpuLdaCore> core;
-  if (std::string e = GpuLdaCore::Create(shape, corpus.offsets, corpus.words, &core); !e.empty()) {
-    return Fail(e);
+  if (gaia::gpu::CudaResult r = GpuLdaCore::Create(shape, corpus.offsets, corpus.words, &core);
+      !r.ok()) {
+    return Fail(r);
   }
   std::printf("device memory: %.2f GB\n", core->device_bytes() / 1e9);
   // The initial state: uniform topics and their counts.
@@ -170,12 +171,12 @@ int main(int argc, char** argv) {
     ++totals[topics[i]];
   }
   start = std::chrono::steady_clock::now();
-  std::string e = core->UploadTopics(topics.data());
-  if (e.empty()) e = core->UploadCounts(counts.data(), totals.data());
-  if (!e.empty()) return Fail(e);
+  gaia::gpu::CudaResult e = core->UploadTopics(topics.data());
+  if (e.ok()) e = core->UploadCounts(counts.data(), totals.data());
+  if (!e.ok()) return Fail(e);
   const double upload_s = Seconds(start);
   double ll = 0;
-  if (e = core->LogLikelihood(&ll); !e.empty()) return Fail(e);
+  if (e = core->LogLikelihood(&ll); !e.ok()) return Fail(e);
   const double n = static_cast<double>(corpus.words.size());
   std::printf("sweep 0: loglik_per_token %.5f (initial)\n", ll / n);
 
@@ -183,9 +184,9 @@ int main(int argc, char** argv) {
   std::vector<double> rates;
   for (int s = 1; s <= o.sweeps && Seconds(run) < o.max_seconds; ++s) {
     gaia::lda::gpu::GpuSweepResult r;
-    if (e = core->Sweep(o.seed, static_cast<uint64_t>(s), &r); !e.empty()) return Fail(e);
-    if (e = core->ApplyDelta(); !e.empty()) return Fail(e);
-    if (e = core->LogLikelihood(&ll); !e.empty()) return Fail(e);
+    if (e = core->Sweep(o.seed, static_cast<uint64_t>(s), &r); !e.ok()) return Fail(e);
+    if (e = core->ApplyDelta(); !e.ok()) return Fail(e);
+    if (e = core->LogLikelihood(&ll); !e.ok()) return Fail(e);
     const double rate = n / r.kernel_seconds;
     const double gbps = ModelBytes(o, r.tokens) / r.kernel_seconds / 1e9;
     rates.push_back(rate);
@@ -199,7 +200,7 @@ int main(int argc, char** argv) {
   // The worker's copies around a sweep (UploadCounts, DownloadDelta).
   start = std::chrono::steady_clock::now();
   std::vector<int32_t> totals_delta(o.topics);
-  if (e = core->DownloadDelta(counts.data(), totals_delta.data()); !e.empty()) return Fail(e);
+  if (e = core->DownloadDelta(counts.data(), totals_delta.data()); !e.ok()) return Fail(e);
   const double download_s = Seconds(start);
   std::vector<double> sorted = rates;
   std::sort(sorted.begin(), sorted.end());

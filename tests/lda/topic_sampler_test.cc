@@ -1,21 +1,19 @@
 // The TopicSampler role (apps/lda/topic_sampler.h): the CPU adapter is the
-// CPU Sampler, --device parses, and --device=cuda without a GPU (or without
-// CUDA in the build) is a clear error rather than a crash.
+// CPU Sampler, and --device=cuda without a GPU (or without CUDA in the
+// build) is a clear error rather than a crash. (--device's parsing is
+// apps/common's, tested in tests/apps_common/device_test.cc.)
 #include "apps/lda/topic_sampler.h"
 
 #include <string>
 #include <vector>
 
-#include <CLI/CLI.hpp>
-
-#include "apps/lda/flags.h"
 #include "apps/lda/serial_train.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/lda/planted_corpus.h"
 
 #if defined(GAIA_HAVE_LDA_CUDA)
-#include "apps/lda/cuda/gpu_lda_core.h"
+#include "src/gpu/device.h"
 #endif
 
 namespace gaia::lda {
@@ -26,7 +24,7 @@ using ::testing::HasSubstr;
 bool GpuVisible() {
 #if defined(GAIA_HAVE_LDA_CUDA)
   int n = 0;
-  return gpu::CudaDeviceCount(&n).empty();
+  return ::gaia::gpu::CountDevices(&n).ok();
 #else
   return false;
 #endif
@@ -82,23 +80,6 @@ TEST(TopicSampler, CudaWithoutAGpuIsAClearError) {
   serial.device = SamplerDevice::kCuda;
   EXPECT_EQ(SerialTrain(c, Params(c), SamplerOptions{}, serial).status().code(),
             absl::StatusCode::kFailedPrecondition);
-}
-
-TEST(TopicSampler, DeviceFlagTakesCpuOrCuda) {
-  for (const auto& [arg, want] : std::vector<std::pair<std::string, SamplerDevice>>{
-           {"--device=cpu", SamplerDevice::kCpu}, {"--device=CUDA", SamplerDevice::kCuda}}) {
-    CLI::App app;
-    SamplerDevice device = SamplerDevice::kCpu;
-    AddDeviceFlag(app, &device);
-    std::vector<std::string> args = {arg};  // CLI11 parses a reversed vector
-    app.parse(args);
-    EXPECT_EQ(device, want) << arg;
-  }
-  CLI::App app;
-  SamplerDevice device = SamplerDevice::kCpu;
-  AddDeviceFlag(app, &device);
-  std::vector<std::string> args = {"--device=gpu"};
-  EXPECT_THROW(app.parse(args), CLI::ValidationError);
 }
 
 }  // namespace

@@ -7,14 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "apps/lda/cuda/host_layout.h"
 #include "apps/lda/cuda/sampling_math.h"
+#include "src/gpu/status.h"
 
 namespace gaia::lda::gpu {
 namespace {
 
-absl::Status FromCore(const std::string& error) {
-  if (error.empty()) return absl::OkStatus();
-  return absl::InternalError(error);
-}
+absl::Status FromCore(const CudaResult& result) { return ::gaia::gpu::ToStatus(result); }
 
 }  // namespace
 
@@ -33,9 +31,9 @@ absl::StatusOr<std::unique_ptr<CudaSampler>> CudaSampler::Create(const Corpus& d
   }
   absl::StatusOr<LocalTokens> tokens = MapLocalWords(docs, params.vocab_size);
   if (!tokens.ok()) return tokens.status();
-  int devices = 0;
-  if (std::string e = CudaDeviceCount(&devices); !e.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat("--device=cuda: ", e));
+  if (absl::StatusOr<::gaia::gpu::DeviceInfo> gpu = ::gaia::gpu::OpenDevice(0); !gpu.ok()) {
+    return absl::Status(gpu.status().code(),
+                        absl::StrCat("--device=cuda: ", gpu.status().message()));
   }
   std::unique_ptr<CudaSampler> s(new CudaSampler(params, options));
   GpuLdaShape shape;
@@ -44,9 +42,10 @@ absl::StatusOr<std::unique_ptr<CudaSampler>> CudaSampler::Create(const Corpus& d
   shape.vocab_size = params.vocab_size;
   shape.alpha = params.alpha;
   shape.beta = params.beta;
-  if (std::string e = GpuLdaCore::Create(shape, tokens->doc_offsets, tokens->rows, &s->core_);
-      !e.empty()) {
-    return absl::FailedPreconditionError(e);
+  if (CudaResult r = GpuLdaCore::Create(shape, tokens->doc_offsets, tokens->rows, &s->core_);
+      !r.ok()) {
+    return r.code() == cudaErrorInvalidValue ? absl::InvalidArgumentError(r.message())
+                                             : FromCore(r);
   }
   s->words_ = std::move(tokens->words);
   s->doc_offsets_ = std::move(tokens->doc_offsets);

@@ -25,7 +25,9 @@ namespace gaia::lda::gpu {
 class CudaSampler final : public TopicSampler {
  public:
   // Sampler::Create's checks, then FAILED_PRECONDITION when no CUDA device
-  // is visible or the device cannot hold the counts.
+  // is usable (gaia::gpu::OpenDevice(0), which also makes GPU 0 current),
+  // INVALID_ARGUMENT when a document's topics do not fit the device's shared
+  // memory, RESOURCE_EXHAUSTED when its memory cannot hold the counts.
   static absl::StatusOr<std::unique_ptr<CudaSampler>> Create(const Corpus& docs,
                                                              const LdaParams& params,
                                                              const SamplerOptions& options);

@@ -1,10 +1,10 @@
-// The GPU sampler's device state and sweep, with only the CUDA runtime and
-// the C++ standard library (so bench/gpu builds it without absl or gRPC).
-// CudaSampler (cuda_sampler.h) wraps it in the Sampler role with
-// absl::Status; the benchmark drives it directly.
+// The GPU sampler's device state and sweep, on the GPU layer's core
+// (src/gpu: CUDA runtime and the C++ standard library only, so bench/gpu
+// builds it without absl or gRPC). CudaSampler (cuda_sampler.h) wraps it in
+// the Sampler role with absl::Status; the benchmark drives it directly.
 //
 //   std::unique_ptr<GpuLdaCore> core;
-//   std::string error = GpuLdaCore::Create(shape, doc_offsets, token_words, &core);
+//   CudaResult r = GpuLdaCore::Create(shape, doc_offsets, token_words, &core);
 //   core->UploadTopics(topics);                    // once, after the initial draw
 //   each sweep:
 //     core->UploadCounts(word_topic, totals);      // the counts as read
@@ -12,9 +12,10 @@
 //     core->DownloadDelta(delta, totals_delta);    // the exact integer change
 //     core->ApplyDelta();                          // device counts += delta
 //
-// Every method returns an error message, empty on success. Counts and
+// Every method returns a CudaResult (src/gpu/cuda_result.h); bad input to
+// Create is cudaErrorInvalidValue with a message naming it. Counts and
 // totals are int32 on the device: Create refuses corpora of 2^31 tokens or
-// more. Not thread-safe; one core per device stream.
+// more. Runs on the calling thread's current device. Not thread-safe.
 #ifndef GAIA_APPS_LDA_CUDA_GPU_LDA_CORE_H_
 #define GAIA_APPS_LDA_CUDA_GPU_LDA_CORE_H_
 
@@ -23,7 +24,11 @@
 #include <string>
 #include <vector>
 
+#include "src/gpu/cuda_result.h"
+
 namespace gaia::lda::gpu {
+
+using ::gaia::gpu::CudaResult;
 
 struct GpuLdaShape {
   uint32_t topics = 0;      // K, 2 ..= 65535
@@ -39,14 +44,11 @@ struct GpuSweepResult {
   double kernel_seconds = 0;   // CDF build + sampling + delta reduction, device time
 };
 
-// The number of visible CUDA devices, or an error naming why there are none.
-std::string CudaDeviceCount(int* count);
-
 class GpuLdaCore {
  public:
   // doc_offsets: num_docs + 1 ascending offsets from 0 to token_words.size();
   // token_words: every token's row (< shape.words), document after document.
-  static std::string Create(const GpuLdaShape& shape, const std::vector<uint64_t>& doc_offsets,
+  static CudaResult Create(const GpuLdaShape& shape, const std::vector<uint64_t>& doc_offsets,
                             const std::vector<uint32_t>& token_words,
                             std::unique_ptr<GpuLdaCore>* out);
   ~GpuLdaCore();
@@ -60,27 +62,27 @@ class GpuLdaCore {
   uint64_t device_bytes() const { return device_bytes_; }
 
   // topics: num_tokens() values < K.
-  std::string UploadTopics(const uint32_t* topics);
+  CudaResult UploadTopics(const uint32_t* topics);
   // word_topic: words x K; totals: K. Values must fit int32.
-  std::string UploadCounts(const int32_t* word_topic, const int32_t* totals);
+  CudaResult UploadCounts(const int32_t* word_topic, const int32_t* totals);
   // One pass over every token against the uploaded counts; waits for it.
-  std::string Sweep(uint64_t seed, uint64_t sweep, GpuSweepResult* out);
+  CudaResult Sweep(uint64_t seed, uint64_t sweep, GpuSweepResult* out);
   // The last sweep's change: word_topic words x K, totals K.
-  std::string DownloadDelta(int32_t* word_topic, int32_t* totals);
+  CudaResult DownloadDelta(int32_t* word_topic, int32_t* totals);
   // Device counts += the last sweep's change (the next sweep's counts when
   // nothing else changed them, as in the benchmark).
-  std::string ApplyDelta();
-  std::string DownloadTopics(uint32_t* topics);
-  std::string DownloadCounts(int32_t* word_topic, int32_t* totals);
+  CudaResult ApplyDelta();
+  CudaResult DownloadTopics(uint32_t* topics);
+  CudaResult DownloadCounts(int32_t* word_topic, int32_t* totals);
   // The counts recounted on the device from the current topics.
-  std::string RecountCounts(int32_t* word_topic, int32_t* totals);
+  CudaResult RecountCounts(int32_t* word_topic, int32_t* totals);
   // log p(w, z) (lda_model.h) of the device topics and counts.
-  std::string LogLikelihood(double* out);
+  CudaResult LogLikelihood(double* out);
 
  private:
   struct Device;
   GpuLdaCore(const GpuLdaShape& shape, uint64_t tokens, uint32_t docs);
-  std::string Allocate(const std::vector<uint64_t>& doc_offsets,
+  CudaResult Allocate(const std::vector<uint64_t>& doc_offsets,
                        const std::vector<uint32_t>& token_words);
 
   const GpuLdaShape shape_;
