@@ -9,11 +9,13 @@
 //
 //   gaia_mf --gaia-config=worker.json --clocks=60 --rank=8 --test-data=test.data
 //
-// Exit codes: 0 ok, 2 bad arguments, data or table (the message names
-// file:line or the table), 1 runtime error.
+// Exit codes: 0 ok, 2 bad arguments, data or table, or --device=cuda without a
+// CUDA build or GPU (the message names file:line, the table or the reason), 1
+// runtime error.
 #include <cmath>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,9 +28,11 @@
 #include "apps/common/timing.h"
 #include "apps/common/worker_table.h"
 #include "apps/mf/data_source.h"
+#include "apps/mf/engine_flags.h"
 #include "apps/mf/flags.h"
 #include "apps/mf/held_out.h"
 #include "apps/mf/sgd.h"
+#include "apps/mf/sgd_engine.h"
 #include "gaia/options.h"
 #include "gaia/worker.h"
 
@@ -49,6 +53,7 @@ struct Flags {
   std::optional<std::string> data;
   std::string test_data;
   std::string table = "R";
+  gaia::mf::EngineFlags engine;  // --device, --gpu, --fp16
 };
 
 void AddFlags(CLI::App& app, Flags* flags) {
@@ -62,38 +67,43 @@ void AddFlags(CLI::App& app, Flags* flags) {
                  "SGD threads per worker (users split over threads)")
       ->capture_default_str();
   gaia::mf::AddSgdFlags(app, &flags->sgd);
+  gaia::mf::AddEngineFlags(app, &flags->engine);
 }
 
-// What this worker trains and scores: its part of the ratings (as a
-// LocalSgd), its users' part of the held-out ratings, and the R rows it
+// What this worker trains and scores: its part of the ratings (as an
+// SgdEngine on the chosen device), its users' part of the held-out ratings, and the R rows it
 // reads each clock (the trained items, then items only test ratings name).
 struct LocalData {
-  gaia::mf::LocalSgd sgd;
+  std::unique_ptr<gaia::mf::SgdEngine> engine;
+  const gaia::mf::LocalSgd& sgd() const { return engine->model(); }
   std::optional<gaia::mf::HeldOutSet> test;
   std::vector<uint64_t> rows;
   uint64_t min_table_rows = 0;  // the largest item id + 1
 };
 
-absl::StatusOr<LocalData> LoadLocalData(const Flags& flags, const gaia::WorkerOptions& options) {
+absl::StatusOr<LocalData> LoadLocalData(const Flags& flags, const gaia::WorkerOptions& options,
+                                        const gaia::mf::SgdEngineFactory& make_engine) {
   absl::StatusOr<std::vector<gaia::mf::Rating>> ratings = gaia::mf::LoadData(
       flags.data.value_or(options.data), options.data_part, options.data_parts);
   if (!ratings.ok()) return ratings.status();
-  absl::StatusOr<gaia::mf::LocalSgd> sgd = gaia::mf::LocalSgd::Create(*ratings, flags.sgd);
-  if (!sgd.ok()) return sgd.status();
-  LocalData local{.sgd = std::move(*sgd),
+  absl::StatusOr<std::unique_ptr<gaia::mf::SgdEngine>> engine =
+      make_engine(*ratings, flags.sgd);
+  if (!engine.ok()) return engine.status();
+  LocalData local{.engine = std::move(*engine),
                   .test = std::nullopt,
                   .rows = {},
                   .min_table_rows = gaia::mf::RequiredItemRows(*ratings)};
   ratings->clear();
   ratings->shrink_to_fit();
-  local.rows = local.sgd.items();
+  local.rows = local.sgd().items();
   if (!flags.test_data.empty()) {
     absl::StatusOr<std::vector<gaia::mf::Rating>> test =
         gaia::mf::LoadData(flags.test_data, options.data_part, options.data_parts);
     if (!test.ok()) {
-      return absl::Status(test.status().code(), absl::StrCat("test data: ", test.status().message()));
+      return absl::Status(test.status().code(),
+                          absl::StrCat("test data: ", test.status().message()));
     }
-    local.test = gaia::mf::HeldOutSet::Create(*test, local.sgd);
+    local.test = gaia::mf::HeldOutSet::Create(*test, local.sgd());
     for (uint64_t item : local.test->extra_items()) {
       local.min_table_rows = std::max(local.min_table_rows, item + 1);
       local.rows.push_back(item);
@@ -103,11 +113,13 @@ absl::StatusOr<LocalData> LoadLocalData(const Flags& flags, const gaia::WorkerOp
 }
 
 void PrintStart(const gaia::WorkerOptions& options, const Flags& flags, const LocalData& local) {
+  const gaia::mf::LocalSgd& sgd = local.sgd();
   std::printf("gaia_mf: worker %u (dc %s, part %u/%u): %zu ratings, %zu users, "
-              "%zu items, rank %u, step rule %s",
+              "%zu items, rank %u, step rule %s, on %s",
               options.worker_id, options.dc.c_str(), options.data_part, options.data_parts,
-              local.sgd.num_ratings(), local.sgd.num_users(), local.sgd.items().size(),
-              local.sgd.rank(), std::string(gaia::mf::StepRuleName(flags.sgd.step_rule)).c_str());
+              sgd.num_ratings(), sgd.num_users(), sgd.items().size(), sgd.rank(),
+              std::string(gaia::mf::StepRuleName(flags.sgd.step_rule)).c_str(),
+              local.engine->Describe().c_str());
   if (local.test.has_value()) {
     std::printf("; %zu test ratings (%zu of users without training ratings here "
                 "skipped), %zu extra rows",
@@ -137,15 +149,23 @@ absl::Status RunClock(int64_t t, gaia::Worker& worker, gaia::Table& table, Local
     }
   }
   report->read_ms = lap.LapMs();
-  report->result = local.sgd.RunClock(t, std::span<float>(r.data(), delta.size()), delta);
+  absl::StatusOr<gaia::mf::LocalSgd::ClockResult> result =
+      local.engine->RunClock(t, std::span<float>(r.data(), delta.size()), delta);
+  if (!result.ok()) {
+    return absl::Status(result.status().code(), absl::StrCat("sgd: ", result.status().message()));
+  }
+  report->result = *result;
   report->compute_ms = lap.LapMs();
-  if (!local.sgd.items().empty()) {
-    if (absl::Status s = table.IncMany(local.sgd.items(), delta); !s.ok()) {
+  if (!local.sgd().items().empty()) {
+    if (absl::Status s = table.IncMany(local.sgd().items(), delta); !s.ok()) {
       return absl::Status(s.code(), absl::StrCat("update R: ", s.message()));
     }
   }
   if (local.test.has_value()) {
-    report->test_error = local.test->Evaluate(local.sgd, r);
+    if (absl::Status s = local.engine->SyncModel(); !s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("copy L back: ", s.message()));
+    }
+    report->test_error = local.test->Evaluate(local.sgd(), r);
     worker.ReportHeldOut("test_rmse", report->test_error->squared_error,
                          static_cast<double>(report->test_error->count),
                          /*root_of_mean=*/true);
@@ -193,15 +213,20 @@ int main(int argc, char** argv) {
   AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
 
+  // Before the config is read: a worker that cannot use its device says so
+  // first, whatever else is wrong.
+  absl::StatusOr<gaia::mf::SgdEngineFactory> make_engine =
+      gaia::mf::ChooseEngine(flags.engine, "gaia_mf");
+  if (!make_engine.ok()) return Fail(kExitBadInput, "", make_engine.status());
   absl::StatusOr<gaia::WorkerOptions> options =
       gaia::WorkerOptions::FromCommandLine(argc, argv);
   if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
-  absl::StatusOr<LocalData> local = LoadLocalData(flags, *options);
+  absl::StatusOr<LocalData> local = LoadLocalData(flags, *options, *make_engine);
   if (!local.ok()) return Fail(kExitBadInput, "", local.status());
 
   absl::StatusOr<std::unique_ptr<gaia::Worker>> worker = gaia::Worker::Connect(*options);
   if (!worker.ok()) return Fail(kExitRuntimeError, "connect", worker.status());
-  const uint32_t k = local->sgd.rank();
+  const uint32_t k = local->sgd().rank();
   gaia::apps::TableNeeds needs;
   needs.name = flags.table;
   needs.width = k;
@@ -218,12 +243,12 @@ int main(int argc, char** argv) {
   // packed (user, item, value) record this app holds, whatever the source
   // format (text files are larger; the packed form is the cheapest to move).
   static_assert(sizeof(gaia::mf::Rating) == 12);
-  (*worker)->ReportInputBytes(static_cast<uint64_t>(local->sgd.num_ratings()) *
+  (*worker)->ReportInputBytes(static_cast<uint64_t>(local->sgd().num_ratings()) *
                               sizeof(gaia::mf::Rating));
   PrintStart(*options, flags, *local);
 
   std::vector<float> r(local->rows.size() * k);
-  std::vector<float> delta(local->sgd.items().size() * k);
+  std::vector<float> delta(local->sgd().items().size() * k);
   const gaia::apps::Stopwatch run;
   for (int64_t t = 0; t < flags.common.clocks; ++t) {
     ClockReport report;

@@ -4,9 +4,10 @@
 // converged objective (DESIGN.md §8), which distributed runs are compared
 // against.
 //
-//   gaia_mf_serial --data=synthetic:users=4000 --epochs=100 [--json]
+//   gaia_mf_serial --data=synthetic:users=4000 --epochs=100 [--json] [--device=cuda [--fp16]]
 //
-// Exit codes: 0 ok, 2 bad arguments or data, 1 runtime error.
+// Exit codes: 0 ok, 2 bad arguments or data (or --device=cuda without a CUDA
+// build or GPU), 1 runtime error.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "apps/common/progress.h"
 #include "apps/common/timing.h"
 #include "apps/mf/data_source.h"
+#include "apps/mf/engine_flags.h"
 #include "apps/mf/flags.h"
 #include "apps/mf/sgd.h"
 
@@ -62,7 +64,16 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_flag("--json", json, "print one JSON object instead of text");
   gaia::mf::AddSgdFlags(app, &options.sgd);
+  gaia::mf::EngineFlags engine;
+  gaia::mf::AddEngineFlags(app, &engine);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  absl::StatusOr<gaia::mf::SgdEngineFactory> make_engine =
+      gaia::mf::ChooseEngine(engine, "gaia_mf_serial");
+  if (!make_engine.ok()) {
+    std::cerr << "gaia_mf_serial: " << make_engine.status().message() << "\n";
+    return gaia::apps::kExitBadInput;
+  }
+  options.engine = *make_engine;
   if (data_specs.empty()) data_specs.push_back("");
 
   std::vector<Rating> ratings, test;
@@ -102,6 +113,8 @@ int main(int argc, char** argv) {
   const bool has_test = !result->test_rmse.empty();
   if (json) {
     nlohmann::json out;
+    out["device"] = std::string(gaia::apps::DeviceName(engine.device));
+    if (engine.fp16) out["fp16"] = true;
     out["ratings"] = result->ratings;
     out["objectives"] = result->objectives;
     out["converged"] = result->converged_epoch.has_value();

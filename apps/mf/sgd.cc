@@ -10,6 +10,7 @@
 #include "apps/common/convergence.h"
 #include "apps/mf/held_out.h"
 #include "apps/mf/random.h"
+#include "apps/mf/sgd_engine.h"
 #include "apps/mf/sgd_update.h"
 
 namespace gaia::mf {
@@ -224,8 +225,11 @@ absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
   if (ratings.empty()) return absl::InvalidArgumentError("no ratings to train on");
   SgdOptions sgd_options = options.sgd;
   sgd_options.threads = 1;  // the reference is strictly sequential
-  absl::StatusOr<LocalSgd> sgd = LocalSgd::Create(ratings, sgd_options);
-  if (!sgd.ok()) return sgd.status();
+  absl::StatusOr<std::unique_ptr<SgdEngine>> engine =
+      options.engine ? options.engine(ratings, sgd_options)
+                     : CreateCpuEngine(ratings, sgd_options);
+  if (!engine.ok()) return engine.status();
+  const LocalSgd* sgd = &(*engine)->model();
   const HeldOutSet held_out = HeldOutSet::Create(test, *sgd);
   const uint32_t k = sgd->rank();
   // R rows: the trained items, then items only the test ratings name.
@@ -244,21 +248,24 @@ absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
   result.ratings = ratings.size();
   result.test_ratings = held_out.num_ratings();
   for (int64_t epoch = 0; epoch < options.epochs; ++epoch) {
-    LocalSgd::ClockResult step = sgd->RunClock(epoch, trained, delta);
-    result.objectives.push_back(step.objective.total());
-    result.squared_errors.push_back(step.objective.squared_error);
+    absl::StatusOr<LocalSgd::ClockResult> step = (*engine)->RunClock(epoch, trained, delta);
+    if (!step.ok()) return step.status();
+    result.objectives.push_back(step->objective.total());
+    result.squared_errors.push_back(step->objective.squared_error);
     if (held_out.num_ratings() > 0) {
+      if (absl::Status s = (*engine)->SyncModel(); !s.ok()) return s;
       result.test_rmse.push_back(Rmse(held_out.Evaluate(*sgd, r)));
     }
     if (options.on_epoch) {
       EpochReport report;
       report.epoch = epoch;
-      report.objective = step.objective;
+      report.objective = step->objective;
       if (!result.test_rmse.empty()) report.test_rmse = result.test_rmse.back();
-      report.updates = step.updates;
+      report.updates = step->updates;
       options.on_epoch(report);
     }
   }
+  if (absl::Status s = (*engine)->SyncModel(); !s.ok()) return s;
   result.final_objective = sgd->ComputeObjective(trained).total();
   result.converged_epoch = apps::ConvergedAt(result.objectives, 10, 0.02);
   result.converged_objective = result.converged_epoch

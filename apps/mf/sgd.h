@@ -26,6 +26,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -177,8 +178,16 @@ struct EpochReport {
   uint64_t updates = 0;            // ratings visited
 };
 
+class SgdEngine;  // sgd_engine.h
+// Makes the engine that runs the clocks over `ratings` (CreateCpuEngine, or
+// the GPU's apps/mf/cuda/device_sgd.h).
+using SgdEngineFactory = std::function<absl::StatusOr<std::unique_ptr<SgdEngine>>(
+    const std::vector<Rating>& ratings, const SgdOptions& options)>;
+
 struct SerialOptions {
   SgdOptions sgd;
+  // Where the passes run; empty: the CPU (CreateCpuEngine).
+  SgdEngineFactory engine;
   int64_t epochs = 100;
   double r_init_stddev = 0.1;   // R rows start ~ N(0, r_init_stddev^2)
   uint64_t r_init_seed = 1;
