@@ -10,6 +10,11 @@ endif()
 if(NOT TARGET CUDA::cudart)
   find_package(CUDAToolkit REQUIRED)
 endif()
+# bench/gpu/run.sh picks the architectures for every benchmark at once.
+if(DEFINED GAIA_GPU_BENCH_ARCHITECTURES)
+  set(GAIA_LDA_CUDA_ARCHITECTURES "${GAIA_GPU_BENCH_ARCHITECTURES}" CACHE STRING
+      "CUDA architectures of apps/lda's GPU sampler")
+endif()
 include(${_gaia_lda_bench_root}/apps/lda/cuda/core.cmake)
 
 add_executable(lda_kernel_bench ${CMAKE_CURRENT_LIST_DIR}/lda_kernel_bench.cc)
