@@ -23,6 +23,9 @@
 //
 //   gaia_lda --gaia-config=worker.json --clocks=100 --topics=100
 //
+// --device=cuda samples on a GPU (apps/lda/cuda/, docs/APP_LDA_GPU.md): the
+// same tables, reads and pushes; only the sweep moves.
+//
 // Exit codes: 0 ok, 2 bad arguments, data or table, 1 runtime error.
 #include <algorithm>
 #include <cstdio>
@@ -34,6 +37,7 @@
 #include <CLI/CLI.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "apps/common/device.h"
 #include "apps/common/flags.h"
 #include "apps/common/progress.h"
 #include "apps/common/timing.h"
@@ -43,6 +47,7 @@
 #include "apps/lda/lda_model.h"
 #include "apps/lda/sampler.h"
 #include "apps/lda/table_counts.h"
+#include "apps/lda/topic_sampler.h"
 #include "gaia/options.h"
 #include "gaia/worker.h"
 
@@ -51,6 +56,11 @@ namespace {
 using gaia::apps::kExitBadInput;
 using gaia::apps::kExitRuntimeError;
 using gaia::lda::CountsView;
+
+gaia::lda::SamplerDevice ToSamplerDevice(gaia::apps::Device device) {
+  return device == gaia::apps::Device::kCuda ? gaia::lda::SamplerDevice::kCuda
+                                             : gaia::lda::SamplerDevice::kCpu;
+}
 
 int Fail(int code, std::string_view what, const absl::Status& status) {
   std::cerr << "gaia_lda: " << what << (what.empty() ? "" : ": ") << status.message() << "\n";
@@ -61,6 +71,7 @@ struct Flags {
   gaia::apps::WorkerFlags common;
   gaia::lda::LdaParams params;
   gaia::lda::SamplerOptions sampler;
+  gaia::apps::Device device = gaia::apps::Device::kCpu;
   std::optional<std::string> data;
   std::string word_table = "word_topic";
   std::string totals_table = "topic_totals";
@@ -70,6 +81,7 @@ struct Flags {
 void AddFlags(CLI::App& app, Flags* flags) {
   gaia::apps::AddWorkerFlags(app, &flags->common);
   gaia::lda::AddModelFlags(app, &flags->params, &flags->sampler);
+  gaia::apps::AddDeviceFlag(app, &flags->device);
   app.add_option("--data", flags->data, "data spec; overrides the config's data");
   app.add_option("--word-table", flags->word_table, "the word-topic counts table")
       ->capture_default_str();
@@ -86,8 +98,8 @@ void AddFlags(CLI::App& app, Flags* flags) {
 // This worker's documents and the rows it reads, and the counts as it sees
 // them: the rows as read plus its own changes during the clock.
 struct LocalModel {
-  explicit LocalModel(gaia::lda::Sampler s) : sampler(std::move(s)) {}
-  gaia::lda::Sampler sampler;
+  explicit LocalModel(std::unique_ptr<gaia::lda::TopicSampler> s) : sampler(std::move(s)) {}
+  std::unique_ptr<gaia::lda::TopicSampler> sampler;
   std::vector<uint64_t> rows;          // sampler.words(), as table rows
   std::vector<uint64_t> scored_rows;   // rows this worker scores, not in `rows`
   std::vector<uint32_t> scored_local;  // indices into `rows` of rows it scores
@@ -106,13 +118,14 @@ absl::StatusOr<LocalModel> LoadLocalModel(const Flags& flags, const gaia::Worker
   if (!corpus.ok()) return corpus.status();
   gaia::lda::LdaParams params = flags.params;
   params.vocab_size = corpus->vocab_size();
-  absl::StatusOr<gaia::lda::Sampler> sampler =
-      gaia::lda::Sampler::Create(*corpus, params, flags.sampler);
+  absl::StatusOr<std::unique_ptr<gaia::lda::TopicSampler>> sampler =
+      gaia::lda::MakeTopicSampler(*corpus, params, flags.sampler,
+                                  ToSamplerDevice(flags.device));
   if (!sampler.ok()) return sampler.status();
   LocalModel m(std::move(*sampler));
   m.vocab_size = params.vocab_size;
   const uint32_t k = params.topics;
-  for (uint32_t w : m.sampler.words()) m.rows.push_back(w);
+  for (uint32_t w : m.sampler->words()) m.rows.push_back(w);
   for (uint64_t w = options.job_worker; w < m.vocab_size; w += options.job_workers) {
     auto it = std::lower_bound(m.rows.begin(), m.rows.end(), w);
     if (it != m.rows.end() && *it == w) {
@@ -175,8 +188,8 @@ absl::Status ReadCounts(const Tables& t, LocalModel& m) {
 
 // This worker's share of log p(w, z) for the counts as read.
 double LogLikelihoodShare(const LocalModel& m) {
-  const gaia::lda::LdaParams& p = m.sampler.params();
-  double ll = m.sampler.DocLogLikelihood();
+  const gaia::lda::LdaParams& p = m.sampler->params();
+  double ll = m.sampler->DocLogLikelihood();
   ll += gaia::lda::WordRowsLogLikelihood(m.scored_counts, p);
   for (uint32_t i : m.scored_local) {
     ll += gaia::lda::WordRowsLogLikelihood(
@@ -218,7 +231,11 @@ absl::Status RunClock(gaia::Worker& worker, const Tables& t, LocalModel& m, Cloc
   r->read_ms = lap.LapMs();
   r->log_likelihood = LogLikelihoodShare(m);
   r->score_ms = lap.LapMs();
-  r->sweep = m.sampler.Sweep(m.View(), m.DeltaView());
+  absl::StatusOr<gaia::lda::SweepStats> sweep = m.sampler->Sweep(m.View(), m.DeltaView());
+  if (!sweep.ok()) {
+    return absl::Status(sweep.status().code(), absl::StrCat("sweep: ", sweep.status().message()));
+  }
+  r->sweep = *sweep;
   r->sample_ms = lap.LapMs();
   if (absl::Status s = PushChanges(t, m, &r->changes); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("push counts: ", s.message()));
@@ -240,7 +257,7 @@ void PrintClock(int64_t t, int64_t clocks, const gaia::apps::Stopwatch& run,
   line.elapsed_s = run.ElapsedSeconds();
   line.rate_name = "tokens_per_s";
   line.rate = gaia::apps::PerSecond(static_cast<double>(r.sweep.tokens), r.sample_ms * 1e-3);
-  const double tokens = static_cast<double>(std::max<uint64_t>(m.sampler.num_tokens(), 1));
+  const double tokens = static_cast<double>(std::max<uint64_t>(m.sampler->num_tokens(), 1));
   line.extra = {{"changed", static_cast<double>(r.sweep.changed) / tokens},
                 {"pushed", static_cast<double>(r.changes)},
                 {"read_ms", r.read_ms},
@@ -252,11 +269,15 @@ void PrintClock(int64_t t, int64_t clocks, const gaia::apps::Stopwatch& run,
 
 void PrintStart(const gaia::WorkerOptions& o, const Flags& flags, const LocalModel& m) {
   std::printf("gaia_lda: worker %u (dc %s, part %u/%u, job worker %u/%u): %zu documents, "
-              "%llu tokens, %zu of %llu words, %u topics, sampler %s; scores %zu word rows%s\n",
+              "%llu tokens, %zu of %llu words, %u topics, sampler %s on %s; scores %zu word "
+              "rows%s\n",
               o.worker_id, o.dc.c_str(), o.data_part, o.data_parts, o.job_worker, o.job_workers,
-              m.sampler.num_docs(), static_cast<unsigned long long>(m.sampler.num_tokens()),
+              m.sampler->num_docs(), static_cast<unsigned long long>(m.sampler->num_tokens()),
               m.rows.size(), static_cast<unsigned long long>(m.vocab_size), flags.params.topics,
-              std::string(gaia::lda::SamplerKindName(flags.sampler.kind)).c_str(),
+              flags.device == gaia::apps::Device::kCuda
+                  ? "gpu-gibbs"
+                  : std::string(gaia::lda::SamplerKindName(flags.sampler.kind)).c_str(),
+              std::string(gaia::apps::DeviceName(flags.device)).c_str(),
               m.scored_rows.size() + m.scored_local.size(),
               m.scores_totals ? " and the totals" : "");
   std::fflush(stdout);
@@ -270,6 +291,11 @@ int main(int argc, char** argv) {
   AddFlags(app, &flags);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
 
+  if (absl::Status s = gaia::apps::CheckDeviceBuilt(flags.device, gaia::lda::kBuiltWithCuda,
+                                                    "gaia_lda");
+      !s.ok()) {
+    return Fail(kExitBadInput, "", s);
+  }
   absl::StatusOr<gaia::WorkerOptions> options = gaia::WorkerOptions::FromCommandLine(argc, argv);
   if (!options.ok()) return Fail(kExitBadInput, "worker config", options.status());
   absl::StatusOr<LocalModel> local = LoadLocalModel(flags, *options);
@@ -283,14 +309,16 @@ int main(int argc, char** argv) {
     return Fail(kExitBadInput, "table", tables.status());
   }
   // Raw data size for `gaia cost`: one 4-byte word id per token.
-  (*worker)->ReportInputBytes(local->sampler.num_tokens() * sizeof(uint32_t));
+  (*worker)->ReportInputBytes(local->sampler->num_tokens() * sizeof(uint32_t));
   PrintStart(*options, flags, *local);
 
   const int64_t init_clocks =
       flags.init_clocks >= 0 ? flags.init_clocks : int64_t{(*worker)->staleness()} + 1;
   std::printf("gaia_lda: initial counts shared over %lld clock(s); first sweep at clock %lld\n",
               static_cast<long long>(init_clocks), static_cast<long long>(init_clocks + 1));
-  local->sampler.Initialize(local->DeltaView());
+  if (absl::Status s = local->sampler->Initialize(local->DeltaView()); !s.ok()) {
+    return Fail(kExitRuntimeError, "initialize", s);
+  }
   uint64_t changes = 0;
   if (absl::Status s = PushChanges(*tables, *local, &changes); !s.ok()) {
     return Fail(kExitRuntimeError, "push initial counts", s);

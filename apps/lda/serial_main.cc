@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "apps/common/device.h"
 #include "apps/common/flags.h"
 #include "apps/common/progress.h"
 #include "apps/common/timing.h"
@@ -41,6 +42,7 @@ struct Flags {
   gaia::lda::LdaParams params;
   gaia::lda::SamplerOptions sampler;
   gaia::lda::SerialOptions serial;
+  gaia::apps::Device device = gaia::apps::Device::kCpu;
   bool json = false;
 };
 
@@ -65,6 +67,7 @@ void AddFlags(CLI::App& app, Flags* f) {
       ->capture_default_str();
   app.add_flag("--json", f->json, "print one JSON object instead of text");
   gaia::lda::AddModelFlags(app, &f->params, &f->sampler);
+  gaia::apps::AddDeviceFlag(app, &f->device);
 }
 
 // The union of the documents of every spec (one vocabulary).
@@ -126,6 +129,13 @@ int main(int argc, char** argv) {
   Flags f;
   AddFlags(app, &f);
   if (int rc = gaia::apps::ParseFlags(app, argc, argv); rc >= 0) return rc;
+  if (absl::Status s = gaia::apps::CheckDeviceBuilt(f.device, gaia::lda::kBuiltWithCuda,
+                                                    "gaia_lda_serial");
+      !s.ok()) {
+    return Fail(gaia::apps::kExitBadInput, s);
+  }
+  f.serial.device = f.device == gaia::apps::Device::kCuda ? gaia::lda::SamplerDevice::kCuda
+                                                          : gaia::lda::SamplerDevice::kCpu;
   absl::StatusOr<Corpus> corpus = LoadAll(f.data);
   if (!corpus.ok()) return Fail(gaia::apps::kExitBadInput, corpus.status());
   std::optional<Corpus> test;
@@ -144,7 +154,9 @@ int main(int argc, char** argv) {
   absl::StatusOr<gaia::lda::SerialResult> r =
       gaia::lda::SerialTrain(*corpus, f.params, f.sampler, f.serial);
   if (!r.ok()) {
-    return Fail(r.status().code() == absl::StatusCode::kInvalidArgument
+    const absl::StatusCode code = r.status().code();
+    return Fail(code == absl::StatusCode::kInvalidArgument ||
+                        code == absl::StatusCode::kFailedPrecondition
                     ? gaia::apps::kExitBadInput
                     : gaia::apps::kExitRuntimeError,
                 r.status());
@@ -155,6 +167,7 @@ int main(int argc, char** argv) {
   out["vocab"] = corpus->vocab_size();
   out["topics"] = f.params.topics;
   out["sampler"] = std::string(gaia::lda::SamplerKindName(f.sampler.kind));
+  out["device"] = std::string(gaia::apps::DeviceName(f.device));
   out["objectives"] = r->objectives;
   out["converged"] = r->converged_iteration.has_value();
   out["converged_iteration"] = r->converged_iteration.value_or(-1);

@@ -10,7 +10,7 @@
 namespace gaia::lda {
 namespace {
 
-double LogLikelihood(const Sampler& sampler, std::span<const int32_t> counts,
+double LogLikelihood(const TopicSampler& sampler, std::span<const int32_t> counts,
                      std::span<const int64_t> totals) {
   const LdaParams& p = sampler.params();
   return sampler.DocLogLikelihood() + WordRowsLogLikelihood(counts, p) +
@@ -63,15 +63,17 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
     return absl::InvalidArgumentError("the corpus has no tokens");
   }
   params.vocab_size = corpus.vocab_size();
-  absl::StatusOr<Sampler> sampler = Sampler::Create(corpus, params, sampler_options);
-  if (!sampler.ok()) return sampler.status();
+  absl::StatusOr<std::unique_ptr<TopicSampler>> made =
+      MakeTopicSampler(corpus, params, sampler_options, options.device);
+  if (!made.ok()) return made.status();
+  TopicSampler* sampler = made->get();
   const uint32_t k = params.topics;
   const std::span<const uint32_t> words = sampler->words();
   // The sampler's rows are its words; scatter them into the full table at
   // the end.
   std::vector<int32_t> counts(words.size() * k, 0), delta(words.size() * k, 0);
   std::vector<int64_t> totals(k, 0), totals_delta(k, 0);
-  sampler->Initialize({counts, totals});
+  if (absl::Status s = sampler->Initialize({counts, totals}); !s.ok()) return s;
   SerialResult result;
   result.tokens = sampler->num_tokens();
   // Each token's row among the sampler's words (words() is ascending).
@@ -87,7 +89,9 @@ absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
     report.objective = -LogLikelihood(*sampler, counts, totals);
     const std::vector<uint32_t> before(sampler->topics().begin(), sampler->topics().end());
     const auto start = std::chrono::steady_clock::now();
-    report.sweep = sampler->Sweep({counts, totals}, {delta, totals_delta});
+    absl::StatusOr<SweepStats> sweep = sampler->Sweep({counts, totals}, {delta, totals_delta});
+    if (!sweep.ok()) return sweep.status();
+    report.sweep = *sweep;
     report.sweep_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.sweep_seconds += report.sweep_seconds;

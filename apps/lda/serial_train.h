@@ -17,6 +17,7 @@
 #include "apps/lda/corpus.h"
 #include "apps/lda/lda_model.h"
 #include "apps/lda/sampler.h"
+#include "apps/lda/topic_sampler.h"
 
 namespace gaia::lda {
 
@@ -46,6 +47,8 @@ struct SerialOptions {
   int window = 10;
   double tolerance = 0.02;
   double significance = 0.01;  // IterationReport::insignificant's threshold
+  // Where the sweeps run (topic_sampler.h); kCuda without a GPU is an error.
+  SamplerDevice device = SamplerDevice::kCpu;
   std::function<void(const IterationReport&)> on_iteration;  // optional
 };
 
@@ -65,7 +68,8 @@ struct SerialResult {
 };
 
 // params.vocab_size is taken from the corpus. Errors: the sampler's (bad
-// word ids, topics < 2), an empty corpus.
+// word ids, topics < 2, no GPU for kCuda, a failed device call), an empty
+// corpus.
 absl::StatusOr<SerialResult> SerialTrain(const Corpus& corpus, LdaParams params,
                                          const SamplerOptions& sampler_options,
                                          const SerialOptions& options);
