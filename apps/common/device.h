@@ -8,7 +8,7 @@
 //   if (absl::Status s = gaia::apps::CheckDeviceBuilt(device, kBuiltWithCuda, "gaia_mf");
 //       !s.ok()) { print s; return kExitBadInput; }
 //
-// Whether the machine has a GPU is the GPU layer's question (src/gpu/status.h
+// Whether the machine has a GPU is the GPU layer's question (apps/common/gpu/status.h
 // OpenDevice), asked only by programs built with CUDA: a CPU-only build never
 // links the CUDA runtime.
 #ifndef GAIA_APPS_COMMON_DEVICE_H_

@@ -16,7 +16,7 @@ target_link_libraries(gaia_lda_gpu_host PUBLIC absl::status absl::statusor absl:
 if(GAIA_WITH_CUDA)
   find_package(CUDAToolkit QUIET)
   if(NOT CUDAToolkit_FOUND OR NOT TARGET gaia::gpu)
-    message(STATUS "gaia: LDA GPU sampler off (no CUDA toolkit or no GPU layer, src/gpu)")
+    message(STATUS "gaia: LDA GPU sampler off (no CUDA toolkit or no GPU layer, apps/common/gpu)")
   else()
     include(${CMAKE_CURRENT_LIST_DIR}/cuda/core.cmake)
     add_library(gaia_lda_cuda STATIC ${CMAKE_CURRENT_LIST_DIR}/cuda/cuda_sampler.cc)

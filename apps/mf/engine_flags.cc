@@ -7,7 +7,7 @@
 #include "apps/mf/sgd_engine.h"
 #if GAIA_HAVE_MF_CUDA
 #include "apps/mf/cuda/device_sgd.h"
-#include "src/gpu/status.h"
+#include "apps/common/gpu/status.h"
 #endif
 
 namespace gaia::mf {

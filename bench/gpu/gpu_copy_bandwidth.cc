@@ -1,7 +1,7 @@
 // gpu_copy_bandwidth: the card's device-to-device copy rate, the yardstick the
 // kernel benchmarks compare their achieved bandwidth against. Counts the bytes
 // read plus the bytes written (2 x the buffer per copy), as the kernels'
-// byte models do. Needs only the CUDA runtime (src/gpu core).
+// byte models do. Needs only the CUDA runtime (apps/common/gpu core).
 //
 //   gpu_copy_bandwidth [--mib=1024] [--copies=20]
 //
@@ -13,9 +13,9 @@
 #include <cstring>
 #include <string>
 
-#include "src/gpu/buffers.h"
-#include "src/gpu/device.h"
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/buffers.h"
+#include "apps/common/gpu/device.h"
+#include "apps/common/gpu/stream.h"
 
 namespace {
 

@@ -21,9 +21,9 @@
 
 #include "apps/mf/cuda/sgd_kernels.h"
 #include "bench/gpu/mf_synthetic.h"
-#include "src/gpu/buffers.h"
-#include "src/gpu/device.h"
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/buffers.h"
+#include "apps/common/gpu/device.h"
+#include "apps/common/gpu/stream.h"
 
 namespace {
 

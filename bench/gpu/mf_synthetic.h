@@ -13,7 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::bench {
 

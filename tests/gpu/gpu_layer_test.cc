@@ -4,11 +4,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "src/gpu/buffers.h"
-#include "src/gpu/cuda_result.h"
-#include "src/gpu/device.h"
-#include "src/gpu/status.h"
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/buffers.h"
+#include "apps/common/gpu/cuda_result.h"
+#include "apps/common/gpu/device.h"
+#include "apps/common/gpu/status.h"
+#include "apps/common/gpu/stream.h"
 
 namespace gaia::gpu {
 namespace {
@@ -32,7 +32,7 @@ TEST(CudaResult, SuccessHasNoMessage) {
 
 TEST(CudaResult, ErrorNamesFileLineCallAndTheRuntimesText) {
   CudaResult r = CheckCuda(cudaErrorMemoryAllocation, "cudaMalloc(&p, n)",
-                           "/home/someone/gaia/src/gpu/rows.cc", 42);
+                           "/home/someone/gaia/apps/common/gpu/rows.cc", 42);
   EXPECT_FALSE(r.ok());
   EXPECT_EQ(r.code(), cudaErrorMemoryAllocation);
   EXPECT_EQ(r.message(), std::string("gpu/rows.cc:42: cudaMalloc(&p, n): "

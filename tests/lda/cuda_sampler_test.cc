@@ -14,7 +14,7 @@
 #include "apps/lda/cuda/host_layout.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/gpu/device.h"
+#include "apps/common/gpu/device.h"
 #include "tests/lda/planted_corpus.h"
 
 namespace gaia::lda::gpu {

@@ -13,7 +13,7 @@
 #include "tests/lda/planted_corpus.h"
 
 #if defined(GAIA_HAVE_LDA_CUDA)
-#include "src/gpu/device.h"
+#include "apps/common/gpu/device.h"
 #endif
 
 namespace gaia::lda {

@@ -20,7 +20,7 @@
 #include "apps/mf/synthetic.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "src/gpu/device.h"
+#include "apps/common/gpu/device.h"
 
 namespace gaia::mf {
 namespace {

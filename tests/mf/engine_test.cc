@@ -14,7 +14,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/subprocess.h"
 #if GAIA_TEST_HAVE_GPU_LAYER
-#include "src/gpu/device.h"
+#include "apps/common/gpu/device.h"
 #endif
 
 namespace gaia::mf {

@@ -1,5 +1,5 @@
 # gaia_lda_cuda_core: the GPU sampler's kernels and device state
-# (apps/lda/cuda/gpu_lda_core.h) on the GPU layer's core (src/gpu/core.cmake),
+# (apps/lda/cuda/gpu_lda_core.h) on the GPU layer's core (apps/common/gpu/core.cmake),
 # needing only the CUDA runtime and the C++ standard library. Included by
 # apps/lda/cuda.cmake and by the standalone GPU benchmark (bench/gpu/lda.cmake).
 # Needs: the CUDA language enabled, CUDA::cudart (find_package(CUDAToolkit)),
@@ -7,7 +7,7 @@
 if(NOT TARGET gaia_lda_cuda_core)
   if(NOT TARGET gaia_gpu_core)
     set(GAIA_GPU_SOURCE_ROOT ${GAIA_SOURCE_ROOT})
-    include(${GAIA_SOURCE_ROOT}/src/gpu/core.cmake)
+    include(${GAIA_SOURCE_ROOT}/apps/common/gpu/core.cmake)
   endif()
   set(_gaia_lda_cuda_dir ${CMAKE_CURRENT_LIST_DIR})
   # Turing, Ampere (sm_86/89 run sm_80 code) and Hopper, plus PTX for newer.

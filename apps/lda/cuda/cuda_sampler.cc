@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "apps/lda/cuda/host_layout.h"
 #include "apps/lda/cuda/sampling_math.h"
-#include "src/gpu/status.h"
+#include "apps/common/gpu/status.h"
 
 namespace gaia::lda::gpu {
 namespace {

@@ -9,9 +9,9 @@
 #include <utility>
 
 #include "apps/lda/cuda/sweep_kernels.h"
-#include "src/gpu/buffers.h"
-#include "src/gpu/device.h"
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/buffers.h"
+#include "apps/common/gpu/device.h"
+#include "apps/common/gpu/stream.h"
 
 namespace gaia::lda::gpu {
 namespace {

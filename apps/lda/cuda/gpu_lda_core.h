@@ -1,5 +1,5 @@
 // The GPU sampler's device state and sweep, on the GPU layer's core
-// (src/gpu: CUDA runtime and the C++ standard library only, so bench/gpu
+// (apps/common/gpu: CUDA runtime and the C++ standard library only, so bench/gpu
 // builds it without absl or gRPC). CudaSampler (cuda_sampler.h) wraps it in
 // the Sampler role with absl::Status; the benchmark drives it directly.
 //
@@ -12,7 +12,7 @@
 //     core->DownloadDelta(delta, totals_delta);    // the exact integer change
 //     core->ApplyDelta();                          // device counts += delta
 //
-// Every method returns a CudaResult (src/gpu/cuda_result.h); bad input to
+// Every method returns a CudaResult (apps/common/gpu/cuda_result.h); bad input to
 // Create is cudaErrorInvalidValue with a message naming it. Counts and
 // totals are int32 on the device: Create refuses corpora of 2^31 tokens or
 // more. Runs on the calling thread's current device. Not thread-safe.
@@ -24,7 +24,7 @@
 #include <string>
 #include <vector>
 
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::lda::gpu {
 

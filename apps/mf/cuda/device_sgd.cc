@@ -10,9 +10,9 @@
 #include "apps/mf/cuda/sgd_kernels.h"
 #include "apps/mf/random.h"
 #include "apps/mf/step_rule.h"
-#include "src/gpu/buffers.h"
-#include "src/gpu/status.h"
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/buffers.h"
+#include "apps/common/gpu/status.h"
+#include "apps/common/gpu/stream.h"
 
 namespace gaia::mf::cuda {
 namespace {

@@ -1,7 +1,7 @@
 # gaia_mf_cuda_kernels: the MF SGD kernels (sgd_kernels.h), CUDA runtime + std
 # only, so bench/gpu/CMakeLists.txt includes this file on a machine with only
 # CUDA and CMake. REQUIRES: the CUDA language enabled, the gaia_gpu_core
-# target (src/gpu/core.cmake) and GAIA_GPU_SOURCE_ROOT (the repository root).
+# target (apps/common/gpu/core.cmake) and GAIA_GPU_SOURCE_ROOT (the repository root).
 if(NOT TARGET gaia_mf_cuda_kernels)
   # Real code for Turing, Ampere (sm_86/89 run sm_80 code) and Hopper, and
   # PTX that newer GPUs compile at load time.

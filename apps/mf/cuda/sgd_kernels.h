@@ -31,7 +31,7 @@
 #include <cstdint>
 
 #include "apps/mf/cuda/visit_order.h"
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::mf::cuda {
 

@@ -1,4 +1,4 @@
-#include "src/gpu/status.h"
+#include "apps/common/gpu/status.h"
 
 namespace gaia::gpu {
 

@@ -7,8 +7,8 @@
 //
 // Move-only; the destructor frees what the buffer owns (an error there is
 // ignored: nothing useful can be done with it). Not thread-safe.
-#ifndef GAIA_SRC_GPU_BUFFERS_H_
-#define GAIA_SRC_GPU_BUFFERS_H_
+#ifndef GAIA_APPS_COMMON_GPU_BUFFERS_H_
+#define GAIA_APPS_COMMON_GPU_BUFFERS_H_
 
 #include <cuda_runtime_api.h>
 
@@ -16,7 +16,7 @@
 #include <string>
 #include <utility>
 
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::gpu {
 
@@ -134,4 +134,4 @@ class PinnedBuffer {
 
 }  // namespace gaia::gpu
 
-#endif  // GAIA_SRC_GPU_BUFFERS_H_
+#endif  // GAIA_APPS_COMMON_GPU_BUFFERS_H_

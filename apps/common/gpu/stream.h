@@ -9,12 +9,12 @@
 //   float ms = 0; timer.ElapsedMs(&ms);   // waits for the stop event
 //
 // Move-only; destructors release the handles. Not thread-safe.
-#ifndef GAIA_SRC_GPU_STREAM_H_
-#define GAIA_SRC_GPU_STREAM_H_
+#ifndef GAIA_APPS_COMMON_GPU_STREAM_H_
+#define GAIA_APPS_COMMON_GPU_STREAM_H_
 
 #include <cuda_runtime_api.h>
 
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::gpu {
 
@@ -62,4 +62,4 @@ class EventTimer {
 
 }  // namespace gaia::gpu
 
-#endif  // GAIA_SRC_GPU_STREAM_H_
+#endif  // GAIA_APPS_COMMON_GPU_STREAM_H_

@@ -7,13 +7,13 @@
 //   GAIA_GPU_RETURN_IF_ERROR(buffer.Allocate(n));
 //
 // Thread-safe (free functions of values).
-#ifndef GAIA_SRC_GPU_STATUS_H_
-#define GAIA_SRC_GPU_STATUS_H_
+#ifndef GAIA_APPS_COMMON_GPU_STATUS_H_
+#define GAIA_APPS_COMMON_GPU_STATUS_H_
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "src/gpu/cuda_result.h"
-#include "src/gpu/device.h"
+#include "apps/common/gpu/cuda_result.h"
+#include "apps/common/gpu/device.h"
 
 namespace gaia::gpu {
 
@@ -37,4 +37,4 @@ absl::StatusOr<DeviceInfo> OpenDevice(int ordinal);
       return ::gaia::gpu::ToStatus(gaia_gpu_r_);                             \
   } while (0)
 
-#endif  // GAIA_SRC_GPU_STATUS_H_
+#endif  // GAIA_APPS_COMMON_GPU_STATUS_H_

@@ -1,14 +1,14 @@
 // The outcome of a CUDA runtime call, with a message a person can act on.
 // Part of the GPU layer's core: depends only on the CUDA runtime and the C++
 // standard library, so bench/gpu builds it where gRPC and absl are absent
-// (the programs convert with src/gpu/status.h).
+// (the programs convert with apps/common/gpu/status.h).
 //
 //   gaia::gpu::CudaResult r = GAIA_CUDA_CALL(cudaMalloc(&p, bytes));
 //   if (!r.ok()) { std::fprintf(stderr, "%s\n", r.message().c_str()); return 1; }
 //
 // Thread-compatible value type.
-#ifndef GAIA_SRC_GPU_CUDA_RESULT_H_
-#define GAIA_SRC_GPU_CUDA_RESULT_H_
+#ifndef GAIA_APPS_COMMON_GPU_CUDA_RESULT_H_
+#define GAIA_APPS_COMMON_GPU_CUDA_RESULT_H_
 
 #include <cuda_runtime_api.h>
 
@@ -55,4 +55,4 @@ bool IsNoDeviceError(cudaError_t code);
       return gaia_cuda_r_;                                                 \
   } while (0)
 
-#endif  // GAIA_SRC_GPU_CUDA_RESULT_H_
+#endif  // GAIA_APPS_COMMON_GPU_CUDA_RESULT_H_

@@ -1,4 +1,4 @@
-#include "src/gpu/device.h"
+#include "apps/common/gpu/device.h"
 
 #include <cstdio>
 

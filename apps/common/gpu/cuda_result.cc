@@ -1,4 +1,4 @@
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 #include <string_view>
 

@@ -2,7 +2,7 @@
 # so bench/gpu/CMakeLists.txt includes this file on a machine that has only
 # CUDA and CMake. REQUIRES: find_package(CUDAToolkit) done and
 # GAIA_GPU_SOURCE_ROOT set to the repository root (sources include
-# "src/gpu/...").
+# "apps/common/gpu/...").
 if(NOT TARGET gaia_gpu_core)
   add_library(gaia_gpu_core STATIC
     ${CMAKE_CURRENT_LIST_DIR}/cuda_result.cc

@@ -9,13 +9,13 @@
 //
 // cudaSetDevice binds the calling host thread; call UseDevice on every
 // thread that launches work. Thread-safe (the runtime is).
-#ifndef GAIA_SRC_GPU_DEVICE_H_
-#define GAIA_SRC_GPU_DEVICE_H_
+#ifndef GAIA_APPS_COMMON_GPU_DEVICE_H_
+#define GAIA_APPS_COMMON_GPU_DEVICE_H_
 
 #include <cstddef>
 #include <string>
 
-#include "src/gpu/cuda_result.h"
+#include "apps/common/gpu/cuda_result.h"
 
 namespace gaia::gpu {
 
@@ -50,4 +50,4 @@ std::string Describe(const DeviceInfo& info);
 
 }  // namespace gaia::gpu
 
-#endif  // GAIA_SRC_GPU_DEVICE_H_
+#endif  // GAIA_APPS_COMMON_GPU_DEVICE_H_

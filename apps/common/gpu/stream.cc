@@ -1,4 +1,4 @@
-#include "src/gpu/stream.h"
+#include "apps/common/gpu/stream.h"
 
 #include <utility>
 
