@@ -6,6 +6,9 @@ import shutil
 import subprocess
 import time
 
+# How often an idempotent call is tried before its error stands.
+RETRY_TRIES = 3
+
 
 class AwsError(RuntimeError):
     """A failed `aws` call; the message names the region, the command and AWS's words."""
@@ -46,7 +49,7 @@ class AwsCli:
         out = done.stdout.strip()
         return json.loads(out) if out else {}
 
-    def ec2_retrying(self, region, command, *args, tries=3, pause_s=1.0):
+    def ec2_retrying(self, region, command, *args, tries=RETRY_TRIES, pause_s=1.0):
         """For idempotent calls (describe, terminate, delete): tries a few times."""
         for attempt in range(1, tries + 1):
             try:

@@ -148,7 +148,7 @@ def cmd_down(args):
 
 
 def cmd_sweep(args):
-    older_s = runs.parse_duration(args.older_than, "--older-than")
+    older_s = runs.parse_duration(args.older_than, "--older-than", allow_zero=True)
     aws, teardown = make_aws(args)
     problems = sweep.sweep(aws, teardown, aws_regions_of(args.region), older_s,
                            datetime.datetime.now(datetime.timezone.utc), args.dry_run, log)

@@ -92,6 +92,6 @@ def format_estimate(lines, total, column, ttl_hours, source):
     for dc, region, count, usd in lines:
         out.append(f"  {dc:<14} {region:<11} {count:>3} host(s)  {usd:8.2f} USD/hour")
     out.append(f"  {'total':<14} {'':<11} {sum(l[2] for l in lines):>3} host(s)  "
-               f"{total:8.2f} USD/hour; at most {total * ttl_hours:.2f} USD before the "
+               f"{total:8.2f} USD/hour; at most about {total * ttl_hours:.2f} USD before the "
                f"{ttl_hours:g} h TTL ends every instance")
     return "\n".join(out)

@@ -6,6 +6,7 @@ The CSV is the WAN emulator's link-matrix format (docs/WAN_EMULATOR.md, "Link ma
 presets"), so a real fleet's numbers can drive an emulated run: delay_ms is one way (RTT/2).
 """
 
+import json
 import math
 import os
 import re
@@ -68,35 +69,44 @@ class LocalRunner:
         return [sys.executable, "-"] + list(args)
 
 
-def run_probe(runner, host, args, timeout_s):
-    with open(PROBE_PATH, encoding="utf-8") as f:
-        program = f.read()
+def start_probe(runner, host, args):
     return subprocess.Popen(runner.argv(host, args), stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True), program
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def measure_pair(runner, src, dst, port, seconds, rtt_samples, timeout_s):
     """{"rtt_ms", "bandwidth_mbps", ...} from src to dst (hosts as in read_inventory)."""
-    import json
-    server, program = run_probe(runner, dst, ["serve", "--port", str(port),
-                                              "--timeout-s", str(timeout_s)], timeout_s)
+    with open(PROBE_PATH, encoding="utf-8") as f:
+        program = f.read()
+    link = f"{src[0]} -> {dst[0]}"
+    server = start_probe(runner, dst, ["serve", "--port", str(port),
+                                       "--timeout-s", str(timeout_s)])
     try:
         server.stdin.write(program)
         server.stdin.close()
-        client, _ = run_probe(runner, src, [
+        client = start_probe(runner, src, [
             "measure", "--host", dst[0], "--port", str(port), "--seconds", str(seconds),
-            "--rtt-samples", str(rtt_samples), "--timeout-s", str(timeout_s)], timeout_s)
-        out, err = client.communicate(program, timeout=timeout_s + seconds)
+            "--rtt-samples", str(rtt_samples), "--timeout-s", str(timeout_s)])
+        try:
+            out, err = client.communicate(program, timeout=2 * timeout_s + seconds + 10)
+        finally:
+            if client.poll() is None:
+                client.kill()
+                client.communicate()
         if client.returncode != 0:
-            raise MatrixError(f"{src[0]} -> {dst[0]}: probe failed: {err.strip()[-300:]}")
+            raise MatrixError(f"{link}: probe failed: {err.strip()[-300:]}")
         server.wait(timeout=timeout_s)
         return json.loads(out.strip().splitlines()[-1])
     except subprocess.TimeoutExpired as exc:
-        raise MatrixError(f"{src[0]} -> {dst[0]}: no result in {exc.timeout:g} s") from exc
+        raise MatrixError(f"{link}: no result in {exc.timeout:g} s") from exc
+    except (BrokenPipeError, ValueError, IndexError) as exc:
+        raise MatrixError(f"{link}: probe failed: {exc}") from exc
     finally:
         if server.poll() is None:
             server.kill()
-            server.wait()
+        server.wait()
+        server.stdout.close()
+        server.stderr.close()
 
 
 def measure_matrix(runner, dcs, port, seconds, rtt_samples, timeout_s, log):

@@ -46,9 +46,10 @@ def run_id_of_name(name):
     return None
 
 
-def parse_duration(text, what):
+def parse_duration(text, what, allow_zero=False):
     """Seconds in '90m', '2h', '1.5d', '30s'; ValueError naming `what` otherwise."""
     match = DURATION_RE.match(text.strip())
-    if not match or float(match.group(1)) <= 0:
-        raise ValueError(f"{what}: want a duration > 0 such as 45m, 2h or 1d, got '{text}'")
+    if not match or (float(match.group(1)) == 0 and not allow_zero):
+        least = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{what}: want a duration {least} such as 45m, 2h or 1d, got '{text}'")
     return float(match.group(1)) * SECONDS_PER[match.group(2)]

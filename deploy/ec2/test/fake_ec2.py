@@ -7,11 +7,11 @@ The region of a call is read from its SigV4 credential scope, so one server
 serves every region. State: images (seeded), key pairs, security groups,
 instances and their tags, per region.
 
-Faults: a fault names an action and which call of it (1-based, counted over
-all regions) goes wrong: `error` answers that call with an error and changes
-nothing; `signal` sends a signal to a process (the client under test) and then
-serves the call as usual, which is the worst case for an interrupt: the
-resource exists but the client never learns its id.
+Faults: a fault names an action and which calls of it go wrong (the nth, 1-based,
+counted over all regions, and the count-1 after it): `error` answers each with an
+error and changes nothing; `signal` sends a signal to a process (the client under
+test) and then serves the call as usual, which is the worst case for an interrupt:
+the resource exists but the client never learns its id.
 
 Instances start `pending` and become `running` after `pending_describes`
 DescribeInstances calls; terminated ones pass through `shutting-down` the same
@@ -140,10 +140,11 @@ class FakeEc2:
         self.ips = itertools.count(1)
 
     # --- control -----------------------------------------------------------
-    def add_fault(self, action, nth, kind="error", pid=None, signum=signal.SIGINT):
+    def add_fault(self, action, nth, kind="error", pid=None, signum=signal.SIGINT, count=1):
+        """Calls nth .. nth+count-1 of `action` fail (error) or signal `pid` (signal)."""
         with self.lock:
-            self.faults.append({"action": action, "nth": nth, "kind": kind, "pid": pid,
-                                "signum": int(signum)})
+            self.faults.append({"action": action, "nth": nth, "count": count, "kind": kind,
+                                "pid": pid, "signum": int(signum)})
 
     def live(self):
         """Every resource that still exists (terminated instances do not count)."""
@@ -177,7 +178,7 @@ class FakeEc2:
             self.counts[action] = self.counts.get(action, 0) + 1
             nth = self.counts[action]
             for fault in self.faults:
-                if fault["action"] == action and fault["nth"] == nth:
+                if fault["action"] == action and 0 <= nth - fault["nth"] < fault["count"]:
                     if fault["kind"] == "error":
                         self.calls.append((region_name, action, "fault"))
                         raise Ec2Error("InjectedFault", f"injected fault: {action} call {nth}")
@@ -261,7 +262,8 @@ class FakeEc2:
         gid = self.new_id("sg")
         region.groups[gid] = {"name": name, "description": p.get("GroupDescription", ""),
                               "tags": tags_of(p, "security-group"), "ingress": []}
-        return f"<return>true</return><groupId>{gid}</groupId>{xml_tags(region.groups[gid]['tags'])}"
+        tags = xml_tags(region.groups[gid]["tags"])
+        return f"<return>true</return><groupId>{gid}</groupId>{tags}"
 
     def group(self, region, p):
         gid = p.get("GroupId")
@@ -354,6 +356,11 @@ class FakeEc2:
                 f"<placement><availabilityZone>{region.name}a</availabilityZone></placement>"
                 f"<groupSet>{groups}</groupSet>{xml_tags(inst['tags'])}</item>")
 
+    def check_instances(self, region, ids):
+        for iid in ids:
+            if iid not in region.instances:
+                raise Ec2Error("InvalidInstanceID.NotFound", f"The instance '{iid}' does not exist")
+
     def advance(self, inst):
         if inst["state"] in ("pending", "shutting-down"):
             if inst["describes_left"] > 0:
@@ -364,9 +371,7 @@ class FakeEc2:
     def do_DescribeInstances(self, region, p):
         ids = as_list(p.get("InstanceId"))
         filters = as_list(p.get("Filter"))
-        for iid in ids:
-            if iid not in region.instances:
-                raise Ec2Error("InvalidInstanceID.NotFound", f"The instance ID '{iid}' does not exist")
+        self.check_instances(region, ids)
         by_reservation = {}
         for iid, inst in sorted(region.instances.items()):
             if ids and iid not in ids:
@@ -384,9 +389,7 @@ class FakeEc2:
 
     def do_TerminateInstances(self, region, p):
         ids = as_list(p.get("InstanceId"))
-        for iid in ids:
-            if iid not in region.instances:
-                raise Ec2Error("InvalidInstanceID.NotFound", f"The instance ID '{iid}' does not exist")
+        self.check_instances(region, ids)
         items = ""
         for iid in ids:
             inst = region.instances[iid]
@@ -470,7 +473,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file", help="write the port here once listening")
     parser.add_argument("--fault", action="append", default=[],
-                        help="ACTION:NTH:error or ACTION:NTH:signal:PID[:SIGNUM]")
+                        help="ACTION:NTH[:COUNT]:error or ACTION:NTH:signal:PID[:SIGNUM]")
     args = parser.parse_args()
     fake = FakeEc2()
     for spec in args.fault:
@@ -479,7 +482,7 @@ def main():
             fake.add_fault(parts[0], int(parts[1]), "signal", int(parts[3]),
                            int(parts[4]) if len(parts) > 4 else signal.SIGINT)
         else:
-            fake.add_fault(parts[0], int(parts[1]))
+            fake.add_fault(parts[0], int(parts[1]), count=int(parts[2]) if len(parts) > 3 else 1)
     with Server(fake, args.port) as server:
         if args.port_file:
             with open(args.port_file + ".tmp", "w") as f:

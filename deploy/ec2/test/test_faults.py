@@ -5,6 +5,7 @@ import unittest
 
 import fake_ec2
 from harness import StandInTest
+from gaia_ec2 import aws  # noqa: I100  (harness puts it on the path)
 
 FLEET = ["virginia=2"]
 
@@ -37,17 +38,19 @@ class FaultAtEveryStep(StandInTest):
             with self.subTest(action=action, nth=nth):
                 self.tearDown()
                 self.setUp()
-                self.fake.add_fault(action, nth, "error")
+                # As many failures in a row as gaia-ec2 tries an idempotent call: the step
+                # fails for good, and the calls after it (the teardown's) work.
+                self.fake.add_fault(action, nth, "error", count=aws.RETRY_TRIES)
                 code, err = self.gaia_ec2(self.up_args(FLEET))
                 self.assertEqual(code, 1, err)
                 self.assertIn(f"injected fault: {action} call {nth}", err)
                 self.assertIn("nothing left", err)
                 self.assertNothingLeft(f"after a fault at {action} call {nth}")
 
-    def test_a_fault_in_the_first_four_steps_leaves_nothing(self):
+    def test_a_fault_in_steps_1_to_4_leaves_nothing(self):
         self.check_steps(0, 4)
 
-    def test_a_fault_in_the_last_three_steps_leaves_nothing(self):
+    def test_a_fault_in_steps_5_to_7_leaves_nothing(self):
         self.check_steps(4, 7)
 
 
