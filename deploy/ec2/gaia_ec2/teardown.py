@@ -9,7 +9,7 @@ reported and the others still run.
 import time
 
 from gaia_ec2 import runs
-from gaia_ec2.aws import AwsError
+from gaia_ec2.aws import RETRY_TRIES, AwsError
 
 LIVE_STATES = "pending,running,stopping,stopped,shutting-down"
 
@@ -89,15 +89,21 @@ class Teardown:
             return [str(err)]
         problems = []
         for group in answer.get("SecurityGroups", []):
+            other_errors = 0
             while True:
                 try:
                     self.aws.ec2(region, "delete-security-group", "--group-id", group["GroupId"])
                     break
                 except AwsError as err:
-                    # A group frees a little after its last instance terminates.
-                    if time.monotonic() > deadline:
+                    if "InvalidGroup.NotFound" in str(err):
+                        break  # gone meanwhile: what we wanted
+                    # A group frees a little after its last instance terminates; other
+                    # errors get the few tries every idempotent call gets.
+                    if "DependencyViolation" not in str(err):
+                        other_errors += 1
+                    if time.monotonic() > deadline or other_errors >= RETRY_TRIES:
                         problems.append(str(err))
                         break
-                    self.log(f"{err}; waiting {self.poll_s:g} s")
+                    self.log(f"{err}; trying again in {self.poll_s:g} s")
                     time.sleep(self.poll_s)
         return problems

@@ -169,8 +169,24 @@ class Fleet:
                 for plan in self.opts.fleet]
 
 
-def raise_on_signal(signum, frame):
-    raise Interrupted(signum)
+class SignalGate:
+    """The first SIGINT/SIGTERM interrupts `up`; later ones only say teardown is running,
+    so a second Ctrl-C cannot cut the teardown short."""
+
+    def __init__(self, log):
+        self.log = log
+        self.fired = False
+
+    def __call__(self, signum, frame):
+        if self.fired:
+            self.log(f"{signal.Signals(signum).name}: teardown in progress; it will finish")
+            return
+        self.fired = True
+        raise Interrupted(signum)
+
+    def close(self):
+        """Called once teardown starts: from now on, no signal interrupts."""
+        self.fired = True
 
 
 def up(aws, teardown, opts, log):
@@ -189,7 +205,8 @@ def up(aws, teardown, opts, log):
     run_id = opts.run_id or runs.new_run_id(datetime.datetime.now(datetime.timezone.utc))
     log(f"run id {run_id}")
     fleet = Fleet(aws, opts, run_id, log)
-    previous = {s: signal.signal(s, raise_on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    gate = SignalGate(log)
+    previous = {s: signal.signal(s, gate) for s in (signal.SIGINT, signal.SIGTERM)}
     code = 1
     try:
         with tempfile.TemporaryDirectory(prefix="gaia-ec2-") as tmp:
@@ -200,19 +217,26 @@ def up(aws, teardown, opts, log):
             hosts_by_dc = fleet.create(amis, user_data_path)
             inventory.write(opts.inventory_path,
                             inventory.render(opts.job, run_id, list(amis), hosts_by_dc))
+        gate.close()  # up: a signal from now on must not delete the fleet
         code = 0
         log(f"up: run {run_id}; inventory {opts.inventory_path}; end it with: "
             f"gaia-ec2 down --inventory {opts.inventory_path}")
         return 0
     except Interrupted as err:
+        gate.close()
         log(f"interrupted ({err}): deleting run {run_id}")
         code = 128 + err.signum
     except (UpError, AwsError, OSError) as err:
+        gate.close()
         log(f"error: {err}; deleting run {run_id}")
     finally:
+        gate.close()
         if code != 0:
-            for s in previous:
-                signal.signal(s, lambda n, f: log("teardown in progress; it will finish"))
+            if os.path.exists(opts.inventory_path):
+                with open(opts.inventory_path, encoding="utf-8") as f:
+                    ours = f"run id {run_id}\n" in f.readline()
+                if ours:  # written just before the interrupt: its hosts are going away
+                    os.remove(opts.inventory_path)
             problems = teardown.run(run_id, fleet.touched)
             for problem in problems:
                 log(f"teardown: {problem}")

@@ -64,15 +64,17 @@ class StandInTest(unittest.TestCase):
                               capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
         return done.returncode, done.stderr
 
-    def gaia_ec2_signalled_at(self, args, action, nth, signum):
-        """Runs gaia-ec2; the stand-in sends it `signum` when the nth `action` call arrives.
+    def gaia_ec2_signalled_at(self, args, signals):
+        """Runs gaia-ec2; for each (action, nth, signum) in `signals`, the stand-in sends it
+        `signum` when the nth call of `action` arrives.
 
         gaia-ec2 waits on stdin until the fault knows its pid (exec keeps the pid).
         """
         proc = subprocess.Popen(["sh", "-c", 'read go && exec "$0" "$@"', sys.executable,
                                  GAIA_EC2] + args, env=self.env, stdin=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
-        self.fake.add_fault(action, nth, "signal", proc.pid, signum)
+        for action, nth, signum in signals:
+            self.fake.add_fault(action, nth, "signal", proc.pid, signum)
         try:
             _, err = proc.communicate("go\n", timeout=RUN_TIMEOUT_S)
         finally:

@@ -1,5 +1,6 @@
 """A fault at every step of up, an interrupt in the middle, a cost over the cap: nothing left."""
 
+import os
 import signal
 import unittest
 
@@ -58,19 +59,31 @@ class Interrupted(StandInTest):
     def test_sigint_while_instances_are_made_leaves_nothing(self):
         # The signal arrives while RunInstances is served: the instance exists on the
         # stand-in, but gaia-ec2 never learns its id; teardown must find it by its tag.
-        code, err = self.gaia_ec2_signalled_at(self.up_args(FLEET), "RunInstances", 1,
-                                               signal.SIGINT)
+        code, err = self.gaia_ec2_signalled_at(self.up_args(FLEET),
+                                               [("RunInstances", 1, signal.SIGINT)])
         self.assertEqual(code, 128 + signal.SIGINT, err)
         self.assertIn("interrupted (SIGINT)", err)
         self.assertIn("TerminateInstances", self.actions())
         self.assertNothingLeft()
 
     def test_sigterm_while_waiting_for_instances_leaves_nothing(self):
-        code, err = self.gaia_ec2_signalled_at(self.up_args(FLEET), "DescribeInstances", 1,
-                                               signal.SIGTERM)
+        code, err = self.gaia_ec2_signalled_at(self.up_args(FLEET),
+                                               [("DescribeInstances", 1, signal.SIGTERM)])
         self.assertEqual(code, 128 + signal.SIGTERM, err)
         self.assertIn("interrupted (SIGTERM)", err)
         self.assertNothingLeft()
+
+    def test_a_second_sigint_does_not_cut_the_teardown_short(self):
+        code, err = self.gaia_ec2_signalled_at(self.up_args(FLEET), [
+            ("AuthorizeSecurityGroupIngress", 1, signal.SIGINT),
+            ("TerminateInstances", 1, signal.SIGINT),
+            ("DeleteSecurityGroup", 1, signal.SIGTERM)])
+        self.assertEqual(code, 128 + signal.SIGINT, err)
+        self.assertIn("SIGINT: teardown in progress; it will finish", err)
+        self.assertIn("SIGTERM: teardown in progress; it will finish", err)
+        self.assertNothingLeft()
+        # No inventory is left for a fleet that is gone.
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "inventory.yaml")))
 
 
 class CostCap(StandInTest):
