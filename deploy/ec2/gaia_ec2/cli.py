@@ -65,6 +65,8 @@ def build_parser():
     p.add_argument("--ports", default="1024-65535",
                    help="TCP ports the job's hosts open to each other (default 1024-65535)")
     p.add_argument("--run-id", default="", help="use this run id (default: a new one)")
+    p.add_argument("--max-group-rules", type=int, default=60,
+                   help="inbound rules a security group may hold (AWS's quota; default 60)")
     add_aws_flags(p)
 
     p = sub.add_parser("down", help="delete one run")
@@ -121,7 +123,7 @@ def cmd_up(args):
         inventory_path="", prices_path=args.prices, price_column=args.price_column,
         instance_type=args.instance_type, arch=args.arch, ssh_from=args.ssh_from,
         ssh_user=args.ssh_user, ports=fleet.parse_ports(args.ports), run_id=args.run_id,
-        poll_s=args.poll_s, wait_s=args.wait_s)
+        max_group_rules=args.max_group_rules, poll_s=args.poll_s, wait_s=args.wait_s)
     if opts.run_id and not runs.is_run_id(opts.run_id):
         raise ValueError(f"--run-id: want YYYYMMDD-HHMMSS-xxxxxx, got '{opts.run_id}'")
     aws, teardown = make_aws(args)

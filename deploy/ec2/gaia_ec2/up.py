@@ -49,6 +49,7 @@ class UpOptions:
     ssh_user: str = "admin"     # the Debian images' login
     ports: tuple = (1024, 65535)
     run_id: str = ""            # "" = a new one
+    max_group_rules: int = 60   # AWS's default quota of inbound rules per security group
     poll_s: float = 5.0
     wait_s: float = 900.0
 
@@ -61,6 +62,18 @@ def check_cost(opts, log):
     if total > opts.max_usd_per_hour:
         raise UpError(f"the fleet costs {total:.2f} USD/hour, over --max-usd-per-hour "
                       f"{opts.max_usd_per_hour:g}; nothing was created")
+
+
+def check_group_rules(opts):
+    """Each group gets a rule per SSH source, per fleet host and per own private address."""
+    total = sum(plan.count for plan in opts.fleet)
+    for region in fleet_mod.aws_regions(opts.fleet):
+        own = sum(plan.count for plan in opts.fleet if plan.aws_region == region)
+        needed = len(opts.ssh_from) + total + own
+        if needed > opts.max_group_rules:
+            raise UpError(f"[{region}] the security group would need {needed} inbound rules, "
+                          f"over --max-group-rules {opts.max_group_rules} (AWS's quota); "
+                          "use fewer hosts or raise the quota; nothing was created")
 
 
 def my_address():
@@ -196,6 +209,7 @@ def up(aws, teardown, opts, log):
         check_cost(opts, log)
         if not opts.ssh_from:
             opts.ssh_from = [my_address()]
+        check_group_rules(opts)
         with open(opts.public_key, encoding="utf-8") as f:
             if not f.read(64).startswith(("ssh-", "ecdsa-")):
                 raise UpError(f"{opts.public_key}: not an OpenSSH public key")

@@ -97,6 +97,14 @@ class CostCap(StandInTest):
         self.assertEqual(self.fake.creating_calls(), [])
         self.assertEqual(self.actions(), [])
 
+    def test_a_fleet_too_big_for_a_security_group_makes_no_call_at_all(self):
+        # virginia's group: 1 SSH source + 40 fleet hosts + 30 private addresses > 60.
+        code, err = self.gaia_ec2(self.up_args(["virginia=30", "oregon=10"],
+                                               extra=["--max-usd-per-hour", "100"]))
+        self.assertEqual(code, 2, err)
+        self.assertIn("[us-east-1] the security group would need 71 inbound rules", err)
+        self.assertEqual(self.actions(), [])
+
     def test_a_region_without_a_price_makes_no_call_at_all(self):
         prices = f"{self.dir}/prices.csv"
         with open(prices, "w") as f:
