@@ -6,9 +6,10 @@ import re
 import socket
 import tempfile
 import unittest
+from unittest import mock
 
 import harness  # noqa: F401  (puts gaia_ec2 on the path)
-from gaia_ec2 import inventory, matrix
+from gaia_ec2 import cli, inventory, matrix
 
 HEADER = "from,to,bandwidth_mbps,delay_ms"
 NUMBER = re.compile(r"^[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$")
@@ -114,6 +115,26 @@ class Probe(unittest.TestCase):
         with self.assertRaisesRegex(matrix.MatrixError, "127.0.0.1 -> 127.0.0.1"):
             # The server gives up after 0.5 s; the client targets a port nobody serves.
             matrix.measure_pair(BrokenServerRunner(), host, host, free_port(), 0.1, 1, 1)
+
+
+class MatrixCommand(unittest.TestCase):
+    def test_matrix_reads_the_inventory_and_writes_the_csv_with_its_provenance(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            inv = os.path.join(tmp, "inv.yaml")
+            out = os.path.join(tmp, "links.csv")
+            host = ("127.0.0.1", "admin", 22)
+            inventory.write(inv, inventory.render("mf", "20261207-055012-3fa9c1", ["us-east-1"],
+                                                  [("a", [host]), ("b", [host]), ("c", [host])]))
+            # Everything but ssh itself: the hosts are this machine.
+            with mock.patch.object(matrix, "SshRunner", lambda *args: matrix.LocalRunner()):
+                code = cli.main(["matrix", "--inventory", inv, "--out", out, "--seconds", "0.2",
+                                 "--rtt-samples", "2", "--port", str(free_port())])
+            self.assertEqual(code, 0)
+            with open(out) as f:
+                text = f.read()
+        self.assertIn("# measured by gaia-ec2 matrix on run 20261207-055012-3fa9c1", text)
+        self.assertEqual(sorted(read_link_matrix(text)),
+                         [("a", "b"), ("a", "c"), ("b", "a"), ("b", "c"), ("c", "a"), ("c", "b")])
 
 
 class BrokenServerRunner(matrix.LocalRunner):
