@@ -186,3 +186,7 @@ def main(argv):
     except (ValueError, OSError, AwsError, cost.PriceError, matrix.MatrixError) as err:
         log(f"error: {err}")
         return 2
+    except KeyboardInterrupt:
+        # up handles its own signals; down and sweep are safe to run again.
+        log(f"{args.command} interrupted; run it again to finish")
+        return 130
