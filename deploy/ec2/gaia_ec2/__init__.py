@@ -1,0 +1,1 @@
+"""gaia-ec2: a Gaia job's fleet on Amazon EC2, up and down (see docs/DEPLOY.md)."""
