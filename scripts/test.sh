@@ -2,7 +2,7 @@
 # One command: set up, build, and run every test.
 #   1. the default build (RelWithDebInfo): the whole suite, integration included;
 #   2. an ASan+UBSan build: every test except the multi-process ones
-#      (labels integration, install);
+#      (labels integration, install) and deploy/ec2's Python tests (deploy);
 #   3. a TSan build: the concurrent parts (shard clock/pending logic, a live
 #      shard with concurrent sessions, the worker library under several
 #      threads, the relay, the ASP mirror).
@@ -22,7 +22,7 @@ if [ "${GAIA_TEST_SANITIZERS:-1}" = "1" ]; then
   GAIA_BUILD_DIR=build-asan GAIA_BUILD_TYPE=Debug bash scripts/build.sh \
     -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=address,undefined
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
-    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE 'integration|install' \
+    ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE 'integration|install|deploy' \
     --timeout 900
 
   echo "=== TSan build: concurrent parts"
