@@ -4,9 +4,11 @@
 if(NOT GAIA_BUILD_TESTS)
   return()
 endif()
-find_package(Python3 COMPONENTS Interpreter)
-if(NOT Python3_Interpreter_FOUND)
-  message(STATUS "deploy/ec2 tests: no Python 3 interpreter; not registered")
+# gaia-ec2 runs under Debian's python3 (its #! line), the one setup.sh gives
+# PyYAML: the tests use the same interpreter, not whichever is first on PATH.
+find_program(GAIA_EC2_PYTHON python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT GAIA_EC2_PYTHON)
+  message(STATUS "deploy/ec2 tests: no /usr/bin/python3; not registered")
   return()
 endif()
 
@@ -30,7 +32,7 @@ foreach(_entry IN LISTS _gaia_ec2_tests)
     set(_flags "--needs-aws")
   endif()
   add_test(NAME deploy_ec2_${_name}
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test/run_tests.py ${_flags}
+           COMMAND ${GAIA_EC2_PYTHON} ${CMAKE_CURRENT_LIST_DIR}/test/run_tests.py ${_flags}
                    ${_names}
            WORKING_DIRECTORY ${CMAKE_CURRENT_LIST_DIR}/test)
   set_tests_properties(deploy_ec2_${_name} PROPERTIES
