@@ -1,0 +1,84 @@
+// One other host of a job, reached with the system's `ssh` and `scp`
+// (BatchMode: keys only, never a prompt; no tty): the command lines, running
+// a command there, copying files there and back, and listing what of a run
+// is still running there (docs/MULTI_HOST.md).
+//
+//   RemoteHostAccess host(placement.hosts[0], spec.ssh);
+//   absl::StatusOr<std::string> out = host.Run("uname -a", 30);
+//   host.CopyTo("build/bin/gaia", "/tmp/gaia/job/run/bin/gaia");
+//
+// A value; every call blocks until its ssh/scp ends or its timeout passes.
+// Thread-compatible.
+#ifndef GAIA_SRC_CLI_REMOTE_HOST_H_
+#define GAIA_SRC_CLI_REMOTE_HOST_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/cli/placement.h"
+#include "src/common/job_spec.h"
+
+namespace gaia::cli {
+
+// How long one ssh/scp command may take before it is killed.
+inline constexpr double kSshCommandTimeoutS = 60;
+
+// `s` quoted for a POSIX shell: 'it'\''s'.
+std::string ShellQuote(const std::string& s);
+
+// Where a run's files land on every remote host:
+// <ssh.remote_dir>/<job>/<run>, <run> being the results folder's name.
+std::string RemoteRunDir(const common::SshSpec& ssh, const std::string& job,
+                         const std::string& run_dir);
+
+// Refuses what a job spanning hosts cannot do: every DC must then list
+// hosts (a process left on the launcher's host is reached at loopback),
+// none at a loopback address, and the WAN is the real network (no
+// wan.emulate). OK for a job on one host.
+absl::Status CheckHostsSupported(const common::JobSpec& spec);
+
+class RemoteHostAccess {
+ public:
+  RemoteHostAccess(RemoteHost host, common::SshSpec ssh)
+      : host_(std::move(host)), ssh_(std::move(ssh)) {}
+
+  const RemoteHost& host() const { return host_; }
+
+  // `ssh ... <destination> <remote_command>`.
+  std::vector<std::string> SshArgv(const std::string& remote_command) const;
+  // `scp ... <from> <to>`; a remote side is written "<destination>:<path>".
+  std::vector<std::string> ScpArgv(const std::string& from, const std::string& to,
+                                   bool recursive) const;
+  std::string Destination() const;  // [user@]address
+
+  // Runs `command` in the remote user's shell; its stdout, or an error
+  // naming the host, the exit code and stderr.
+  absl::StatusOr<std::string> Run(const std::string& command,
+                                  double timeout_s = kSshCommandTimeoutS) const;
+  // Copies a local file (or, `recursive`, a folder) to `remote_path`, through
+  // a temporary name renamed at the end so readers never see half a file.
+  absl::Status CopyTo(const std::string& local_path, const std::string& remote_path,
+                      bool recursive = false) const;
+  // Copies remote file `remote_path` to `local_path` (atomically, by rename);
+  // NOT_FOUND when there is no such remote file yet.
+  absl::Status CopyFrom(const std::string& remote_path, const std::string& local_path) const;
+  // The binary at `local_path`, installed once per build under
+  // <remote_dir>/builds/<sha256 of the file>/: copied only when the host
+  // does not have that build yet. Returns the remote path.
+  absl::StatusOr<std::string> InstallBinary(const std::string& local_path) const;
+  // Processes whose command line contains `marker` (a run's remote folder),
+  // as "pid args" lines: what of the run is left on this host.
+  absl::StatusOr<std::vector<std::string>> ProcessesOf(const std::string& marker) const;
+
+ private:
+  std::vector<std::string> CommonOptions(const char* port_flag) const;
+
+  RemoteHost host_;
+  common::SshSpec ssh_;
+};
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_REMOTE_HOST_H_
