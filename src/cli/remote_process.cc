@@ -1,5 +1,6 @@
 #include "src/cli/remote_process.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <thread>

@@ -75,7 +75,7 @@ TEST(JobSpecHosts, LoopbackHostsDoNotSpanHosts) {
 
 TEST(JobSpecHosts, BadHostsNameFileLineAndField) {
   EXPECT_EQ(ErrorOf(Spec("dcs:\n  - name: a\n    hosts:\n      - {ssh_user: x}\n")),
-            "job.yaml:7: dcs[0].hosts[0].address: required field is missing");
+            "job.yaml:7: dcs[0].hosts[0].address: required field missing");
   EXPECT_EQ(ErrorOf(Spec("dcs:\n  - name: a\n    hosts: [{address: -oProxy=x}]\n")).substr(0, 33),
             "job.yaml:6: dcs[0].hosts[0].addre");
   EXPECT_NE(ErrorOf(Spec("dcs:\n  - name: a\n    hosts: [{address: h, ssh_port: 0}]\n"))
