@@ -69,6 +69,13 @@ std::string RemoteHostAccess::Destination() const {
   return host_.ssh_user.empty() ? host_.address : absl::StrCat(host_.ssh_user, "@", host_.address);
 }
 
+std::string RemoteHostAccess::ScpDestination() const {
+  // scp reads "a:b:c" as host "a"; an IPv6 address goes in brackets.
+  if (host_.address.find(':') == std::string::npos) return Destination();
+  const std::string bracketed = absl::StrCat("[", host_.address, "]");
+  return host_.ssh_user.empty() ? bracketed : absl::StrCat(host_.ssh_user, "@", bracketed);
+}
+
 std::vector<std::string> RemoteHostAccess::CommonOptions(const char* port_flag) const {
   // BatchMode: keys only, a missing key or host key fails at once instead of
   // prompting a launcher nobody watches.
@@ -130,7 +137,8 @@ absl::Status RemoteHostAccess::CopyTo(const std::string& local_path,
     return made.status();
   }
   absl::StatusOr<wan::CommandResult> copied = wan::RunTool(
-      ScpArgv(local_path, absl::StrCat(Destination(), ":", tmp), recursive), kSshCommandTimeoutS);
+      ScpArgv(local_path, absl::StrCat(ScpDestination(), ":", tmp), recursive),
+      kSshCommandTimeoutS);
   if (!copied.ok()) return copied.status();
   if (copied->exit_code != 0) {
     return absl::UnavailableError(absl::StrCat("host ", host_.address, ": scp ", local_path,

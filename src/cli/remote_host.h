@@ -51,7 +51,8 @@ class RemoteHostAccess {
   // `scp ... <from> <to>`; a remote side is written "<destination>:<path>".
   std::vector<std::string> ScpArgv(const std::string& from, const std::string& to,
                                    bool recursive) const;
-  std::string Destination() const;  // [user@]address
+  std::string Destination() const;     // [user@]address
+  std::string ScpDestination() const;  // the same, an IPv6 address in [brackets]
 
   // Runs `command` in the remote user's shell; its stdout, or an error
   // naming the host, the exit code and stderr.

@@ -102,6 +102,7 @@ std::optional<ChildProcess::Exit> RemoteProcess::Poll() {
 }
 
 ChildProcess::Exit RemoteProcess::Terminate(std::chrono::milliseconds grace) {
+  Poll();  // an exit the ssh already reported needs no remote kill
   const auto pid_deadline = std::chrono::steady_clock::now() + kPidWait;
   while (!remote_ended_ && !remote_pid() && !ChildProcess::Poll() &&
          std::chrono::steady_clock::now() < pid_deadline) {

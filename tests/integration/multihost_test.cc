@@ -258,6 +258,32 @@ json RunsOf(const std::string& results) {
   return json::array();
 }
 
+// Needs no host: `gaia validate` only plans.
+TEST(MultiHostValidate, PrintsWhichProcessRunsOnWhichHost) {
+  const std::string dir = testing::MakeTempDir("multihost-validate");
+  std::string spec = Replace(kSpecTemplate, "<CLOCKS>", "5");
+  spec = Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 192.0.2.1}, {address: 192.0.2.2}]");
+  spec = Replace(spec, "<WEST_HOSTS>",
+                 "    hosts:\n      - {address: 192.0.2.3, shards: 2, workers: 1}\n"
+                 "      - {address: 192.0.2.4, shards: 0, workers: 1}");
+  spec = Replace(spec, "<DIR>", dir);
+  testing::WriteTextFile(dir + "/job.yaml", spec);
+  auto validated = testing::RunProcess({testing::BinDir() + "/gaia", "validate", dir + "/job.yaml"},
+                                       std::chrono::seconds(30));
+  ASSERT_EQ(validated.exit_code, 0) << validated.output;
+  EXPECT_THAT(validated.output, HasSubstr("  shard 1 (dc east): host 192.0.2.2\n"));
+  EXPECT_THAT(validated.output, HasSubstr("  shard 3 (dc west): host 192.0.2.3\n"));
+  EXPECT_THAT(validated.output, HasSubstr("  worker 3 (dc west): host 192.0.2.4\n"));
+  // West without hosts: the job spans hosts, so that is refused.
+  spec = Replace(Replace(kSpecTemplate, "<CLOCKS>", "5"), "<WEST_HOSTS>", "");
+  spec = Replace(Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 192.0.2.1}]"), "<DIR>", dir);
+  testing::WriteTextFile(dir + "/job.yaml", spec);
+  validated = testing::RunProcess({testing::BinDir() + "/gaia", "validate", dir + "/job.yaml"},
+                                  std::chrono::seconds(30));
+  EXPECT_EQ(validated.exit_code, 2);
+  EXPECT_THAT(validated.output, HasSubstr("dcs[1].hosts: DC west lists no hosts"));
+}
+
 TEST_F(MultiHost, BaselineAndGaiaOverFourHostsConvergeAsOnOneHost) {
   const std::string results = hosts_->dir() + "/results";
   auto spread = testing::RunProcess({testing::BinDir() + "/gaia", "launch", "--quiet",
