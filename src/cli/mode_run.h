@@ -98,6 +98,15 @@ class ModeRun {
     std::map<uint32_t, std::string> data;         // spec DC -> its data there
   };
   absl::Status PrepareHost(HostSession* host);
+  // What a host gets copied besides the binaries: the spec, the data of the
+  // DCs whose workers it runs (noting their remote paths in `host`). One
+  // list, so more material (TLS) is one more entry.
+  struct HostFile {
+    std::string local;
+    std::string remote;
+    bool recursive = false;  // a folder
+  };
+  absl::StatusOr<std::vector<HostFile>> FilesFor(HostSession* host);
   // Copies a file the launcher wrote for a process at `where` to its host.
   absl::Status PutRunFile(const Location& where, const std::string& local_path);
   // Fetches remote workers' metrics files (all of them when `all`, else

@@ -76,16 +76,24 @@ absl::Status ModeRun::PrepareHost(HostSession* host) {
     if (!installed.ok()) return installed.status();
     host->binaries[binary] = *installed;
   }
+  absl::StatusOr<std::vector<HostFile>> files = FilesFor(host);
+  if (!files.ok()) return files.status();
+  for (const HostFile& file : *files) {
+    if (auto st = access.CopyTo(file.local, file.remote, file.recursive); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ModeRun::HostFile>> ModeRun::FilesFor(HostSession* host) {
+  std::vector<HostFile> files;
   absl::StatusOr<std::string> spec_text = RemoteSpecText(spec_.source);
   if (!spec_text.ok()) return spec_text.status();
   const std::string local_spec = (fs::path(layout_.work_dir(mode_name_)) / "job-remote.yaml");
   if (auto st = common::WriteFileAtomically(local_spec, *spec_text); !st.ok()) return st;
-  if (auto st = access.CopyTo(local_spec, remote_paths_.ToRemote(layout_.job_yaml())); !st.ok()) {
-    return st;
-  }
+  files.push_back({local_spec, remote_paths_.ToRemote(layout_.job_yaml()), false});
   // Each DC's data goes to the hosts that run its workers, under data/<dc>/.
   for (size_t w = 0; w < topo_.workers.size(); ++w) {
-    if (placement_.workers[w].where.host != access.host().address) continue;
+    if (placement_.workers[w].where.host != host->access.host().address) continue;
     const uint32_t d = topo_.workers[w].data_dc;
     if (host->data.count(d) != 0) continue;
     const std::string& data = spec_.dcs[d].data;
@@ -98,12 +106,12 @@ absl::Status ModeRun::PrepareHost(HostSession* host) {
                                 fs::path(local).filename())
                                    .string();
     std::error_code ec;
-    if (auto st = access.CopyTo(local, remote, fs::is_directory(local, ec)); !st.ok()) return st;
+    files.push_back({local, remote, fs::is_directory(local, ec)});
     std::string rewritten = data;
     rewritten.replace(rewritten.find(local), local.size(), remote);
     host->data[d] = rewritten;
   }
-  return absl::OkStatus();
+  return files;
 }
 
 std::string ModeRun::DataFor(const Location& where, uint32_t spec_dc) const {
