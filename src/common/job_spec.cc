@@ -60,7 +60,7 @@ class SpecParser {
   const std::string source_;
   const std::filesystem::path base_;
   std::vector<YAML::Node> dc_nodes_;  // dcs[i], for cross-field errors
-  std::vector<YAML::Node> hosts_nodes_;  // dcs[i].hosts, undefined where absent
+  std::vector<int> hosts_lines_;  // line of dcs[i].hosts; 0 where absent
 };
 
 absl::StatusOr<JobSpec> SpecParser::Parse(const YAML::Node& root) {
@@ -282,11 +282,11 @@ void SpecParser::ParseDcs(const YAML::Node& node, std::vector<DcSpec>* dcs) {
       r_.Unsigned(*n, f.PathOf("workers"), 1, internal::kMaxWorkersPerDc, &dc.workers);
     }
     if (const YAML::Node* n = f.Get("data")) r_.String(*n, f.PathOf("data"), &dc.data);
-    hosts_nodes_.emplace_back();
+    hosts_lines_.push_back(0);
     if (const YAML::Node* n = f.Get("hosts")) {
       internal::ParseHosts(&r_, *n, f.PathOf("hosts"), &dc.hosts);
       if (r_.ok()) internal::CheckHostCounts(&r_, dc, *n, f.PathOf("hosts"));
-      hosts_nodes_.back() = *n;
+      hosts_lines_.back() = internal::LineOf(*n);
     }
     dcs->push_back(std::move(dc));
   }
@@ -325,7 +325,7 @@ absl::Status SpecParser::ReadInventory(const YAML::Node& node, JobSpec* spec) {
   std::filesystem::path path(spec->inventory);
   if (path.is_relative()) path = (base_ / path).lexically_normal();
   spec->inventory = path.string();
-  return internal::MergeInventory(spec->inventory, source_, hosts_nodes_, &spec->dcs);
+  return internal::MergeInventory(spec->inventory, source_, hosts_lines_, &spec->dcs);
 }
 
 absl::StatusOr<JobSpec> ParseText(const std::string& text, const std::string& source,

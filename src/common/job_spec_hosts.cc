@@ -179,8 +179,7 @@ void ParseSsh(YamlReader* r, const YAML::Node& node, SshSpec* out) {
 }
 
 absl::Status MergeInventory(const std::string& path, const std::string& spec_source,
-                            const std::vector<YAML::Node>& spec_hosts_nodes,
-                            std::vector<DcSpec>* dcs) {
+                            const std::vector<int>& spec_hosts_lines, std::vector<DcSpec>* dcs) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::InvalidArgumentError(
@@ -209,11 +208,11 @@ absl::Status MergeInventory(const std::string& path, const std::string& spec_sou
                  absl::StrCat("DC ", e.key, " is not in the job spec's dcs"))) {
       break;
     }
-    if (spec_hosts_nodes[d].IsDefined()) {
+    if (spec_hosts_lines[d] != 0) {
       r.Fail(e.key_node, entry_path,
              absl::StrCat("DC ", e.key, " lists hosts here and in ",
                           spec_source.empty() ? "<string>" : spec_source, ":",
-                          LineOf(spec_hosts_nodes[d]), " (dcs[", d,
+                          spec_hosts_lines[d], " (dcs[", d,
                           "].hosts); keep one of the two"));
       break;
     }

@@ -31,11 +31,10 @@ void CheckHostCounts(YamlReader* r, const DcSpec& dc, const YAML::Node& node,
 
 // Reads the inventory file at `path` (errors name its own lines) and merges
 // its hosts into `dcs`. A DC that lists hosts in the spec too
-// (`spec_hosts_nodes[d]` defined) is an error naming both places; so is an
-// inventory DC the spec does not have.
+// (`spec_hosts_lines[d]`, the line of dcs[d].hosts, is not 0) is an error
+// naming both places; so is an inventory DC the spec does not have.
 absl::Status MergeInventory(const std::string& path, const std::string& spec_source,
-                            const std::vector<YAML::Node>& spec_hosts_nodes,
-                            std::vector<DcSpec>* dcs);
+                            const std::vector<int>& spec_hosts_lines, std::vector<DcSpec>* dcs);
 
 }  // namespace gaia::common::internal
 

@@ -39,7 +39,7 @@ TEST(RemoteHost, SshIsNonInteractiveWithTheSpecsKeyAndKnownHosts) {
   ssh.identity_file = "/keys/id";
   ssh.known_hosts = "/keys/known";
   ssh.options = {"-o", "ProxyJump=bastion"};
-  RemoteHostAccess host({"192.0.2.7", "admin", 2222, "east"}, ssh);
+  RemoteHostAccess host({"198.51.100.7", "admin", 2222, "east"}, ssh);
   const std::vector<std::string> argv = host.SshArgv("true");
   const std::string line = absl::StrJoin(argv, " ");
   EXPECT_THAT(line, HasSubstr(" -T "));
@@ -48,9 +48,9 @@ TEST(RemoteHost, SshIsNonInteractiveWithTheSpecsKeyAndKnownHosts) {
   EXPECT_THAT(line, HasSubstr("-p 2222"));
   EXPECT_THAT(line, HasSubstr("-i /keys/id -o IdentitiesOnly=yes"));
   EXPECT_THAT(line, HasSubstr("-o UserKnownHostsFile=/keys/known"));
-  EXPECT_THAT(line, HasSubstr("-o ProxyJump=bastion admin@192.0.2.7 true"));
+  EXPECT_THAT(line, HasSubstr("-o ProxyJump=bastion admin@198.51.100.7 true"));
   EXPECT_THAT(line, ::testing::Not(HasSubstr("StrictHostKeyChecking")));
-  const std::string scp = absl::StrJoin(host.ScpArgv("a", "admin@192.0.2.7:/b", true), " ");
+  const std::string scp = absl::StrJoin(host.ScpArgv("a", "admin@198.51.100.7:/b", true), " ");
   EXPECT_THAT(scp, HasSubstr(" -r "));
   EXPECT_THAT(scp, HasSubstr("-P 2222"));
   EXPECT_EQ(RemoteHostAccess({"h", "", 22, "a"}, {}).Destination(), "h");
@@ -73,7 +73,7 @@ TEST(RemoteHost, JobsSpanningHostsNeedHostsEverywhereAndNoEmulatedWan) {
   common::JobSpec spec = TwoDcTestSpec(1, 1, 1, 1);
   EXPECT_TRUE(CheckHostsSupported(spec).ok());
   common::HostSpec remote;
-  remote.address = "192.0.2.1";
+  remote.address = "198.51.100.1";
   spec.dcs[0].hosts = {remote};
   EXPECT_THAT(std::string(CheckHostsSupported(spec).message()),
               HasSubstr("dcs[1].hosts: DC b lists no hosts but the job spans hosts"));
@@ -82,7 +82,7 @@ TEST(RemoteHost, JobsSpanningHostsNeedHostsEverywhereAndNoEmulatedWan) {
   spec.dcs[1].hosts = {loopback};
   EXPECT_THAT(std::string(CheckHostsSupported(spec).message()),
               HasSubstr("dcs[1].hosts[0].address: 127.0.0.1 is loopback"));
-  remote.address = "192.0.2.2";
+  remote.address = "198.51.100.2";
   spec.dcs[1].hosts = {remote};
   EXPECT_TRUE(CheckHostsSupported(spec).ok());
   spec.wan.emulate = common::WanEmulation::kProxy;

@@ -30,6 +30,7 @@ TEST(JobSpecHosts, HostsWithDefaultsAndCounts) {
       - {address: 10.77.1.2, ssh_user: gaia, ssh_port: 2222, shards: 2, workers: 1}
       - {address: east-2.example, shards: 0, workers: 2}
   - name: west
+    shards: 2
     hosts: [{address: 10.77.2.2}]
 ssh:
   identity_file: /keys/id
@@ -70,7 +71,7 @@ TEST(JobSpecHosts, LoopbackHostsDoNotSpanHosts) {
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_FALSE(JobSpansHosts(*spec));
   EXPECT_TRUE(IsLocalAddress("127.0.0.5"));
-  EXPECT_FALSE(IsLocalAddress("192.0.2.77"));  // TEST-NET-1, never configured here
+  EXPECT_FALSE(IsLocalAddress("198.51.100.77"));  // TEST-NET-2, never configured here
 }
 
 TEST(JobSpecHosts, BadHostsNameFileLineAndField) {
@@ -100,7 +101,7 @@ TEST(JobSpecHosts, PerHostCountsMustCoverTheDc) {
       - {address: h1, shards: 1}
       - {address: h2}
 )")),
-            "job.yaml:7: dcs[0].hosts: DC a: 1 of 2 hosts give 'shards'; give it for every host "
+            "job.yaml:8: dcs[0].hosts: DC a: 1 of 2 hosts give 'shards'; give it for every host "
             "or for none (round-robin)");
   EXPECT_EQ(ErrorOf(Spec(R"(dcs:
   - name: a

@@ -135,10 +135,10 @@ class SshHosts {
       StartSshd(host);
     }
     testing::WriteTextFile(dir_ + "/known_hosts", known_hosts);
-    for (const wan::NetnsDc& host : plan_->dcs) {
-      if (!AwaitSsh(host.ip)) {
-        return "sshd on " + host.ip + " did not accept the test key within 20 s: " +
-               sshds_.back()->OutputSoFar();
+    for (size_t h = 0; h < plan_->dcs.size(); ++h) {
+      if (!AwaitSsh(h)) {
+        return "sshd on " + ip(h) + " did not accept the test key within 20 s: " +
+               sshds_[h]->OutputSoFar();
       }
     }
     return "";
@@ -193,9 +193,7 @@ class SshHosts {
         "--propagation", "private", "/bin/sh", "-c", script}));
   }
 
-  bool AwaitSsh(const std::string& address) const {
-    size_t host = 0;
-    while (ip(host) != address) ++host;
+  bool AwaitSsh(size_t host) const {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {
       if (Ssh(host, "true").exit_code == 0) return true;
@@ -262,21 +260,21 @@ json RunsOf(const std::string& results) {
 TEST(MultiHostValidate, PrintsWhichProcessRunsOnWhichHost) {
   const std::string dir = testing::MakeTempDir("multihost-validate");
   std::string spec = Replace(kSpecTemplate, "<CLOCKS>", "5");
-  spec = Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 192.0.2.1}, {address: 192.0.2.2}]");
+  spec = Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 198.51.100.1}, {address: 198.51.100.2}]");
   spec = Replace(spec, "<WEST_HOSTS>",
-                 "    hosts:\n      - {address: 192.0.2.3, shards: 2, workers: 1}\n"
-                 "      - {address: 192.0.2.4, shards: 0, workers: 1}");
+                 "    hosts:\n      - {address: 198.51.100.3, shards: 2, workers: 1}\n"
+                 "      - {address: 198.51.100.4, shards: 0, workers: 1}");
   spec = Replace(spec, "<DIR>", dir);
   testing::WriteTextFile(dir + "/job.yaml", spec);
   auto validated = testing::RunProcess({testing::BinDir() + "/gaia", "validate", dir + "/job.yaml"},
                                        std::chrono::seconds(30));
   ASSERT_EQ(validated.exit_code, 0) << validated.output;
-  EXPECT_THAT(validated.output, HasSubstr("  shard 1 (dc east): host 192.0.2.2\n"));
-  EXPECT_THAT(validated.output, HasSubstr("  shard 3 (dc west): host 192.0.2.3\n"));
-  EXPECT_THAT(validated.output, HasSubstr("  worker 3 (dc west): host 192.0.2.4\n"));
+  EXPECT_THAT(validated.output, HasSubstr("  shard 1 (dc east): host 198.51.100.2\n"));
+  EXPECT_THAT(validated.output, HasSubstr("  shard 3 (dc west): host 198.51.100.3\n"));
+  EXPECT_THAT(validated.output, HasSubstr("  worker 3 (dc west): host 198.51.100.4\n"));
   // West without hosts: the job spans hosts, so that is refused.
   spec = Replace(Replace(kSpecTemplate, "<CLOCKS>", "5"), "<WEST_HOSTS>", "");
-  spec = Replace(Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 192.0.2.1}]"), "<DIR>", dir);
+  spec = Replace(Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 198.51.100.1}]"), "<DIR>", dir);
   testing::WriteTextFile(dir + "/job.yaml", spec);
   validated = testing::RunProcess({testing::BinDir() + "/gaia", "validate", dir + "/job.yaml"},
                                   std::chrono::seconds(30));
