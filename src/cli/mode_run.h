@@ -139,6 +139,7 @@ class ModeRun {
   KernelWan kernel_wan_;   // declared before the children: down after they end
   Placement placement_;
   std::map<std::string, HostSession> hosts_;  // by address; set by PrepareHosts
+  std::map<std::string, std::string> build_ids_;  // local binary -> BuildId
   RemotePaths remote_paths_;
   Clock::time_point last_metrics_fetch_;
 

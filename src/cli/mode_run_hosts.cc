@@ -50,6 +50,12 @@ std::string LocalDataPath(const std::string& data) {
 
 absl::Status ModeRun::PrepareHosts() {
   remote_paths_ = {options_.run_dir, RemoteRunDir(spec_.ssh, spec_.name, options_.run_dir)};
+  if (placement_.hosts.empty()) return absl::OkStatus();
+  for (const std::string& binary : {(fs::path(options_.bin_dir) / "gaia").string(), program_}) {
+    absl::StatusOr<std::string> id = BuildId(binary);
+    if (!id.ok()) return id.status();
+    build_ids_[binary] = *id;
+  }
   for (const RemoteHost& host : placement_.hosts) {
     auto [it, added] = hosts_.emplace(host.address, HostSession{RemoteHostAccess(host, spec_.ssh),
                                                                 {}, {}});
@@ -66,13 +72,20 @@ absl::Status ModeRun::PrepareHosts() {
 
 absl::Status ModeRun::PrepareHost(HostSession* host) {
   const RemoteHostAccess& access = host->access;
-  const std::string mkdirs =
+  // The run's folders, and the DC folders of the workers it runs.
+  std::string mkdirs =
       absl::StrCat("mkdir -p ", ShellQuote(remote_paths_.ToRemote(layout_.logs_dir(mode_name_))),
                    " ", ShellQuote(remote_paths_.ToRemote(layout_.work_dir(mode_name_))));
+  for (size_t w = 0; w < topo_.workers.size(); ++w) {
+    if (placement_.workers[w].where.host != access.host().address) continue;
+    absl::StrAppend(&mkdirs, " ",
+                    ShellQuote(remote_paths_.ToRemote(layout_.dc_dir(
+                        mode_name_, spec_.dcs[topo_.workers[w].data_dc].name))));
+  }
   if (absl::StatusOr<std::string> made = access.Run(mkdirs); !made.ok()) return made.status();
   // Binaries: the same build is reused where it is already installed.
-  for (const std::string& binary : {(fs::path(options_.bin_dir) / "gaia").string(), program_}) {
-    absl::StatusOr<std::string> installed = access.InstallBinary(binary);
+  for (const auto& [binary, id] : build_ids_) {
+    absl::StatusOr<std::string> installed = access.InstallBinary(binary, id);
     if (!installed.ok()) return installed.status();
     host->binaries[binary] = *installed;
   }

@@ -164,11 +164,7 @@ absl::Status ModeRun::StartWorkers() {
     if (where.host.empty()) {
       config.metrics_path = metrics_path;
       config.dc_dir = dc_dir;
-    } else if (auto made = hosts_.at(where.host).access.Run(
-                   absl::StrCat("mkdir -p ", ShellQuote(config.dc_dir)));
-               !made.ok()) {
-      return made.status();
-    }
+    }  // else PrepareHost made the folder there
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));

@@ -1,6 +1,10 @@
 #include "src/cli/remote_host.h"
 
+#include <unistd.h>
+
+#include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <system_error>
 
 #include "absl/strings/ascii.h"
@@ -129,13 +133,11 @@ absl::StatusOr<std::string> RemoteHostAccess::Run(const std::string& command,
 
 absl::Status RemoteHostAccess::CopyTo(const std::string& local_path,
                                       const std::string& remote_path, bool recursive) const {
-  const std::string tmp = absl::StrCat(remote_path, ".part");
-  const std::string parent = fs::path(remote_path).parent_path().string();
-  if (auto made = Run(absl::StrCat("mkdir -p ", ShellQuote(parent), " && rm -rf ",
-                                   ShellQuote(tmp)));
-      !made.ok()) {
-    return made.status();
-  }
+  static std::atomic<uint64_t> copies{0};
+  const std::string tmp = (fs::path(ssh_.remote_dir) /
+                           absl::StrCat(".part-", getpid(), "-", copies.fetch_add(1), "-",
+                                        fs::path(remote_path).filename().string()))
+                              .string();
   absl::StatusOr<wan::CommandResult> copied = wan::RunTool(
       ScpArgv(local_path, absl::StrCat(ScpDestination(), ":", tmp), recursive),
       kSshCommandTimeoutS);
@@ -145,38 +147,53 @@ absl::Status RemoteHostAccess::CopyTo(const std::string& local_path,
                                                " failed (code ", copied->exit_code, "): ",
                                                absl::StripAsciiWhitespace(copied->err)));
   }
-  return Run(absl::StrCat("rm -rf ", ShellQuote(remote_path), " && mv ", ShellQuote(tmp), " ",
-                          ShellQuote(remote_path)))
+  const std::string parent = fs::path(remote_path).parent_path().string();
+  return Run(absl::StrCat("mkdir -p ", ShellQuote(parent), " && rm -rf ", ShellQuote(remote_path),
+                          " && mv ", ShellQuote(tmp), " ", ShellQuote(remote_path)))
       .status();
 }
 
-absl::Status RemoteHostAccess::CopyFrom(const std::string& remote_path,
-                                        const std::string& local_path) const {
-  absl::StatusOr<std::string> text =
-      Run(absl::StrCat("cat ", ShellQuote(remote_path), " 2>/dev/null || exit 3"));
-  if (!text.ok()) {
+absl::Status RemoteHostAccess::FetchGrowing(const std::string& remote_path,
+                                            const std::string& local_path) const {
+  std::error_code ec;
+  const uintmax_t have = fs::exists(local_path, ec) ? fs::file_size(local_path, ec) : 0;
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot read ", local_path, ": ", ec.message()));
+  absl::StatusOr<std::string> more = Run(
+      absl::StrCat("test -f ", ShellQuote(remote_path), " && tail -c +", have + 1, " ",
+                   ShellQuote(remote_path)));
+  if (!more.ok()) {
     return absl::NotFoundError(
         absl::StrCat("host ", host_.address, ": cannot read ", remote_path));
   }
-  return common::WriteFileAtomically(local_path, *text);
+  if (more->empty()) return absl::OkStatus();
+  std::ofstream out(local_path, std::ios::binary | std::ios::app);
+  out << *more;
+  out.flush();
+  if (!out) return absl::UnavailableError(absl::StrCat("cannot append to ", local_path));
+  return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> RemoteHostAccess::InstallBinary(const std::string& local_path) const {
-  absl::StatusOr<wan::CommandResult> sum = wan::RunTool({"sha256sum", local_path}, 120);
+absl::StatusOr<std::string> BuildId(const std::string& path) {
+  absl::StatusOr<wan::CommandResult> sum = wan::RunTool({"sha256sum", path}, 120);
   if (!sum.ok()) return sum.status();
   const std::string id(absl::StripAsciiWhitespace(sum->out).substr(0, 64));
   if (sum->exit_code != 0 || id.size() != 64) {
-    return absl::UnavailableError(absl::StrCat("cannot compute the build id of ", local_path,
-                                               ": ", sum->err));
+    return absl::UnavailableError(
+        absl::StrCat("cannot compute the build id of ", path, ": ", sum->err));
   }
-  const std::string remote = (fs::path(ssh_.remote_dir) / "builds" / id /
+  return id;
+}
+
+absl::StatusOr<std::string> RemoteHostAccess::InstallBinary(const std::string& local_path,
+                                                            const std::string& build_id) const {
+  const std::string remote = (fs::path(ssh_.remote_dir) / "builds" / build_id /
                               fs::path(local_path).filename())
                                  .string();
   // The same build is there already: its id is the file's own hash.
   absl::StatusOr<std::string> have = Run(absl::StrCat(
       "test -x ", ShellQuote(remote), " && sha256sum ", ShellQuote(remote), " || true"));
   if (!have.ok()) return have.status();
-  if (absl::StartsWith(*have, id)) return remote;
+  if (absl::StartsWith(*have, build_id)) return remote;
   if (absl::Status st = CopyTo(local_path, remote); !st.ok()) return st;
   return remote;
 }

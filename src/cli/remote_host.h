@@ -39,6 +39,9 @@ std::string RemoteRunDir(const common::SshSpec& ssh, const std::string& job,
 // wan.emulate). OK for a job on one host.
 absl::Status CheckHostsSupported(const common::JobSpec& spec);
 
+// The build id of a binary: the SHA-256 of the file, in hex.
+absl::StatusOr<std::string> BuildId(const std::string& path);
+
 class RemoteHostAccess {
  public:
   RemoteHostAccess(RemoteHost host, common::SshSpec ssh)
@@ -59,16 +62,22 @@ class RemoteHostAccess {
   absl::StatusOr<std::string> Run(const std::string& command,
                                   double timeout_s = kSshCommandTimeoutS) const;
   // Copies a local file (or, `recursive`, a folder) to `remote_path`, through
-  // a temporary name renamed at the end so readers never see half a file.
+  // a temporary name in ssh.remote_dir renamed at the end so readers never
+  // see half a file. REQUIRES: ssh.remote_dir exists there.
   absl::Status CopyTo(const std::string& local_path, const std::string& remote_path,
                       bool recursive = false) const;
-  // Copies remote file `remote_path` to `local_path` (atomically, by rename);
-  // NOT_FOUND when there is no such remote file yet.
-  absl::Status CopyFrom(const std::string& remote_path, const std::string& local_path) const;
+  // Brings `local_path` up to remote file `remote_path`, which only grows
+  // (a port file written once, a metrics file appended to): appends the
+  // bytes beyond the local file's size, so a reader holding the local file
+  // open keeps reading where it was. NOT_FOUND when there is no such remote
+  // file yet.
+  absl::Status FetchGrowing(const std::string& remote_path, const std::string& local_path) const;
   // The binary at `local_path`, installed once per build under
   // <remote_dir>/builds/<sha256 of the file>/: copied only when the host
   // does not have that build yet. Returns the remote path.
-  absl::StatusOr<std::string> InstallBinary(const std::string& local_path) const;
+  // `build_id`: BuildId(local_path), computed once for every host.
+  absl::StatusOr<std::string> InstallBinary(const std::string& local_path,
+                                            const std::string& build_id) const;
   // Processes whose command line contains `marker` (a run's remote folder),
   // as "pid args" lines: what of the run is left on this host.
   absl::StatusOr<std::vector<std::string>> ProcessesOf(const std::string& marker) const;

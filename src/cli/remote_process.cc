@@ -130,7 +130,7 @@ ChildProcess::Exit RemoteProcess::Terminate(std::chrono::milliseconds grace) {
 }
 
 absl::Status RemoteProcess::FetchFile(const std::string& local_path) {
-  return host_.CopyFrom(paths_.ToRemote(local_path), local_path);
+  return host_.FetchGrowing(paths_.ToRemote(local_path), local_path);
 }
 
 }  // namespace gaia::cli
