@@ -157,7 +157,9 @@ absl::Status RemoteHostAccess::FetchGrowing(const std::string& remote_path,
                                             const std::string& local_path) const {
   std::error_code ec;
   const uintmax_t have = fs::exists(local_path, ec) ? fs::file_size(local_path, ec) : 0;
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot read ", local_path, ": ", ec.message()));
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot read ", local_path, ": ", ec.message()));
+  }
   absl::StatusOr<std::string> more = Run(
       absl::StrCat("test -f ", ShellQuote(remote_path), " && tail -c +", have + 1, " ",
                    ShellQuote(remote_path)));

@@ -32,8 +32,9 @@ std::vector<std::string> RemotePaths::ArgvToRemote(std::vector<std::string> argv
 
 std::string RemoteLaunchCommand(const std::vector<std::string>& argv, const std::string& dir,
                                 const std::string& pid_file) {
-  std::string command = absl::StrCat("cd ", ShellQuote(dir), " && echo $$ > ",
-                                     ShellQuote(pid_file), " && echo '", kPidTag, "'$$ >&2 && exec");
+  std::string command =
+      absl::StrCat("cd ", ShellQuote(dir), " && echo $$ > ", ShellQuote(pid_file), " && echo '",
+                   kPidTag, "'$$ >&2 && exec");
   for (const std::string& arg : argv) absl::StrAppend(&command, " ", ShellQuote(arg));
   return command;
 }

@@ -160,9 +160,8 @@ TEST_F(Inventory, ErrorsNameTheInventoryFile) {
       Parse(Spec("dcs: [{name: east}]\ninventory: inv.yaml\n"),
             "dcs:\n  east:\n    - {address: 3.4.5.6, ssh_port: 70000}\n");
   ASSERT_FALSE(spec.ok());
-  EXPECT_EQ(std::string(spec.status().message()).rfind(dir_ + "/inv.yaml:3: dcs.east[0].ssh_port:", 0),
-            0u)
-      << spec.status();
+  const std::string want = dir_ + "/inv.yaml:3: dcs.east[0].ssh_port:";
+  EXPECT_EQ(std::string(spec.status().message()).rfind(want, 0), 0u) << spec.status();
   spec = Parse(Spec("dcs: [{name: east}]\ninventory: inv.yaml\n"), "dcs:\n  north: []\n");
   ASSERT_FALSE(spec.ok());
   EXPECT_NE(std::string(spec.status().message()).find("DC north is not in the job spec's dcs"),

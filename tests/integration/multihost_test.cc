@@ -68,12 +68,12 @@ dcs:
   - name: east
     shards: 2
     workers: 2
-    data: "synthetic:users=4000,items=1000,ratings=800000,rank=16,noise=0.3,zipf=0.3,user_zipf=0.5,seed=7,dc=0,dcs=2"
+    data: "<DATA>,dc=0,dcs=2"
 <EAST_HOSTS>
   - name: west
     shards: 2
     workers: 2
-    data: "synthetic:users=4000,items=1000,ratings=800000,rank=16,noise=0.3,zipf=0.3,user_zipf=0.5,seed=7,dc=1,dcs=2"
+    data: "<DATA>,dc=1,dcs=2"
 <WEST_HOSTS>
 consistency: {model: bsp}
 asp: {significance: relative, threshold: 0.01, ds: 2}
@@ -84,12 +84,22 @@ ssh:
 timeout_s: 110
 )";
 
+// examples/mf-2dc.yaml's data, split between the DCs.
+constexpr char kData[] =
+    "synthetic:users=4000,items=1000,ratings=800000,rank=16,noise=0.3,zipf=0.3,user_zipf=0.5,"
+    "seed=7";
+
 std::string Replace(std::string text, const std::string& key, const std::string& value) {
   for (size_t at = text.find(key); at != std::string::npos; at = text.find(key, at)) {
     text.replace(at, key.size(), value);
     at += value.size();
   }
   return text;
+}
+
+// The spec with its data and clock count filled in; hosts still to place.
+std::string Template(int clocks) {
+  return Replace(Replace(kSpecTemplate, "<DATA>", kData), "<CLOCKS>", std::to_string(clocks));
 }
 
 // What is missing for these tests, or "".
@@ -225,7 +235,7 @@ class MultiHost : public ::testing::Test {
 
   // The job spec, on the four hosts or (one_host) without hosts.
   std::string WriteSpec(int clocks, bool one_host) const {
-    std::string spec = Replace(kSpecTemplate, "<CLOCKS>", std::to_string(clocks));
+    std::string spec = Template(clocks);
     spec = Replace(spec, "<EAST_HOSTS>",
                    one_host ? "" : "    hosts: [{address: " + hosts_->ip(0) +
                                        "}, {address: " + hosts_->ip(1) + "}]");
@@ -263,8 +273,9 @@ json RunsOf(const std::string& results) {
 // Needs no host: `gaia validate` only plans.
 TEST(MultiHostValidate, PrintsWhichProcessRunsOnWhichHost) {
   const std::string dir = testing::MakeTempDir("multihost-validate");
-  std::string spec = Replace(kSpecTemplate, "<CLOCKS>", "5");
-  spec = Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 198.51.100.1}, {address: 198.51.100.2}]");
+  std::string spec = Template(5);
+  spec = Replace(spec, "<EAST_HOSTS>",
+                 "    hosts: [{address: 198.51.100.1}, {address: 198.51.100.2}]");
   spec = Replace(spec, "<WEST_HOSTS>",
                  "    hosts:\n      - {address: 198.51.100.3, shards: 2, workers: 1}\n"
                  "      - {address: 198.51.100.4, shards: 0, workers: 1}");
@@ -277,8 +288,9 @@ TEST(MultiHostValidate, PrintsWhichProcessRunsOnWhichHost) {
   EXPECT_THAT(validated.output, HasSubstr("  shard 3 (dc west): host 198.51.100.3\n"));
   EXPECT_THAT(validated.output, HasSubstr("  worker 3 (dc west): host 198.51.100.4\n"));
   // West without hosts: the job spans hosts, so that is refused.
-  spec = Replace(Replace(kSpecTemplate, "<CLOCKS>", "5"), "<WEST_HOSTS>", "");
-  spec = Replace(Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 198.51.100.1}]"), "<DIR>", dir);
+  spec = Replace(Template(5), "<WEST_HOSTS>", "");
+  spec = Replace(spec, "<EAST_HOSTS>", "    hosts: [{address: 198.51.100.1}]");
+  spec = Replace(spec, "<DIR>", dir);
   testing::WriteTextFile(dir + "/job.yaml", spec);
   validated = testing::RunProcess({testing::BinDir() + "/gaia", "validate", dir + "/job.yaml"},
                                   std::chrono::seconds(30));
