@@ -58,13 +58,17 @@ absl::StatusOr<RunResult> ModeRun::Run() {
   for (Phase phase : kPhases) {
     if (absl::Status status = (this->*phase)(); !status.ok()) {
       children_.TerminateAll();
-      if (absl::Status left = CheckNothingLeft(); !left.ok()) {
+      absl::Status left = CheckNothingLeft();
+      CloseHostConnections();
+      if (!left.ok()) {
         return absl::Status(status.code(), absl::StrCat(status.message(), "\n", left.message()));
       }
       return status;
     }
   }
-  if (absl::Status left = CheckNothingLeft(); !left.ok()) return left;
+  absl::Status left = CheckNothingLeft();
+  CloseHostConnections();
+  if (!left.ok()) return left;
   return std::move(result_);
 }
 

@@ -114,6 +114,8 @@ class ModeRun {
   void FetchRemoteMetrics(bool all);
   // Processes of this run still running on another host, as an error.
   absl::Status CheckNothingLeft();
+  // Ends ssh's shared connections to the hosts (after CheckNothingLeft).
+  void CloseHostConnections();
   std::string DataFor(const Location& where, uint32_t spec_dc) const;
 
   absl::Status SaveCheckpoint(const std::vector<Model>& models);
@@ -140,6 +142,7 @@ class ModeRun {
   Placement placement_;
   std::map<std::string, HostSession> hosts_;  // by address; set by PrepareHosts
   std::map<std::string, std::string> build_ids_;  // local binary -> BuildId
+  std::string ssh_control_dir_;  // ssh ControlPath folder, "" when none
   RemotePaths remote_paths_;
   Clock::time_point last_metrics_fetch_;
 

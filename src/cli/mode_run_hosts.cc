@@ -1,6 +1,8 @@
 // ModeRun: the run's other hosts (docs/MULTI_HOST.md). What each host gets
 // before anything starts there, the files the launcher hands its processes,
 // their metrics coming back, and the final check that nothing is left.
+#include <stdlib.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -56,9 +58,13 @@ absl::Status ModeRun::PrepareHosts() {
     if (!id.ok()) return id.status();
     build_ids_[binary] = *id;
   }
+  // ssh's connection sharing: a short folder of the launcher's own (the
+  // socket path must stay under about 100 bytes).
+  std::string control = (fs::temp_directory_path() / "gaia-ssh-XXXXXX").string();
+  if (mkdtemp(control.data()) != nullptr) ssh_control_dir_ = control;
   for (const RemoteHost& host : placement_.hosts) {
-    auto [it, added] = hosts_.emplace(host.address, HostSession{RemoteHostAccess(host, spec_.ssh),
-                                                                {}, {}});
+    auto [it, added] = hosts_.emplace(
+        host.address, HostSession{RemoteHostAccess(host, spec_.ssh, ssh_control_dir_), {}, {}});
     if (!added) continue;
     if (absl::Status st = PrepareHost(&it->second); !st.ok()) return st;
   }
@@ -150,6 +156,14 @@ void ModeRun::FetchRemoteMetrics(bool all) {
     // Missing until the worker writes its first line; the next round retries.
     (void)children_.workers[w]->FetchFile(worker_sources_[w].metrics_path);
   }
+}
+
+void ModeRun::CloseHostConnections() {
+  for (const auto& [address, host] : hosts_) host.access.CloseSharedConnection();
+  if (ssh_control_dir_.empty()) return;
+  std::error_code ec;
+  fs::remove_all(ssh_control_dir_, ec);
+  ssh_control_dir_.clear();
 }
 
 absl::Status ModeRun::CheckNothingLeft() {

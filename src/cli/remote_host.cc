@@ -80,7 +80,8 @@ std::string RemoteHostAccess::ScpDestination() const {
   return host_.ssh_user.empty() ? bracketed : absl::StrCat(host_.ssh_user, "@", bracketed);
 }
 
-std::vector<std::string> RemoteHostAccess::CommonOptions(const char* port_flag) const {
+std::vector<std::string> RemoteHostAccess::CommonOptions(const char* port_flag,
+                                                         bool shared) const {
   // BatchMode: keys only, a missing key or host key fails at once instead of
   // prompting a launcher nobody watches.
   std::vector<std::string> argv = {"-o", "BatchMode=yes",
@@ -96,13 +97,33 @@ std::vector<std::string> RemoteHostAccess::CommonOptions(const char* port_flag) 
   if (!ssh_.known_hosts.empty()) {
     argv.insert(argv.end(), {"-o", absl::StrCat("UserKnownHostsFile=", ssh_.known_hosts)});
   }
+  if (!control_dir_.empty()) {
+    // The master outlives its first client by ControlPersist at most, and
+    // CloseSharedConnection ends it sooner.
+    const std::string path = absl::StrCat("ControlPath=", control_dir_, "/%C");
+    if (shared) {
+      argv.insert(argv.end(), {"-o", "ControlMaster=auto", "-o", path, "-o",
+                               "ControlPersist=30"});
+    } else {
+      argv.insert(argv.end(), {"-o", "ControlMaster=no", "-o", "ControlPath=none"});
+    }
+  }
   argv.insert(argv.end(), ssh_.options.begin(), ssh_.options.end());
   return argv;
 }
 
-std::vector<std::string> RemoteHostAccess::SshArgv(const std::string& remote_command) const {
+void RemoteHostAccess::CloseSharedConnection() const {
+  if (control_dir_.empty()) return;
+  std::vector<std::string> argv = {wan::FindTool("ssh"), "-O", "exit"};
+  for (std::string& option : CommonOptions("-p", true)) argv.push_back(std::move(option));
+  argv.push_back(Destination());
+  (void)wan::RunTool(argv, 10);
+}
+
+std::vector<std::string> RemoteHostAccess::SshArgv(const std::string& remote_command,
+                                                   bool shared) const {
   std::vector<std::string> argv = {wan::FindTool("ssh"), "-T"};
-  for (std::string& option : CommonOptions("-p")) argv.push_back(std::move(option));
+  for (std::string& option : CommonOptions("-p", shared)) argv.push_back(std::move(option));
   argv.push_back(Destination());
   argv.push_back(remote_command);
   return argv;
@@ -112,7 +133,7 @@ std::vector<std::string> RemoteHostAccess::ScpArgv(const std::string& from, cons
                                                    bool recursive) const {
   std::vector<std::string> argv = {wan::FindTool("scp"), "-q", "-p"};
   if (recursive) argv.push_back("-r");
-  for (std::string& option : CommonOptions("-P")) argv.push_back(std::move(option));
+  for (std::string& option : CommonOptions("-P", true)) argv.push_back(std::move(option));
   argv.push_back(from);
   argv.push_back(to);
   return argv;

@@ -44,13 +44,19 @@ absl::StatusOr<std::string> BuildId(const std::string& path);
 
 class RemoteHostAccess {
  public:
-  RemoteHostAccess(RemoteHost host, common::SshSpec ssh)
-      : host_(std::move(host)), ssh_(std::move(ssh)) {}
+  // `control_dir`: a folder for ssh's connection sharing (ControlMaster),
+  // or "" for none. Short commands and copies then share one connection per
+  // host instead of a handshake each; a process's own session never shares.
+  RemoteHostAccess(RemoteHost host, common::SshSpec ssh, std::string control_dir = "")
+      : host_(std::move(host)), ssh_(std::move(ssh)), control_dir_(std::move(control_dir)) {}
 
   const RemoteHost& host() const { return host_; }
 
-  // `ssh ... <destination> <remote_command>`.
-  std::vector<std::string> SshArgv(const std::string& remote_command) const;
+  // `ssh ... <destination> <remote_command>`; `shared`: over the shared
+  // connection when there is a control_dir.
+  std::vector<std::string> SshArgv(const std::string& remote_command, bool shared = true) const;
+  // Ends the shared connection's master, if one runs (`ssh -O exit`).
+  void CloseSharedConnection() const;
   // `scp ... <from> <to>`; a remote side is written "<destination>:<path>".
   std::vector<std::string> ScpArgv(const std::string& from, const std::string& to,
                                    bool recursive) const;
@@ -83,10 +89,11 @@ class RemoteHostAccess {
   absl::StatusOr<std::vector<std::string>> ProcessesOf(const std::string& marker) const;
 
  private:
-  std::vector<std::string> CommonOptions(const char* port_flag) const;
+  std::vector<std::string> CommonOptions(const char* port_flag, bool shared) const;
 
   RemoteHost host_;
   common::SshSpec ssh_;
+  std::string control_dir_;
 };
 
 }  // namespace gaia::cli

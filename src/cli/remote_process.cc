@@ -59,7 +59,8 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> RemoteProcess::Spawn(
   const std::string pid_file =
       absl::StrCat(paths.ToRemote(log_path), ".pid");  // beside its remote twin of the log
   absl::StatusOr<pid_t> ssh_pid = ChildProcess::Start(
-      label, host.SshArgv(RemoteLaunchCommand(argv, paths.remote_root, pid_file)), log_path);
+      label, host.SshArgv(RemoteLaunchCommand(argv, paths.remote_root, pid_file), /*shared=*/false),
+      log_path);
   if (!ssh_pid.ok()) return ssh_pid.status();
   return std::unique_ptr<ChildProcess>(
       new RemoteProcess(label, *ssh_pid, log_path, host, paths, pid_file));
