@@ -95,11 +95,11 @@ std::optional<ChildProcess::Exit> RemoteProcess::Poll() {
   std::optional<Exit> exit = ChildProcess::Poll();
   if (!exit) return exit;
   remote_ended_ = remote_ended_ || exit->exit_code != 255;
+  // The label names the host; ssh reports a remote death by signal as 255.
   Exit described = *exit;
-  described.description = absl::StrCat(
-      "on host ", host_.host().address, exit->exit_code == 255
-                                            ? " ended by a signal, or its ssh connection was lost"
-                                            : absl::StrCat(" ", exit->description));
+  if (exit->exit_code == 255) {
+    described.description = "ended by a signal, or its ssh connection was lost (ssh code 255)";
+  }
   return described;
 }
 

@@ -163,7 +163,9 @@ class SshHosts {
       sshd->Signal(SIGTERM);
       sshd->Wait(std::chrono::seconds(10));
     }
-    if (plan_) EXPECT_TRUE(wan::Down(plan_->name, state_dir_).ok());
+    if (plan_) {
+      EXPECT_TRUE(wan::Down(plan_->name, state_dir_).ok());
+    }
   }
 
   const std::string& dir() const { return dir_; }
@@ -340,20 +342,37 @@ TEST_F(MultiHost, BaselineAndGaiaOverFourHostsConvergeAsOnOneHost) {
   for (size_t h = 0; h < kHosts.size(); ++h) EXPECT_EQ(LeftOn(h), "") << kHosts[h];
 }
 
+// Worker 3 runs on w2 (host 3); its remote shell wrote its PID beside its
+// log in the run's folder there. "" if it did not within 60 s.
+std::string AwaitWorker3Pid(const SshHosts& hosts) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto found = hosts.Ssh(3, "cat " + hosts.dir() + "/remote/mf-hosts/*/logs/gaia/"
+                               "worker-3.log.pid 2>/dev/null");
+    if (found.exit_code == 0 && !found.output.empty()) return found.output;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  return "";
+}
+
+TEST_F(MultiHost, CtrlCEndsEveryRemoteProcess) {
+  testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
+                              "--results", hosts_->dir() + "/results-int",
+                              WriteSpec(100000, false)});
+  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch.OutputSoFar();
+  launch.Signal(SIGINT);
+  const testing::ProcessResult ended = launch.Wait(std::chrono::seconds(60));
+  ASSERT_FALSE(ended.timed_out) << ended.output;
+  EXPECT_NE(ended.exit_code, 0);
+  EXPECT_THAT(ended.output, HasSubstr("interrupted"));
+  for (size_t h = 0; h < kHosts.size(); ++h) EXPECT_EQ(LeftOn(h), "") << kHosts[h];
+}
+
 TEST_F(MultiHost, KillingARemoteWorkerEndsTheJobNamingHostAndProcess) {
   const std::string results = hosts_->dir() + "/results-kill";
   testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
                               "--results", results, WriteSpec(100000, false)});
-  // Worker 3 runs on w2 (host 3); its remote shell wrote its PID beside its
-  // log in the run's folder there.
-  std::string pid;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (pid.empty() && std::chrono::steady_clock::now() < deadline) {
-    auto found = hosts_->Ssh(3, "cat " + hosts_->dir() + "/remote/mf-hosts/*/logs/gaia/"
-                                 "worker-3.log.pid 2>/dev/null");
-    if (found.exit_code == 0 && !found.output.empty()) pid = found.output;
-    std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  }
+  const std::string pid = AwaitWorker3Pid(*hosts_);
   ASSERT_FALSE(pid.empty()) << launch.OutputSoFar();
   // Let it run a few clocks, then end it from outside the launcher.
   std::this_thread::sleep_for(std::chrono::seconds(2));
