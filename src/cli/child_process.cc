@@ -47,6 +47,14 @@ ChildProcess::Exit DescribeStatus(int status) {
 absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
     const std::string& label, const std::vector<std::string>& argv,
     const std::string& log_path) {
+  absl::StatusOr<pid_t> pid = Start(label, argv, log_path);
+  if (!pid.ok()) return pid.status();
+  return std::unique_ptr<ChildProcess>(new ChildProcess(label, *pid, log_path));
+}
+
+absl::StatusOr<pid_t> ChildProcess::Start(const std::string& label,
+                                          const std::vector<std::string>& argv,
+                                          const std::string& log_path) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command line");
   if (access(argv[0].c_str(), X_OK) != 0) {
     return absl::NotFoundError(
@@ -88,7 +96,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
     return absl::UnavailableError(
         absl::StrCat(label, ": cannot start ", argv[0], ": ", strerror(rc)));
   }
-  return std::unique_ptr<ChildProcess>(new ChildProcess(label, pid, log_path));
+  return pid;
 }
 
 ChildProcess::~ChildProcess() {
@@ -145,6 +153,11 @@ absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::stri
   while (std::chrono::steady_clock::now() < deadline) {
     if (stop && stop->load()) return absl::CancelledError("interrupted");
     if (auto exit = child.Poll()) return ChildFailed(child, *exit);
+    // A remote child's file is fetched; a missing one is simply not there yet.
+    if (!child.FetchFile(path).ok()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      continue;
+    }
     std::ifstream in(path);
     if (in) {
       std::stringstream text;

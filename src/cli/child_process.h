@@ -1,5 +1,6 @@
 // A child process the launcher started: spawned with its output going to a
-// log file, polled for exit, and ended by its PID only.
+// log file, polled for exit, and ended by its PID only. RemoteProcess
+// (remote_process.h) keeps the same contract for a process on another host.
 //
 // Not thread-safe; owned by the launcher's supervision loop.
 #ifndef GAIA_SRC_CLI_CHILD_PROCESS_H_
@@ -28,7 +29,7 @@ class ChildProcess {
       const std::string& label, const std::vector<std::string>& argv,
       const std::string& log_path);
 
-  ~ChildProcess();  // Kills the child if it still runs.
+  virtual ~ChildProcess();  // Kills the child if it still runs.
   ChildProcess(const ChildProcess&) = delete;
   ChildProcess& operator=(const ChildProcess&) = delete;
 
@@ -42,19 +43,30 @@ class ChildProcess {
     int exit_code = 0;
     std::string description;  // "exited with code 3" / "killed by signal 9 (Killed)"
   };
-  std::optional<Exit> Poll();
+  virtual std::optional<Exit> Poll();
   bool running() { return !Poll().has_value(); }
 
   // SIGTERM, then SIGKILL after `grace`; waits for the exit. Idempotent.
-  Exit Terminate(std::chrono::milliseconds grace);
+  virtual Exit Terminate(std::chrono::milliseconds grace);
+
+  // Brings `local_path`, a file the child writes (its port file, metrics),
+  // up to date where the launcher reads it. Nothing to do for a local child.
+  virtual absl::Status FetchFile(const std::string& /*local_path*/) { return absl::OkStatus(); }
+  // Where the child runs, for messages: "" for this host.
+  virtual std::string host() const { return ""; }
 
   // The last `max_lines` lines of the child's log (for error reports).
   std::string LogTail(int max_lines) const;
 
- private:
+ protected:
+  // Spawn's work, for subclasses that own the process they start.
+  static absl::StatusOr<pid_t> Start(const std::string& label,
+                                     const std::vector<std::string>& argv,
+                                     const std::string& log_path);
   ChildProcess(std::string label, pid_t pid, std::string log_path)
       : label_(std::move(label)), pid_(pid), log_path_(std::move(log_path)) {}
 
+ private:
   std::string label_;
   pid_t pid_;
   std::string log_path_;

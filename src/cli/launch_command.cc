@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "src/cli/commands.h"
 #include "src/cli/launcher.h"
+#include "src/cli/placement.h"
 #include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
 #include "src/common/job_spec.h"
@@ -31,6 +32,17 @@ namespace {
 std::atomic<bool> g_stop_requested{false};
 
 void OnStopSignal(int) { g_stop_requested.store(true); }
+
+}  // namespace
+
+namespace {
+
+bool HasHosts(const common::JobSpec& spec) {
+  for (const common::DcSpec& dc : spec.dcs) {
+    if (!dc.hosts.empty()) return true;
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -55,6 +67,11 @@ int ValidateCommand(const std::string& spec_path) {
     std::cout << absl::StrFormat("%s: mode %-10s %zu DC(s), %zu shard(s), %zu worker(s)\n",
                                  spec->name, common::ModeName(mode), topo->host_dcs.size(),
                                  topo->shards.size(), topo->workers.size());
+    if (HasHosts(*spec)) {
+      // The kernel emulator's namespaces are made at launch; hosts are known now.
+      std::cout << DescribePlacement(PlaceProcesses(*spec, *topo, nullptr, PlacementOptions{}),
+                                     *topo);
+    }
   }
   std::cout << spec_path << ": OK\n";
   return 0;

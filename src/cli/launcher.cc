@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "src/cli/mode_run.h"
+#include "src/cli/remote_host.h"
 #include "src/cli/wan_links.h"
 
 namespace gaia::cli {
@@ -20,6 +21,7 @@ absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
   if (spec.wan.emulate != common::WanEmulation::kNone && mode != Mode::kLan) {
     if (auto links = ResolveWanLinks(spec, DcNames(spec)); !links.ok()) return links.status();
   }
+  if (absl::Status hosts = CheckHostsSupported(spec); !hosts.ok()) return hosts;
   if (spec.tls.enabled) {
     return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
   }

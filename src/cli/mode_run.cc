@@ -45,6 +45,7 @@ absl::StatusOr<RunResult> ModeRun::Run() {
       &ModeRun::Prepare,
       &ModeRun::StartKernelWan,
       &ModeRun::Place,
+      &ModeRun::PrepareHosts,
       &ModeRun::StartShards,
       &ModeRun::StartRelays,
       &ModeRun::ConnectMirrors,
@@ -57,9 +58,17 @@ absl::StatusOr<RunResult> ModeRun::Run() {
   for (Phase phase : kPhases) {
     if (absl::Status status = (this->*phase)(); !status.ok()) {
       children_.TerminateAll();
+      absl::Status left = CheckNothingLeft();
+      CloseHostConnections();
+      if (!left.ok()) {
+        return absl::Status(status.code(), absl::StrCat(status.message(), "\n", left.message()));
+      }
       return status;
     }
   }
+  absl::Status left = CheckNothingLeft();
+  CloseHostConnections();
+  if (!left.ok()) return left;
   return std::move(result_);
 }
 
@@ -123,6 +132,20 @@ absl::Status ModeRun::Place() {
 absl::Status ModeRun::Spawn(const std::string& label, const Location& where,
                             std::vector<std::string> argv, const std::string& log,
                             std::vector<std::unique_ptr<ChildProcess>>* into) {
+  if (!where.host.empty()) {
+    const HostSession& host = hosts_.at(where.host);
+    auto binary = host.binaries.find(argv[0]);
+    if (binary == host.binaries.end()) {
+      return absl::InternalError(absl::StrCat(argv[0], " was not installed on ", where.host));
+    }
+    argv[0] = binary->second;
+    absl::StatusOr<std::unique_ptr<ChildProcess>> child = RemoteProcess::Spawn(
+        absl::StrCat(label, " on host ", where.host), remote_paths_.ArgvToRemote(std::move(argv)),
+        log, host.access, remote_paths_);
+    if (!child.ok()) return child.status();
+    into->push_back(std::move(*child));
+    return absl::OkStatus();
+  }
   const std::string ip_tool = where.netns.empty() ? std::string() : wan::FindTool("ip");
   absl::StatusOr<std::vector<std::string>> command = CommandAt(where, std::move(argv), ip_tool);
   if (!command.ok()) return command.status();
@@ -154,7 +177,8 @@ absl::Status ModeRun::Stop() {
     }
   }
   for (auto& shard : children_.shards) {
-    result_.shard_peak_rss_bytes.push_back(PeakRssBytes(shard->pid()));
+    // Unknown (0) on another host: the local PID is its ssh's.
+    result_.shard_peak_rss_bytes.push_back(shard->host().empty() ? PeakRssBytes(shard->pid()) : 0);
   }
   for (auto& shard : children_.shards) {
     auto exit = shard->Terminate(kTerminateGrace);

@@ -3,6 +3,7 @@
 //   Prepare              topology, program, folders
 //   StartKernelWan       the emulated WAN's links; the kernel emulator (netns)
 //   Place                which process runs where (placement.h)
+//   PrepareHosts         other hosts: binaries, spec, data copied (remote_host.h)
 //   StartShards          `gaia server` per shard; waits for their ports
 //   StartRelays          WAN relays for cross-DC connections
 //   ConnectMirrors       gaia modes: peers files, mirrors.json, the monitor
@@ -14,6 +15,8 @@
 //
 // A phase that fails ends the run: every child is terminated by PID
 // (workers, then relays, then shards) and the phase's error is returned.
+// However the run ends, every other host is then checked for processes of
+// the run left running (CheckNothingLeft), and any is reported.
 //
 // Not thread-safe; one object per run of a mode, Run() called once.
 #ifndef GAIA_SRC_CLI_MODE_RUN_H_
@@ -37,6 +40,8 @@
 #include "src/cli/model_io.h"
 #include "src/cli/placement.h"
 #include "src/cli/relay_plan.h"
+#include "src/cli/remote_host.h"
+#include "src/cli/remote_process.h"
 #include "src/cli/run_layout.h"
 #include "src/common/topology.h"
 #include "src/wan/link_matrix.h"
@@ -69,6 +74,7 @@ class ModeRun {
   absl::Status Prepare();
   absl::Status StartKernelWan();
   absl::Status Place();
+  absl::Status PrepareHosts();
   absl::Status StartShards();
   absl::Status StartRelays();
   absl::Status ConnectMirrors();
@@ -84,6 +90,33 @@ class ModeRun {
   void WriteClockLines(uint64_t wan_bytes);
   void ShowProgress(Clock::time_point now, double elapsed_s, const RelayStats& relay_stats,
                     uint64_t wan_bytes);
+
+  // Other hosts (mode_run_hosts.cc). What one host was given for the run.
+  struct HostSession {
+    RemoteHostAccess access;
+    std::map<std::string, std::string> binaries;  // local path -> remote path
+    std::map<uint32_t, std::string> data;         // spec DC -> its data there
+  };
+  absl::Status PrepareHost(HostSession* host);
+  // What a host gets copied besides the binaries: the spec, the data of the
+  // DCs whose workers it runs (noting their remote paths in `host`). One
+  // list, so more material (TLS) is one more entry.
+  struct HostFile {
+    std::string local;
+    std::string remote;
+    bool recursive = false;  // a folder
+  };
+  absl::StatusOr<std::vector<HostFile>> FilesFor(HostSession* host);
+  // Copies a file the launcher wrote for a process at `where` to its host.
+  absl::Status PutRunFile(const Location& where, const std::string& local_path);
+  // Fetches remote workers' metrics files (all of them when `all`, else
+  // those not fetched within the last second).
+  void FetchRemoteMetrics(bool all);
+  // Processes of this run still running on another host, as an error.
+  absl::Status CheckNothingLeft();
+  // Ends ssh's shared connections to the hosts (after CheckNothingLeft).
+  void CloseHostConnections();
+  std::string DataFor(const Location& where, uint32_t spec_dc) const;
 
   absl::Status SaveCheckpoint(const std::vector<Model>& models);
   // Starts `argv` at `where`, its output in `log`, and adds it to `into`.
@@ -107,6 +140,11 @@ class ModeRun {
   wan::LinkMatrix links_;  // when the WAN is emulated
   KernelWan kernel_wan_;   // declared before the children: down after they end
   Placement placement_;
+  std::map<std::string, HostSession> hosts_;  // by address; set by PrepareHosts
+  std::map<std::string, std::string> build_ids_;  // local binary -> BuildId
+  std::string ssh_control_dir_;  // ssh ControlPath folder, "" when none
+  RemotePaths remote_paths_;
+  Clock::time_point last_metrics_fetch_;
 
   // The children, and what they reported once up.
   Children children_;

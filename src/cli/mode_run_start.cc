@@ -24,8 +24,10 @@ absl::Status ModeRun::StartShards() {
   const std::string gaia_bin = (fs::path(options_.bin_dir) / "gaia").string();
   for (size_t i = 0; i < topo_.shards.size(); ++i) {
     const ShardPlacement& where = placement_.shards[i];
+    // A remote shard reads the copy PrepareHosts put beside its run files.
+    const std::string spec_path = where.where.host.empty() ? spec_.source : layout_.job_yaml();
     std::vector<std::string> argv = {
-        gaia_bin,   "server",        "--job",       spec_.source,
+        gaia_bin,   "server",        "--job",       spec_path,
         "--mode",   mode_name_,      "--shard",     absl::StrCat(i),
         "--job-id", options_.job_id, "--port-file", layout_.shard_port_file(mode_name_, i)};
     if (gaia_mode()) {
@@ -113,7 +115,7 @@ absl::Status ModeRun::ConnectMirrors() {
   std::vector<std::string> mirror_addresses;
   for (uint32_t i = 0; i < topo_.shards.size(); ++i) {
     mirror_addresses.push_back(
-        LauncherAddress(placement_, topo_.shards[i].host_dc, mirror_ports_[i]));
+        LauncherAddress(placement_, i, mirror_ports_[i]));
     json peers = json::object();
     for (const auto& [dc, address] :
          MirrorPeers(placement_, topo_, i, mirror_ports_, relay_plans_)) {
@@ -121,6 +123,10 @@ absl::Status ModeRun::ConnectMirrors() {
     }
     if (auto st = common::WriteFileAtomically(layout_.shard_peers_file(mode_name_, i),
                                               json{{"peers", peers}}.dump(2));
+        !st.ok()) {
+      return st;
+    }
+    if (auto st = PutRunFile(placement_.shards[i].where, layout_.shard_peers_file(mode_name_, i));
         !st.ok()) {
       return st;
     }
@@ -145,19 +151,27 @@ absl::Status ModeRun::StartWorkers() {
     config.data_parts = role.data_parts;
     config.job_worker = w;
     config.job_workers = static_cast<uint32_t>(topo_.workers.size());
-    config.data = spec_.dcs[role.data_dc].data;
-    config.metrics_path = layout_.worker_metrics(mode_name_, w);
-    config.dc_dir = layout_.dc_dir(mode_name_, spec_.dcs[role.data_dc].name);
-    if (std::error_code ec; !std::filesystem::create_directories(config.dc_dir, ec) && ec) {
-      return absl::InternalError(
-          absl::StrCat("cannot create '", config.dc_dir, "': ", ec.message()));
+    const Location& where = placement_.workers[w].where;
+    config.data = DataFor(where, role.data_dc);
+    const std::string metrics_path = layout_.worker_metrics(mode_name_, w);
+    const std::string dc_dir = layout_.dc_dir(mode_name_, spec_.dcs[role.data_dc].name);
+    if (std::error_code ec; !std::filesystem::create_directories(dc_dir, ec) && ec) {
+      return absl::InternalError(absl::StrCat("cannot create '", dc_dir, "': ", ec.message()));
     }
+    // On another host the worker writes into the run's folder there.
+    config.metrics_path = remote_paths_.ToRemote(metrics_path);
+    config.dc_dir = remote_paths_.ToRemote(dc_dir);
+    if (where.host.empty()) {
+      config.metrics_path = metrics_path;
+      config.dc_dir = dc_dir;
+    }  // else PrepareHost made the folder there
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));
         !st.ok()) {
       return st;
     }
+    if (auto st = PutRunFile(where, config_path); !st.ok()) return st;
     std::vector<std::string> argv = {program_, absl::StrCat("--gaia-config=", config_path),
                                      absl::StrCat("--clocks=", spec_.app.clocks)};
     for (const auto& [key, value] : spec_.app.args) {
@@ -166,13 +180,13 @@ absl::Status ModeRun::StartWorkers() {
     const std::string label =
         absl::StrCat("worker ", w, " (dc ", config.dc, ", data ", spec_.dcs[role.data_dc].name,
                      " part ", role.data_part, ")");
-    if (absl::Status st = Spawn(label, placement_.workers[w].where, std::move(argv),
-                                layout_.worker_log(mode_name_, w), &children_.workers);
+    if (absl::Status st = Spawn(label, where, std::move(argv), layout_.worker_log(mode_name_, w),
+                                &children_.workers);
         !st.ok()) {
       return st;
     }
     children_.worker_done.push_back(false);
-    worker_sources_.push_back({config.metrics_path, role.host_dc});
+    worker_sources_.push_back({metrics_path, role.host_dc});
   }
   common::Logger("launcher")
       ->info("{}: started {} shards, {} workers, {} WAN relay(s)", mode_name_, topo_.shards.size(),

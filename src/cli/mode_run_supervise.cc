@@ -32,6 +32,7 @@ absl::Status ModeRun::Supervise() {
     if (absl::Status st = CheckStillWanted(elapsed); !st.ok()) return st;
     bool all_done = true;
     if (absl::Status st = PollChildren(&all_done); !st.ok()) return st;
+    FetchRemoteMetrics(all_done);
     metrics_->Poll();
     const bool progress_due = all_done || now - last_progress_ >= std::chrono::duration<double>(
                                                                       options_.progress_interval_s);
@@ -162,7 +163,7 @@ absl::Status ModeRun::FetchAndCompareModels() {
   for (const common::ClockGroup& group : topo_.groups) {
     std::vector<std::string> addresses;
     for (uint32_t s : group.shards) {
-      addresses.push_back(LauncherAddress(placement_, topo_.shards[s].host_dc, shard_ports_[s]));
+      addresses.push_back(LauncherAddress(placement_, s, shard_ports_[s]));
     }
     absl::StatusOr<Model> model = FetchModel(spec_, addresses);
     if (!model.ok()) return model.status();

@@ -5,11 +5,14 @@
 //   std::vector<std::string> addresses =
 //       WorkerShardAddresses(placement, topo, w, shard_ports, relay_plans);
 //
-// Today every process runs on this host: a DC's processes inside the DC's
-// network namespace when the kernel emulates the WAN (wan.emulate: netns),
-// else all in the host's own. "Where" is a value (`Location`), never an
-// assumption, so a later step can place processes on other hosts over SSH
-// (DESIGN.md §1.4) by filling in Location::host here and nowhere else.
+// Without dcs[].hosts every process runs on this host: a DC's processes
+// inside the DC's network namespace when the kernel emulates the WAN
+// (wan.emulate: netns), else all in the host's own. A DC with hosts has its
+// shards and workers dealt to them (per-host counts, else round-robin); a
+// host that is not this machine (common::IsLocalAddress) gets
+// Location::host = its address, and its processes are started over SSH
+// (remote_process.h, docs/MULTI_HOST.md). This is the only place that
+// fills in Location::host.
 //
 // Pure functions: nothing here starts a process or reads a file.
 #ifndef GAIA_SRC_CLI_PLACEMENT_H_
@@ -30,10 +33,18 @@ namespace gaia::cli {
 
 // Where one process runs.
 struct Location {
-  std::string host;   // "" = this host, the launcher's own
+  std::string host;   // "" = this host, the launcher's own; else the host's address
   std::string netns;  // "" = the host's own network namespace
 
   bool operator==(const Location&) const = default;
+};
+
+// A host other than the launcher's that runs processes of the job.
+struct RemoteHost {
+  std::string address;   // Location::host of its processes
+  std::string ssh_user;  // "" = the launcher's user
+  uint32_t ssh_port = 22;
+  std::string dc;        // the DC that listed it
 };
 
 // One DC (by topology host DC): where its processes run and the IP at which
@@ -49,9 +60,12 @@ struct ShardPlacement {
   // `gaia server --listen` for its TCP ports; "" = the server's default
   // (loopback, any port), enough when everyone reaching it runs where it runs.
   std::string listen;
-  // The Unix-domain socket its own DC's workers use (bulk bytes move faster
-  // than over loopback TCP; docs/PROTOCOL.md).
+  // The Unix-domain socket its own DC's workers on its host use (bulk bytes
+  // move faster than over loopback TCP; docs/PROTOCOL.md).
   std::string local_address;
+  // The IP at which processes elsewhere reach its TCP ports: its DC's
+  // (DcPlacement::ip), or its host's address on another host.
+  std::string ip = "127.0.0.1";
 };
 
 // A WAN relay: it listens on loopback where it runs, so it runs where the
@@ -78,6 +92,7 @@ struct Placement {
   std::vector<RelayPlacement> relays;
   bool relay_per_dc = false;
   std::vector<WorkerPlacement> workers;  // by topology worker
+  std::vector<RemoteHost> hosts;  // every other host that runs a process, in spec order
 };
 
 struct PlacementOptions {
@@ -97,8 +112,13 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
 // `to`, whose DC is reached from elsewhere at `to_ip`.
 std::string Reach(const Location& from, const Location& to, const std::string& to_ip, int port);
 
-// Where the launcher (this host, its own namespace) reaches `port` of DC `dc`.
-std::string LauncherAddress(const Placement& placement, uint32_t dc, int port);
+// Where the launcher (this host, its own namespace) reaches `port` of shard
+// `shard`.
+std::string LauncherAddress(const Placement& placement, uint32_t shard, int port);
+
+// The placement as text, one line per process ("shard 0 (dc east): host
+// 10.77.1.2"), for `gaia validate` and the run's log.
+std::string DescribePlacement(const Placement& placement, const common::Topology& topo);
 
 // Worker `worker`'s shard addresses, in its clock group's partition order:
 // a same-DC shard's Unix socket, else through the relay that carries the
@@ -119,7 +139,8 @@ std::map<uint32_t, std::string> MirrorPeers(const Placement& placement,
 
 // `argv` as run at `where` from this host: inside a network namespace,
 // `ip netns exec <netns> argv...` (`ip_tool`: the path of `ip`; it keeps the
-// PID). UNIMPLEMENTED for another host: this build places nothing there.
+// PID). INVALID_ARGUMENT for another host: those are started by
+// RemoteProcess (remote_process.h), not as a local child.
 absl::StatusOr<std::vector<std::string>> CommandAt(const Location& where,
                                                    std::vector<std::string> argv,
                                                    const std::string& ip_tool);

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "src/common/job_spec_hosts.h"
 #include "src/common/job_spec_sections.h"
 #include "src/common/yaml_reader.h"
 
@@ -34,7 +35,9 @@ constexpr size_t kMaxSpecBytes = 16 << 20;
 // job_spec_sections.cc) through one sticky-error reader.
 class SpecParser {
  public:
-  explicit SpecParser(const std::string& source) : r_(source) {}
+  // `base`: the folder relative paths in the spec are read from.
+  SpecParser(const std::string& source, std::filesystem::path base)
+      : r_(source), source_(source), base_(std::move(base)) {}
 
   absl::StatusOr<JobSpec> Parse(const YAML::Node& root);
 
@@ -50,8 +53,14 @@ class SpecParser {
   // Ternary emission sends fractions of a count (docs/ARCHITECTURE.md).
   void CheckCountTablesValues(const JobSpec& spec, const YAML::Node& asp);
 
+  // The inventory's hosts into spec->dcs (job_spec_hosts.h).
+  absl::Status ReadInventory(const YAML::Node& node, JobSpec* spec);
+
   YamlReader r_;
+  const std::string source_;
+  const std::filesystem::path base_;
   std::vector<YAML::Node> dc_nodes_;  // dcs[i], for cross-field errors
+  std::vector<int> hosts_lines_;  // line of dcs[i].hosts; 0 where absent
 };
 
 absl::StatusOr<JobSpec> SpecParser::Parse(const YAML::Node& root) {
@@ -62,7 +71,8 @@ absl::StatusOr<JobSpec> SpecParser::Parse(const YAML::Node& root) {
   const YamlFields f =
       r_.Fields(root, "",
                 {"name", "mode", "app", "tables", "dcs", "consistency", "asp", "overlay", "wan",
-                 "tls", "checkpoint", "results_dir", "timeout_s", "convergence"});
+                 "tls", "inventory", "ssh", "checkpoint", "results_dir", "timeout_s",
+                 "convergence"});
   JobSpec spec;
   if (const YAML::Node* n = f.Get("name", true)) {
     internal::ReadName(&r_, *n, "name", internal::kJobNameChars, &spec.name);
@@ -87,6 +97,10 @@ absl::StatusOr<JobSpec> SpecParser::Parse(const YAML::Node& root) {
   }
   if (const YAML::Node* n = f.Get("wan")) internal::ParseWan(&r_, *n, &spec.wan);
   if (const YAML::Node* n = f.Get("tls")) internal::ParseTls(&r_, *n, &spec.tls);
+  if (const YAML::Node* n = f.Get("ssh")) internal::ParseSsh(&r_, *n, &spec.ssh);
+  if (const YAML::Node* n = f.Get("inventory"); n != nullptr && r_.ok()) {
+    if (absl::Status st = ReadInventory(*n, &spec); !st.ok()) return st;
+  }
   if (const YAML::Node* n = f.Get("checkpoint")) {
     internal::ParseCheckpoint(&r_, *n, &spec.checkpoint);
   }
@@ -254,7 +268,8 @@ void SpecParser::ParseDcs(const YAML::Node& node, std::vector<DcSpec>* dcs) {
   std::map<std::string, size_t> index_of;
   for (size_t i = 0; i < dc_nodes_.size() && r_.ok(); ++i) {
     const std::string path = Index("dcs", i);
-    const YamlFields f = r_.Fields(dc_nodes_[i], path, {"name", "shards", "workers", "data"});
+    const YamlFields f =
+        r_.Fields(dc_nodes_[i], path, {"name", "shards", "workers", "data", "hosts"});
     DcSpec dc;
     if (const YAML::Node* n = f.Get("name", true)) {
       internal::ReadUniqueName(&r_, *n, f.PathOf("name"), internal::kNameChars, "DC", "dcs", i,
@@ -267,6 +282,12 @@ void SpecParser::ParseDcs(const YAML::Node& node, std::vector<DcSpec>* dcs) {
       r_.Unsigned(*n, f.PathOf("workers"), 1, internal::kMaxWorkersPerDc, &dc.workers);
     }
     if (const YAML::Node* n = f.Get("data")) r_.String(*n, f.PathOf("data"), &dc.data);
+    hosts_lines_.push_back(0);
+    if (const YAML::Node* n = f.Get("hosts")) {
+      internal::ParseHosts(&r_, *n, f.PathOf("hosts"), &dc.hosts);
+      if (r_.ok()) internal::CheckHostCounts(&r_, dc, *n, f.PathOf("hosts"));
+      hosts_lines_.back() = internal::LineOf(*n);
+    }
     dcs->push_back(std::move(dc));
   }
 }
@@ -298,13 +319,23 @@ void SpecParser::CheckCountTablesValues(const JobSpec& spec, const YAML::Node& a
   }
 }
 
-absl::StatusOr<JobSpec> ParseText(const std::string& text, const std::string& source) {
+absl::Status SpecParser::ReadInventory(const YAML::Node& node, JobSpec* spec) {
+  internal::ReadPath(&r_, node, "inventory", &spec->inventory);
+  if (!r_.ok()) return r_.status();
+  std::filesystem::path path(spec->inventory);
+  if (path.is_relative()) path = (base_ / path).lexically_normal();
+  spec->inventory = path.string();
+  return internal::MergeInventory(spec->inventory, source_, hosts_lines_, &spec->dcs);
+}
+
+absl::StatusOr<JobSpec> ParseText(const std::string& text, const std::string& source,
+                                  const std::filesystem::path& base) {
   // yaml-cpp reports some internal failures by throwing; nothing may escape
   // (STYLE.md §4).
   try {
     absl::StatusOr<YAML::Node> root = internal::LoadOneDocument(text, source);
     if (!root.ok()) return root.status();
-    absl::StatusOr<JobSpec> spec = SpecParser(source).Parse(*root);
+    absl::StatusOr<JobSpec> spec = SpecParser(source, base).Parse(*root);
     if (spec.ok()) spec->source = source;
     return spec;
   } catch (const std::exception& e) {
@@ -363,20 +394,21 @@ absl::StatusOr<Mode> ParseMode(const std::string& name) {
 }
 
 absl::StatusOr<JobSpec> ParseJobSpec(const std::string& yaml_text, const std::string& source) {
-  return ParseText(yaml_text, source);
+  std::error_code ec;
+  return ParseText(yaml_text, source, std::filesystem::current_path(ec));
 }
 
 absl::StatusOr<JobSpec> ParseJobSpecFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadSpecFile(path);
   if (!text.ok()) return text.status();
-  absl::StatusOr<JobSpec> spec = ParseText(*text, path);
-  if (!spec.ok()) return spec;
   std::error_code ec;
   const std::filesystem::path base = std::filesystem::absolute(path, ec).parent_path();
   if (ec) {
     return absl::InvalidArgumentError(
         absl::StrCat("cannot resolve the directory of ", path, ": ", ec.message()));
   }
+  absl::StatusOr<JobSpec> spec = ParseText(*text, path, base);
+  if (!spec.ok()) return spec;
   internal::ResolveSpecPaths(base, &*spec);
   return spec;
 }

@@ -57,6 +57,18 @@ struct TableSpec {
 // whole number up to 2^24 exactly.
 inline constexpr float kMaxCount = 16777216.0f;
 
+// One machine of a DC (docs/JOB_SPEC.md "hosts"; docs/MULTI_HOST.md).
+struct HostSpec {
+  std::string address;    // required: how the launcher and the other hosts reach it
+  std::string ssh_user;   // "" = the launcher's user
+  uint32_t ssh_port = 22;
+  // Per-host role counts. Either every host of a DC gives one (and they sum
+  // to the DC's count) or none does: the DC's processes are then dealt out
+  // round-robin over its hosts.
+  std::optional<uint32_t> shards;
+  std::optional<uint32_t> workers;
+};
+
 struct DcSpec {
   std::string name;        // required, unique, [A-Za-z0-9_-]+
   uint32_t shards = 1;     // parameter-server shards in this DC, >= 1
@@ -64,6 +76,9 @@ struct DcSpec {
   std::string data;        // this DC's data shard, handed to its workers as
                            // --data=<value>; "" = the app's own default
                            // (e.g. synthetic data for apps/mf)
+  // The DC's machines, from dcs[].hosts or the inventory; empty = every
+  // process on the launcher's host.
+  std::vector<HostSpec> hosts;
 };
 
 struct ConsistencySpec {
@@ -110,6 +125,14 @@ struct TlsSpec {
   std::string ca;
 };
 
+// How the launcher reaches other hosts (docs/MULTI_HOST.md).
+struct SshSpec {
+  std::string identity_file;         // "" = ssh's own default
+  std::string known_hosts;           // "" = ssh's own; StrictHostKeyChecking stays on
+  std::vector<std::string> options;  // extra ssh/scp arguments, before the host
+  std::string remote_dir = "/tmp/gaia";  // a run lands in <remote_dir>/<job>/<run>/
+};
+
 struct CheckpointSpec {
   uint32_t every_clocks = 0;  // 0 = never
   std::string dir;            // "" = <results run dir>/checkpoints
@@ -135,6 +158,8 @@ struct JobSpec {
   std::vector<OverlayGroupSpec> overlay;  // empty = one group, full broadcast
   WanSpec wan;
   TlsSpec tls;
+  std::string inventory;           // the inventory file read into dcs[].hosts, or ""
+  SshSpec ssh;
   CheckpointSpec checkpoint;
   std::string results_dir = "results";  // runs go to <results_dir>/<name>/<timestamp>/
   double timeout_s = 3600;         // whole-job wall clock limit, > 0
@@ -146,6 +171,13 @@ struct JobSpec {
 absl::StatusOr<JobSpec> ParseJobSpec(const std::string& yaml_text,
                                      const std::string& source);
 absl::StatusOr<JobSpec> ParseJobSpecFile(const std::string& path);
+
+// Whether an address names the launcher's own machine: loopback, "localhost",
+// or an address of an interface in the calling thread's network namespace.
+bool IsLocalAddress(const std::string& address);
+// Whether any DC lists a host that is not the launcher's own
+// (IsLocalAddress): the job then runs processes over SSH.
+bool JobSpansHosts(const JobSpec& spec);
 
 }  // namespace gaia::common
 

@@ -368,6 +368,8 @@ void ResolveSpecPaths(const std::filesystem::path& base, JobSpec* spec) {
   spec->tls.cert = Resolve(base, spec->tls.cert);
   spec->tls.key = Resolve(base, spec->tls.key);
   spec->tls.ca = Resolve(base, spec->tls.ca);
+  spec->ssh.identity_file = Resolve(base, spec->ssh.identity_file);
+  spec->ssh.known_hosts = Resolve(base, spec->ssh.known_hosts);
   if (spec->app.program.find('/') != std::string::npos) {
     spec->app.program = Resolve(base, spec->app.program);
   }

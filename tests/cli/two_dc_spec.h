@@ -18,7 +18,7 @@ inline common::JobSpec TwoDcTestSpec(uint32_t shards_a, uint32_t workers_a, uint
   spec.tables[0].name = "t";
   spec.tables[0].rows = 10;
   spec.tables[0].width = 2;
-  spec.dcs = {{"a", shards_a, workers_a, ""}, {"b", shards_b, workers_b, ""}};
+  spec.dcs = {{"a", shards_a, workers_a, "", {}}, {"b", shards_b, workers_b, "", {}}};
   return spec;
 }
 

@@ -18,7 +18,7 @@ using ::testing::HasSubstr;
 common::JobSpec Spec(std::vector<std::string> dcs) {
   common::JobSpec spec;
   spec.name = "links";
-  for (const std::string& name : dcs) spec.dcs.push_back({name, 1, 1, ""});
+  for (const std::string& name : dcs) spec.dcs.push_back({name, 1, 1, "", {}});
   spec.wan.emulate = common::WanEmulation::kProxy;
   return spec;
 }

@@ -18,8 +18,8 @@ JobSpec TwoDcSpec() {
   spec.name = "t";
   spec.app.program = "mf";
   spec.tables.push_back(TableSpec{.name = "w", .rows = 10, .width = 2});
-  spec.dcs.push_back(DcSpec{.name = "east", .shards = 2, .workers = 2, .data = ""});
-  spec.dcs.push_back(DcSpec{.name = "west", .shards = 2, .workers = 3, .data = ""});
+  spec.dcs.push_back(DcSpec{.name = "east", .shards = 2, .workers = 2, .data = "", .hosts = {}});
+  spec.dcs.push_back(DcSpec{.name = "west", .shards = 2, .workers = 3, .data = "", .hosts = {}});
   return spec;
 }
 
