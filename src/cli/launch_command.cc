@@ -19,6 +19,7 @@
 #include "src/cli/launcher.h"
 #include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
+#include "src/cli/run_tls.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
 
@@ -97,6 +98,11 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
     return 1;
   }
   fs::copy_file(flags.spec_path, layout.job_yaml(), ec);
+  absl::StatusOr<common::TlsFiles> tls = PrepareRunTls(*spec, run_dir);
+  if (!tls.ok()) {
+    std::cerr << flags.spec_path << ": " << tls.status().message() << "\n";
+    return 2;
+  }
 
   // Worker programs (gaia_mf, users' own) move multi-MB messages too; give
   // every child the allocator setting `gaia server` applies to itself
@@ -128,6 +134,7 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
                                   fs::path(run_dir).filename().string(), "-", getpid());
     options.bin_dir = bin_dir;
     options.run_dir = run_dir;
+    options.tls = *tls;
     options.progress = flags.quiet ? nullptr : &std::cout;
     options.progress_is_tty = isatty(STDOUT_FILENO);
     options.stop_requested = &g_stop_requested;

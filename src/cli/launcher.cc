@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "src/cli/mode_run.h"
+#include "src/cli/run_tls.h"
 #include "src/cli/wan_links.h"
 
 namespace gaia::cli {
@@ -20,8 +21,8 @@ absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
   if (spec.wan.emulate != common::WanEmulation::kNone && mode != Mode::kLan) {
     if (auto links = ResolveWanLinks(spec, DcNames(spec)); !links.ok()) return links.status();
   }
-  if (spec.tls.enabled) {
-    return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
+  if (absl::Status s = CheckRunTls(spec); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
   }
   if (spec.checkpoint.every_clocks > 0) {
     return absl::UnimplementedError(

@@ -81,6 +81,13 @@ absl::Status ModeRun::Prepare() {
   absl::StatusOr<std::string> program = ResolveProgram(spec_.app.program, options_.bin_dir);
   if (!program.ok()) return program.status();
   program_ = std::move(*program);
+  if (common::TlsOn(spec_) && options_.tls.empty()) {
+    return absl::FailedPreconditionError("tls: on, but the launcher prepared no material");
+  }
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      common::LinkSecurity::Load(options_.tls);
+  if (!security.ok()) return security.status();
+  security_ = std::move(*security);
 
   std::error_code ec;
   fs::create_directories(layout_.logs_dir(mode_name_), ec);

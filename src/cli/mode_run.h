@@ -102,6 +102,8 @@ class ModeRun {
   // Set by Prepare, StartKernelWan and Place.
   common::Topology topo_;
   std::string program_;  // the app, resolved
+  // The launcher's own TLS client material and token (plaintext if off).
+  std::shared_ptr<const common::LinkSecurity> security_;
   Clock::time_point t0_;
   double start_unix_s_ = 0;
   wan::LinkMatrix links_;  // when the WAN is emulated

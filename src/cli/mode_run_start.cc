@@ -38,6 +38,16 @@ absl::Status ModeRun::StartShards() {
     }
     argv.push_back("--local-address");
     argv.push_back(where.local_address);
+    if (!options_.tls.empty()) {
+      // Paths only: the token stays in its file, off every command line.
+      for (const auto& [flag, path] : {std::pair{"--tls-cert", options_.tls.cert},
+                                       {"--tls-key", options_.tls.key},
+                                       {"--tls-ca", options_.tls.ca},
+                                       {"--tls-token-file", options_.tls.token}}) {
+        argv.push_back(flag);
+        argv.push_back(path);
+      }
+    }
     const std::string label = absl::StrCat("shard ", i, " (dc ", topo_.host_dcs[where.dc], ")");
     if (absl::Status st = Spawn(label, where.where, std::move(argv),
                                 layout_.shard_log(mode_name_, i), &children_.shards);
@@ -130,7 +140,7 @@ absl::Status ModeRun::ConnectMirrors() {
       !st.ok()) {
     return st;
   }
-  monitor_ = std::make_unique<MirrorMonitor>(mirror_addresses);
+  monitor_ = std::make_unique<MirrorMonitor>(mirror_addresses, security_);
   return absl::OkStatus();
 }
 
@@ -153,6 +163,10 @@ absl::Status ModeRun::StartWorkers() {
           absl::StrCat("cannot create '", config.dc_dir, "': ", ec.message()));
     }
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
+    config.tls_cert_file = options_.tls.cert;
+    config.tls_key_file = options_.tls.key;
+    config.tls_ca_file = options_.tls.ca;
+    config.tls_token_file = options_.tls.token;
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));
         !st.ok()) {

@@ -1,0 +1,42 @@
+// A launch's TLS material (docs/SECURITY.md): what the spec names, or a job
+// CA, certificates and token the launcher makes in the run's folder.
+//
+//   absl::Status ok = CheckRunTls(spec);              // before anything starts
+//   absl::StatusOr<common::TlsFiles> files = PrepareRunTls(spec, run_dir);
+//
+// Today every process runs on the launcher's host, so one host's files serve
+// the shards, the workers and the launcher's own clients.
+#ifndef GAIA_SRC_CLI_RUN_TLS_H_
+#define GAIA_SRC_CLI_RUN_TLS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "src/common/job_spec.h"
+#include "src/common/link_security.h"
+
+namespace gaia::cli {
+
+// The name of the launcher's host in certificates it makes, and the host
+// whose files it looks for first in a `tls.dir`.
+inline constexpr char kLauncherCertHost[] = "127.0.0.1";
+
+// With TLS on: the material the spec names exists and is well-formed
+// (errors name the field and file). OK with TLS off.
+absl::Status CheckRunTls(const common::JobSpec& spec);
+
+// Empty files when TLS is off. Otherwise the files to use, after writing
+// what is missing into <run_dir>/tls (the whole material, or only a token
+// beside the user's own cert/key/ca) and <run_dir>/tls/launcher.json, which
+// `gaia flush` reads.
+absl::StatusOr<common::TlsFiles> PrepareRunTls(const common::JobSpec& spec,
+                                               const std::string& run_dir);
+
+// The files <run_dir>/tls/launcher.json names; empty files when the run has
+// no such file (TLS was off).
+absl::StatusOr<common::TlsFiles> ReadRunTls(const std::string& run_dir);
+
+}  // namespace gaia::cli
+
+#endif  // GAIA_SRC_CLI_RUN_TLS_H_
