@@ -10,6 +10,8 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
@@ -106,14 +108,19 @@ absl::StatusOr<Cert> MakeCert(const CertSpec& spec, EVP_PKEY* key, X509* issuer,
   }
   absl::Status s = AddExtension(cert.get(), signer, NID_subject_key_identifier, "hash");
   if (s.ok()) s = AddExtension(cert.get(), signer, NID_authority_key_identifier, "keyid:always");
-  if (spec.is_ca) {
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
-  } else {
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_basic_constraints, "critical,CA:FALSE");
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_key_usage, "critical,digitalSignature");
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_ext_key_usage, "serverAuth,clientAuth");
-    if (s.ok()) s = AddExtension(cert.get(), signer, NID_subject_alt_name, spec.subject_alt_names);
+  // A CA that signs host certificates only; hosts that are TLS servers and
+  // clients at once (every link is mutual).
+  const std::vector<std::pair<int, std::string>> extensions =
+      spec.is_ca ? std::vector<std::pair<int, std::string>>{
+                       {NID_basic_constraints, "critical,CA:TRUE,pathlen:0"},
+                       {NID_key_usage, "critical,keyCertSign,cRLSign"}}
+                 : std::vector<std::pair<int, std::string>>{
+                       {NID_basic_constraints, "critical,CA:FALSE"},
+                       {NID_key_usage, "critical,digitalSignature"},
+                       {NID_ext_key_usage, "serverAuth,clientAuth"},
+                       {NID_subject_alt_name, spec.subject_alt_names}};
+  for (const auto& [nid, value] : extensions) {
+    if (s.ok()) s = AddExtension(cert.get(), signer, nid, value);
   }
   if (!s.ok()) return s;
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) return OpenSslError("X509_sign");

@@ -311,7 +311,9 @@ void ReadTlsMode(YamlReader* r, const YAML::Node& node, absl::string_view path, 
 
 void ParseTls(YamlReader* r, const YAML::Node& node, TlsSpec* out) {
   const YamlFields f = r->Fields(node, "tls", {"enabled", "dir", "cert", "key", "ca"});
-  if (const YAML::Node* n = f.Get("enabled")) ReadTlsMode(r, *n, f.PathOf("enabled"), &out->enabled);
+  if (const YAML::Node* n = f.Get("enabled")) {
+    ReadTlsMode(r, *n, f.PathOf("enabled"), &out->enabled);
+  }
   if (const YAML::Node* n = f.Get("dir")) ReadPath(r, *n, f.PathOf("dir"), &out->dir);
   if (const YAML::Node* n = f.Get("cert")) ReadPath(r, *n, f.PathOf("cert"), &out->cert);
   if (const YAML::Node* n = f.Get("key")) ReadPath(r, *n, f.PathOf("key"), &out->key);
