@@ -123,6 +123,12 @@ absl::Status ModeRun::Place() {
   PlacementOptions options;
   options.socket_prefix = absl::StrCat("gaia-", getpid());
   options.job_id = options_.job_id;
+  if (security_->tls()) {
+    absl::StatusOr<std::unique_ptr<PrivateDir>> dir = PrivateDir::Create("gaia-sockets");
+    if (!dir.ok()) return dir.status();
+    socket_dir_ = std::move(*dir);
+    options.socket_dir = socket_dir_->path();
+  }
   placement_ = PlaceProcesses(spec_, topo_, kernel_wan_.plan_or_null(), options);
   return absl::OkStatus();
 }

@@ -38,6 +38,7 @@
 #include "src/cli/placement.h"
 #include "src/cli/relay_plan.h"
 #include "src/cli/run_layout.h"
+#include "src/cli/run_tls.h"
 #include "src/common/topology.h"
 #include "src/wan/link_matrix.h"
 
@@ -104,6 +105,9 @@ class ModeRun {
   std::string program_;  // the app, resolved
   // The launcher's own TLS client material and token (plaintext if off).
   std::shared_ptr<const common::LinkSecurity> security_;
+  // With TLS: the shards' same-host sockets, in a folder only this user can
+  // enter. Declared before the children: removed after they end.
+  std::unique_ptr<PrivateDir> socket_dir_;
   Clock::time_point t0_;
   double start_unix_s_ = 0;
   wan::LinkMatrix links_;  // when the WAN is emulated

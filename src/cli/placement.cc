@@ -33,8 +33,11 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
     shard.where = placement.dcs[shard.dc].where;
     // Reached from the launcher and, in baseline, from other DCs.
     if (shard.where != Location{}) shard.listen = "0.0.0.0:0";
-    shard.local_address = absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name, "-",
-                                       s, "-", options.job_id.substr(0, 64));
+    shard.local_address =
+        options.socket_dir.empty()
+            ? absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name, "-", s, "-",
+                           options.job_id.substr(0, 64))
+            : absl::StrCat("unix:", options.socket_dir, "/", mode_name, "-", s, ".sock");
     placement.shards.push_back(std::move(shard));
   }
   const bool emulate_wan = spec.wan.emulate != common::WanEmulation::kNone &&

@@ -85,6 +85,10 @@ struct PlacementOptions {
   // modes (the launcher uses "gaia-<its pid>"); the job id is appended too.
   std::string socket_prefix = "gaia";
   std::string job_id;
+  // If set, shards' same-host sockets are files in this folder ("unix:"),
+  // which the launcher keeps private (mode 0700) when TLS is on
+  // (docs/SECURITY.md); otherwise abstract names, open to the namespace.
+  std::string socket_dir;
 };
 
 // Places every process of `topo` (a plan of `spec` for topo.mode).

@@ -1,5 +1,9 @@
 #include "src/cli/run_tls.h"
 
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -93,6 +97,22 @@ absl::StatusOr<common::TlsFiles> PrepareRunTls(const common::JobSpec& spec,
   if (absl::Status s = common::LinkSecurity::Load(files).status(); !s.ok()) return s;
   if (absl::Status s = WriteLauncherJson(tls_dir, files); !s.ok()) return s;
   return files;
+}
+
+absl::StatusOr<std::unique_ptr<PrivateDir>> PrivateDir::Create(const std::string& prefix) {
+  std::error_code ec;
+  const fs::path tmp = fs::temp_directory_path(ec);
+  std::string pattern = ((ec ? fs::path("/tmp") : tmp) / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) {  // creates it mode 0700
+    return absl::UnavailableError(
+        absl::StrCat("cannot create a private folder ", pattern, ": ", std::strerror(errno)));
+  }
+  return std::unique_ptr<PrivateDir>(new PrivateDir(pattern));
+}
+
+PrivateDir::~PrivateDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
 }
 
 absl::StatusOr<common::TlsFiles> ReadRunTls(const std::string& run_dir) {

@@ -9,6 +9,7 @@
 #ifndef GAIA_SRC_CLI_RUN_TLS_H_
 #define GAIA_SRC_CLI_RUN_TLS_H_
 
+#include <memory>
 #include <string>
 
 #include "absl/status/status.h"
@@ -32,6 +33,22 @@ absl::Status CheckRunTls(const common::JobSpec& spec);
 // `gaia flush` reads.
 absl::StatusOr<common::TlsFiles> PrepareRunTls(const common::JobSpec& spec,
                                                const std::string& run_dir);
+
+// A fresh folder under the system's temporary folder, mode 0700, removed
+// with everything in it by the destructor. Short paths: Unix socket paths
+// are limited to 107 bytes.
+class PrivateDir {
+ public:
+  static absl::StatusOr<std::unique_ptr<PrivateDir>> Create(const std::string& prefix);
+  ~PrivateDir();
+  PrivateDir(const PrivateDir&) = delete;
+  PrivateDir& operator=(const PrivateDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  explicit PrivateDir(std::string path) : path_(std::move(path)) {}
+  const std::string path_;
+};
 
 // The files <run_dir>/tls/launcher.json names; empty files when the run has
 // no such file (TLS was off).

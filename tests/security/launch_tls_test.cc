@@ -91,6 +91,12 @@ TEST(LaunchTls, GaiaModeConvergesWithTlsAsWithout) {
   // Every shard and mirror served TLS; the token is in no config or log.
   const std::string logs = AllFilesUnder(tls.dir, ".log");
   EXPECT_THAT(logs, HasSubstr("(mutual TLS)"));
+  // Same-host sockets are files in a private folder, gone after the run.
+  const size_t sock = logs.find("and unix:/");
+  ASSERT_NE(sock, std::string::npos) << "no shard served a private Unix socket";
+  const std::string sock_path = logs.substr(sock + 9, logs.find(' ', sock + 9) - sock - 9);
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(sock_path).parent_path()))
+      << sock_path;
   EXPECT_THAT(logs, Not(HasSubstr("refused a call")));
   std::string token = testing::ReadTextFile(material + "/token");
   token.erase(token.find_last_not_of("\n") + 1);

@@ -105,5 +105,20 @@ TEST(RunTls, TheUsersOwnCertificatesGetAFreshTokenPerRun) {
   EXPECT_NE(gaia::testing::ReadTextFile(a->token), gaia::testing::ReadTextFile(b->token));
 }
 
+TEST(RunTls, PrivateSocketFolderIsTheUsersOnlyAndGoesAway) {
+  std::string path;
+  {
+    absl::StatusOr<std::unique_ptr<PrivateDir>> dir = PrivateDir::Create("gaia-test");
+    ASSERT_TRUE(dir.ok()) << dir.status();
+    path = (*dir)->path();
+    struct stat st {};
+    ASSERT_EQ(stat(path.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0700u);
+    EXPECT_LT(path.size() + 32, 107u) << "room for socket names";
+    gaia::testing::WriteTextFile(path + "/x.sock", "");
+  }
+  EXPECT_FALSE(std::filesystem::exists(path));
+}
+
 }  // namespace
 }  // namespace gaia::cli
