@@ -57,6 +57,13 @@ int ValidateCommand(const std::string& spec_path) {
                                  spec->name, common::ModeName(mode), topo->host_dcs.size(),
                                  topo->shards.size(), topo->workers.size());
   }
+  std::cout << absl::StrFormat(
+      "%s: tls %s (enabled: %s)%s\n", spec->name, common::TlsOn(*spec) ? "on" : "off",
+      common::TlsModeName(spec->tls.enabled),
+      !common::TlsOn(*spec)           ? ""
+      : !spec->tls.dir.empty()        ? ", material from " + spec->tls.dir
+      : !spec->tls.cert.empty()       ? ", the spec's cert/key/ca and a token per run"
+                                      : ", a job CA and token made per run");
   std::cout << spec_path << ": OK\n";
   return 0;
 }

@@ -105,6 +105,19 @@ TEST(LaunchTls, GaiaModeConvergesWithTlsAsWithout) {
               Not(HasSubstr(token)));
 }
 
+TEST(LaunchTls, ValidateShowsWhetherTlsIsOn) {
+  const std::string dir = testing::MakeTempDir("tls-validate");
+  for (const auto& [line, want] :
+       {std::pair{"tls: {enabled: true}", "tls on (enabled: true), a job CA and token made"},
+        std::pair{"tls: {enabled: false}", "tls off (enabled: false)"},
+        std::pair{"", "tls off (enabled: auto)"}}) {
+    auto result = testing::RunProcess(
+        {testing::BinDir() + "/gaia", "validate", WriteSpec(dir, line)}, std::chrono::seconds(30));
+    EXPECT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_THAT(result.output, HasSubstr(want));
+  }
+}
+
 TEST(LaunchTls, MissingMaterialIsAnErrorNamingTheFileBeforeAnythingStarts) {
   const std::string dir = testing::MakeTempDir("tls-missing");
   const std::string spec =
