@@ -22,9 +22,14 @@ using json = nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// examples/mf-2dc.yaml with `tls_line` appended.
+// examples/mf-2dc.yaml with 80 clocks (as tests/integration's gaia-mode
+// test: under load a gaia run may converge after clock 60) and `tls_line`
+// appended.
 std::string WriteSpec(const std::string& dir, const std::string& tls_line) {
-  const std::string spec = testing::ReadTextFile(testing::SourceDir() + "/examples/mf-2dc.yaml");
+  std::string spec = testing::ReadTextFile(testing::SourceDir() + "/examples/mf-2dc.yaml");
+  const size_t at = spec.find("clocks: 60");
+  EXPECT_NE(at, std::string::npos) << "examples/mf-2dc.yaml no longer runs 60 clocks";
+  if (at != std::string::npos) spec.replace(at, 10, "clocks: 80");
   const std::string path = dir + "/job.yaml";
   testing::WriteTextFile(path, spec + tls_line + "\n");
   return path;
