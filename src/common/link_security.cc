@@ -137,7 +137,8 @@ void RefusalLog::Refuse(const std::string& peer, const std::string& why) {
   count_.fetch_add(1, std::memory_order_relaxed);
   {
     MutexLock lock(&mu_);
-    if (!logged_peers_.insert(peer).second) return;
+    // Bounded: a flood of new peers cannot grow the set (or the log) forever.
+    if (logged_peers_.size() >= kMaxLoggedPeers || !logged_peers_.insert(peer).second) return;
   }
   Logger(component_)->warn("refused a call from {}: {} (logged once per peer)", peer, why);
 }

@@ -60,6 +60,7 @@ class RefusalLog {
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
 
  private:
+  static constexpr size_t kMaxLoggedPeers = 1024;
   const std::string component_;  // the logger's name
   std::atomic<uint64_t> count_{0};
   Mutex mu_;  // guards logged_peers_
