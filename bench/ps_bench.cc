@@ -2,12 +2,15 @@
 // real gRPC on 127.0.0.1, shards in this process.
 //
 //   build/bin/ps_bench --benchmark_counters_tabular=true [--gaia_tune_malloc=0|1]
-//       [--gaia_max_batch_bytes=N]
+//       [--gaia_max_batch_bytes=N] [--tls]
 //
 // --gaia_tune_malloc=1 (default) applies server::TuneAllocatorForLargeMessages()
 // first, as `gaia server` does; 0 runs with glibc's defaults.
 // --gaia_max_batch_bytes sets the workers' WorkerOptions::max_batch_bytes
 // (default: the library's). See docs/PERFORMANCE.md.
+// --tls: mutual TLS and the job token on every link (docs/SECURITY.md),
+// with material made for this run in a temporary folder; TCP cases then
+// measure TLS's cost (Unix sockets carry only the token).
 //
 // Cases (DESIGN.md §6 bench/, issue "Core"): 1 worker -> 1 shard and
 // 2 workers -> 2 shards (one thread per worker); row widths 1, 16, 1024;
@@ -40,7 +43,9 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "gaia/worker.h"
+#include "src/common/job_certs.h"
 #include "src/common/job_spec.h"
+#include "src/common/link_security.h"
 #include "src/common/partition.h"
 #include "src/server/malloc_tuning.h"
 #include "src/server/shard_server.h"
@@ -57,6 +62,31 @@ struct Cluster {
 // The workers' max_batch_bytes (--gaia_max_batch_bytes; default: the
 // library's).
 int64_t g_max_batch_bytes = WorkerOptions{}.max_batch_bytes;
+
+// --tls: the material every shard and worker uses (empty: plaintext).
+common::TlsFiles g_tls_files;
+std::shared_ptr<const common::LinkSecurity> g_tls;
+
+// Makes a job CA, a certificate for 127.0.0.1 and a token in a fresh
+// temporary folder.
+bool SetUpTls() {
+  char dir[] = "/tmp/gaia-ps-bench-tls-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return false;
+  common::JobCertsOptions options;
+  options.out_dir = std::string(dir) + "/certs";
+  options.hosts = {"127.0.0.1"};
+  options.days = 1;
+  if (absl::Status s = common::WriteJobCerts(options); !s.ok()) {
+    std::fprintf(stderr, "--tls: %s\n", std::string(s.message()).c_str());
+    return false;
+  }
+  g_tls_files = common::JobCertsFilesFor(options.out_dir, "127.0.0.1");
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> loaded =
+      common::LinkSecurity::Load(g_tls_files);
+  if (!loaded.ok()) return false;
+  g_tls = *loaded;
+  return true;
+}
 
 // Rows large enough for every case; values are what the shards own.
 // `unix_socket`: workers reach the shards over Unix-domain sockets
@@ -79,6 +109,7 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows, bo
     // BSP: a read after Clock() waits until the shards applied that clock,
     // so a push iteration measures the full round trip, not enqueueing.
     options.staleness = 0;
+    options.security = g_tls;
     if (unix_socket) {
       options.local_address =
           absl::StrCat("unix-abstract:gaia-ps-bench-", getpid(), "-", job, "-", k);
@@ -96,6 +127,10 @@ std::unique_ptr<Cluster> StartCluster(int num, uint32_t width, uint64_t rows, bo
     options.shard_addresses = addresses;
     options.enable_cache = false;
     options.max_batch_bytes = g_max_batch_bytes;
+    options.tls_cert_file = g_tls_files.cert;
+    options.tls_key_file = g_tls_files.key;
+    options.tls_ca_file = g_tls_files.ca;
+    options.tls_token_file = g_tls_files.token;
     auto worker = Worker::Connect(options);
     if (!worker.ok()) return nullptr;
     cluster->tables.push_back(*(*worker)->GetTable("t"));
@@ -355,9 +390,11 @@ BENCHMARK(BM_RoundTrip)->Apply(RoundTripArgs);
 }  // namespace
 }  // namespace gaia
 
-// BENCHMARK_MAIN plus --gaia_tune_malloc (removed before benchmark parses).
+// BENCHMARK_MAIN plus --gaia_tune_malloc, --gaia_max_batch_bytes and --tls
+// (removed before benchmark parses).
 int main(int argc, char** argv) {
   bool tune = true;
+  bool tls = false;
   int kept = 1;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--gaia_tune_malloc=", 19) == 0) {
@@ -371,6 +408,8 @@ int main(int argc, char** argv) {
         return 2;
       }
       gaia::g_max_batch_bytes = n;
+    } else if (std::strcmp(argv[i], "--tls") == 0) {
+      tls = true;
     } else {
       argv[kept++] = argv[i];
     }
@@ -379,7 +418,9 @@ int main(int argc, char** argv) {
   if (tune && !gaia::server::TuneAllocatorForLargeMessages()) {
     std::fprintf(stderr, "warning: allocator tuning refused; running with defaults\n");
   }
+  if (tls && !gaia::SetUpTls()) return 1;
   benchmark::AddCustomContext("gaia_tune_malloc", tune ? "1" : "0");
+  benchmark::AddCustomContext("gaia_tls", tls ? "1" : "0");
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -77,6 +77,16 @@ struct WorkerOptions {
   // enough (DESIGN.md §4.1). Off = every read goes to the shard.
   bool enable_cache = true;
 
+  // Mutual TLS and the job token (docs/SECURITY.md): PEM files of this
+  // host's certificate and key and of the job's CA, and a file holding the
+  // job token (a file, never the token itself: configs and command lines are
+  // readable by others). All empty = plaintext; otherwise all four are
+  // required, and the key and token files must be private (mode 0600).
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  std::string tls_token_file;
+
   // Reads the launcher's --gaia-config=<file> flag. Other flags are ignored
   // (they belong to the app).
   static absl::StatusOr<WorkerOptions> FromCommandLine(int argc,

@@ -179,6 +179,7 @@ absl::StatusOr<DerivedSpec> DeriveSpec(const std::string& spec_path, const SpecV
     asp["plugins"] = FlowList(plugins);
   }
   if (YAML::Node tls = root["tls"]; tls) {
+    if (tls["dir"]) tls["dir"] = spec->tls.dir;
     if (tls["cert"]) tls["cert"] = spec->tls.cert;
     if (tls["key"]) tls["key"] = spec->tls.key;
     if (tls["ca"]) tls["ca"] = spec->tls.ca;

@@ -30,12 +30,30 @@ struct ServerFlags {
   // gaia modes: where the launcher writes the peers' mirror addresses
   // ({"peers": {"<dc>": "host:port"}}); read once it appears.
   std::string peers_file;
+  // Mutual TLS and the job token (docs/SECURITY.md): PEM files and the file
+  // holding the token (never the token: command lines are public). All
+  // empty = plaintext.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  std::string tls_token_file;
 };
 int ServerCommand(const ServerFlags& flags);
+
+// `gaia certs`: a job CA, per-host certificates and a job token.
+struct CertsFlags {
+  std::string out_dir;
+  std::vector<std::string> hosts;  // addresses or DNS names
+  int days = 365;
+};
+int CertsCommand(const CertsFlags& flags);
 
 struct FlushFlags {
   std::string run_dir;                 // results/<job>/<timestamp> of a running job
   std::vector<std::string> addresses;  // or mirror addresses directly
+  // With --mirror and TLS: this host's files (a run folder names its own).
+  std::string tls_dir;                 // a `gaia certs` folder
+  std::string tls_host = "127.0.0.1";  // whose certificate in it to use
 };
 int FlushCommand(const FlushFlags& flags);
 

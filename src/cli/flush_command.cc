@@ -10,6 +10,8 @@
 #include "src/cli/commands.h"
 #include "src/cli/mirror_monitor.h"
 #include "src/cli/run_layout.h"
+#include "src/cli/run_tls.h"
+#include "src/common/job_certs.h"
 
 namespace gaia::cli {
 namespace fs = std::filesystem;
@@ -53,7 +55,18 @@ int FlushCommand(const FlushFlags& flags) {
     std::cerr << "gaia flush: give a run folder or --mirror addresses\n";
     return 2;
   }
-  absl::StatusOr<uint64_t> flushed = MirrorMonitor(addresses).FlushAll();
+  absl::StatusOr<common::TlsFiles> tls_files =
+      flags.run_dir.empty() ? common::TlsFiles{} : ReadRunTls(flags.run_dir);
+  if (tls_files.ok() && !flags.tls_dir.empty()) {
+    tls_files = common::JobCertsFilesFor(flags.tls_dir, flags.tls_host);
+  }
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      tls_files.ok() ? common::LinkSecurity::Load(*tls_files) : tls_files.status();
+  if (!security.ok()) {
+    std::cerr << "gaia flush: " << security.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<uint64_t> flushed = MirrorMonitor(addresses, *security).FlushAll();
   if (!flushed.ok()) {
     std::cerr << "gaia flush: " << flushed.status().message() << "\n";
     return 1;

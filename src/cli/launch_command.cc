@@ -20,6 +20,7 @@
 #include "src/cli/placement.h"
 #include "src/cli/run_layout.h"
 #include "src/cli/run_summary.h"
+#include "src/cli/run_tls.h"
 #include "src/common/job_spec.h"
 #include "src/common/topology.h"
 
@@ -73,6 +74,13 @@ int ValidateCommand(const std::string& spec_path) {
                                      *topo);
     }
   }
+  std::cout << absl::StrFormat(
+      "%s: tls %s (enabled: %s)%s\n", spec->name, common::TlsOn(*spec) ? "on" : "off",
+      common::TlsModeName(spec->tls.enabled),
+      !common::TlsOn(*spec)           ? ""
+      : !spec->tls.dir.empty()        ? ", material from " + spec->tls.dir
+      : !spec->tls.cert.empty()       ? ", the spec's cert/key/ca and a token per run"
+                                      : ", a job CA and token made per run");
   std::cout << spec_path << ": OK\n";
   return 0;
 }
@@ -114,6 +122,11 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
     return 1;
   }
   fs::copy_file(flags.spec_path, layout.job_yaml(), ec);
+  absl::StatusOr<common::TlsFiles> tls = PrepareRunTls(*spec, run_dir);
+  if (!tls.ok()) {
+    std::cerr << flags.spec_path << ": " << tls.status().message() << "\n";
+    return 2;
+  }
 
   // Worker programs (gaia_mf, users' own) move multi-MB messages too; give
   // every child the allocator setting `gaia server` applies to itself
@@ -145,6 +158,7 @@ int LaunchCommand(const LaunchFlags& flags, const std::string& bin_dir) {
                                   fs::path(run_dir).filename().string(), "-", getpid());
     options.bin_dir = bin_dir;
     options.run_dir = run_dir;
+    options.tls = *tls;
     options.progress = flags.quiet ? nullptr : &std::cout;
     options.progress_is_tty = isatty(STDOUT_FILENO);
     options.stop_requested = &g_stop_requested;

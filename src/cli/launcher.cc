@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "src/cli/mode_run.h"
 #include "src/cli/remote_host.h"
+#include "src/cli/run_tls.h"
 #include "src/cli/wan_links.h"
 
 namespace gaia::cli {
@@ -22,8 +23,8 @@ absl::Status CheckSupported(const common::JobSpec& spec, Mode mode) {
     if (auto links = ResolveWanLinks(spec, DcNames(spec)); !links.ok()) return links.status();
   }
   if (absl::Status hosts = CheckHostsSupported(spec); !hosts.ok()) return hosts;
-  if (spec.tls.enabled) {
-    return absl::UnimplementedError("tls.enabled: TLS is not available in this build");
+  if (absl::Status s = CheckRunTls(spec); !s.ok()) {
+    return absl::InvalidArgumentError(s.message());
   }
   if (spec.checkpoint.every_clocks > 0) {
     return absl::UnimplementedError(

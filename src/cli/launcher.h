@@ -23,6 +23,7 @@
 #include "src/cli/convergence.h"
 #include "src/cli/mirror_monitor.h"
 #include "src/common/job_spec.h"
+#include "src/common/link_security.h"
 
 namespace gaia::cli {
 
@@ -36,6 +37,9 @@ struct RunOptions {
   bool progress_is_tty = false;      // redraw one line instead of printing many
   double progress_interval_s = 1.0;
   const std::atomic<bool>* stop_requested = nullptr;  // set by the SIGINT handler
+  // This host's TLS material for every process of the run (run_tls.h);
+  // empty = plaintext.
+  common::TlsFiles tls;
 };
 
 struct LinkStats {

@@ -30,6 +30,7 @@ struct Flags {
   gaia::cli::WanFlags wan;
   gaia::cli::CostFlags cost;
   gaia::cli::BenchFlags bench;
+  gaia::cli::CertsFlags certs;
 };
 
 // The subcommands, to tell which one was given.
@@ -44,6 +45,7 @@ struct Commands {
   CLI::App* wan_check = nullptr;
   CLI::App* cost_cmd = nullptr;
   CLI::App* bench_cmd = nullptr;
+  CLI::App* certs_cmd = nullptr;
 };
 
 void AddLaunchCommands(CLI::App& app, Flags* flags, Commands* commands) {
@@ -85,6 +87,25 @@ void AddServerCommand(CLI::App& app, Flags* flags, Commands* commands) {
                          "Write {\"ports\":[shard port, mirror port]} here once listening");
   server_cmd->add_option("--peers-file", server.peers_file,
                          "gaia modes: peers' mirror addresses, written by the launcher");
+  server_cmd->add_option("--tls-cert", server.tls_cert, "Mutual TLS: this host's PEM certificate");
+  server_cmd->add_option("--tls-key", server.tls_key, "Mutual TLS: its PEM key (mode 0600)");
+  server_cmd->add_option("--tls-ca", server.tls_ca, "Mutual TLS: the job CA's PEM certificate");
+  server_cmd->add_option("--tls-token-file", server.tls_token_file,
+                         "A file (mode 0600) holding the job token every call must carry");
+}
+
+void AddCertsCommand(CLI::App& app, Flags* flags, Commands* commands) {
+  gaia::cli::CertsFlags& certs = flags->certs;
+  CLI::App* certs_cmd = commands->certs_cmd = app.add_subcommand(
+      "certs", "Make a job CA, per-host certificates and a job token (docs/SECURITY.md)");
+  certs_cmd->add_option("--out", certs.out_dir, "Folder to create (give it as tls.dir)")
+      ->required();
+  certs_cmd->add_option("--hosts", certs.hosts, "The job's hosts: IP addresses or DNS names")
+      ->required()
+      ->delimiter(',');
+  certs_cmd->add_option("--days", certs.days, "Validity of every certificate")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
 }
 
 void AddFlushCommand(CLI::App& app, Flags* flags, Commands* commands) {
@@ -93,6 +114,10 @@ void AddFlushCommand(CLI::App& app, Flags* flags, Commands* commands) {
       "flush", "Make a running gaia-mode job send every accumulated update now");
   flush_cmd->add_option("run", flush.run_dir, "The run's results folder (results/<job>/<time>)");
   flush_cmd->add_option("--mirror", flush.addresses, "A mirror address host:port (repeatable)");
+  flush_cmd->add_option("--tls-dir", flush.tls_dir,
+                        "With --mirror and TLS: a gaia certs folder (a run folder names its own)");
+  flush_cmd->add_option("--tls-host", flush.tls_host, "Whose certificate in --tls-dir to use")
+      ->capture_default_str();
 }
 
 void AddWanCommands(CLI::App& app, Flags* flags, Commands* commands) {
@@ -175,6 +200,7 @@ int Run(const Flags& flags, const Commands& c, const char* argv0) {
   if (*c.wan_check) return gaia::cli::WanCheckCommand(flags.wan);
   if (*c.cost_cmd) return gaia::cli::CostCommand(flags.cost);
   if (*c.bench_cmd) return gaia::cli::BenchCommand(flags.bench, BinDir(argv0));
+  if (*c.certs_cmd) return gaia::cli::CertsCommand(flags.certs);
   return 2;
 }
 
@@ -194,6 +220,7 @@ int main(int argc, char** argv) {
   AddWanCommands(app, &flags, &commands);
   AddCostCommand(app, &flags, &commands);
   AddBenchCommand(app, &flags, &commands);
+  AddCertsCommand(app, &flags, &commands);
 
   try {
     app.parse(argc, argv);

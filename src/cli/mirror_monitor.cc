@@ -23,10 +23,11 @@ double MirrorTotals::filtered_fraction() const {
                    static_cast<double>(elements_seen);
 }
 
-MirrorMonitor::MirrorMonitor(const std::vector<std::string>& addresses) : addresses_(addresses) {
+MirrorMonitor::MirrorMonitor(const std::vector<std::string>& addresses,
+                             std::shared_ptr<const common::LinkSecurity> security)
+    : addresses_(addresses) {
   for (const std::string& address : addresses_) {
-    stubs_.push_back(rpc::Mirror::NewStub(grpc::CreateCustomChannel(
-        address, mirror::MirrorChannelCredentials(), common::ClientChannelArguments(common::ServerKind::kMirror))));
+    stubs_.push_back(rpc::Mirror::NewStub(mirror::MirrorChannel(address, security)));
   }
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "proto/gaia.grpc.pb.h"
+#include "src/common/link_security.h"
 
 namespace gaia::cli {
 
@@ -47,7 +48,9 @@ struct MirrorTotals {
 class MirrorMonitor {
  public:
   // Mirror addresses ("host:port") of every shard of the run.
-  explicit MirrorMonitor(const std::vector<std::string>& addresses);
+  // `security`: TLS client material and token (null: plaintext).
+  MirrorMonitor(const std::vector<std::string>& addresses,
+                std::shared_ptr<const common::LinkSecurity> security);
 
   MirrorTotals Poll(absl::Duration rpc_deadline = absl::Seconds(2)) const;
 

@@ -90,6 +90,13 @@ absl::Status ModeRun::Prepare() {
   absl::StatusOr<std::string> program = ResolveProgram(spec_.app.program, options_.bin_dir);
   if (!program.ok()) return program.status();
   program_ = std::move(*program);
+  if (common::TlsOn(spec_) && options_.tls.empty()) {
+    return absl::FailedPreconditionError("tls: on, but the launcher prepared no material");
+  }
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      common::LinkSecurity::Load(options_.tls);
+  if (!security.ok()) return security.status();
+  security_ = std::move(*security);
 
   std::error_code ec;
   fs::create_directories(layout_.logs_dir(mode_name_), ec);
@@ -125,6 +132,12 @@ absl::Status ModeRun::Place() {
   PlacementOptions options;
   options.socket_prefix = absl::StrCat("gaia-", getpid());
   options.job_id = options_.job_id;
+  if (security_->tls()) {
+    absl::StatusOr<std::unique_ptr<PrivateDir>> dir = PrivateDir::Create("gaia-sockets");
+    if (!dir.ok()) return dir.status();
+    socket_dir_ = std::move(*dir);
+    options.socket_dir = socket_dir_->path();
+  }
   placement_ = PlaceProcesses(spec_, topo_, kernel_wan_.plan_or_null(), options);
   return absl::OkStatus();
 }

@@ -43,6 +43,7 @@
 #include "src/cli/remote_host.h"
 #include "src/cli/remote_process.h"
 #include "src/cli/run_layout.h"
+#include "src/cli/run_tls.h"
 #include "src/common/topology.h"
 #include "src/wan/link_matrix.h"
 
@@ -96,17 +97,20 @@ class ModeRun {
     RemoteHostAccess access;
     std::map<std::string, std::string> binaries;  // local path -> remote path
     std::map<uint32_t, std::string> data;         // spec DC -> its data there
+    common::TlsFiles tls;                         // its own TLS files there
   };
   absl::Status PrepareHost(HostSession* host);
   // What a host gets copied besides the binaries: the spec, the data of the
-  // DCs whose workers it runs (noting their remote paths in `host`). One
-  // list, so more material (TLS) is one more entry.
+  // DCs whose workers it runs, and with TLS on its own certificate and key
+  // and the job's CA and token (noting their remote paths in `host`).
   struct HostFile {
     std::string local;
     std::string remote;
     bool recursive = false;  // a folder
   };
   absl::StatusOr<std::vector<HostFile>> FilesFor(HostSession* host);
+  absl::StatusOr<std::vector<HostFile>> TlsFilesFor(HostSession* host,
+                                                    std::vector<HostFile> files) const;
   // Copies a file the launcher wrote for a process at `where` to its host.
   absl::Status PutRunFile(const Location& where, const std::string& local_path);
   // Fetches remote workers' metrics files (all of them when `all`, else
@@ -117,6 +121,8 @@ class ModeRun {
   // Ends ssh's shared connections to the hosts (after CheckNothingLeft).
   void CloseHostConnections();
   std::string DataFor(const Location& where, uint32_t spec_dc) const;
+  // The TLS files a process at `where` reads (empty with TLS off).
+  const common::TlsFiles& TlsFor(const Location& where) const;
 
   absl::Status SaveCheckpoint(const std::vector<Model>& models);
   // Starts `argv` at `where`, its output in `log`, and adds it to `into`.
@@ -135,6 +141,11 @@ class ModeRun {
   // Set by Prepare, StartKernelWan and Place.
   common::Topology topo_;
   std::string program_;  // the app, resolved
+  // The launcher's own TLS client material and token (plaintext if off).
+  std::shared_ptr<const common::LinkSecurity> security_;
+  // With TLS: the shards' same-host sockets, in a folder only this user can
+  // enter. Declared before the children: removed after they end.
+  std::unique_ptr<PrivateDir> socket_dir_;
   Clock::time_point t0_;
   double start_unix_s_ = 0;
   wan::LinkMatrix links_;  // when the WAN is emulated

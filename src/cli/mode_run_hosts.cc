@@ -64,7 +64,8 @@ absl::Status ModeRun::PrepareHosts() {
   if (mkdtemp(control.data()) != nullptr) ssh_control_dir_ = control;
   for (const RemoteHost& host : placement_.hosts) {
     auto [it, added] = hosts_.emplace(
-        host.address, HostSession{RemoteHostAccess(host, spec_.ssh, ssh_control_dir_), {}, {}});
+        host.address,
+        HostSession{RemoteHostAccess(host, spec_.ssh, ssh_control_dir_), {}, {}, {}});
     if (!added) continue;
     if (absl::Status st = PrepareHost(&it->second); !st.ok()) return st;
   }
@@ -130,7 +131,30 @@ absl::StatusOr<std::vector<ModeRun::HostFile>> ModeRun::FilesFor(HostSession* ho
     rewritten.replace(rewritten.find(local), local.size(), remote);
     host->data[d] = rewritten;
   }
+  return TlsFilesFor(host, files);
+}
+
+absl::StatusOr<std::vector<ModeRun::HostFile>> ModeRun::TlsFilesFor(
+    HostSession* host, std::vector<HostFile> files) const {
+  if (options_.tls.empty()) return files;
+  absl::StatusOr<common::TlsFiles> theirs =
+      HostTlsFiles(spec_, options_.tls, options_.run_dir, host->access.host().address);
+  if (!theirs.ok()) return theirs.status();
+  // Fixed names there: scp keeps the 0600 of the key and the token.
+  const fs::path dir = fs::path(remote_paths_.remote_root) / "tls";
+  host->tls = {(dir / "host.crt").string(), (dir / "host.key").string(),
+               (dir / "ca.crt").string(), (dir / "token").string(), theirs->server_name};
+  files.push_back({theirs->cert, host->tls.cert, false});
+  files.push_back({theirs->key, host->tls.key, false});
+  files.push_back({theirs->ca, host->tls.ca, false});
+  files.push_back({theirs->token, host->tls.token, false});
   return files;
+}
+
+const common::TlsFiles& ModeRun::TlsFor(const Location& where) const {
+  auto host = hosts_.find(where.host);
+  if (where.host.empty() || host == hosts_.end()) return options_.tls;
+  return host->second.tls;
 }
 
 std::string ModeRun::DataFor(const Location& where, uint32_t spec_dc) const {

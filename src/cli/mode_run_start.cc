@@ -40,6 +40,16 @@ absl::Status ModeRun::StartShards() {
     }
     argv.push_back("--local-address");
     argv.push_back(where.local_address);
+    if (const common::TlsFiles& tls = TlsFor(where.where); !tls.empty()) {
+      // Paths only: the token stays in its file, off every command line.
+      for (const auto& [flag, path] : {std::pair{"--tls-cert", tls.cert},
+                                       {"--tls-key", tls.key},
+                                       {"--tls-ca", tls.ca},
+                                       {"--tls-token-file", tls.token}}) {
+        argv.push_back(flag);
+        argv.push_back(path);
+      }
+    }
     const std::string label = absl::StrCat("shard ", i, " (dc ", topo_.host_dcs[where.dc], ")");
     if (absl::Status st = Spawn(label, where.where, std::move(argv),
                                 layout_.shard_log(mode_name_, i), &children_.shards);
@@ -136,7 +146,7 @@ absl::Status ModeRun::ConnectMirrors() {
       !st.ok()) {
     return st;
   }
-  monitor_ = std::make_unique<MirrorMonitor>(mirror_addresses);
+  monitor_ = std::make_unique<MirrorMonitor>(mirror_addresses, security_);
   return absl::OkStatus();
 }
 
@@ -166,6 +176,11 @@ absl::Status ModeRun::StartWorkers() {
       config.dc_dir = dc_dir;
     }  // else PrepareHost made the folder there
     config.shard_addresses = WorkerShardAddresses(placement_, topo_, w, shard_ports_, relay_plans_);
+    const common::TlsFiles& tls = TlsFor(where);
+    config.tls_cert_file = tls.cert;
+    config.tls_key_file = tls.key;
+    config.tls_ca_file = tls.ca;
+    config.tls_token_file = tls.token;
     const std::string config_path = layout_.worker_config(mode_name_, w);
     if (auto st = common::WriteFileAtomically(config_path, internal::WorkerConfigJson(config));
         !st.ok()) {

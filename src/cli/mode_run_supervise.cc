@@ -165,7 +165,7 @@ absl::Status ModeRun::FetchAndCompareModels() {
     for (uint32_t s : group.shards) {
       addresses.push_back(LauncherAddress(placement_, s, shard_ports_[s]));
     }
-    absl::StatusOr<Model> model = FetchModel(spec_, addresses);
+    absl::StatusOr<Model> model = FetchModel(spec_, addresses, *security_);
     if (!model.ok()) return model.status();
     models.push_back(std::move(*model));
   }

@@ -21,12 +21,13 @@ namespace fs = std::filesystem;
 constexpr uint64_t kDumpPageBytes = 4 << 20;
 
 absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
-                                 const std::vector<std::string>& shard_addresses) {
+                                 const std::vector<std::string>& shard_addresses,
+                                 const common::LinkSecurity& security) {
   Model model;
   for (const common::TableSpec& t : spec.tables) model.values.emplace_back(t.rows * t.width, 0.0f);
   for (const std::string& address : shard_addresses) {
-    auto stub = rpc::Control::NewStub(grpc::CreateCustomChannel(
-        address, grpc::InsecureChannelCredentials(), common::ClientChannelArguments(common::ServerKind::kShard)));
+    auto stub = rpc::Control::NewStub(
+        security.Channel(address, common::ClientChannelArguments(common::ServerKind::kShard)));
     for (uint32_t t = 0; t < spec.tables.size(); ++t) {
       const uint32_t width = spec.tables[t].width;
       // Pages of about kDumpPageBytes, so neither side holds a whole table

@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "src/common/job_spec.h"
+#include "src/common/link_security.h"
 
 namespace gaia::cli {
 
@@ -21,8 +22,10 @@ struct Model {
   std::vector<std::vector<float>> values;
 };
 
+// `security`: the launcher's TLS client material and the job token.
 absl::StatusOr<Model> FetchModel(const common::JobSpec& spec,
-                                 const std::vector<std::string>& shard_addresses);
+                                 const std::vector<std::string>& shard_addresses,
+                                 const common::LinkSecurity& security);
 
 // The largest |a - b| over every element of every table, or why the two
 // copies cannot be shown to agree: INVALID_ARGUMENT when they differ in

@@ -133,8 +133,11 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
     shard.where = placement.dcs[shard.dc].where;
     // Reached from the launcher and, in baseline, from other DCs.
     if (shard.where != Location{}) shard.listen = "0.0.0.0:0";
-    shard.local_address = absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name, "-",
-                                       s, "-", options.job_id.substr(0, 64));
+    shard.local_address =
+        options.socket_dir.empty()
+            ? absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name, "-", s, "-",
+                           options.job_id.substr(0, 64))
+            : absl::StrCat("unix:", options.socket_dir, "/", mode_name, "-", s, ".sock");
     shard.ip = placement.dcs[shard.dc].ip;
     placement.shards.push_back(std::move(shard));
   }
@@ -152,6 +155,14 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
     placement.workers.push_back({role.host_dc, placement.dcs[role.host_dc].where});
   }
   PlaceOnHosts(spec, topo, &placement);
+  // The private socket folder is the launcher's; a shard on another host
+  // takes an abstract name there (its workers still prove the job token).
+  for (uint32_t s = 0; s < placement.shards.size(); ++s) {
+    ShardPlacement& shard = placement.shards[s];
+    if (shard.where.host.empty() || options.socket_dir.empty()) continue;
+    shard.local_address = absl::StrCat("unix-abstract:", options.socket_prefix, "-", mode_name,
+                                       "-", s, "-", options.job_id.substr(0, 64));
+  }
   return placement;
 }
 

@@ -100,6 +100,11 @@ struct PlacementOptions {
   // modes (the launcher uses "gaia-<its pid>"); the job id is appended too.
   std::string socket_prefix = "gaia";
   std::string job_id;
+  // If set, the sockets of shards on the launcher's host are files in this
+  // folder ("unix:"), which the launcher keeps private (mode 0700) when TLS
+  // is on (docs/SECURITY.md); otherwise, and on other hosts, abstract names,
+  // open to the namespace (the job token still guards them).
+  std::string socket_dir;
 };
 
 // Places every process of `topo` (a plan of `spec` for topo.mode).

@@ -59,6 +59,18 @@ int ServerCommand(const ServerFlags& flags) {
   options.staleness = spec->consistency.staleness;
   options.listen_address = flags.listen;
   options.local_address = flags.local_address;
+  common::TlsFiles tls_files;
+  tls_files.cert = flags.tls_cert;
+  tls_files.key = flags.tls_key;
+  tls_files.ca = flags.tls_ca;
+  tls_files.token = flags.tls_token_file;
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      common::LinkSecurity::Load(tls_files);
+  if (!security.ok()) {
+    std::cerr << "gaia server: " << security.status().message() << "\n";
+    return 2;
+  }
+  options.security = *security;
 
   // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
   // registry holds plugin code the mirror calls: the DcShard keeps it alive.
@@ -78,6 +90,7 @@ int ServerCommand(const ServerFlags& flags) {
     }
     // The mirror listens on the shard's host, on a port of its own.
     mirror_options->listen_address = flags.listen.substr(0, flags.listen.rfind(':')) + ":0";
+    mirror_options->security = *security;
     dc_options.mirror = std::move(*mirror_options);
   }
 

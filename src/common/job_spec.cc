@@ -371,6 +371,20 @@ absl::StatusOr<std::string> ReadSpecFile(const std::string& path) {
 
 }  // namespace
 
+const char* TlsModeName(TlsMode mode) {
+  switch (mode) {
+    case TlsMode::kAuto: return "auto";
+    case TlsMode::kOn: return "true";
+    case TlsMode::kOff: return "false";
+  }
+  return "?";
+}
+
+bool TlsOn(const JobSpec& spec) {
+  return spec.tls.enabled == TlsMode::kOn ||
+         (spec.tls.enabled == TlsMode::kAuto && JobSpansHosts(spec));
+}
+
 const char* ModeName(Mode mode) {
   switch (mode) {
     case Mode::kLan:

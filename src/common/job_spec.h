@@ -26,6 +26,8 @@ enum class Mode { kLan, kBaseline, kGaia, kGaiaAsync };
 enum class ConsistencyModel { kBsp, kSsp };
 enum class InitKind { kZeros, kUniform, kNormal };
 enum class WanEmulation { kNone, kProxy, kNetns };
+// `tls.enabled`: auto = on exactly when the job spans hosts (JobSpansHosts).
+enum class TlsMode { kAuto, kOn, kOff };
 // How the significance filter sends a significant value over the WAN
 // (src/significance/emission.h).
 enum class AspValues { kFloat32, kBinary16, kTernary };
@@ -34,6 +36,7 @@ enum class AspGoal { kSpeed, kCost };
 enum class ThresholdDecay { kNone, kInverseSqrt, kLearningRate, kAuto };
 
 const char* ModeName(Mode mode);                     // "lan", "baseline", ...
+const char* TlsModeName(TlsMode mode);               // "auto", "true", "false"
 absl::StatusOr<Mode> ParseMode(const std::string& name);
 
 struct TableSpec {
@@ -119,8 +122,9 @@ struct WanSpec {
 };
 
 struct TlsSpec {
-  bool enabled = false;
-  std::string cert;  // PEM paths; required when enabled
+  TlsMode enabled = TlsMode::kAuto;
+  std::string dir;   // material from `gaia certs` (ca.crt, <host>.crt/.key, token)
+  std::string cert;  // or the user's own PEM files: all three or none, not with dir
   std::string key;
   std::string ca;
 };
@@ -166,6 +170,10 @@ struct JobSpec {
   double convergence_window = 10;  // clocks; DESIGN.md §8
   double convergence_tolerance = 0.02;
 };
+
+// Whether the job's links use mutual TLS and the job token: tls.enabled,
+// with auto resolved by JobSpansHosts.
+bool TlsOn(const JobSpec& spec);
 
 // Parses and validates. `source` names the text in error messages.
 absl::StatusOr<JobSpec> ParseJobSpec(const std::string& yaml_text,

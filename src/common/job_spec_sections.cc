@@ -294,16 +294,40 @@ void ParseWan(YamlReader* r, const YAML::Node& node, WanSpec* out) {
   }
 }
 
+namespace {
+
+// `auto`, or a YAML boolean.
+void ReadTlsMode(YamlReader* r, const YAML::Node& node, absl::string_view path, TlsMode* out) {
+  if (node.IsScalar() && node.Scalar() == "auto") {
+    *out = TlsMode::kAuto;
+    return;
+  }
+  bool on = false;
+  r->Bool(node, path, &on);
+  if (r->ok()) *out = on ? TlsMode::kOn : TlsMode::kOff;
+}
+
+}  // namespace
+
 void ParseTls(YamlReader* r, const YAML::Node& node, TlsSpec* out) {
-  const YamlFields f = r->Fields(node, "tls", {"enabled", "cert", "key", "ca"});
-  if (const YAML::Node* n = f.Get("enabled")) r->Bool(*n, f.PathOf("enabled"), &out->enabled);
+  const YamlFields f = r->Fields(node, "tls", {"enabled", "dir", "cert", "key", "ca"});
+  if (const YAML::Node* n = f.Get("enabled")) {
+    ReadTlsMode(r, *n, f.PathOf("enabled"), &out->enabled);
+  }
+  if (const YAML::Node* n = f.Get("dir")) ReadPath(r, *n, f.PathOf("dir"), &out->dir);
   if (const YAML::Node* n = f.Get("cert")) ReadPath(r, *n, f.PathOf("cert"), &out->cert);
   if (const YAML::Node* n = f.Get("key")) ReadPath(r, *n, f.PathOf("key"), &out->key);
   if (const YAML::Node* n = f.Get("ca")) ReadPath(r, *n, f.PathOf("ca"), &out->ca);
-  if (!r->ok() || !out->enabled) return;
+  if (!r->ok()) return;
+  const bool any_pem = f.Get("cert") || f.Get("key") || f.Get("ca");
+  if (any_pem && f.Get("dir") != nullptr) {
+    r->Fail(node, f.PathOf("dir"), "give either dir or cert/key/ca, not both");
+    return;
+  }
+  if (!any_pem) return;
   for (const char* key : {"cert", "key", "ca"}) {
     if (f.Get(key) == nullptr) {
-      r->Fail(node, f.PathOf(key), "required when tls.enabled is true");
+      r->Fail(node, f.PathOf(key), "required with the other of cert/key/ca");
       return;
     }
   }
@@ -365,6 +389,7 @@ void ResolveSpecPaths(const std::filesystem::path& base, JobSpec* spec) {
     }
   }
   spec->wan.matrix = Resolve(base, spec->wan.matrix);
+  spec->tls.dir = Resolve(base, spec->tls.dir);
   spec->tls.cert = Resolve(base, spec->tls.cert);
   spec->tls.key = Resolve(base, spec->tls.key);
   spec->tls.ca = Resolve(base, spec->tls.ca);

@@ -7,20 +7,18 @@
 
 namespace gaia::mirror {
 
-std::shared_ptr<grpc::ChannelCredentials> MirrorChannelCredentials() {
-  return grpc::InsecureChannelCredentials();
+std::shared_ptr<grpc::Channel> MirrorChannel(
+    const std::string& address, const std::shared_ptr<const common::LinkSecurity>& security) {
+  const common::LinkSecurity& s =
+      security != nullptr ? *security : *common::LinkSecurity::Plaintext();
+  return s.Channel(address, common::ClientChannelArguments(common::ServerKind::kMirror));
 }
 
-std::shared_ptr<grpc::ServerCredentials> MirrorServerCredentials() {
-  return grpc::InsecureServerCredentials();
-}
-
-std::unique_ptr<LinkCall> LinkCall::Start(const std::string& address, rpc::MirrorHello hello,
-                                          Events events) {
+std::unique_ptr<LinkCall> LinkCall::Start(
+    const std::string& address, rpc::MirrorHello hello, Events events,
+    const std::shared_ptr<const common::LinkSecurity>& security) {
   std::unique_ptr<LinkCall> call(new LinkCall(address, std::move(events)));
-  auto channel = grpc::CreateCustomChannel(address, MirrorChannelCredentials(),
-                                           common::ClientChannelArguments(common::ServerKind::kMirror));
-  call->stub_ = rpc::Mirror::NewStub(std::move(channel));
+  call->stub_ = rpc::Mirror::NewStub(MirrorChannel(address, security));
   // Messages may be gzip-compressed; Write chooses per message.
   call->context_.set_compression_algorithm(GRPC_COMPRESS_GZIP);
   call->stub_->async()->Link(&call->context_, call.get());

@@ -23,13 +23,17 @@
 #include "absl/status/status.h"
 #include "proto/gaia.grpc.pb.h"
 #include "proto/gaia.pb.h"
+#include "src/common/link_security.h"
 #include "src/common/mutex.h"
 
 namespace gaia::mirror {
 
-// Credentials for mirror channels: the one place to switch on TLS.
-std::shared_ptr<grpc::ChannelCredentials> MirrorChannelCredentials();
-std::shared_ptr<grpc::ServerCredentials> MirrorServerCredentials();
+// A channel to a mirror at `address` (or to a relay in front of one):
+// mutual TLS and the job token when `security` says so (null: plaintext).
+// With TLS the client checks the far mirror's certificate, not the dialed
+// relay's address (common::LinkSecurity).
+std::shared_ptr<grpc::Channel> MirrorChannel(
+    const std::string& address, const std::shared_ptr<const common::LinkSecurity>& security);
 
 // One attempt at a directed link as the mirror sender drives it: LinkCall
 // over gRPC, or a test's fake (tests/mirror/fake_shard.h) so the sender's
@@ -67,9 +71,10 @@ class LinkCall final : public OutgoingLink,
  public:
   using Events = OutgoingLink::Events;
 
-  // Opens the stream to `address` and sends `hello`.
-  static std::unique_ptr<LinkCall> Start(const std::string& address, rpc::MirrorHello hello,
-                                         Events events);
+  // Opens the stream to `address` and sends `hello` (over MirrorChannel).
+  static std::unique_ptr<LinkCall> Start(
+      const std::string& address, rpc::MirrorHello hello, Events events,
+      const std::shared_ptr<const common::LinkSecurity>& security);
 
   // Cancels the stream if still open and waits for gRPC to finish with it.
   ~LinkCall() override;

@@ -18,6 +18,7 @@ Mirror::Mirror(MirrorOptions options)
     : dc_(options.dc),
       partition_index_(options.partition_index),
       listen_address_(options.listen_address),
+      security_(options.security),
       gate_(std::make_shared<AspGate>(options.dc, options.overlay.num_dcs(), options.ds,
                                       options.barriers)),
       sender_(options),
@@ -45,7 +46,9 @@ absl::Status Mirror::Start(std::shared_ptr<server::MirrorTarget> target) {
   grpc::ServerBuilder builder;
   common::ConfigureServerBuilder(&builder, common::ServerKind::kMirror);
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.AddListeningPort(listen_address_, MirrorServerCredentials(), &port_);
+  const common::LinkSecurity& security =
+      security_ != nullptr ? *security_ : *common::LinkSecurity::Plaintext();
+  builder.AddListeningPort(listen_address_, security.ServerCredentials(refusals_), &port_);
   builder.RegisterService(service_.get());
   server_ = builder.BuildAndStart();
   if (server_ == nullptr || port_ == 0) {
@@ -54,8 +57,9 @@ absl::Status Mirror::Start(std::shared_ptr<server::MirrorTarget> target) {
   }
   sender_.StartThread();
   receiver_.StartThread();
-  common::Logger("mirror")->info("dc {} shard {}: mirror listening on port {}, {} outgoing links",
-                                 dc_, partition_index_, port_, sender_.num_links());
+  common::Logger("mirror")->info(
+      "dc {} shard {}: mirror listening on port {}{}, {} outgoing links", dc_, partition_index_,
+      port_, security.tls() ? " (mutual TLS)" : "", sender_.num_links());
   return absl::OkStatus();
 }
 
@@ -84,6 +88,7 @@ rpc::MirrorStatusReply Mirror::GetStatus() const {
   const bool sender_idle = sender_.AddStatus(&reply);
   const bool receiver_idle = receiver_.AddStatus(&reply);
   reply.set_idle(sender_idle && receiver_idle);
+  reply.set_calls_refused(refusals_->count());
   return reply;
 }
 

@@ -109,6 +109,10 @@ class Mirror final : public server::UpdateSink, public InboundHandler {
   const uint32_t dc_;
   const uint32_t partition_index_;
   const std::string listen_address_;
+  const std::shared_ptr<const common::LinkSecurity> security_;  // null: plaintext
+  // Calls refused by the TLS token check; GetStatus reports the count.
+  const std::shared_ptr<common::RefusalLog> refusals_ =
+      std::make_shared<common::RefusalLog>("mirror");
   const std::shared_ptr<AspGate> gate_;
   MirrorSender sender_;
   MirrorReceiver receiver_;  // forwards into sender_: declared after it

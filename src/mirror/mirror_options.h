@@ -51,6 +51,9 @@ struct MirrorOptions {
   double compress_below_mbps = 200;
 
   std::string listen_address = "127.0.0.1:0";
+  // Mutual TLS and the job token on the mirror's port and on its outgoing
+  // links (docs/SECURITY.md). Null = plaintext.
+  std::shared_ptr<const common::LinkSecurity> security;
   size_t max_batch_bytes = 1 << 20;        // data per MirrorBatch (approximate)
   size_t max_unacked_bytes = 8 << 20;      // sent but unacknowledged, per link
   // Queued but not yet sent, per link (approximate wire bytes). A sweep that

@@ -142,7 +142,7 @@ std::unique_ptr<OutgoingLink> MirrorSender::Connect(size_t index, uint64_t gener
     OnLinkDone(index, generation, status);
   };
   if (options_.connect) return options_.connect(address, std::move(hello), std::move(events));
-  return LinkCall::Start(address, std::move(hello), std::move(events));
+  return LinkCall::Start(address, std::move(hello), std::move(events), options_.security);
 }
 
 std::optional<rpc::MirrorMessage> MirrorSender::NextMessageLocked(OutLink& link) {

@@ -8,6 +8,16 @@
 #include "src/common/logging.h"
 
 namespace gaia::server {
+namespace {
+
+grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  reactor->Finish(
+      grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "refused: no or wrong job token"));
+  return reactor;
+}
+
+}  // namespace
 
 uint64_t ResidentSetBytes() {
   // statm: size resident shared text lib data dt, in pages.
@@ -22,6 +32,7 @@ uint64_t ResidentSetBytes() {
 grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* context,
                                                  const rpc::StatusRequest* /*request*/,
                                                  rpc::StatusReply* reply) {
+  if (!gate_.Admit(*context)) return Refuse(context);
   const ShardStats stats = core_->Stats();
   reply->set_shard_clock(stats.shard_clock);
   reply->set_connected_workers(stats.connected_workers);
@@ -30,6 +41,7 @@ grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* co
   reply->set_updates_applied(stats.updates_applied);
   reply->set_bytes_received(stats.bytes_received);
   reply->set_rss_bytes(ResidentSetBytes());
+  reply->set_calls_refused(gate_.refused());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);
   return reactor;
@@ -38,6 +50,7 @@ grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* co
 grpc::ServerUnaryReactor* ControlService::Dump(grpc::CallbackServerContext* context,
                                                const rpc::DumpRequest* request,
                                                rpc::DumpReply* reply) {
+  if (!gate_.Admit(*context)) return Refuse(context);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::StatusOr<rpc::DumpReply> dump =
       core_->Dump(request->table_id(), request->first(), request->max_rows());
@@ -54,6 +67,7 @@ grpc::ServerUnaryReactor* ControlService::Dump(grpc::CallbackServerContext* cont
 grpc::ServerUnaryReactor* ControlService::Shutdown(grpc::CallbackServerContext* context,
                                                    const rpc::ShutdownRequest* /*request*/,
                                                    rpc::ShutdownReply* /*reply*/) {
+  if (!gate_.Admit(*context)) return Refuse(context);
   common::Logger("server")->info("shutdown requested by {}", context->peer());
   request_shutdown_();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();

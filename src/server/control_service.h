@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "proto/gaia.grpc.pb.h"
+#include "src/common/link_security.h"
 #include "src/server/shard_core.h"
 
 namespace gaia::server {
@@ -21,8 +22,12 @@ class ControlService final : public rpc::Control::CallbackService {
  public:
   // `request_shutdown` must return promptly: it starts the shutdown
   // asynchronously so that the Shutdown RPC itself can complete.
-  ControlService(std::shared_ptr<ShardCore> core, std::function<void()> request_shutdown)
-      : core_(std::move(core)), request_shutdown_(std::move(request_shutdown)) {}
+  // `gate` refuses calls without the job token (and counts them: Status
+  // reports the count).
+  ControlService(std::shared_ptr<ShardCore> core, std::function<void()> request_shutdown,
+                 common::CallGate gate)
+      : core_(std::move(core)), request_shutdown_(std::move(request_shutdown)),
+        gate_(std::move(gate)) {}
 
   grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* context,
                                    const rpc::StatusRequest* request,
@@ -36,6 +41,7 @@ class ControlService final : public rpc::Control::CallbackService {
  private:
   const std::shared_ptr<ShardCore> core_;
   const std::function<void()> request_shutdown_;
+  const common::CallGate gate_;
 };
 
 }  // namespace gaia::server

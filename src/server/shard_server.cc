@@ -59,15 +59,20 @@ class ShardServerImpl final : public ShardServer {
     core_options.update_sink = options_.update_sink;
     core_options.read_gate = options_.read_gate;
     core_ = std::make_shared<ShardCore>(std::move(core_options), std::move(store));
-    shard_service_ = std::make_unique<ShardService>(core_);
-    control_service_ = std::make_unique<ControlService>(core_, [this] { RequestShutdownAsync(); });
+    const common::CallGate gate{options_.security, refusals_};
+    shard_service_ = std::make_unique<ShardService>(core_, gate);
+    control_service_ =
+        std::make_unique<ControlService>(core_, [this] { RequestShutdownAsync(); }, gate);
+    const std::shared_ptr<const common::LinkSecurity> security =
+        options_.security != nullptr ? options_.security : common::LinkSecurity::Plaintext();
 
     grpc::ServerBuilder builder;
     common::ConfigureServerBuilder(&builder, common::ServerKind::kShard);
     // gRPC sets SO_REUSEPORT by default, which would let two shards silently
     // share one port; a taken port must be an error instead.
     builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-    builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port_);
+    builder.AddListeningPort(options_.listen_address, security->ServerCredentials(refusals_),
+                             &port_);
     builder.RegisterService(shard_service_.get());
     builder.RegisterService(control_service_.get());
     server_ = builder.BuildAndStart();
@@ -88,9 +93,10 @@ class ShardServerImpl final : public ShardServer {
     }
     const ShardStats stats = core_->Stats();
     common::Logger("server")->info(
-        "shard {}/{} of job '{}' listening on port {}{} ({} rows, {} bytes, {} workers, "
+        "shard {}/{} of job '{}' listening on port {}{}{} ({} rows, {} bytes, {} workers, "
         "staleness {})",
         options_.partition_index, options_.partition_size, options_.job_id, port_,
+        security->tls() ? " (mutual TLS)" : "",
         options_.local_address.empty() ? "" : " and " + options_.local_address,
         stats.rows_owned, stats.table_bytes, options_.num_workers, options_.staleness);
     return absl::OkStatus();
@@ -98,7 +104,11 @@ class ShardServerImpl final : public ShardServer {
 
   int port() const override { return port_; }
 
-  ShardStats Stats() const override { return core_->Stats(); }
+  ShardStats Stats() const override {
+    ShardStats stats = core_->Stats();
+    stats.calls_refused = refusals_->count();
+    return stats;
+  }
 
   std::shared_ptr<ShardCore> core() const override { return core_; }
 
@@ -147,6 +157,8 @@ class ShardServerImpl final : public ShardServer {
 
   // Constant after Init().
   const ShardOptions options_;
+  const std::shared_ptr<common::RefusalLog> refusals_ =
+      std::make_shared<common::RefusalLog>("server");
   std::shared_ptr<ShardCore> core_;
   std::unique_ptr<ShardService> shard_service_;
   std::unique_ptr<ControlService> control_service_;

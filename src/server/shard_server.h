@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "src/common/job_spec.h"
+#include "src/common/link_security.h"
 
 namespace gaia::server {
 
@@ -64,6 +65,10 @@ struct ShardOptions {
 
   // May hold back reads (ASP barriers and the DS bound). Null = never.
   std::shared_ptr<ReadGate> read_gate;
+
+  // Mutual TLS on the TCP port and the job token on every call (TCP and
+  // Unix socket). Null = plaintext, no token.
+  std::shared_ptr<const common::LinkSecurity> security;
 };
 
 // Counters for the Control.Status RPC, progress and metrics.
@@ -78,6 +83,8 @@ struct ShardStats {
   // Pushes added to the table on arrival by the BSP fast path (the pushing
   // worker was the only one left at its clock) instead of being buffered.
   uint64_t pushes_applied_early = 0;
+  // Calls refused by the TLS token check (docs/SECURITY.md).
+  uint64_t calls_refused = 0;
 };
 
 class ShardServer {

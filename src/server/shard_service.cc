@@ -354,8 +354,18 @@ rpc::Error::Code ToWireCode(absl::StatusCode code) {
   }
 }
 
+// A session refused by the token check: finishes before reading anything.
+class RefusedSession final : public Reactor {
+ public:
+  RefusedSession() {
+    Finish(grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "refused: no or wrong job token"));
+  }
+  void OnDone() override { delete this; }
+};
+
 grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* ShardService::Session(
     grpc::CallbackServerContext* context) {
+  if (!gate_.Admit(*context)) return new RefusedSession();
   return new SessionReactor(core_, context->peer());
 }
 

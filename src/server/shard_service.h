@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "proto/gaia.grpc.pb.h"
+#include "src/common/link_security.h"
 #include "src/server/shard_core.h"
 
 namespace gaia::server {
@@ -20,13 +21,16 @@ namespace gaia::server {
 // Thread-safe (stateless apart from the shared core).
 class ShardService final : public rpc::Shard::WithRawCallbackMethod_Session<rpc::Shard::Service> {
  public:
-  explicit ShardService(std::shared_ptr<ShardCore> core) : core_(std::move(core)) {}
+  // `gate` refuses a session without the job token before its first read.
+  ShardService(std::shared_ptr<ShardCore> core, common::CallGate gate)
+      : core_(std::move(core)), gate_(std::move(gate)) {}
 
   grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Session(
       grpc::CallbackServerContext* context) override;
 
  private:
   const std::shared_ptr<ShardCore> core_;
+  const common::CallGate gate_;
 };
 
 // absl -> wire error code (proto Error.Code).

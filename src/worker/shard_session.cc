@@ -28,22 +28,16 @@ absl::Status FromShardError(const std::string& address, const rpc::Error& error)
 
 }  // namespace
 
-std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials() {
-  return grpc::InsecureChannelCredentials();
-}
-
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(const std::string& address,
-                                                                 absl::Time deadline) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(
+    const std::string& address, absl::Time deadline, const common::LinkSecurity& security) {
   const grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
-  if (!common::IsLocalAddress(address)) {
-    return grpc::CreateCustomChannel(address, WorkerChannelCredentials(), args);
-  }
+  if (!common::IsLocalAddress(address)) return security.Channel(address, args);
   // A socket we connect ourselves (gRPC cannot size its buffers). The shard
   // may still be starting: retry until the deadline, as wait_for_ready does
   // for TCP.
   while (true) {
     absl::StatusOr<int> fd = common::ConnectLocal(address);
-    if (fd.ok()) return grpc::CreateCustomInsecureChannelFromFd(address, *fd, args);
+    if (fd.ok()) return security.ChannelFromFd(address, *fd, args);
     if (!absl::IsUnavailable(fd.status()) || absl::Now() >= deadline) {
       return absl::Status(fd.status().code(),
                           absl::StrCat("shard ", fd.status().message(),

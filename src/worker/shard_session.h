@@ -43,20 +43,19 @@
 #include "absl/time/time.h"
 #include "proto/gaia.grpc.pb.h"
 #include "proto/gaia.pb.h"
+#include "src/common/link_security.h"
 #include "src/common/mutex.h"
 #include "src/worker/shard_reply_decoding.h"
 
 namespace gaia::internal {
 
-// Credentials for worker->shard channels. The single place to add TLS.
-std::shared_ptr<grpc::ChannelCredentials> WorkerChannelCredentials();
-
-// A channel to `address` with Gaia's client channel arguments. For a
+// A channel to `address` with Gaia's client channel arguments, mutual TLS
+// (TCP) and the job token as `security` says (common::LinkSecurity). For a
 // same-host Unix socket address (common::IsLocalAddress) it connects at once,
 // retrying until `deadline` while nothing listens there; a TCP channel
 // connects lazily (wait_for_ready).
-absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(const std::string& address,
-                                                                 absl::Time deadline);
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeShardChannel(
+    const std::string& address, absl::Time deadline, const common::LinkSecurity& security);
 
 // Completion of one ReadRequest. `status`, `shard_clock` and `values` are
 // written before `done` is notified and never after.

@@ -50,6 +50,15 @@ absl::Status GetInt(const Json& value, const std::string& path, std::string_view
   return absl::OkStatus();
 }
 
+// The option a "tls_*_file" key sets, or null.
+std::string* TlsField(const std::string& key, WorkerOptions* o) {
+  if (key == "tls_cert_file") return &o->tls_cert_file;
+  if (key == "tls_key_file") return &o->tls_key_file;
+  if (key == "tls_ca_file") return &o->tls_ca_file;
+  if (key == "tls_token_file") return &o->tls_token_file;
+  return nullptr;
+}
+
 absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions* o) {
   if (!root.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": must hold a JSON object"));
@@ -106,12 +115,15 @@ absl::Status ParseInto(const Json& root, const std::string& path, WorkerOptions*
     } else if (key == "enable_cache") {
       if (!value.is_boolean()) return FieldError(path, key, "must be true or false");
       o->enable_cache = value.get<bool>();
+    } else if (std::string* tls_file = TlsField(key, o); tls_file != nullptr) {
+      s = GetString(value, path, key, tls_file);
     } else {
       return FieldError(path, key,
                         "unknown key (known: job_id, worker_id, shard_addresses, dc, "
                         "data_part, data_parts, job_worker, job_workers, data, dc_dir, "
                         "metrics_path, connect_timeout_ms, read_timeout_ms, max_batch_bytes, "
-                        "enable_cache)");
+                        "enable_cache, tls_cert_file, tls_key_file, tls_ca_file, "
+                        "tls_token_file)");
     }
     if (!s.ok()) return s;
   }
@@ -160,6 +172,10 @@ std::string WorkerConfigJson(const WorkerOptions& options) {
     config["max_batch_bytes"] = options.max_batch_bytes;
   }
   if (options.enable_cache != defaults.enable_cache) config["enable_cache"] = options.enable_cache;
+  if (!options.tls_cert_file.empty()) config["tls_cert_file"] = options.tls_cert_file;
+  if (!options.tls_key_file.empty()) config["tls_key_file"] = options.tls_key_file;
+  if (!options.tls_ca_file.empty()) config["tls_ca_file"] = options.tls_ca_file;
+  if (!options.tls_token_file.empty()) config["tls_token_file"] = options.tls_token_file;
   return config.dump(2);
 }
 

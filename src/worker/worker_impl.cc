@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "src/common/link_security.h"
 #include "src/common/logging.h"
 #include "src/common/partition.h"
 
@@ -72,10 +73,20 @@ absl::Status WorkerImpl::Handshake() {
   absl::BitGen bitgen;
   hello.set_session_nonce(absl::Uniform<uint64_t>(bitgen));
 
+  common::TlsFiles tls_files;
+  tls_files.cert = options_.tls_cert_file;
+  tls_files.key = options_.tls_key_file;
+  tls_files.ca = options_.tls_ca_file;
+  tls_files.token = options_.tls_token_file;
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      common::LinkSecurity::Load(tls_files);
+  if (!security.ok()) return security.status();
+
   const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.connect_timeout_ms);
   std::vector<std::unique_ptr<ShardSession>> sessions;
   for (const std::string& address : options_.shard_addresses) {
-    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = MakeShardChannel(address, deadline);
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+        MakeShardChannel(address, deadline, **security);
     if (!channel.ok()) return channel.status();
     sessions.push_back(ShardSession::Start(std::move(*channel), address, hello));
   }

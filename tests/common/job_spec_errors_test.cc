@@ -98,7 +98,10 @@ TEST(JobSpecErrors, MissingRequiredFields) {
               "dcs:\n  - workers: 2\n",
               5, "dcs[0].name", "required field missing"));
   EXPECT_TRUE(Rejects(Spec("tls: {enabled: true, cert: c.pem, key: k.pem}\n"), 5, "tls.ca",
-                      "required when tls.enabled is true"));
+                      "required with the other of cert/key/ca"));
+  EXPECT_TRUE(Rejects(Spec("tls: {dir: certs, cert: c.pem, key: k.pem, ca: ca.pem}\n"), 5,
+                      "tls.dir", "give either dir or cert/key/ca, not both"));
+  EXPECT_TRUE(Rejects(Spec("tls: {enabled: sometimes}\n"), 5, "tls.enabled", ""));
   EXPECT_TRUE(Rejects(R"(name: t
 app: {program: mf}
 tables:

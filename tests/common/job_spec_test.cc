@@ -158,7 +158,8 @@ TEST(JobSpec, FullSpecFillsEveryField) {
   EXPECT_TRUE(spec->wan.symmetric);
   EXPECT_DOUBLE_EQ(spec->wan.bandwidth_scale, 0.25);
 
-  EXPECT_TRUE(spec->tls.enabled);
+  EXPECT_EQ(spec->tls.enabled, TlsMode::kOn);
+  EXPECT_TRUE(TlsOn(*spec));
   EXPECT_EQ(spec->tls.cert, "/pki/c.pem");
   EXPECT_EQ(spec->tls.key, "/pki/k.pem");
   EXPECT_EQ(spec->tls.ca, "/pki/ca.pem");
@@ -209,7 +210,8 @@ TEST(JobSpec, OmittedFieldsKeepDocumentedDefaults) {
   EXPECT_EQ(spec->wan.matrix, "");
   EXPECT_DOUBLE_EQ(spec->wan.bandwidth_mbps, 100.0);
   EXPECT_DOUBLE_EQ(spec->wan.delay_ms, 0.0);
-  EXPECT_FALSE(spec->tls.enabled);
+  EXPECT_EQ(spec->tls.enabled, TlsMode::kAuto);
+  EXPECT_FALSE(TlsOn(*spec)) << "auto is off for a job on the launcher's host only";
   EXPECT_EQ(spec->checkpoint.every_clocks, 0u);
   EXPECT_EQ(spec->checkpoint.dir, "");
   EXPECT_FALSE(spec->checkpoint.save_final);

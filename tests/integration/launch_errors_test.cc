@@ -65,11 +65,10 @@ TEST(LaunchErrors, ValidateAcceptsGoodSpecAndShowsPlan) {
 TEST(LaunchErrors, FeatureThisBuildLacksIsRefusedBeforeStarting) {
   const std::string dir = MakeTempDir("mode");
   const std::string path = dir + "/job.yaml";
-  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir) +
-                          "tls: {enabled: true, cert: c.pem, key: k.pem, ca: ca.pem}\n");
+  WriteTextFile(path, SpecWithProgram("m", "/bin/true", dir) + "checkpoint: {every_clocks: 5}\n");
   auto result = RunProcess({Gaia(), "launch", "--quiet", path}, std::chrono::seconds(30));
   EXPECT_EQ(result.exit_code, 2) << result.output;
-  EXPECT_THAT(result.output, HasSubstr("tls.enabled"));
+  EXPECT_THAT(result.output, HasSubstr("checkpoint.every_clocks"));
   EXPECT_FALSE(std::filesystem::exists(dir + "/m")) << "nothing may be started or written";
 }
 

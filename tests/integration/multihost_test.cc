@@ -340,6 +340,19 @@ TEST_F(MultiHost, BaselineAndGaiaOverFourHostsConvergeAsOnOneHost) {
   EXPECT_THAT(worker0["shard_addresses"].dump(), HasSubstr(hosts_->ip(1) + ":"));
   EXPECT_FALSE(testing::FindFilesNamed(results, "worker-3.log").empty());
   for (size_t h = 0; h < kHosts.size(); ++h) EXPECT_EQ(LeftOn(h), "") << kHosts[h];
+
+  // tls: auto is on because the job spans hosts: every host got its own
+  // certificate, and every process read its host's copy of the material.
+  for (size_t h = 0; h < kHosts.size(); ++h) {
+    EXPECT_FALSE(testing::FindFilesNamed(results, hosts_->ip(h) + ".crt").empty()) << kHosts[h];
+  }
+  EXPECT_FALSE(worker0.value("tls_cert_file", std::string()).empty()) << worker0.dump(2);
+  const std::vector<std::string> remote_configs = testing::FindFilesNamed(results, "worker-3.json");
+  ASSERT_FALSE(remote_configs.empty());
+  const json worker3 = json::parse(testing::ReadTextFile(remote_configs.back()), nullptr, false);
+  EXPECT_THAT(worker3.value("tls_key_file", std::string()), HasSubstr(hosts_->dir() + "/remote/"));
+  // On one host auto is off.
+  EXPECT_TRUE(testing::FindFilesNamed(one_results, "launcher.json").empty());
 }
 
 // Worker 3 runs on w2 (host 3); its remote shell wrote its PID beside its

@@ -24,6 +24,7 @@
 #include "absl/time/time.h"
 #include "gaia/options.h"
 #include "src/common/job_spec.h"
+#include "src/common/link_security.h"
 #include "src/common/packing.h"
 #include "src/mirror/dc_shard.h"
 #include "src/mirror/mirror.h"
@@ -59,10 +60,18 @@ class GeoCluster {
     // relay); default: direct. An empty address leaves the link idle until
     // the next ConnectPeers().
     std::function<std::string(uint32_t from, uint32_t to, uint32_t shard, int port)> route;
+    // Mutual TLS and the job token on every shard, mirror and worker link
+    // (all empty: plaintext).
+    common::TlsFiles tls;
   };
 
   explicit GeoCluster(Config config)
       : config_(std::move(config)), registry_(std::make_shared<significance::Registry>(1e-3)) {
+    absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+        common::LinkSecurity::Load(config_.tls);
+    EXPECT_TRUE(security.ok()) << security.status();
+    if (!security.ok()) return;
+    security_ = *security;
     for (uint32_t dc = 0; dc < config_.num_dcs; ++dc) {
       for (uint32_t k = 0; k < config_.shards_per_dc; ++k) {
         std::unique_ptr<mirror::DcShard> started = StartShard(dc, k);
@@ -97,6 +106,10 @@ class GeoCluster {
     options.dc = "dc" + std::to_string(dc);
     options.connect_timeout_ms = 10000;
     options.read_timeout_ms = 30000;
+    options.tls_cert_file = config_.tls.cert;
+    options.tls_key_file = config_.tls.key;
+    options.tls_ca_file = config_.tls.ca;
+    options.tls_token_file = config_.tls.token;
     return options;
   }
 
@@ -207,6 +220,7 @@ class GeoCluster {
     m.max_message_bytes = config_.max_message_bytes;
     m.max_queued_bytes = config_.max_queued_bytes;
     m.reconnect_backoff_ms = 50;
+    m.security = security_;
     options.registry = registry_;
 
     server::ShardOptions& shard = options.shard;
@@ -217,6 +231,7 @@ class GeoCluster {
     shard.num_workers = config_.workers_per_dc;
     shard.staleness = config_.staleness;
     shard.shutdown_grace_ms = 200;
+    shard.security = security_;
     auto started = mirror::DcShard::Start(std::move(options));
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return nullptr;
@@ -226,6 +241,7 @@ class GeoCluster {
   Config config_;
   // Shared with every DcShard, which keeps it alive as long as its mirror.
   std::shared_ptr<significance::Registry> registry_;
+  std::shared_ptr<const common::LinkSecurity> security_;
   std::vector<std::unique_ptr<mirror::DcShard>> dcs_;  // dc-major: dc * shards_per_dc + k
   bool ok_ = false;
 };

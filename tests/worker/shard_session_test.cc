@@ -58,7 +58,7 @@ rpc::Hello TestHello() {
 std::unique_ptr<ShardSession> StartSession(const testing::TestCluster& cluster) {
   const std::string& address = cluster.addresses()[0];
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      MakeShardChannel(address, absl::Now() + kWait);
+      MakeShardChannel(address, absl::Now() + kWait, *common::LinkSecurity::Plaintext());
   EXPECT_TRUE(channel.ok()) << channel.status();
   if (!channel.ok()) return nullptr;
   std::unique_ptr<ShardSession> session = ShardSession::Start(*channel, address, TestHello());

@@ -23,6 +23,10 @@ void ExpectSameOptions(const WorkerOptions& a, const WorkerOptions& b) {
   EXPECT_EQ(a.read_timeout_ms, b.read_timeout_ms);
   EXPECT_EQ(a.max_batch_bytes, b.max_batch_bytes);
   EXPECT_EQ(a.enable_cache, b.enable_cache);
+  EXPECT_EQ(a.tls_cert_file, b.tls_cert_file);
+  EXPECT_EQ(a.tls_key_file, b.tls_key_file);
+  EXPECT_EQ(a.tls_ca_file, b.tls_ca_file);
+  EXPECT_EQ(a.tls_token_file, b.tls_token_file);
 }
 
 WorkerOptions LauncherOptions() {
@@ -43,6 +47,22 @@ TEST(WorkerConfig, WhatTheLauncherWritesReadsBackUnchanged) {
   absl::StatusOr<WorkerOptions> read = ParseWorkerConfig(WorkerConfigJson(written), "w.json");
   ASSERT_TRUE(read.ok()) << read.status();
   ExpectSameOptions(*read, written);
+}
+
+// TLS material travels as paths; the token itself is never in the config.
+TEST(WorkerConfig, TlsFilesReadBackAndOnlyTheirPathsAreWritten) {
+  WorkerOptions o = LauncherOptions();
+  EXPECT_EQ(WorkerConfigJson(o).find("tls_"), std::string::npos);
+  o.tls_cert_file = "results/j/t/tls/127.0.0.1.crt";
+  o.tls_key_file = "results/j/t/tls/127.0.0.1.key";
+  o.tls_ca_file = "results/j/t/tls/ca.crt";
+  o.tls_token_file = "results/j/t/tls/token";
+  const std::string text = WorkerConfigJson(o);
+  EXPECT_NE(text.find("\"tls_token_file\": \"results/j/t/tls/token\""), std::string::npos)
+      << text;
+  absl::StatusOr<WorkerOptions> read = ParseWorkerConfig(text, "w.json");
+  ASSERT_TRUE(read.ok()) << read.status();
+  ExpectSameOptions(*read, o);
 }
 
 TEST(WorkerConfig, TuningKeysAreWrittenOnlyWhenTheyDifferFromTheDefaults) {
