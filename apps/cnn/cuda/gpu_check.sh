@@ -11,29 +11,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 build="${BUILD_DIR:-$root/build-gpu}"
-archs="${CUDA_ARCHS:-native}"
-log_dir="${OUT:-}"
+source "$root/scripts/gpu_check_steps.sh"
 
-run() {  # run NAME COMMAND...: prints and, with OUT, keeps the output
-  local name="$1"
-  shift
-  echo "== $name: $*"
-  if [[ -n "$log_dir" ]]; then
-    "$@" 2>&1 | tee "$log_dir/$name.log"
-    return "${PIPESTATUS[0]}"
-  fi
-  "$@"
-}
-
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-run configure cmake -S "$root/apps/cnn/cuda/standalone" -B "$build" "${generator[@]}" \
-  -DCMAKE_BUILD_TYPE=Release "-DGAIA_CNN_CUDA_ARCHITECTURES=$archs"
-run build cmake --build "$build" -j "$(nproc)"
-status=0
+gpu_check_build "$root/apps/cnn/cuda/standalone" "$build" GAIA_CNN_CUDA_ARCHITECTURES
 if [[ -x "$build/bin/cnn_cuda_model_test" ]]; then
-  run test "$build/bin/cnn_cuda_model_test" || status=$?
+  gpu_check_step test "$build/bin/cnn_cuda_model_test" || true
 fi
-run check "$build/bin/cnn_cuda_check" "$@" || { s=$?; [[ $status -ne 0 ]] || status=$s; }
-exit "$status"
+gpu_check_step check "$build/bin/cnn_cuda_check" "$@" || true
+exit "$gpu_check_status"

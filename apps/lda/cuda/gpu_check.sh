@@ -13,31 +13,11 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 build="${BUILD_DIR:-$root/build-lda-gpu}"
-archs="${CUDA_ARCHS:-native}"
-log_dir="${OUT:-}"
+source "$root/scripts/gpu_check_steps.sh"
 
-run() {  # run NAME COMMAND...: prints and, with OUT, keeps the output
-  local name="$1"
-  shift
-  echo "== $name: $*"
-  if [[ -n "$log_dir" ]]; then
-    "$@" 2>&1 | tee "$log_dir/$name.log"
-    return "${PIPESTATUS[0]}"
-  fi
-  "$@"
-}
-
-nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
-generator=()
-command -v ninja >/dev/null && generator=(-G Ninja)
-run configure cmake -S "$root/apps/lda/cuda/standalone" -B "$build" "${generator[@]}" \
-  -DCMAKE_BUILD_TYPE=Release "-DGAIA_LDA_CUDA_ARCHITECTURES=$archs"
-run build cmake --build "$build" -j "$(nproc)"
-status=0
+gpu_check_build "$root/apps/lda/cuda/standalone" "$build" GAIA_LDA_CUDA_ARCHITECTURES
 for t in lda_gpu_math_test lda_cuda_sampler_test; do
-  if [[ -x "$build/bin/$t" ]]; then
-    run "$t" "$build/bin/$t" || { s=$?; [[ $status -ne 0 ]] || status=$s; }
-  fi
+  if [[ -x "$build/bin/$t" ]]; then gpu_check_step "$t" "$build/bin/$t" || true; fi
 done
-run bench "$build/bin/lda_kernel_bench" "$@" || { s=$?; [[ $status -ne 0 ]] || status=$s; }
-exit "$status"
+gpu_check_step bench "$build/bin/lda_kernel_bench" "$@" || true
+exit "$gpu_check_status"
