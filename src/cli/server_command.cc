@@ -22,6 +22,54 @@
 #include "src/server/shard_server.h"
 
 namespace gaia::cli {
+namespace {
+
+// The shard's options and, in gaia modes, its mirror's, from the flags and
+// the spec. Every error is bad input.
+absl::StatusOr<mirror::DcShardOptions> DcShardOptionsFor(const ServerFlags& flags,
+                                                         const common::JobSpec& spec,
+                                                         common::Mode mode,
+                                                         const common::Topology& topo) {
+  const common::ShardRole& role = topo.shards[flags.shard];
+  mirror::DcShardOptions dc_options;
+  server::ShardOptions& options = dc_options.shard;
+  options.job_id = flags.job_id.empty() ? spec.name : flags.job_id;
+  options.tables = spec.tables;
+  options.partition_index = role.partition_index;
+  options.partition_size = role.partition_size;
+  options.num_workers = topo.WorkersIn(role.group);
+  options.staleness = spec.consistency.staleness;
+  options.listen_address = flags.listen;
+  options.local_address = flags.local_address;
+  common::TlsFiles tls_files;
+  tls_files.cert = flags.tls_cert;
+  tls_files.key = flags.tls_key;
+  tls_files.ca = flags.tls_ca;
+  tls_files.token = flags.tls_token_file;
+  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
+      common::LinkSecurity::Load(tls_files);
+  if (!security.ok()) return security.status();
+  options.security = *security;
+
+  // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
+  // registry holds plugin code the mirror calls: the DcShard keeps it alive.
+  const bool gaia_mode = mode == common::Mode::kGaia || mode == common::Mode::kGaiaAsync;
+  if (gaia_mode) {
+    absl::StatusOr<std::unique_ptr<significance::Registry>> loaded = LoadSignificance(spec);
+    if (!loaded.ok()) return loaded.status();
+    dc_options.registry = std::move(*loaded);
+    absl::StatusOr<mirror::MirrorOptions> mirror_options =
+        MirrorOptionsFor(spec, topo, flags.shard, options.job_id, *dc_options.registry);
+    if (!mirror_options.ok()) return mirror_options.status();
+    // The mirror listens on the shard's host, on a port of its own.
+    mirror_options->listen_address = flags.listen.substr(0, flags.listen.rfind(':')) + ":0";
+    mirror_options->security = *security;
+    dc_options.mirror = std::move(*mirror_options);
+  }
+  return dc_options;
+}
+
+}  // namespace
 
 int ServerCommand(const ServerFlags& flags) {
   // Before any thread allocates: reuse multi-MB message buffers instead of
@@ -49,50 +97,14 @@ int ServerCommand(const ServerFlags& flags) {
     return 2;
   }
   const common::ShardRole& role = topo->shards[flags.shard];
-  mirror::DcShardOptions dc_options;
-  server::ShardOptions& options = dc_options.shard;
-  options.job_id = flags.job_id.empty() ? spec->name : flags.job_id;
-  options.tables = spec->tables;
-  options.partition_index = role.partition_index;
-  options.partition_size = role.partition_size;
-  options.num_workers = topo->WorkersIn(role.group);
-  options.staleness = spec->consistency.staleness;
-  options.listen_address = flags.listen;
-  options.local_address = flags.local_address;
-  common::TlsFiles tls_files;
-  tls_files.cert = flags.tls_cert;
-  tls_files.key = flags.tls_key;
-  tls_files.ca = flags.tls_ca;
-  tls_files.token = flags.tls_token_file;
-  absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
-      common::LinkSecurity::Load(tls_files);
-  if (!security.ok()) {
-    std::cerr << "gaia server: " << security.status().message() << "\n";
+  absl::StatusOr<mirror::DcShardOptions> shard_options =
+      DcShardOptionsFor(flags, *spec, *mode, *topo);
+  if (!shard_options.ok()) {
+    std::cerr << "gaia server: " << shard_options.status().message() << "\n";
     return 2;
   }
-  options.security = *security;
-
-  // Gaia modes: an ASP mirror beside the shard (DESIGN.md §4.2). The
-  // registry holds plugin code the mirror calls: the DcShard keeps it alive.
-  const bool gaia_mode = *mode == common::Mode::kGaia || *mode == common::Mode::kGaiaAsync;
-  if (gaia_mode) {
-    absl::StatusOr<std::unique_ptr<significance::Registry>> loaded = LoadSignificance(*spec);
-    if (!loaded.ok()) {
-      std::cerr << "gaia server: " << loaded.status().message() << "\n";
-      return 2;
-    }
-    dc_options.registry = std::move(*loaded);
-    absl::StatusOr<mirror::MirrorOptions> mirror_options =
-        MirrorOptionsFor(*spec, *topo, flags.shard, options.job_id, *dc_options.registry);
-    if (!mirror_options.ok()) {
-      std::cerr << "gaia server: " << mirror_options.status().message() << "\n";
-      return 2;
-    }
-    // The mirror listens on the shard's host, on a port of its own.
-    mirror_options->listen_address = flags.listen.substr(0, flags.listen.rfind(':')) + ":0";
-    mirror_options->security = *security;
-    dc_options.mirror = std::move(*mirror_options);
-  }
+  mirror::DcShardOptions dc_options = std::move(*shard_options);
+  const server::ShardOptions& options = dc_options.shard;
 
   // Block the stop signals before any gRPC thread exists so that only the
   // watcher below receives them.
