@@ -17,5 +17,8 @@ if(NOT TARGET gaia_gpu_core)
   target_include_directories(gaia_gpu_core PUBLIC $<BUILD_INTERFACE:${GAIA_GPU_SOURCE_ROOT}>)
   target_compile_features(gaia_gpu_core PUBLIC cxx_std_17)
   set_target_properties(gaia_gpu_core PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_link_libraries(gaia_gpu_core PUBLIC CUDA::cudart)
+  # The static runtime: a CUDA build of gaia_mf or gaia_lda also starts on a
+  # host without the CUDA toolkit (another host of a multi-host job), where
+  # --device=cuda then reports no GPU instead of a missing library.
+  target_link_libraries(gaia_gpu_core PUBLIC CUDA::cudart_static)
 endif()

@@ -2,7 +2,7 @@
 # (apps/lda/cuda/gpu_lda_core.h) on the GPU layer's core (apps/common/gpu/core.cmake),
 # needing only the CUDA runtime and the C++ standard library. Included by
 # apps/lda/cuda.cmake and by the standalone GPU benchmark (bench/gpu/lda.cmake).
-# Needs: the CUDA language enabled, CUDA::cudart (find_package(CUDAToolkit)),
+# Needs: the CUDA language enabled, CUDA::cudart_static (find_package(CUDAToolkit)),
 # GAIA_SOURCE_ROOT.
 if(NOT TARGET gaia_lda_cuda_core)
   if(NOT TARGET gaia_gpu_core)
@@ -18,7 +18,7 @@ if(NOT TARGET gaia_lda_cuda_core)
   # so the kernels' options are replaced, not added to.
   add_library(gaia_lda_cuda_kernels OBJECT ${_gaia_lda_cuda_dir}/sweep_kernels.cu)
   target_include_directories(gaia_lda_cuda_kernels PRIVATE ${GAIA_SOURCE_ROOT})
-  target_link_libraries(gaia_lda_cuda_kernels PRIVATE CUDA::cudart)
+  target_link_libraries(gaia_lda_cuda_kernels PRIVATE CUDA::cudart_static)
   set_target_properties(gaia_lda_cuda_kernels PROPERTIES
     CUDA_ARCHITECTURES "${GAIA_LDA_CUDA_ARCHITECTURES}"
     CUDA_STANDARD 17
@@ -32,5 +32,5 @@ if(NOT TARGET gaia_lda_cuda_core)
   )
   target_include_directories(gaia_lda_cuda_core PUBLIC $<BUILD_INTERFACE:${GAIA_SOURCE_ROOT}>)
   target_compile_features(gaia_lda_cuda_core PUBLIC cxx_std_17)
-  target_link_libraries(gaia_lda_cuda_core PUBLIC gaia_gpu_core CUDA::cudart)
+  target_link_libraries(gaia_lda_cuda_core PUBLIC gaia_gpu_core CUDA::cudart_static)
 endif()

@@ -28,6 +28,9 @@ class UpThenDown(StandInTest):
                 self.assertEqual(inst["shutdown_behavior"], "terminate")
                 self.assertIn("--on-active=7200s", inst["user_data"])
                 self.assertIn("poweroff", inst["user_data"])
+                # The TTL is armed before the runtime libraries are installed.
+                self.assertLess(inst["user_data"].index("--on-active"),
+                                inst["user_data"].index("libgrpc++1.51"))
                 # The newest Debian 12 amd64 image of the Debian account, not arm64 or others.
                 self.assertTrue(inst["image"].startswith("ami-deb12b"), inst["image"])
                 public.add(inst["public_ip"])
