@@ -142,8 +142,11 @@ absl::StatusOr<std::vector<ModeRun::HostFile>> ModeRun::TlsFilesFor(
   if (!theirs.ok()) return theirs.status();
   // Fixed names there: scp keeps the 0600 of the key and the token.
   const fs::path dir = fs::path(remote_paths_.remote_root) / "tls";
-  host->tls = {(dir / "host.crt").string(), (dir / "host.key").string(),
-               (dir / "ca.crt").string(), (dir / "token").string(), theirs->server_name};
+  host->tls = {.cert = (dir / "host.crt").string(),
+               .key = (dir / "host.key").string(),
+               .ca = (dir / "ca.crt").string(),
+               .token = (dir / "token").string(),
+               .server_name = theirs->server_name};
   files.push_back({theirs->cert, host->tls.cert, false});
   files.push_back({theirs->key, host->tls.key, false});
   files.push_back({theirs->ca, host->tls.ca, false});

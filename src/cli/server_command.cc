@@ -41,13 +41,11 @@ absl::StatusOr<mirror::DcShardOptions> DcShardOptionsFor(const ServerFlags& flag
   options.staleness = spec.consistency.staleness;
   options.listen_address = flags.listen;
   options.local_address = flags.local_address;
-  common::TlsFiles tls_files;
-  tls_files.cert = flags.tls_cert;
-  tls_files.key = flags.tls_key;
-  tls_files.ca = flags.tls_ca;
-  tls_files.token = flags.tls_token_file;
   absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
-      common::LinkSecurity::Load(tls_files);
+      common::LinkSecurity::Load({.cert = flags.tls_cert,
+                                  .key = flags.tls_key,
+                                  .ca = flags.tls_ca,
+                                  .token = flags.tls_token_file});
   if (!security.ok()) return security.status();
   options.security = *security;
 

@@ -73,13 +73,11 @@ absl::Status WorkerImpl::Handshake() {
   absl::BitGen bitgen;
   hello.set_session_nonce(absl::Uniform<uint64_t>(bitgen));
 
-  common::TlsFiles tls_files;
-  tls_files.cert = options_.tls_cert_file;
-  tls_files.key = options_.tls_key_file;
-  tls_files.ca = options_.tls_ca_file;
-  tls_files.token = options_.tls_token_file;
   absl::StatusOr<std::shared_ptr<const common::LinkSecurity>> security =
-      common::LinkSecurity::Load(tls_files);
+      common::LinkSecurity::Load({.cert = options_.tls_cert_file,
+                                  .key = options_.tls_key_file,
+                                  .ca = options_.tls_ca_file,
+                                  .token = options_.tls_token_file});
   if (!security.ok()) return security.status();
 
   const absl::Time deadline = absl::Now() + absl::Milliseconds(options_.connect_timeout_ms);
