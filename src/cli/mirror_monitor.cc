@@ -23,6 +23,11 @@ double MirrorTotals::filtered_fraction() const {
                    static_cast<double>(elements_seen);
 }
 
+double MirrorTotals::insignificant_fraction() const {
+  if (updates_scored == 0) return 0;
+  return static_cast<double>(updates_insignificant) / static_cast<double>(updates_scored);
+}
+
 MirrorMonitor::MirrorMonitor(const std::vector<std::string>& addresses,
                              std::shared_ptr<const common::LinkSecurity> security)
     : addresses_(addresses) {
@@ -49,6 +54,8 @@ MirrorTotals MirrorMonitor::Poll(absl::Duration rpc_deadline) const {
     totals.settled = totals.settled && reply.final_flush_done() && reply.idle();
     totals.elements_seen += reply.elements_seen();
     totals.elements_sent += reply.elements_sent();
+    totals.updates_scored += reply.updates_scored();
+    totals.updates_insignificant += reply.updates_insignificant();
     totals.hard_threshold = std::max(totals.hard_threshold, reply.hard_threshold());
     totals.soft_threshold = std::max(totals.soft_threshold, reply.soft_threshold());
     for (const rpc::MirrorLinkStats& link : reply.links()) {

@@ -37,12 +37,16 @@ struct MirrorTotals {
   bool settled = false;          // all flushed and idle
   uint64_t elements_seen = 0;
   uint64_t elements_sent = 0;
+  uint64_t updates_scored = 0;         // thesis Fig. 5.4: local update elements
+  uint64_t updates_insignificant = 0;  // of them, those changing their value <= 1%
   uint64_t messages = 0;
   double hard_threshold = 0;     // max over shards
   double soft_threshold = 0;
   std::map<std::pair<uint32_t, uint32_t>, MirrorLinkTotals> links;  // (from, to)
   uint64_t bytes() const;
   double filtered_fraction() const;  // 1 - sent / seen
+  // updates_insignificant / updates_scored; 0 when none was scored.
+  double insignificant_fraction() const;
 };
 
 class MirrorMonitor {

@@ -45,8 +45,10 @@ std::string DescribeRun(const RunResult& r) {
   }
   if (!r.wan_links.empty()) absl::StrAppend(&line, absl::StrFormat(", WAN %.2f MB", r.wan_bytes / 1e6));
   if (r.mirror) {
-    absl::StrAppend(&line, absl::StrFormat(", %.1f%% of updates filtered, DC copies within %.3g",
+    absl::StrAppend(&line, absl::StrFormat(", %.1f%% of updates filtered (%.1f%% insignificant "
+                                           "at 1%%), DC copies within %.3g",
                                            100.0 * r.mirror->filtered_fraction(),
+                                           100.0 * r.mirror->insignificant_fraction(),
                                            r.dc_max_difference));
   }
   return line;
@@ -121,6 +123,8 @@ json SummaryJson(const common::JobSpec& spec, const std::string& run_dir,
       json mirror = {{"elements_seen", m.elements_seen},
                      {"elements_sent", m.elements_sent},
                      {"filtered_fraction", m.filtered_fraction()},
+                     {"updates_scored", m.updates_scored},
+                     {"insignificant_fraction", m.insignificant_fraction()},
                      {"final_hard_threshold", m.hard_threshold},
                      {"dc_max_difference", r.dc_max_difference}};
       mirror["links"] = json::array();

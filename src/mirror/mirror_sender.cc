@@ -81,7 +81,9 @@ void MirrorSender::OnRowsApplied(uint32_t table_id, std::span<const uint64_t> ro
   for (size_t i = 0; i < rows.size(); ++i) {
     const uint64_t slot = store_->SlotOf(table_id, rows[i]);
     if (slot == server::StoreView::kNoSlot) continue;
-    filter_->Accumulate(table_id, slot, deltas.subspan(i * width, width));
+    // An UpdateSink call: the shard's lock is held, Values may be read.
+    filter_->Accumulate(table_id, slot, deltas.subspan(i * width, width),
+                        store_->Values(table_id, slot));
   }
 }
 
@@ -317,6 +319,8 @@ bool MirrorSender::AddStatus(rpc::MirrorStatusReply* reply) const {
   if (filter_) {
     reply->set_elements_seen(filter_->counters().elements_seen);
     reply->set_elements_sent(filter_->counters().elements_sent);
+    reply->set_updates_scored(filter_->counters().updates_scored);
+    reply->set_updates_insignificant(filter_->counters().updates_insignificant);
   }
   const double hard = schedule_.Hard(local_clock_);
   reply->set_hard_threshold(hard);

@@ -53,6 +53,22 @@ void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
   }
 }
 
+void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
+                                    std::span<const float> delta,
+                                    std::span<const float> value_after) {
+  const uint32_t width = tables_[table_id].width;
+  before_.resize(width);
+  scores_.resize(width);
+  for (uint32_t i = 0; i < width; ++i) before_[i] = value_after[i] - delta[i];
+  significance_(delta, before_, scores_);
+  for (uint32_t i = 0; i < width; ++i) {
+    if (delta[i] == 0.0f) continue;
+    ++counters_.updates_scored;
+    counters_.updates_insignificant += scores_[i] <= kStudySignificance;
+  }
+  Accumulate(table_id, slot, delta);
+}
+
 bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
                                     const ValueFn& value_of, const EmitFn& emit,
                                     uint64_t max_elements, uint64_t* emitted) {

@@ -70,10 +70,20 @@ struct SignificantRow {
   double max_score = 0;
 };
 
+// The bar of the thesis's study of updates (§5.2.3, Fig. 5.4): an update
+// that changes its parameter by at most 1% is insignificant.
+inline constexpr double kStudySignificance = 0.01;
+
 struct FilterCounters {
   uint64_t elements_seen = 0;   // nonzero elements accumulated
   uint64_t elements_sent = 0;   // elements emitted by sweeps and flushes
   uint64_t rows_swept = 0;      // dirty rows scored
+  // Of the nonzero elements accumulated with their row's value (the
+  // four-argument Accumulate), how many and how many of them scored at most
+  // kStudySignificance on their own, against the value before the update:
+  // the thesis's "insignificant updates", before any accumulation.
+  uint64_t updates_scored = 0;
+  uint64_t updates_insignificant = 0;
 };
 
 class SignificanceFilter {
@@ -88,6 +98,11 @@ class SignificanceFilter {
   // acc += delta for the row. REQUIRES: table and slot in range,
   // delta.size() == width.
   void Accumulate(uint32_t table, uint64_t slot, std::span<const float> delta);
+  // The same, and scores the update itself against the row's value before it
+  // (`value_after` - delta) for the updates_* counters. REQUIRES:
+  // value_after.size() == width.
+  void Accumulate(uint32_t table, uint64_t slot, std::span<const float> delta,
+                  std::span<const float> value_after);
 
   // Scores every dirty row; elements with significance > threshold are
   // emitted (one call per row, columns ascending) and their acc set to 0.
@@ -155,6 +170,7 @@ class SignificanceFilter {
   std::vector<float> scores_;
   std::vector<uint32_t> cols_;
   std::vector<float> vals_;
+  std::vector<float> before_;
 };
 
 }  // namespace gaia::significance

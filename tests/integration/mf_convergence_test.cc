@@ -166,6 +166,11 @@ TEST_F(MfConvergence, TwoDcGaiaMatchesSerialReferenceAndDcCopiesAgree) {
   EXPECT_LT(mirror["dc_max_difference"].get<double>(), 1e-3);
   EXPECT_GT(mirror["elements_seen"].get<uint64_t>(), 0u);
   EXPECT_GT(mirror["elements_sent"].get<uint64_t>(), 0u);
+  // Every local update element was scored on its own (thesis Fig. 5.4).
+  EXPECT_EQ(mirror["updates_scored"].get<uint64_t>(), mirror["elements_seen"].get<uint64_t>());
+  const double insignificant = mirror["insignificant_fraction"].get<double>();
+  EXPECT_GE(insignificant, 0.0);
+  EXPECT_LE(insignificant, 1.0);
   ASSERT_EQ(mirror["links"].size(), 2u);  // virginia->california and back
   for (const json& link : mirror["links"]) {
     EXPECT_GT(link["bytes"].get<uint64_t>(), 0u) << link.dump();

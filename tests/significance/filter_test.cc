@@ -301,6 +301,35 @@ TEST(SignificanceFilter, CountersCountNonzeroDeltasAndSentElements) {
   EXPECT_EQ(filter.counters().elements_seen, 4u);
 }
 
+TEST(SignificanceFilter, UpdatesAreScoredOnTheirOwnAgainstTheValueBeforeThem) {
+  const std::vector<TableShape> shapes = {{.width = 4, .slots = 1}};
+  SignificanceFilter filter(shapes, RelativeSignificance(kFloor));
+  ValueTables values(shapes, /*initial=*/10.0f);
+  // Against 10: 0.05 is 0.5% and 0.08 is 0.8% (insignificant), 0.2 is 2%, 0
+  // is not an update.
+  const std::vector<float> first = {0.05f, 0.08f, -0.2f, 0.0f};
+  std::span<float> row = values.Row(0, 0);
+  for (size_t i = 0; i < row.size(); ++i) row[i] += first[i];
+  filter.Accumulate(0, 0, first, row);
+  EXPECT_EQ(filter.counters().updates_scored, 3u);
+  EXPECT_EQ(filter.counters().updates_insignificant, 2u);
+  EXPECT_EQ(filter.counters().elements_seen, 3u);  // and accumulated as usual
+  EXPECT_THAT(filter.Acc(0, 0), ElementsAre(0.05f, 0.08f, -0.2f, 0.0f));
+
+  // A second 0.05 is again 0.5% of its value on its own, though the
+  // accumulated 0.1 is 1%: the count is of updates, not of what accumulates.
+  const std::vector<float> second = {0.05f, 0.0f, 0.0f, 0.0f};
+  row[0] += second[0];
+  filter.Accumulate(0, 0, second, row);
+  EXPECT_EQ(filter.counters().updates_scored, 4u);
+  EXPECT_EQ(filter.counters().updates_insignificant, 3u);
+
+  // The three-argument form scores nothing.
+  values.Update(filter, 0, 0, std::vector<float>{5.0f, 0.0f, 0.0f, 0.0f});
+  EXPECT_EQ(filter.counters().updates_scored, 4u);
+  EXPECT_EQ(filter.counters().elements_seen, 5u);
+}
+
 TEST(SignificanceFilter, RowRelativeSweepSendsTheRowWhole) {
   const std::vector<TableShape> shapes = {{.width = 3, .slots = 1}};
   SignificanceFilter filter(shapes, RowRelativeSignificance(kFloor));
