@@ -21,6 +21,10 @@ void AddSgdFlags(CLI::App& app, SgdOptions* o) {
   app.add_option("--init-stddev", o->init_stddev,
                  "stddev of the initial L rows (seeded per user)")
       ->capture_default_str();
+  app.add_option("--init-mean", o->init_mean,
+                 "mean of the initial L rows (with ratings of mean m and rank k, "
+                 "sqrt(m / k) starts the factors where the ratings are)")
+      ->capture_default_str();
   app.add_option("--seed", o->seed, "seed for L init and per-clock shuffles")
       ->capture_default_str();
   const std::map<std::string, StepRule> rules = {{"sum", StepRule::kSum},

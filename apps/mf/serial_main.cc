@@ -62,6 +62,9 @@ int main(int argc, char** argv) {
   app.add_option("--r-init-stddev", options.r_init_stddev,
                  "stddev of the initial R rows (use the job's R init)")
       ->capture_default_str();
+  app.add_option("--r-init-mean", options.r_init_mean,
+                 "mean of the initial R rows (use the job's R init)")
+      ->capture_default_str();
   app.add_flag("--json", json, "print one JSON object instead of text");
   gaia::mf::AddSgdFlags(app, &options.sgd);
   gaia::mf::EngineFlags engine;

@@ -59,6 +59,7 @@ absl::Status ValidateSgdOptions(const SgdOptions& o) {
   if (!(o.init_stddev >= 0 && std::isfinite(o.init_stddev))) {
     return fail("init stddev must be >= 0");
   }
+  if (!std::isfinite(o.init_mean)) return fail("init mean must be a finite number");
   if (o.threads == 0 || o.threads > 256) return fail("threads must be in [1, 256]");
   return absl::OkStatus();
 }
@@ -88,7 +89,8 @@ absl::StatusOr<LocalSgd> LocalSgd::Create(const std::vector<Rating>& ratings,
   for (size_t u = 0; u < sgd.users_.size(); ++u) {
     RandomStream rng(options.seed, kLSalt, sgd.users_[u]);
     for (uint32_t c = 0; c < k; ++c) {
-      sgd.l_[u * k + c] = static_cast<float>(rng.Normal() * options.init_stddev);
+      sgd.l_[u * k + c] =
+          static_cast<float>(options.init_mean + rng.Normal() * options.init_stddev);
     }
   }
 
@@ -240,7 +242,8 @@ absl::StatusOr<SerialResult> SerialTrain(const std::vector<Rating>& ratings,
   for (size_t j = 0; j < rows.size(); ++j) {
     RandomStream rng(options.r_init_seed, kRSalt, rows[j]);
     for (uint32_t c = 0; c < k; ++c) {
-      r[j * k + c] = static_cast<float>(rng.Normal() * options.r_init_stddev);
+      r[j * k + c] =
+          static_cast<float>(options.r_init_mean + rng.Normal() * options.r_init_stddev);
     }
   }
   const std::span<float> trained(r.data(), delta.size());

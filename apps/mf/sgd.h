@@ -81,8 +81,8 @@ struct SgdOptions {
   double lr_decay = 0.05;           // eta_t = eta0 / (1 + lr_decay * t), >= 0
   double lambda = 0.01;             // L2 weight per rating, >= 0
   double minibatch_fraction = 1.0;  // share of local ratings per clock, (0, 1]
-  double init_stddev = 0.1;         // L rows start ~ N(0, init_stddev^2), from
-                                    // (seed, user): the same in every process
+  double init_stddev = 0.1;         // L rows start ~ N(init_mean, init_stddev^2),
+  double init_mean = 0;             // from (seed, user): the same in every process
   uint64_t seed = 1;                // L init and per-clock shuffles
   // Threads in RunClock(). > 1 splits the users over threads, each with its
   // own copy of R whose changes are summed (like that many more workers).
@@ -189,7 +189,8 @@ struct SerialOptions {
   // Where the passes run; empty: the CPU (CreateCpuEngine).
   SgdEngineFactory engine;
   int64_t epochs = 100;
-  double r_init_stddev = 0.1;   // R rows start ~ N(0, r_init_stddev^2)
+  double r_init_stddev = 0.1;   // R rows start ~ N(r_init_mean, r_init_stddev^2)
+  double r_init_mean = 0;
   uint64_t r_init_seed = 1;
   // If set, called after every epoch (e.g. to print progress as it happens).
   std::function<void(const EpochReport&)> on_epoch;

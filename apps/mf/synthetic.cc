@@ -61,6 +61,7 @@ absl::Status Validate(const SyntheticOptions& o) {
   }
   if (o.rank == 0 || o.rank > 4096) return fail("rank must be in [1, 4096]");
   if (!(o.noise >= 0 && o.noise <= 100)) return fail("noise must be in [0, 100]");
+  if (!(o.mean >= 0 && o.mean <= 100)) return fail("mean must be in [0, 100]");
   if (!(o.zipf >= 0 && o.zipf <= 5)) return fail("zipf must be in [0, 5]");
   if (!(o.user_zipf >= 0 && o.user_zipf <= 5)) {
     return fail("user_zipf must be in [0, 5]");
@@ -71,11 +72,13 @@ absl::Status Validate(const SyntheticOptions& o) {
   return absl::OkStatus();
 }
 
-void FillFactor(RandomStream* rng, uint32_t rank, float* out) {
-  // Entry stddev rank^-1/4 makes a dot product of two factors unit-variance.
-  const double scale = std::pow(static_cast<double>(rank), -0.25);
-  for (uint32_t c = 0; c < rank; ++c) {
-    out[c] = static_cast<float>(rng->Normal() * scale);
+void FillFactor(RandomStream* rng, const SyntheticOptions& o, float* out) {
+  // Entry stddev rank^-1/4 makes a dot product of two centred factors
+  // unit-variance; entry mean sqrt(mean / rank) gives it mean `mean`.
+  const double scale = std::pow(static_cast<double>(o.rank), -0.25);
+  const double centre = std::sqrt(o.mean / static_cast<double>(o.rank));
+  for (uint32_t c = 0; c < o.rank; ++c) {
+    out[c] = static_cast<float>(centre + rng->Normal() * scale);
   }
 }
 
@@ -104,6 +107,7 @@ absl::StatusOr<SyntheticOptions> ParseSyntheticSpec(absl::string_view spec) {
     else if (key == "ratings") s = ParseUint(key, value, &o.ratings);
     else if (key == "rank") s = ParseUint(key, value, &o.rank);
     else if (key == "noise") s = ParseReal(key, value, &o.noise);
+    else if (key == "mean") s = ParseReal(key, value, &o.mean);
     else if (key == "zipf") s = ParseReal(key, value, &o.zipf);
     else if (key == "user_zipf") s = ParseReal(key, value, &o.user_zipf);
     else if (key == "seed") s = ParseUint(key, value, &o.seed);
@@ -113,7 +117,7 @@ absl::StatusOr<SyntheticOptions> ParseSyntheticSpec(absl::string_view spec) {
     else {
       s = absl::InvalidArgumentError(absl::StrCat(
           "synthetic spec: unknown key '", key,
-          "' (known: users, items, ratings, rank, noise, zipf, user_zipf, "
+          "' (known: users, items, ratings, rank, noise, mean, zipf, user_zipf, "
           "seed, dc, dcs, heldout)"));
     }
     if (!s.ok()) return s;
@@ -127,7 +131,8 @@ std::string FormatSyntheticSpec(const SyntheticOptions& o) {
                       ",ratings=", o.ratings, ",rank=", o.rank, ",noise=", o.noise,
                       ",zipf=", o.zipf, ",user_zipf=", o.user_zipf,
                       ",seed=", o.seed, ",dc=", o.dc, ",dcs=", o.dcs,
-                      o.heldout > 0 ? absl::StrCat(",heldout=", o.heldout) : "");
+                      o.heldout > 0 ? absl::StrCat(",heldout=", o.heldout) : "",
+                      o.mean > 0 ? absl::StrCat(",mean=", o.mean) : "");
 }
 
 absl::StatusOr<SyntheticGenerator> SyntheticGenerator::Create(
@@ -138,7 +143,7 @@ absl::StatusOr<SyntheticGenerator> SyntheticGenerator::Create(
   g.item_factors_.resize(static_cast<size_t>(options.items) * k);
   for (uint32_t i = 0; i < options.items; ++i) {
     RandomStream rng(options.seed, kItemSalt, i);
-    FillFactor(&rng, k, &g.item_factors_[static_cast<size_t>(i) * k]);
+    FillFactor(&rng, options, &g.item_factors_[static_cast<size_t>(i) * k]);
   }
   // Popularity rank -> item: a seeded Fisher-Yates shuffle, so popular items
   // are spread over the id space (and over R's shards).
@@ -188,7 +193,7 @@ void SyntheticGenerator::AppendUserRatings(uint32_t user, std::vector<Rating>* o
   const uint32_t k = options_.rank;
   RandomStream rng(options_.seed, kUserSalt, user);
   std::vector<float> factor(k);
-  FillFactor(&rng, k, factor.data());
+  FillFactor(&rng, options_, factor.data());
 
   // How many items this user rates: a power-law weight at a random position,
   // rounded stochastically so the total stays unbiased.
@@ -248,7 +253,7 @@ void SyntheticGenerator::AppendUserRatings(uint32_t user, std::vector<Rating>* o
 std::vector<float> SyntheticGenerator::UserFactor(uint32_t user) const {
   std::vector<float> factor(options_.rank);
   RandomStream rng(options_.seed, kUserSalt, user);
-  FillFactor(&rng, options_.rank, factor.data());
+  FillFactor(&rng, options_, factor.data());
   return factor;
 }
 

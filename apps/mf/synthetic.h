@@ -6,8 +6,10 @@
 //   std::vector<Rating> mine = g->Generate(/*part=*/1, /*parts=*/4);
 //
 // Model: user u has factor p_u and item i has factor q_i, every entry drawn
-// from N(0, k^-1/2) (stddev k^-1/4 for rank k), so p_u·q_i has unit variance.
-// A rating is p_u·q_i + N(0, noise^2).
+// from N(m, k^-1/2) (stddev k^-1/4 for rank k) with m = sqrt(mean / k), so
+// p_u·q_i has mean `mean` and, at mean 0, unit variance. A rating is
+// p_u·q_i + N(0, noise^2). A positive mean is the shape of star ratings
+// (Netflix's average about 3.6): factors centred away from zero.
 //
 // Popularity: item i is drawn with probability proportional to
 // rank(i)^-zipf, where rank() is a seeded permutation of the items; user u
@@ -46,6 +48,7 @@ struct SyntheticOptions {
   uint64_t ratings = 800000;    // total over all users (approximate)
   uint32_t rank = 16;           // rank of the planted model
   double noise = 0.3;           // stddev of the Gaussian rating noise
+  double mean = 0;              // mean rating of the planted model, >= 0
   double zipf = 0.3;            // item popularity exponent (0 = uniform)
   double user_zipf = 0.5;       // per-user rating-count exponent (0 = equal)
   uint64_t seed = 7;
@@ -59,7 +62,7 @@ struct SyntheticOptions {
 };
 
 // Parses "synthetic" or "synthetic:key=value,..." with keys users, items,
-// ratings, rank, noise, zipf, user_zipf, seed, dc, dcs, heldout (any subset,
+// ratings, rank, noise, mean, zipf, user_zipf, seed, dc, dcs, heldout (any subset,
 // any order). Unknown keys, bad numbers and out-of-range values are errors.
 absl::StatusOr<SyntheticOptions> ParseSyntheticSpec(absl::string_view spec);
 

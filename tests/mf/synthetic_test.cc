@@ -50,7 +50,8 @@ TEST(SyntheticSpec, RejectsBadSpecs) {
   for (const char* bad :
        {"synthetic:users=0", "synthetic:users=-5", "synthetic:rank=x", "synthetic:dc=2,dcs=2",
         "synthetic:noise=nan", "synthetic:zipf=-1", "synthetic:color=red", "synthetic;users=3",
-        "synthetic:items=999999999", "synthetic:users"}) {
+        "synthetic:items=999999999", "synthetic:users", "synthetic:mean=-1",
+        "synthetic:mean=inf"}) {
     SCOPED_TRACE(bad);
     EXPECT_FALSE(ParseSyntheticSpec(bad).ok());
   }
@@ -95,6 +96,31 @@ TEST(SyntheticGenerator, ValuesFollowThePlantedModel) {
   }
   // Unit-variance ratings: O(1), as documented.
   EXPECT_NEAR(sum_sq / static_cast<double>(all.size()), 1.0, 0.35);
+}
+
+TEST(SyntheticGenerator, MeanCentresTheRatingsAndOnlyShiftsTheFactors) {
+  SyntheticOptions o = Small();
+  o.noise = 0.0;
+  o.mean = 3.6;
+  absl::StatusOr<SyntheticGenerator> g = SyntheticGenerator::Create(o);
+  absl::StatusOr<SyntheticGenerator> centred = SyntheticGenerator::Create(Small());
+  ASSERT_TRUE(g.ok() && centred.ok());
+  const std::vector<Rating> all = g->Generate();
+  double sum = 0;
+  for (const Rating& r : all) sum += r.value;
+  EXPECT_NEAR(sum / static_cast<double>(all.size()), 3.6, 0.25);
+  // Same draws, shifted by sqrt(mean / rank): the spec without mean is
+  // unchanged, and the round trip keeps the mean.
+  const float shift = static_cast<float>(std::sqrt(3.6 / o.rank));
+  for (uint32_t item : {0u, 7u}) {
+    for (uint32_t c = 0; c < o.rank; ++c) {
+      EXPECT_NEAR(g->ItemFactor(item)[c], centred->ItemFactor(item)[c] + shift, 1e-5);
+    }
+  }
+  EXPECT_EQ(FormatSyntheticSpec(Small()).find("mean"), std::string::npos);
+  absl::StatusOr<SyntheticOptions> again = ParseSyntheticSpec(FormatSyntheticSpec(o));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_DOUBLE_EQ(again->mean, 3.6);
 }
 
 TEST(SyntheticGenerator, DcsHoldDisjointUsersWhoseUnionIsTheWhole) {
