@@ -19,8 +19,9 @@ std::optional<ConvergencePoint> FindConvergence(const std::vector<ObjectivePoint
 
 std::optional<ObjectivePoint> FirstReaching(const std::vector<ObjectivePoint>& series,
                                             double target) {
+  const double bar = target + kTargetRoundingTolerance * std::abs(target);
   for (const ObjectivePoint& p : series) {
-    if (p.objective <= target) return p;
+    if (p.objective <= bar) return p;
   }
   return std::nullopt;
 }

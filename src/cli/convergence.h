@@ -29,7 +29,14 @@ struct ConvergencePoint {
 std::optional<ConvergencePoint> FindConvergence(const std::vector<ObjectivePoint>& series,
                                                 int window, double tolerance);
 
-// First point whose objective <= target; nullopt if never reached.
+// How far above the target an objective may be and still count as reaching
+// it, relative to |target|: float rounding, so that a run computing what the
+// target run computed (baseline against lan under BSP) reaches its final
+// objective even when the sums were added in another order.
+inline constexpr double kTargetRoundingTolerance = 1e-5;
+
+// First point whose objective <= target + kTargetRoundingTolerance * |target|;
+// nullopt if never reached.
 std::optional<ObjectivePoint> FirstReaching(const std::vector<ObjectivePoint>& series,
                                             double target);
 

@@ -80,8 +80,12 @@ absl::StatusOr<double> MaxAbsDifference(const Model& a, const Model& b) {
     }
     for (size_t i = 0; i < x.size(); ++i) {
       if (!std::isfinite(x[i]) || !std::isfinite(y[i])) {
-        return absl::DataLossError(absl::StrCat("table ", t, " element ", i, " is ", x[i],
-                                                " in one copy and ", y[i], " in the other"));
+        // Non-finite in both copies: the model diverged, rather than the
+        // copies disagreeing.
+        const bool both = !std::isfinite(x[i]) && !std::isfinite(y[i]);
+        return absl::DataLossError(absl::StrCat(
+            "table ", t, " element ", i, " is ", x[i], " in one copy and ", y[i],
+            " in the other", both ? " (the model diverged)" : ""));
       }
       diff = std::max(diff, std::abs(static_cast<double>(x[i]) - y[i]));
     }

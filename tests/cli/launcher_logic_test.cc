@@ -51,6 +51,13 @@ TEST(Convergence, FirstReachingTarget) {
   auto s = Series({10, 8, 6, 4, 5});
   EXPECT_EQ(FirstReaching(s, 6)->clock, 2);
   EXPECT_FALSE(FirstReaching(s, 3).has_value());
+  // Rounding above the target reaches it; more than rounding does not.
+  auto close = Series({3.2303200e6, 3.2303100e6});
+  EXPECT_EQ(FirstReaching(close, 3.2303100e6 * (1 - 3e-6))->clock, 0);
+  EXPECT_FALSE(FirstReaching(close, 3.2303100e6 * (1 - 1e-4)).has_value());
+  // Negative objectives (log-likelihoods reported as objectives) alike.
+  EXPECT_EQ(FirstReaching(Series({-99.9995}), -100.0)->clock, 0);
+  EXPECT_FALSE(FirstReaching(Series({-99.9}), -100.0).has_value());
 }
 
 void Append(const std::string& path, const std::string& text) {

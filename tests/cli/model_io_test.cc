@@ -55,11 +55,17 @@ TEST(MaxAbsDifference, NanInEitherCopyIsAFailureNamingTheElement) {
     EXPECT_TRUE(absl::IsDataLoss(diff.status())) << diff.status();
     EXPECT_NE(diff.status().message().find("table 2 element 1"), std::string::npos)
         << diff.status();
+    // One bad copy is a disagreement, not a divergence of the model.
+    EXPECT_EQ(diff.status().message().find("diverged"), std::string::npos) << diff.status();
   }
-  // NaN in the same place in both copies is no agreement either.
+  // NaN in the same place in both copies is no agreement either: the model
+  // diverged, and the message says so.
   Model a = ThreeTables();
   a.values[0][0] = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_FALSE(MaxAbsDifference(a, a).ok());
+  const absl::StatusOr<double> both = MaxAbsDifference(a, a);
+  ASSERT_FALSE(both.ok());
+  EXPECT_NE(both.status().message().find("the model diverged"), std::string::npos)
+      << both.status();
 }
 
 TEST(MaxAbsDifference, InfinityIsAFailure) {
