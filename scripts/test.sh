@@ -27,7 +27,8 @@ if [ "${GAIA_TEST_SANITIZERS:-1}" = "1" ]; then
 
   echo "=== TSan build: concurrent parts"
   TSAN_TESTS=(clock_tracker_test pending_updates_test shard_server_test worker_unit_test
-              worker_e2e_test wan_link_shaper_test wan_relay_test mirror_unit_test mirror_test)
+              worker_e2e_test wan_link_shaper_test wan_relay_test mirror_unit_test mirror_test
+              shard_tls_test mirror_tls_test)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=thread
   cmake --build build-tsan -j "$JOBS" --target "${TSAN_TESTS[@]}"
