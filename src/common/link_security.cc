@@ -10,12 +10,16 @@
 
 #include <grpcpp/create_channel_posix.h>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <grpcpp/security/server_credentials.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
 #include <grpcpp/support/client_interceptor.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "src/common/job_ca_verifier.h"
 #include "src/common/local_socket.h"
 #include "src/common/logging.h"
 
@@ -223,11 +227,16 @@ std::shared_ptr<const LinkSecurity> LinkSecurity::Plaintext() {
 std::shared_ptr<grpc::ServerCredentials> LinkSecurity::ServerCredentials(
     std::shared_ptr<RefusalLog> refusals) const {
   if (!tls()) return grpc::InsecureServerCredentials();
-  grpc::SslServerCredentialsOptions options(
-      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  options.pem_root_certs = ca_pem_;
-  options.pem_key_cert_pairs.push_back({key_pem_, cert_pem_});
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
+  // OpenSSL asks for the client's certificate but leaves judging it to
+  // JobCaVerifier, which counts and logs the peers it refuses.
+  auto identity = std::make_shared<grpc::experimental::StaticDataCertificateProvider>(
+      std::vector<grpc::experimental::IdentityKeyCertPair>{{key_pem_, cert_pem_}});
+  grpc::experimental::TlsServerCredentialsOptions options(identity);
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  options.set_certificate_verifier(JobCaVerifier(ca_pem_, refusals));
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(options);
   credentials->SetAuthMetadataProcessor(
       std::make_shared<TokenProcessor>(token_, std::move(refusals)));
   return credentials;

@@ -109,12 +109,12 @@ class ShardTls : public ::testing::Test {
 
   // A refused session leaves every value as it was.
   void ExpectRefusedSession(std::shared_ptr<grpc::Channel> channel, const std::string& address,
-                            uint64_t more_refusals) {
+                            MoreRefusals more) {
     const std::vector<float> before = Table();
     const uint64_t refused = Refused();
     EXPECT_FALSE(PushSession(std::move(channel), address, kRefusedWait).ok());
     EXPECT_EQ(Table(), before);
-    EXPECT_EQ(Refused(), refused + more_refusals);
+    ExpectMoreRefusals(refused, Refused(), more);
   }
 
   JobMaterial job_;
@@ -136,23 +136,30 @@ TEST_F(ShardTls, TheJobsOwnWorkerPushesOverTheUnixSocket) {
   EXPECT_EQ(Refused(), 0u);
 }
 
-TEST_F(ShardTls, WorkerWithAnotherJobsCaIsRefusedAtTheHandshake) {
-  std::shared_ptr<const common::LinkSecurity> foreign = Mixed(other_, job_);
-  ASSERT_TRUE(foreign);
-  // The handshake fails inside gRPC: no call reaches the token check.
-  ExpectRefusedSession(foreign->Channel(tcp_, common::ClientChannelArguments(
-                                                  common::ServerKind::kShard)),
-                       tcp_, /*more_refusals=*/0);
+TEST_F(ShardTls, WorkerWithAnotherJobsCertificateIsRefusedAtTheHandshakeAndCounted) {
+  ExpectRefusedSession(ChannelWithForeignCertificate(job_, other_, tcp_), tcp_,
+                       MoreRefusals::Handshakes());
 }
 
-TEST_F(ShardTls, WorkerWithoutCertificateIsRefusedAtTheHandshake) {
-  ExpectRefusedSession(ChannelWithoutCertificate(job_, tcp_), tcp_, /*more_refusals=*/0);
+TEST_F(ShardTls, WorkerWithAnotherJobsCaRefusesTheShard) {
+  std::shared_ptr<const common::LinkSecurity> foreign = Mixed(other_, job_);
+  ASSERT_TRUE(foreign);
+  // The worker does not trust the shard's certificate and ends the handshake
+  // before showing its own: the shard has nothing to count.
+  ExpectRefusedSession(foreign->Channel(tcp_, common::ClientChannelArguments(
+                                                  common::ServerKind::kShard)),
+                       tcp_, MoreRefusals::None());
+}
+
+TEST_F(ShardTls, WorkerWithoutCertificateIsRefusedAtTheHandshakeAndCounted) {
+  ExpectRefusedSession(ChannelWithoutCertificate(job_, tcp_), tcp_, MoreRefusals::Handshakes());
 }
 
 TEST_F(ShardTls, PlaintextWorkerIsRefused) {
+  // Not a TLS handshake at all: gRPC drops the bytes before any check of ours.
   ExpectRefusedSession(common::LinkSecurity::Plaintext()->Channel(
                            tcp_, common::ClientChannelArguments(common::ServerKind::kShard)),
-                       tcp_, /*more_refusals=*/0);
+                       tcp_, MoreRefusals::None());
 }
 
 TEST_F(ShardTls, WorkerWithAWrongOrNoTokenIsRefusedAndCounted) {
@@ -160,8 +167,8 @@ TEST_F(ShardTls, WorkerWithAWrongOrNoTokenIsRefusedAndCounted) {
   ASSERT_TRUE(wrong_token);
   ExpectRefusedSession(
       wrong_token->Channel(tcp_, common::ClientChannelArguments(common::ServerKind::kShard)), tcp_,
-      1);
-  ExpectRefusedSession(ChannelWithoutToken(job_, tcp_), tcp_, 1);
+      MoreRefusals::Calls(1));
+  ExpectRefusedSession(ChannelWithoutToken(job_, tcp_), tcp_, MoreRefusals::Calls(1));
 }
 
 TEST_F(ShardTls, UnixSocketWorkerWithAWrongOrNoTokenIsRefusedAndCounted) {
@@ -171,7 +178,7 @@ TEST_F(ShardTls, UnixSocketWorkerWithAWrongOrNoTokenIsRefusedAndCounted) {
        {wrong_token.get(), common::LinkSecurity::Plaintext().get()}) {
     auto channel = internal::MakeShardChannel(unix_, absl::Now() + kWait, *security);
     ASSERT_TRUE(channel.ok()) << channel.status();
-    ExpectRefusedSession(*channel, unix_, 1);
+    ExpectRefusedSession(*channel, unix_, MoreRefusals::Calls(1));
   }
 }
 
@@ -187,12 +194,16 @@ TEST_F(ShardTls, ControlCallsNeedTheJobsCertificateAndToken) {
   const auto args = common::ClientChannelArguments(common::ServerKind::kShard);
   EXPECT_EQ(status_code(job_.security->Channel(tcp_, args)), grpc::StatusCode::OK);
   EXPECT_NE(status_code(Mixed(other_, job_)->Channel(tcp_, args)), grpc::StatusCode::OK);
+  EXPECT_EQ(Refused(), 0u);  // the caller refused the shard
   EXPECT_NE(status_code(ChannelWithoutCertificate(job_, tcp_)), grpc::StatusCode::OK);
-  EXPECT_EQ(Refused(), 0u);
+  EXPECT_NE(status_code(ChannelWithForeignCertificate(job_, other_, tcp_)),
+            grpc::StatusCode::OK);
+  // One handshake each: a call without wait_for_ready fails on the first.
+  EXPECT_EQ(Refused(), 2u);
   EXPECT_EQ(status_code(Mixed(job_, other_)->Channel(tcp_, args)),
             grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(status_code(ChannelWithoutToken(job_, tcp_)), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(Refused(), 2u);
+  EXPECT_EQ(Refused(), 4u);
 
   // The count is what Control.Status reports.
   auto stub = rpc::Control::NewStub(job_.security->Channel(tcp_, args));
@@ -200,7 +211,7 @@ TEST_F(ShardTls, ControlCallsNeedTheJobsCertificateAndToken) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + kWait));
   rpc::StatusReply reply;
   ASSERT_TRUE(stub->Status(&context, rpc::StatusRequest(), &reply).ok());
-  EXPECT_EQ(reply.calls_refused(), 2u);
+  EXPECT_EQ(reply.calls_refused(), 4u);
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 // Two jobs' TLS material and the peers a test plays against a job's servers:
-// the job's own, one with another job's CA, one without a certificate, and
-// ones with a wrong or no token.
+// the job's own, one with another job's CA or certificate, one without a
+// certificate, and ones with a wrong or no token.
 #ifndef GAIA_TESTS_SECURITY_TLS_TEST_UTIL_H_
 #define GAIA_TESTS_SECURITY_TLS_TEST_UTIL_H_
 
@@ -78,6 +78,36 @@ inline std::shared_ptr<grpc::Channel> ChannelWithoutToken(const JobMaterial& job
   grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
   args.SetSslTargetNameOverride(common::kJobPeerName);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
+}
+
+// Trusts `job`'s CA, so it accepts the job's servers, but shows the
+// certificate (and key) of `foreign`, another job: the server must refuse it.
+inline std::shared_ptr<grpc::Channel> ChannelWithForeignCertificate(
+    const JobMaterial& job, const JobMaterial& foreign, const std::string& address) {
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = ReadText(job.files.ca);
+  options.pem_cert_chain = ReadText(foreign.files.cert);
+  options.pem_private_key = ReadText(foreign.files.key);
+  grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
+  args.SetSslTargetNameOverride(common::kJobPeerName);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
+}
+
+// How many refusals a refused peer adds to a server's count: exactly
+// `calls` for calls refused by the token check; for a handshake the server
+// refuses, at least one and at most one per connection attempt gRPC makes
+// within the test's wait (it reconnects with backoff).
+struct MoreRefusals {
+  uint64_t at_least;
+  uint64_t at_most;
+  static MoreRefusals None() { return {0, 0}; }
+  static MoreRefusals Calls(uint64_t calls) { return {calls, calls}; }
+  static MoreRefusals Handshakes() { return {1, 16}; }
+};
+
+inline void ExpectMoreRefusals(uint64_t before, uint64_t after, MoreRefusals more) {
+  EXPECT_GE(after, before + more.at_least);
+  EXPECT_LE(after, before + more.at_most);
 }
 
 }  // namespace gaia::testing
