@@ -14,13 +14,15 @@ JOBS=${GAIA_JOBS:-$(nproc)}
 start=$(date +%s)
 
 echo "=== default build: full suite"
-GAIA_BUILD_DIR=build bash scripts/build.sh -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=ON
+GAIA_BUILD_DIR=build bash scripts/build.sh -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=ON \
+  -DGAIA_UNITY_BUILD=ON
 ctest --test-dir build --output-on-failure -j "$JOBS" --timeout 900
 
 if [ "${GAIA_TEST_SANITIZERS:-1}" = "1" ]; then
   echo "=== ASan+UBSan build: all but multi-process tests"
   GAIA_BUILD_DIR=build-asan GAIA_BUILD_TYPE=Debug bash scripts/build.sh \
-    -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=address,undefined
+    -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=address,undefined \
+    -DGAIA_UNITY_BUILD=ON
   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1 \
     ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE 'integration|install|deploy' \
     --timeout 900
@@ -30,7 +32,7 @@ if [ "${GAIA_TEST_SANITIZERS:-1}" = "1" ]; then
               worker_e2e_test wan_link_shaper_test wan_relay_test mirror_unit_test mirror_test
               shard_tls_test mirror_tls_test)
   cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=thread
+    -DGAIA_BUILD_TESTS=ON -DGAIA_BUILD_BENCH=OFF -DGAIA_SANITIZE=thread -DGAIA_UNITY_BUILD=ON
   cmake --build build-tsan -j "$JOBS" --target "${TSAN_TESTS[@]}"
   for t in "${TSAN_TESTS[@]}"; do
     echo "--- tsan: $t"

@@ -179,18 +179,4 @@ absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::stri
                                                   timeout.count(), " s; see ", child.log_path()));
 }
 
-uint64_t PeakRssBytes(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
-  std::string line;
-  while (std::getline(in, line)) {
-    uint64_t kib = 0;
-    if (absl::StartsWith(line, "VmHWM:") &&
-        absl::SimpleAtoi(absl::StripAsciiWhitespace(absl::StripSuffix(line.substr(6), "kB")),
-                         &kib)) {
-      return kib * 1024;
-    }
-  }
-  return 0;
-}
-
 }  // namespace gaia::cli

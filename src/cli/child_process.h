@@ -85,8 +85,6 @@ absl::StatusOr<std::vector<int>> AwaitPorts(ChildProcess& child, const std::stri
                                             std::chrono::seconds timeout,
                                             const std::atomic<bool>* stop);
 
-// A live process's peak resident set (VmHWM in /proc/<pid>/status), 0 if unknown.
-uint64_t PeakRssBytes(pid_t pid);
 
 }  // namespace gaia::cli
 

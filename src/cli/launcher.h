@@ -63,8 +63,9 @@ struct RunResult {
   std::optional<MirrorTotals> mirror;  // gaia modes: after the final flush
   double dc_max_difference = 0;        // largest |difference| between DC copies
   std::string model_dir;               // checkpoint.save_final: where the model went
-  // Per shard (topology order): its process's peak resident memory (VmHWM),
-  // 0 where /proc could not tell.
+  // Per shard (topology order): its process's peak resident memory (VmHWM;
+  // on another host as the shard reports it in Control.Status), 0 where
+  // neither could tell.
   std::vector<uint64_t> shard_peak_rss_bytes;
 };
 

@@ -4,16 +4,40 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <system_error>
 
+#include <grpcpp/grpcpp.h>
+
 #include "absl/strings/str_cat.h"
+#include "proto/gaia.grpc.pb.h"
 #include "src/cli/convergence.h"
 #include "src/cli/wan_links.h"
 #include "src/common/logging.h"
+#include "src/common/process_memory.h"
+#include "src/common/rpc_options.h"
 #include "src/wan/system_tools.h"
 
 namespace gaia::cli {
+namespace {
+
+// A shard's peak resident memory: a local child's VmHWM; on another host,
+// where the local PID is its ssh's, what the shard reports in Control.Status
+// (0 if it does not answer in time).
+uint64_t ShardPeakRss(const ChildProcess& shard, const std::string& address,
+                      const common::LinkSecurity& security) {
+  if (shard.host().empty()) return common::PeakResidentSetBytes(shard.pid());
+  auto stub = rpc::Control::NewStub(
+      security.Channel(address, common::ClientChannelArguments(common::ServerKind::kShard)));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  rpc::StatusReply reply;
+  if (!stub->Status(&context, rpc::StatusRequest(), &reply).ok()) return 0;
+  return reply.peak_rss_bytes();
+}
+
+}  // namespace
 namespace fs = std::filesystem;
 using common::Mode;
 
@@ -189,9 +213,10 @@ absl::Status ModeRun::Stop() {
           {absl::StrCat(topo_.host_dcs[key.first], "->", topo_.host_dcs[key.second]), link.bytes});
     }
   }
-  for (auto& shard : children_.shards) {
-    // Unknown (0) on another host: the local PID is its ssh's.
-    result_.shard_peak_rss_bytes.push_back(shard->host().empty() ? PeakRssBytes(shard->pid()) : 0);
+  for (uint32_t s = 0; s < children_.shards.size(); ++s) {
+    result_.shard_peak_rss_bytes.push_back(
+        ShardPeakRss(*children_.shards[s], LauncherAddress(placement_, s, shard_ports_[s]),
+                     *security_));
   }
   for (auto& shard : children_.shards) {
     auto exit = shard->Terminate(kTerminateGrace);

@@ -16,10 +16,6 @@ std::string ThroughRelay(const std::vector<RelayPlan>& relays, uint32_t from_dc,
   return absl::StrCat("127.0.0.1:", PortFor(relays, from_dc, shard));
 }
 
-bool IsLoopback(const std::string& address) {
-  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
-}
-
 // An IPv6 address in a "host:port".
 std::string Bracketed(const std::string& ip) {
   return ip.find(':') == std::string::npos ? ip : absl::StrCat("[", ip, "]");
@@ -170,6 +166,10 @@ std::string Reach(const Location& from, const Location& to, const std::string& t
   // A process on another host listens on its address only, not loopback.
   const bool loopback = from == to && to.host.empty();
   return absl::StrCat(loopback ? std::string("127.0.0.1") : Bracketed(to_ip), ":", port);
+}
+
+bool IsLoopback(const std::string& address) {
+  return address == "localhost" || address == "::1" || address.rfind("127.", 0) == 0;
 }
 
 std::string LauncherAddress(const Placement& placement, uint32_t shard, int port) {

@@ -117,6 +117,10 @@ Placement PlaceProcesses(const common::JobSpec& spec, const common::Topology& to
 // `to`, whose DC is reached from elsewhere at `to_ip`.
 std::string Reach(const Location& from, const Location& to, const std::string& to_ip, int port);
 
+// A host address that means "this host" wherever it is used: localhost,
+// ::1 or 127.x.y.z.
+bool IsLoopback(const std::string& address);
+
 // Where the launcher (this host, its own namespace) reaches `port` of shard
 // `shard`.
 std::string LauncherAddress(const Placement& placement, uint32_t shard, int port);

@@ -18,14 +18,6 @@
 namespace gaia::cli {
 namespace fs = std::filesystem;
 
-namespace {
-
-bool IsLoopback(const std::string& address) {
-  return address == "localhost" || address == "::1" || absl::StartsWith(address, "127.");
-}
-
-}  // namespace
-
 std::string ShellQuote(const std::string& s) {
   std::string out = "'";
   for (char c : s) {

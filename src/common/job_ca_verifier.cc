@@ -83,8 +83,12 @@ std::string ChainError(X509_STORE* store, const std::string& leaf_pem,
 
 std::string PeerOf(grpc::experimental::TlsCustomVerificationCheckRequest& request) {
   std::vector<std::string> names;
-  for (const grpc::string_ref& name : request.dns_names()) names.emplace_back(name.data(), name.size());
-  for (const grpc::string_ref& name : request.ip_names()) names.emplace_back(name.data(), name.size());
+  for (const grpc::string_ref& name : request.dns_names()) {
+    names.emplace_back(name.data(), name.size());
+  }
+  for (const grpc::string_ref& name : request.ip_names()) {
+    names.emplace_back(name.data(), name.size());
+  }
   const grpc::string_ref common = request.common_name();
   if (names.empty() && common.size() > 0) names.emplace_back(common.data(), common.size());
   if (names.empty()) return "a TLS peer without a certificate";
@@ -111,7 +115,8 @@ class Verifier final : public grpc::experimental::ExternalCertificateVerifier {
       *sync_status = grpc::Status::OK;
     } else {
       if (refusals_ != nullptr) refusals_->Refuse(PeerOf(*request), why);
-      *sync_status = grpc::Status(grpc::StatusCode::UNAUTHENTICATED, absl::StrCat("refused: ", why));
+      *sync_status =
+          grpc::Status(grpc::StatusCode::UNAUTHENTICATED, absl::StrCat("refused: ", why));
     }
     return true;  // decided synchronously
   }

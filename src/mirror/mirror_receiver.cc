@@ -12,7 +12,7 @@
 namespace gaia::mirror {
 namespace {
 
-constexpr absl::Duration kIdleWake = absl::Milliseconds(100);
+constexpr absl::Duration kReceiverIdleWake = absl::Milliseconds(100);
 
 rpc::MirrorReply Ack(uint64_t through) {
   rpc::MirrorReply reply;
@@ -67,7 +67,7 @@ void MirrorReceiver::Run() {
       busy_ = false;
       mu_.AwaitWithTimeout(
           [this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return !inbound_.empty() || stopping_; },
-          kIdleWake);
+          kReceiverIdleWake);
       if (stopping_) return;
       if (inbound_.empty()) continue;
       item = std::move(inbound_.front());

@@ -11,7 +11,7 @@
 namespace gaia::mirror {
 namespace {
 
-constexpr absl::Duration kIdleWake = absl::Milliseconds(50);
+constexpr absl::Duration kSenderIdleWake = absl::Milliseconds(50);
 
 }  // namespace
 
@@ -47,7 +47,7 @@ void MirrorSender::Run() {
     {
       common::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout([this]() ABSL_NO_THREAD_SAFETY_ANALYSIS { return wake_ || stopping_; },
-                           kIdleWake);
+                           kSenderIdleWake);
       wake_ = false;
       if (stopping_) return;
     }

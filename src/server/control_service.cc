@@ -6,6 +6,7 @@
 #include <string>
 
 #include "src/common/logging.h"
+#include "src/common/process_memory.h"
 
 namespace gaia::server {
 namespace {
@@ -19,16 +20,6 @@ grpc::ServerUnaryReactor* Refuse(grpc::CallbackServerContext* context) {
 
 }  // namespace
 
-uint64_t ResidentSetBytes() {
-  // statm: size resident shared text lib data dt, in pages.
-  std::ifstream statm("/proc/self/statm");
-  uint64_t size_pages = 0;
-  uint64_t resident_pages = 0;
-  if (!(statm >> size_pages >> resident_pages)) return 0;
-  const long page = sysconf(_SC_PAGESIZE);
-  return page > 0 ? resident_pages * static_cast<uint64_t>(page) : 0;
-}
-
 grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* context,
                                                  const rpc::StatusRequest* /*request*/,
                                                  rpc::StatusReply* reply) {
@@ -40,7 +31,8 @@ grpc::ServerUnaryReactor* ControlService::Status(grpc::CallbackServerContext* co
   reply->set_table_bytes(stats.table_bytes);
   reply->set_updates_applied(stats.updates_applied);
   reply->set_bytes_received(stats.bytes_received);
-  reply->set_rss_bytes(ResidentSetBytes());
+  reply->set_rss_bytes(common::ResidentSetBytes());
+  reply->set_peak_rss_bytes(common::PeakResidentSetBytes());
   reply->set_calls_refused(gate_.refused());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   reactor->Finish(grpc::Status::OK);

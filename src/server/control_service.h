@@ -13,10 +13,6 @@
 
 namespace gaia::server {
 
-// Resident set size of this process in bytes (from /proc/self/statm), or 0
-// if it cannot be read.
-uint64_t ResidentSetBytes();
-
 // Thread-safe.
 class ControlService final : public rpc::Control::CallbackService {
  public:

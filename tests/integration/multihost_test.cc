@@ -50,9 +50,11 @@ e2,w2,40,0
 w1,w2,1000,0
 )";
 
-// Enough for both modes to converge (mf_convergence_test.cc: gaia may take
-// a few clocks more than 60 on this data).
-constexpr int kClocks = 80;
+// Enough for both modes to converge, with room: gaia may take a few clocks
+// more than 60 on this data (mf_convergence_test.cc), and a run can sit on a
+// saddle near 150,000 for 40 clocks before it descends (seen once: 119,895
+// at clock 80 against 117,383 usually). A clock takes ~30 ms here.
+constexpr int kClocks = 150;
 
 // East: round-robin over its hosts; west: per-host counts (w1 both shards
 // and a worker, w2 one worker). <E1> etc. become the hosts' addresses.
@@ -322,11 +324,19 @@ TEST_F(MultiHost, BaselineAndGaiaOverFourHostsConvergeAsOnOneHost) {
         << runs[m].dump(2);
     ASSERT_TRUE(one_runs[m].contains("converged") && one_runs[m]["converged"].is_object())
         << one_runs[m].dump(2);
-    // The tolerance of the MF convergence tests (mf_convergence_test.cc).
-    const double spread_objective = runs[m]["converged"]["objective"].get<double>();
-    const double one_objective = one_runs[m]["converged"]["objective"].get<double>();
+    // The tolerance of the MF convergence tests (mf_convergence_test.cc), on
+    // the objective after kClocks: the convergence rule can fire on the
+    // saddle (above) in one run and not in the other.
+    const double spread_objective = runs[m]["final_objective"].get<double>();
+    const double one_objective = one_runs[m]["final_objective"].get<double>();
     EXPECT_LE(std::abs(spread_objective - one_objective), 0.02 * one_objective)
-        << spread_objective << " on four hosts, " << one_objective << " on one";
+        << spread_objective << " on four hosts, " << one_objective << " on one, after "
+        << kClocks << " clocks";
+    // Every shard's peak memory is known, the other hosts' from the shard.
+    ASSERT_TRUE(runs[m].contains("shard_peak_rss_bytes")) << runs[m].dump(2);
+    for (const json& rss : runs[m]["shard_peak_rss_bytes"]) {
+      EXPECT_GT(rss.get<uint64_t>(), 1u << 20) << runs[m]["shard_peak_rss_bytes"].dump();
+    }
   }
   ASSERT_TRUE(runs[1].contains("mirror")) << runs[1].dump(2);
   EXPECT_LT(runs[1]["mirror"]["dc_max_difference"].get<double>(), 1e-3);
