@@ -54,7 +54,7 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> ChildProcess::Spawn(
 
 absl::StatusOr<pid_t> ChildProcess::Start(const std::string& label,
                                           const std::vector<std::string>& argv,
-                                          const std::string& log_path) {
+                                          const std::string& log_path, int stdin_fd) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command line");
   if (access(argv[0].c_str(), X_OK) != 0) {
     return absl::NotFoundError(
@@ -67,7 +67,11 @@ absl::StatusOr<pid_t> ChildProcess::Start(const std::string& label,
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (stdin_fd >= 0) {
+    posix_spawn_file_actions_adddup2(&actions, stdin_fd, STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&actions, log_fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&actions, log_fd, STDERR_FILENO);
   posix_spawnattr_t attr;

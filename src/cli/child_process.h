@@ -59,10 +59,11 @@ class ChildProcess {
   std::string LogTail(int max_lines) const;
 
  protected:
-  // Spawn's work, for subclasses that own the process they start.
+  // Spawn's work, for subclasses that own the process they start. The
+  // child's stdin is `stdin_fd` when given (>= 0), else /dev/null.
   static absl::StatusOr<pid_t> Start(const std::string& label,
                                      const std::vector<std::string>& argv,
-                                     const std::string& log_path);
+                                     const std::string& log_path, int stdin_fd = -1);
   ChildProcess(std::string label, pid_t pid, std::string log_path)
       : label_(std::move(label)), pid_(pid), log_path_(std::move(log_path)) {}
 

@@ -99,7 +99,9 @@ class ModeRun {
     std::map<uint32_t, std::string> data;         // spec DC -> its data there
     common::TlsFiles tls;                         // its own TLS files there
   };
-  absl::Status PrepareHost(HostSession* host);
+  // Runs on its own thread per host (PrepareHosts): reads the run's
+  // constant state and writes only `host`.
+  absl::Status PrepareHost(HostSession* host, const std::string& local_spec) const;
   // What a host gets copied besides the binaries: the spec, the data of the
   // DCs whose workers it runs, and with TLS on its own certificate and key
   // and the job's CA and token (noting their remote paths in `host`).
@@ -108,7 +110,8 @@ class ModeRun {
     std::string remote;
     bool recursive = false;  // a folder
   };
-  absl::StatusOr<std::vector<HostFile>> FilesFor(HostSession* host);
+  absl::StatusOr<std::vector<HostFile>> FilesFor(HostSession* host,
+                                                 const std::string& local_spec) const;
   absl::StatusOr<std::vector<HostFile>> TlsFilesFor(HostSession* host,
                                                     std::vector<HostFile> files) const;
   // Copies a file the launcher wrote for a process at `where` to its host.

@@ -1,5 +1,10 @@
 #include "src/cli/remote_process.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -17,6 +22,8 @@ constexpr char kPidTag[] = "gaia-remote-pid ";
 // How long Terminate waits for the remote shell's PID line when the process
 // was just started.
 constexpr auto kPidWait = std::chrono::seconds(5);
+// How long the lifeline gives a program after TERM before KILL.
+constexpr int kLifelineGraceS = 10;
 
 }  // namespace
 
@@ -32,10 +39,21 @@ std::vector<std::string> RemotePaths::ArgvToRemote(std::vector<std::string> argv
 
 std::string RemoteLaunchCommand(const std::vector<std::string>& argv, const std::string& dir,
                                 const std::string& pid_file) {
-  std::string command =
-      absl::StrCat("cd ", ShellQuote(dir), " && echo $$ > ", ShellQuote(pid_file), " && echo '",
-                   kPidTag, "'$$ >&2 && exec");
+  // The lifeline reads the session's stdin (saved as fd 3: a background
+  // command's own stdin is /dev/null) until the launcher's end of it closes,
+  // then ends the program if that PID still runs one of this run's (its
+  // command line holds `dir`). `dir` reaches it in the environment, not its
+  // arguments, so the run's process table check does not count it.
+  const std::string lifeline = absl::StrCat(
+      "cat >/dev/null 2>&1; p=$1; ",
+      "ours() { tr '\\0' ' ' < /proc/$p/cmdline 2>/dev/null | grep -qF -- \"$GAIA_RUN\"; }; ",
+      "ours || exit 0; kill -TERM $p; sleep ", kLifelineGraceS, "; ours && kill -KILL $p");
+  std::string command = absl::StrCat(
+      "cd ", ShellQuote(dir), " && echo $$ > ", ShellQuote(pid_file), " && echo '", kPidTag,
+      "'$$ >&2 && exec 3<&0 && { GAIA_RUN=", ShellQuote(dir), " sh -c ", ShellQuote(lifeline),
+      " gaia-lifeline $$ <&3 >/dev/null 2>&1 & } && exec");
   for (const std::string& arg : argv) absl::StrAppend(&command, " ", ShellQuote(arg));
+  absl::StrAppend(&command, " </dev/null 3<&-");
   return command;
 }
 
@@ -58,22 +76,38 @@ absl::StatusOr<std::unique_ptr<ChildProcess>> RemoteProcess::Spawn(
   if (argv.empty()) return absl::InvalidArgumentError("empty command line");
   const std::string pid_file =
       absl::StrCat(paths.ToRemote(log_path), ".pid");  // beside its remote twin of the log
+  // The lifeline: the ssh's stdin, whose write end only this process holds
+  // (close-on-exec, so no other child inherits it). It closes when the
+  // launcher ends the process or dies, even by SIGKILL.
+  int lifeline[2] = {-1, -1};
+  if (pipe2(lifeline, O_CLOEXEC) != 0) {
+    return absl::UnavailableError(absl::StrCat(label, ": pipe: ", strerror(errno)));
+  }
   absl::StatusOr<pid_t> ssh_pid = ChildProcess::Start(
       label, host.SshArgv(RemoteLaunchCommand(argv, paths.remote_root, pid_file), /*shared=*/false),
-      log_path);
-  if (!ssh_pid.ok()) return ssh_pid.status();
+      log_path, lifeline[0]);
+  close(lifeline[0]);
+  if (!ssh_pid.ok()) {
+    close(lifeline[1]);
+    return ssh_pid.status();
+  }
   return std::unique_ptr<ChildProcess>(
-      new RemoteProcess(label, *ssh_pid, log_path, host, paths, pid_file));
+      new RemoteProcess(label, *ssh_pid, log_path, host, paths, pid_file, lifeline[1]));
 }
 
 RemoteProcess::RemoteProcess(std::string label, pid_t ssh_pid, std::string log_path,
-                             RemoteHostAccess host, RemotePaths paths, std::string pid_file)
+                             RemoteHostAccess host, RemotePaths paths, std::string pid_file,
+                             int lifeline_fd)
     : ChildProcess(std::move(label), ssh_pid, std::move(log_path)),
       host_(std::move(host)),
       paths_(std::move(paths)),
-      pid_file_(std::move(pid_file)) {}
+      pid_file_(std::move(pid_file)),
+      lifeline_fd_(lifeline_fd) {}
 
-RemoteProcess::~RemoteProcess() { Terminate(std::chrono::milliseconds(2000)); }
+RemoteProcess::~RemoteProcess() {
+  Terminate(std::chrono::milliseconds(2000));
+  if (lifeline_fd_ >= 0) close(lifeline_fd_);
+}
 
 std::optional<pid_t> RemoteProcess::remote_pid() {
   if (remote_pid_) return remote_pid_;

@@ -2,9 +2,10 @@
 // with the system's `ssh` (no tty) whose output, the remote process's
 // stdout and stderr, streams into the log file in the run's folder; polled
 // for exit (ssh ends with the remote exit code); ended by its remote PID,
-// TERM then KILL, on completion, Ctrl-C and failure. The remote shell
-// reports its PID ("gaia-remote-pid N" on stderr, and <remote_pid_file>)
-// before it execs the program, so the PID is the program's.
+// TERM then KILL, on completion, Ctrl-C and failure; and by its lifeline
+// (RemoteLaunchCommand) when the launcher dies without ending it. The remote
+// shell reports its PID ("gaia-remote-pid N" on stderr, and
+// <remote_pid_file>) before it execs the program, so the PID is the program's.
 //
 // Not thread-safe; owned by the launcher's supervision loop.
 #ifndef GAIA_SRC_CLI_REMOTE_PROCESS_H_
@@ -59,17 +60,23 @@ class RemoteProcess : public ChildProcess {
 
  private:
   RemoteProcess(std::string label, pid_t ssh_pid, std::string log_path, RemoteHostAccess host,
-                RemotePaths paths, std::string pid_file);
+                RemotePaths paths, std::string pid_file, int lifeline_fd);
 
   const RemoteHostAccess host_;
   const RemotePaths paths_;
   const std::string pid_file_;  // remote
   std::optional<pid_t> remote_pid_;
   bool remote_ended_ = false;
+  // The write end of the ssh's stdin, never written: its closing (here, or
+  // by the kernel when the launcher dies) makes the remote lifeline end the
+  // program (RemoteLaunchCommand).
+  const int lifeline_fd_;
 };
 
 // The shell command that runs `argv` in `dir` on a remote host, first
-// reporting its PID on stderr and into `pid_file`.
+// reporting its PID on stderr and into `pid_file`, beside a lifeline that
+// ends the program (TERM, then KILL after 10 s) once the shell's stdin
+// closes: when the launcher, which holds its other end over ssh, ends.
 std::string RemoteLaunchCommand(const std::vector<std::string>& argv, const std::string& dir,
                                 const std::string& pid_file);
 

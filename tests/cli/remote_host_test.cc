@@ -1,6 +1,7 @@
 // The SSH runner's commands (remote_host.h, remote_process.h). The shell
 // commands run here with the local /bin/sh, which is what a remote host's
 // sshd hands them to; ssh itself is covered by the multi-host test.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -102,6 +103,42 @@ TEST(RemoteProcessCommands, LaunchReportsTheProgramsOwnPid) {
   const std::string trimmed = pid.substr(0, pid.find('\n'));
   EXPECT_THAT(run.output, HasSubstr("gaia-remote-pid " + trimmed + "\n"));
   EXPECT_THAT(run.output, HasSubstr("pid=" + trimmed + " cwd=" + dir));
+}
+
+// The launch command run by a local shell whose stdin is a pipe this test
+// holds, as the launcher holds the ssh's: the program runs while the pipe is
+// open and is ended once its write end closes (the launcher died).
+TEST(RemoteProcessCommands, TheLifelineEndsTheProgramWhenTheLauncherGoes) {
+  const std::string dir = testing::MakeTempDir("remote-lifeline");
+  // The program's command line holds the run's folder, as a real one does.
+  const std::string command = RemoteLaunchCommand(
+      {"/bin/sh", "-c", "while :; do sleep 0.05; done", dir + "/program"}, dir, dir + "/p.pid");
+  int lifeline[2];
+  ASSERT_EQ(pipe2(lifeline, O_CLOEXEC), 0);
+  const pid_t shell = fork();
+  if (shell == 0) {
+    dup2(lifeline[0], STDIN_FILENO);
+    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_GT(shell, 0);
+  close(lifeline[0]);
+  // The shell execs the program: same PID, and it keeps running meanwhile.
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  int status = 0;
+  EXPECT_EQ(waitpid(shell, &status, WNOHANG), 0) << "ended while the lifeline was open";
+  EXPECT_THAT(testing::ReadTextFile(dir + "/p.pid"), HasSubstr(std::to_string(shell)));
+  close(lifeline[1]);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  pid_t reaped = 0;
+  while (reaped == 0 && std::chrono::steady_clock::now() < deadline) {
+    reaped = waitpid(shell, &status, WNOHANG);
+    if (reaped == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  if (reaped == 0) kill(shell, SIGKILL), waitpid(shell, &status, 0);
+  ASSERT_EQ(reaped, shell) << "the program outlived its lifeline";
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGTERM);
 }
 
 // A child of this test that ignores SIGTERM (so KILL is needed), with

@@ -393,6 +393,27 @@ TEST_F(MultiHost, CtrlCEndsEveryRemoteProcess) {
   for (size_t h = 0; h < kHosts.size(); ++h) EXPECT_EQ(LeftOn(h), "") << kHosts[h];
 }
 
+// A launcher killed outright cleans nothing up; every remote process still
+// ends, by its lifeline (the ssh's stdin, which closes with the launcher).
+TEST_F(MultiHost, KillingTheLauncherEndsEveryRemoteProcessByItsLifeline) {
+  testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
+                              "--results", hosts_->dir() + "/results-sigkill",
+                              WriteSpec(100000, false)});
+  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch.OutputSoFar();
+  launch.Signal(SIGKILL);
+  ASSERT_FALSE(launch.Wait(std::chrono::seconds(10)).timed_out);
+  // TERM at once; the programs' own shutdown takes well under this.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  for (size_t h = 0; h < kHosts.size(); ++h) {
+    std::string left = LeftOn(h);
+    while (!left.empty() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      left = LeftOn(h);
+    }
+    EXPECT_EQ(left, "") << kHosts[h];
+  }
+}
+
 TEST_F(MultiHost, KillingARemoteWorkerEndsTheJobNamingHostAndProcess) {
   const std::string results = hosts_->dir() + "/results-kill";
   testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
