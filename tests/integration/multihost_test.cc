@@ -256,6 +256,14 @@ class MultiHost : public ::testing::Test {
     return path;
   }
 
+  // A gaia-mode run over the four hosts that would go on for good, its
+  // results under `results` in the test's folder.
+  std::unique_ptr<testing::Subprocess> StartEndlessGaiaRun(const std::string& results) const {
+    return std::make_unique<testing::Subprocess>(std::vector<std::string>{
+        testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia", "--results",
+        hosts_->dir() + "/" + results, WriteSpec(100000, false)});
+  }
+
   // Processes of any run of the job on host `host`, as pgrep lists them.
   std::string LeftOn(size_t host) const {
     return hosts_->Ssh(host, "pgrep -a -f '[" + hosts_->dir().substr(0, 1) + "]" +
@@ -381,12 +389,10 @@ std::string AwaitWorker3Pid(const SshHosts& hosts) {
 }
 
 TEST_F(MultiHost, CtrlCEndsEveryRemoteProcess) {
-  testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
-                              "--results", hosts_->dir() + "/results-int",
-                              WriteSpec(100000, false)});
-  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch.OutputSoFar();
-  launch.Signal(SIGINT);
-  const testing::ProcessResult ended = launch.Wait(std::chrono::seconds(60));
+  std::unique_ptr<testing::Subprocess> launch = StartEndlessGaiaRun("results-int");
+  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch->OutputSoFar();
+  launch->Signal(SIGINT);
+  const testing::ProcessResult ended = launch->Wait(std::chrono::seconds(60));
   ASSERT_FALSE(ended.timed_out) << ended.output;
   EXPECT_NE(ended.exit_code, 0);
   EXPECT_THAT(ended.output, HasSubstr("interrupted"));
@@ -396,12 +402,10 @@ TEST_F(MultiHost, CtrlCEndsEveryRemoteProcess) {
 // A launcher killed outright cleans nothing up; every remote process still
 // ends, by its lifeline (the ssh's stdin, which closes with the launcher).
 TEST_F(MultiHost, KillingTheLauncherEndsEveryRemoteProcessByItsLifeline) {
-  testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
-                              "--results", hosts_->dir() + "/results-sigkill",
-                              WriteSpec(100000, false)});
-  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch.OutputSoFar();
-  launch.Signal(SIGKILL);
-  ASSERT_FALSE(launch.Wait(std::chrono::seconds(10)).timed_out);
+  std::unique_ptr<testing::Subprocess> launch = StartEndlessGaiaRun("results-sigkill");
+  ASSERT_NE(AwaitWorker3Pid(*hosts_), "") << launch->OutputSoFar();
+  launch->Signal(SIGKILL);
+  ASSERT_FALSE(launch->Wait(std::chrono::seconds(10)).timed_out);
   // TERM at once; the programs' own shutdown takes well under this.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   for (size_t h = 0; h < kHosts.size(); ++h) {
@@ -415,15 +419,13 @@ TEST_F(MultiHost, KillingTheLauncherEndsEveryRemoteProcessByItsLifeline) {
 }
 
 TEST_F(MultiHost, KillingARemoteWorkerEndsTheJobNamingHostAndProcess) {
-  const std::string results = hosts_->dir() + "/results-kill";
-  testing::Subprocess launch({testing::BinDir() + "/gaia", "launch", "--quiet", "--mode", "gaia",
-                              "--results", results, WriteSpec(100000, false)});
+  std::unique_ptr<testing::Subprocess> launch = StartEndlessGaiaRun("results-kill");
   const std::string pid = AwaitWorker3Pid(*hosts_);
-  ASSERT_FALSE(pid.empty()) << launch.OutputSoFar();
+  ASSERT_FALSE(pid.empty()) << launch->OutputSoFar();
   // Let it run a few clocks, then end it from outside the launcher.
   std::this_thread::sleep_for(std::chrono::seconds(2));
   ASSERT_EQ(hosts_->Ssh(3, "kill -KILL " + pid).exit_code, 0);
-  const testing::ProcessResult ended = launch.Wait(std::chrono::seconds(60));
+  const testing::ProcessResult ended = launch->Wait(std::chrono::seconds(60));
   ASSERT_FALSE(ended.timed_out) << ended.output;
   EXPECT_NE(ended.exit_code, 0);
   EXPECT_THAT(ended.output, HasSubstr("worker 3 (dc west"));

@@ -57,40 +57,40 @@ inline std::shared_ptr<const common::LinkSecurity> Mixed(const JobMaterial& cert
   return security.ok() ? *security : nullptr;
 }
 
-// TLS that trusts the job's CA but shows no client certificate.
-inline std::shared_ptr<grpc::Channel> ChannelWithoutCertificate(const JobMaterial& job,
-                                                                const std::string& address) {
+// A TLS channel without the token interceptor (calls carry no token unless
+// the test's ClientContext adds one) that trusts the CA in `ca_from` and
+// shows the certificate and key of `cert_from` (none if null).
+inline std::shared_ptr<grpc::Channel> BareTlsChannel(const JobMaterial& ca_from,
+                                                     const JobMaterial* cert_from,
+                                                     const std::string& address) {
   grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadText(job.files.ca);
+  options.pem_root_certs = ReadText(ca_from.files.ca);
+  if (cert_from != nullptr) {
+    options.pem_cert_chain = ReadText(cert_from->files.cert);
+    options.pem_private_key = ReadText(cert_from->files.key);
+  }
   grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
   args.SetSslTargetNameOverride(common::kJobPeerName);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
 }
 
-// The job's own certificate, but calls carry no token (unless the test's
-// ClientContext adds one).
+// TLS that trusts the job's CA but shows no client certificate.
+inline std::shared_ptr<grpc::Channel> ChannelWithoutCertificate(const JobMaterial& job,
+                                                                const std::string& address) {
+  return BareTlsChannel(job, nullptr, address);
+}
+
+// The job's own certificate, but calls carry no token.
 inline std::shared_ptr<grpc::Channel> ChannelWithoutToken(const JobMaterial& job,
                                                           const std::string& address) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadText(job.files.ca);
-  options.pem_cert_chain = ReadText(job.files.cert);
-  options.pem_private_key = ReadText(job.files.key);
-  grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
-  args.SetSslTargetNameOverride(common::kJobPeerName);
-  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
+  return BareTlsChannel(job, &job, address);
 }
 
 // Trusts `job`'s CA, so it accepts the job's servers, but shows the
 // certificate (and key) of `foreign`, another job: the server must refuse it.
 inline std::shared_ptr<grpc::Channel> ChannelWithForeignCertificate(
     const JobMaterial& job, const JobMaterial& foreign, const std::string& address) {
-  grpc::SslCredentialsOptions options;
-  options.pem_root_certs = ReadText(job.files.ca);
-  options.pem_cert_chain = ReadText(foreign.files.cert);
-  options.pem_private_key = ReadText(foreign.files.key);
-  grpc::ChannelArguments args = common::ClientChannelArguments(common::ServerKind::kShard);
-  args.SetSslTargetNameOverride(common::kJobPeerName);
-  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), args);
+  return BareTlsChannel(job, &foreign, address);
 }
 
 // How many refusals a refused peer adds to a server's count: exactly
