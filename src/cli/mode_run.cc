@@ -38,6 +38,7 @@ uint64_t ShardPeakRss(const ChildProcess& shard, const std::string& address,
 }
 
 }  // namespace
+
 namespace fs = std::filesystem;
 using common::Mode;
 

@@ -91,9 +91,10 @@ class LinkSecurity {
   bool tls() const { return !ca_pem_.empty(); }
   const std::string& token() const { return token_; }
 
-  // Server credentials for a TCP port: TLS that requires and verifies a
-  // client certificate from the job's CA, and refuses, before any handler
-  // runs, a call without the job's token (counted in `refusals`).
+  // Server credentials for a TCP port: TLS that requires a client
+  // certificate from the job's CA (JobCaVerifier, at the end of the
+  // handshake) and refuses, before any handler runs, a call without the
+  // job's token; both refusals are counted in `refusals`.
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials(
       std::shared_ptr<RefusalLog> refusals) const;
 
