@@ -7,7 +7,6 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 
-#include <atomic>
 #include <utility>
 #include <vector>
 
@@ -98,15 +97,11 @@ std::string PeerOf(grpc::experimental::TlsCustomVerificationCheckRequest& reques
 class Verifier final : public grpc::experimental::ExternalCertificateVerifier {
  public:
   Verifier(const std::string& ca_pem, std::shared_ptr<RefusalLog> refusals)
-      : store_(StoreOf(ca_pem)), refusals_(std::move(refusals)) {
-    published_.store(true, std::memory_order_release);
-  }
+      : store_(StoreOf(ca_pem)), refusals_(std::move(refusals)) {}
 
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)>, grpc::Status* sync_status) override {
-    // As in TokenProcessor: makes the constructor's writes visible to TSan
-    // on gRPC's handshake thread.
-    (void)published_.load(std::memory_order_acquire);
+    published_.Acquire();
     const grpc::string_ref leaf = request->peer_cert();
     const grpc::string_ref chain = request->peer_cert_full_chain();
     const std::string why = ChainError(store_.get(), std::string(leaf.data(), leaf.size()),
@@ -127,7 +122,7 @@ class Verifier final : public grpc::experimental::ExternalCertificateVerifier {
   // Only read after construction; OpenSSL locks its own lookups.
   const Store store_;
   const std::shared_ptr<RefusalLog> refusals_;
-  std::atomic<bool> published_{false};
+  const PublishedToGrpc published_;  // last
 };
 
 }  // namespace

@@ -2,7 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <atomic>
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -79,19 +78,13 @@ std::string PeerOf(const grpc::AuthContext& context) {
 class TokenProcessor final : public grpc::AuthMetadataProcessor {
  public:
   TokenProcessor(std::string token, std::shared_ptr<RefusalLog> refusals)
-      : token_(std::move(token)), refusals_(std::move(refusals)) {
-    published_.store(true, std::memory_order_release);
-  }
+      : token_(std::move(token)), refusals_(std::move(refusals)) {}
 
   bool IsBlocking() const override { return false; }  // a string compare
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context,
                        OutputMetadata*, OutputMetadata*) override {
-    // gRPC's own threads call this; the acquire pairs with the constructor's
-    // release so the token written on the caller's thread is ordered before
-    // it is read here in a way ThreadSanitizer sees (gRPC's hand-off is not
-    // instrumented; shown by mirror_tls_test under TSan).
-    (void)published_.load(std::memory_order_acquire);
+    published_.Acquire();
     auto it = metadata.find(kJobTokenMetadataKey);
     if (it != metadata.end() &&
         SameToken(absl::string_view(it->second.data(), it->second.size()), token_)) {
@@ -106,7 +99,7 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
  private:
   const std::string token_;
   const std::shared_ptr<RefusalLog> refusals_;
-  std::atomic<bool> published_{false};
+  const PublishedToGrpc published_;  // last
 };
 
 class TokenInterceptor final : public grpc::experimental::Interceptor {

@@ -1,8 +1,5 @@
 #include "src/server/control_service.h"
 
-#include <unistd.h>
-
-#include <fstream>
 #include <string>
 
 #include "src/common/logging.h"
