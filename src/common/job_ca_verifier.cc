@@ -101,7 +101,7 @@ class Verifier final : public grpc::experimental::ExternalCertificateVerifier {
 
   bool Verify(grpc::experimental::TlsCustomVerificationCheckRequest* request,
               std::function<void(grpc::Status)>, grpc::Status* sync_status) override {
-    published_.Acquire();
+    const PublishedToGrpc::Visit visit(published_);
     const grpc::string_ref leaf = request->peer_cert();
     const grpc::string_ref chain = request->peer_cert_full_chain();
     const std::string why = ChainError(store_.get(), std::string(leaf.data(), leaf.size()),

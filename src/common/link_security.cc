@@ -84,7 +84,7 @@ class TokenProcessor final : public grpc::AuthMetadataProcessor {
 
   grpc::Status Process(const InputMetadata& metadata, grpc::AuthContext* context,
                        OutputMetadata*, OutputMetadata*) override {
-    published_.Acquire();
+    const PublishedToGrpc::Visit visit(published_);
     auto it = metadata.find(kJobTokenMetadataKey);
     if (it != metadata.end() &&
         SameToken(absl::string_view(it->second.data(), it->second.size()), token_)) {
