@@ -19,25 +19,47 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
                     std::span<const float> vals) {
   Lane& lane = lanes_[relayed ? 1 : 0];
   TableLane& t = lane.tables[table];
-  const uint32_t width = widths_[table];
   auto [it, inserted] = t.index.try_emplace(row, static_cast<uint32_t>(t.rows.size()));
   if (inserted) {
     t.rows.push_back(row);
     t.order.push_back(order_++);
-    t.values.resize(t.values.size() + width, 0.0f);
-    t.set.resize(t.set.size() + width, 0);
+    t.entries.emplace_back();
     ++lane.rows;
     queued_bytes_ += kQueuedRowBytes;
   }
-  float* values = t.values.data() + static_cast<size_t>(it->second) * width;
-  uint8_t* set = t.set.data() + static_cast<size_t>(it->second) * width;
-  for (size_t i = 0; i < cols.size(); ++i) {
-    values[cols[i]] += vals[i];
-    if (!set[cols[i]]) {
-      set[cols[i]] = 1;
-      queued_bytes_ += kQueuedEntryBytes;
+  queued_bytes_ += kQueuedEntryBytes * MergeInto(t.entries[it->second], cols, vals);
+}
+
+size_t Outbox::MergeInto(std::vector<Entry>& row, std::span<const uint32_t> cols,
+                         std::span<const float> vals) {
+  incoming_.clear();
+  for (size_t i = 0; i < cols.size(); ++i) incoming_.push_back({cols[i], vals[i]});
+  auto by_col = [](const Entry& a, const Entry& b) { return a.col < b.col; };
+  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_col)) {
+    std::stable_sort(incoming_.begin(), incoming_.end(), by_col);
+  }
+  // One sorted pass over both, summing equal columns (a column may repeat in
+  // `cols`, and the row may hold it already).
+  merged_.clear();
+  merged_.reserve(row.size() + incoming_.size());
+  auto a = row.begin();
+  auto b = incoming_.begin();
+  while (a != row.end() || b != incoming_.end()) {
+    Entry next;
+    if (b == incoming_.end() || (a != row.end() && a->col <= b->col)) {
+      next = *a++;
+    } else {
+      next = *b++;
+    }
+    if (!merged_.empty() && merged_.back().col == next.col) {
+      merged_.back().value += next.value;
+    } else {
+      merged_.push_back(next);
     }
   }
+  const size_t added = merged_.size() - row.size();
+  row.swap(merged_);  // merged_ keeps the old buffer for the next call
+  return added;
 }
 
 void Outbox::AddClock(bool relayed, uint32_t origin, int64_t clock) {
@@ -74,16 +96,14 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     // The row at `pos`'s queued nonzero values into cols / vals; true when
     // all are exact halves (and halves are on).
     auto collect = [&](size_t pos) {
-      const float* values = t.values.data() + pos * width;
-      const uint8_t* set = t.set.data() + pos * width;
       cols.clear();
       vals.clear();
       bool half = options_.half_values && width <= kMaxHalfWidth;
-      for (uint32_t c = 0; c < width; ++c) {
-        if (!set[c] || values[c] == 0.0f) continue;  // 0: cancelled out while queued
-        cols.push_back(c);
-        vals.push_back(values[c]);
-        half = half && ExactInHalf(values[c]);
+      for (const Entry& e : t.entries[pos]) {
+        if (e.value == 0.0f) continue;  // cancelled out while queued
+        cols.push_back(e.col);
+        vals.push_back(e.value);
+        half = half && ExactInHalf(e.value);
       }
       return half;
     };
@@ -94,13 +114,14 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
     while (t.head < t.rows.size() && room()) {
       const size_t pos = t.head++;
       const bool half = collect(pos);
-      const uint8_t* set = t.set.data() + pos * width;
-      queued_bytes_ -= kQueuedRowBytes;
-      for (uint32_t c = 0; c < width; ++c) queued_bytes_ -= set[c] ? kQueuedEntryBytes : 0;
+      queued_bytes_ -= kQueuedRowBytes + kQueuedEntryBytes * t.entries[pos].size();
       t.index.erase(t.rows[pos]);
       --lane.rows;
       const size_t n = cols.size();
-      if (n == 0) continue;
+      if (n == 0) {
+        std::vector<Entry>().swap(t.entries[pos]);
+        continue;
+      }
       // The smallest of: dense values (zeros where nothing is queued),
       // (column, value) pairs, a column bitmap and values, and for a ternary
       // row a bitmap, its scale and signs.
@@ -135,15 +156,18 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
         encoding.half = half;
         writer.emplace(batch->add_updates(), table, width, encoding);
       }
+      std::vector<Entry>& entries = t.entries[c.pos];
       if (c.form == Form::kDense) {
-        writer->AddDenseRow(
-            c.row, std::span<const float>(t.values).subspan(size_t{c.pos} * width, width));
+        dense_.assign(width, 0.0f);
+        for (const Entry& e : entries) dense_[e.col] = e.value;
+        writer->AddDenseRow(c.row, dense_);
         packed_elements_ += width;
       } else {
         collect(c.pos);
         writer->AddSparseRow(c.row, cols, vals);
         packed_elements_ += cols.size();
       }
+      std::vector<Entry>().swap(entries);  // packed: its memory goes now
     }
     for (auto& by_kind : writers) {
       for (std::optional<DeltaWriter>& writer : by_kind) {
@@ -154,22 +178,20 @@ void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
       // Give back what a burst made the lane grow to.
       t = TableLane();
     } else {
-      Compact(t, width);
+      Compact(t);
     }
   }
 }
 
-void Outbox::Compact(TableLane& t, uint32_t width) {
+void Outbox::Compact(TableLane& t) {
   if (t.head < 1024 || t.head * 2 < t.rows.size()) return;  // amortized O(1) per row
   const size_t keep = t.rows.size() - t.head;
   std::move(t.rows.begin() + t.head, t.rows.end(), t.rows.begin());
   std::move(t.order.begin() + t.head, t.order.end(), t.order.begin());
-  std::move(t.values.begin() + t.head * width, t.values.end(), t.values.begin());
-  std::move(t.set.begin() + t.head * width, t.set.end(), t.set.begin());
+  std::move(t.entries.begin() + t.head, t.entries.end(), t.entries.begin());
   t.rows.resize(keep);
   t.order.resize(keep);
-  t.values.resize(keep * width);
-  t.set.resize(keep * width);
+  t.entries.resize(keep);
   for (size_t pos = 0; pos < keep; ++pos) t.index[t.rows[pos]] = static_cast<uint32_t>(pos);
   t.head = 0;
 }

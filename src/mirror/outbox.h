@@ -2,7 +2,10 @@
 // §4.2). Significant updates for the same (table, row, column) that queue up
 // while the link is busy are summed, so a slow link carries each element at
 // most once per batch however many clocks it falls behind, and the memory it
-// takes is bounded by the table size, not by the outage length. A hub's
+// takes is bounded by the table size, not by the outage length. A queued row
+// holds only its queued columns (kQueuedEntryBytes each, sorted by column):
+// a wide table whose updates touch a few columns per row costs what it
+// queues, not its width per row. A hub's
 // forwarded updates and its own share the outbox: that is its aggregation.
 //
 // Ordering (what the receiver may rely on): rows leave in the order they
@@ -102,13 +105,17 @@ class Outbox {
   uint64_t packed_elements() const { return packed_elements_; }
 
  private:
+  // One queued column of a row: its sum so far (0 when it cancelled out).
+  struct Entry {
+    uint32_t col;
+    float value;
+  };
   // Rows [head, rows.size()) are queued, oldest first.
   struct TableLane {
     absl::flat_hash_map<uint64_t, uint32_t> index;  // row -> position
     std::vector<uint64_t> rows;
     std::vector<uint64_t> order;  // when each row was first queued (order_)
-    std::vector<float> values;    // rows.size() * width
-    std::vector<uint8_t> set;     // rows.size() * width: column present
+    std::vector<std::vector<Entry>> entries;  // per position, ascending columns
     size_t head = 0;
   };
   struct Lane {
@@ -118,8 +125,12 @@ class Outbox {
   // Moves rows of `lane` into `batch` (oldest first) until about max_bytes;
   // each table's rows are written in ascending row order.
   void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
+  // Sums (cols, vals) into `row`'s sorted entries; returns the number of
+  // columns it did not hold yet.
+  size_t MergeInto(std::vector<Entry>& row, std::span<const uint32_t> cols,
+                   std::span<const float> vals);
   // Drops the packed rows [0, head) of `t` once they are most of it.
-  static void Compact(TableLane& t, uint32_t width);
+  static void Compact(TableLane& t);
   // The queue position of the oldest row still queued (order_ if none).
   uint64_t OldestQueued() const;
 
@@ -135,6 +146,10 @@ class Outbox {
   uint64_t order_ = 0;  // rows ever queued (first time)
   // Unreleased barriers: (id, order_ when it was sent), ascending.
   std::deque<std::pair<uint64_t, uint64_t>> barriers_;
+  // Scratch reused by MergeInto and PackLane.
+  std::vector<Entry> incoming_;
+  std::vector<Entry> merged_;
+  std::vector<float> dense_;
 };
 
 }  // namespace gaia::mirror

@@ -29,23 +29,14 @@ SignificanceFilter::SignificanceFilter(std::vector<TableShape> tables,
                                        gaia::SignificanceFn significance,
                                        ValueEmission emission)
     : significance_(std::move(significance)), emission_(emission) {
-  tables_.resize(tables.size());
-  for (size_t t = 0; t < tables.size(); ++t) {
-    tables_[t].width = tables[t].width;
-    tables_[t].acc.assign(tables[t].slots * tables[t].width, 0.0f);
-    tables_[t].dirty.assign(tables[t].slots, 0);
-  }
+  tables_.reserve(tables.size());
+  for (const TableShape& shape : tables) tables_.emplace_back(shape.width, shape.slots);
 }
 
 void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
                                     std::span<const float> delta) {
   Table& table = tables_[table_id];
-  float* acc = table.acc.data() + slot * table.width;
-  uint64_t nonzero = 0;
-  for (uint32_t i = 0; i < table.width; ++i) {
-    acc[i] += delta[i];
-    nonzero += delta[i] != 0.0f;
-  }
+  const uint64_t nonzero = table.acc.Add(slot, delta);
   counters_.elements_seen += nonzero;
   if (nonzero != 0 && !table.dirty[slot]) {
     table.dirty[slot] = 1;
@@ -56,7 +47,7 @@ void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
 void SignificanceFilter::Accumulate(uint32_t table_id, uint64_t slot,
                                     std::span<const float> delta,
                                     std::span<const float> value_after) {
-  const uint32_t width = tables_[table_id].width;
+  const uint32_t width = tables_[table_id].acc.width();
   before_.resize(width);
   scores_.resize(width);
   for (uint32_t i = 0; i < width; ++i) before_[i] = value_after[i] - delta[i];
@@ -73,11 +64,11 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
                                     const ValueFn& value_of, const EmitFn& emit,
                                     uint64_t max_elements, uint64_t* emitted) {
   Table& table = tables_[table_id];
-  const uint32_t width = table.width;
+  const uint32_t width = table.acc.width();
   scores_.resize(width);
   for (; table.next < table.round_end && *emitted < max_elements; ++table.next) {
     const uint64_t slot = table.dirty_list[table.next];
-    float* acc = table.acc.data() + slot * width;
+    float* acc = table.acc.Open(slot);
     ++counters_.rows_swept;
     if (threshold >= 0) {
       significance_(std::span<const float>(acc, width), value_of(table_id, slot), scores_);
@@ -105,6 +96,7 @@ bool SignificanceFilter::SweepTable(uint32_t table_id, double threshold,
       *emitted += cols_.size();
       emit(SignificantRow{table_id, slot, cols_, vals_, max_score});
     }
+    table.acc.Close(slot);
     if (remaining) {
       table.dirty_list[table.kept++] = static_cast<uint32_t>(slot);  // kept <= next
     } else {
@@ -162,15 +154,9 @@ void SignificanceFilter::BeginRound(bool flush) {
       // Rows holding only rounding residuals are not on the dirty list.
       const uint64_t slots = table.dirty.size();
       for (uint64_t slot = 0; slot < slots; ++slot) {
-        if (table.dirty[slot]) continue;
-        const float* acc = table.acc.data() + slot * table.width;
-        for (uint32_t i = 0; i < table.width; ++i) {
-          if (acc[i] != 0.0f) {
-            table.dirty[slot] = 1;
-            table.dirty_list.push_back(static_cast<uint32_t>(slot));
-            break;
-          }
-        }
+        if (table.dirty[slot] || !table.acc.AnyNonzero(slot)) continue;
+        table.dirty[slot] = 1;
+        table.dirty_list.push_back(static_cast<uint32_t>(slot));
       }
     }
     // Reopening: drop the free slots of the round so far; everything on the
@@ -212,9 +198,8 @@ uint64_t SignificanceFilter::dirty_rows() const {
   return n;
 }
 
-std::span<const float> SignificanceFilter::Acc(uint32_t table_id, uint64_t slot) const {
-  const Table& table = tables_[table_id];
-  return {table.acc.data() + slot * table.width, table.width};
+std::vector<float> SignificanceFilter::Acc(uint32_t table_id, uint64_t slot) const {
+  return tables_[table_id].acc.Copy(slot);
 }
 
 }  // namespace gaia::significance

@@ -3,9 +3,11 @@
 // significant ones.
 //
 // Rows are addressed by (table, slot): a slot is a dense row index the owner
-// chooses (the shard's ParameterStore slot). The filter keeps `acc` with the
-// same shape as the table and a list of dirty slots (updated since last sent), so a sweep
-// costs O(rows updated since they were last sent), not O(table).
+// chooses (the shard's ParameterStore slot). The filter keeps `acc` for
+// every row (src/significance/accumulator_table.h: dense for narrow tables,
+// only the nonzero columns of a wide table's sparse rows) and a list of dirty
+// slots (updated since last sent), so a sweep costs O(rows updated since they
+// were last sent), not O(table).
 //
 //   SignificanceFilter filter({{.width = 16, .slots = 1000}}, RelativeSignificance(1e-3));
 //   filter.Accumulate(0, slot, delta);              // value += delta was done by the caller
@@ -49,6 +51,7 @@
 #include <vector>
 
 #include "gaia/significance.h"
+#include "src/significance/accumulator_table.h"
 #include "src/significance/emission.h"
 
 namespace gaia::significance {
@@ -133,12 +136,12 @@ class SignificanceFilter {
   const FilterCounters& counters() const { return counters_; }
 
   // The accumulated update of a row (for tests and invariant checks).
-  std::span<const float> Acc(uint32_t table, uint64_t slot) const;
+  std::vector<float> Acc(uint32_t table, uint64_t slot) const;
 
  private:
   struct Table {
-    uint32_t width = 1;
-    std::vector<float> acc;       // slots * width
+    Table(uint32_t width, uint64_t slots) : acc(width, slots), dirty(slots, 0) {}
+    AccumulatorTable acc;
     std::vector<uint8_t> dirty;   // per slot
     std::vector<uint32_t> dirty_list;  // slots (< 2^32: TableShape)
     // The open round: dirty_list[next, round_end) is still to be scored;

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "src/common/packing.h"
+#include "src/common/process_memory.h"
 
 namespace gaia::mirror {
 namespace {
@@ -341,6 +342,48 @@ TEST(Outbox, MostlyFullRowGoesDenseWithTheSameValues) {
             std::vector<uint64_t>{6});
   EXPECT_EQ(outbox.packed_elements(), 4u + 1u);  // the dense row counts its width
   EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+TEST(Outbox, ColumnsInAnyOrderAndRepeatedSumIntoTheQueuedRow) {
+  Outbox outbox({8});
+  outbox.AddRow(false, 0, 3, std::vector<uint32_t>{2, 6}, std::vector<float>{1, 1});
+  // Out of order, column 5 twice, columns 2 and 6 again, 0 new.
+  outbox.AddRow(false, 0, 3, std::vector<uint32_t>{6, 5, 0, 5, 2},
+                std::vector<float>{0.5f, 2, 4, 0.25f, -1});
+  // 2 cancelled to 0: still counted as queued, never sent.
+  EXPECT_EQ(outbox.queued_bytes(), Outbox::kQueuedRowBytes + 4 * Outbox::kQueuedEntryBytes);
+  const std::vector<rpc::MirrorBatch> batches = Drain(outbox, 1 << 20);
+  ASSERT_EQ(batches.size(), 1u);
+  const std::map<Element, float> want = {
+      {{0, 3, 0}, 4.0f}, {{0, 3, 5}, 2.25f}, {{0, 3, 6}, 1.5f}};
+  EXPECT_EQ(Elements(batches[0], {8}), want);
+  EXPECT_EQ(outbox.queued_bytes(), 0u);
+}
+
+// A wide table whose rows each get a few columns (LDA's word-topic counts)
+// costs the outbox what it queues, not the table's width per row: 4,096
+// rows of width 2^16 with one column each would be 1 GiB as dense floats.
+TEST(Outbox, MemoryFollowsQueuedColumnsNotTheRowWidth) {
+  constexpr uint32_t kWidth = 1 << 16;
+  constexpr uint64_t kRows = 4096;
+  const uint64_t before = common::ResidentSetBytes();
+  ASSERT_GT(before, 0u) << "/proc/self/statm unreadable";
+  Outbox outbox({kWidth});
+  for (uint64_t row = 0; row < kRows; ++row) {
+    const uint32_t col = static_cast<uint32_t>(row * 7919 % kWidth);
+    outbox.AddRow(false, 0, row, std::vector<uint32_t>{col}, std::vector<float>{1.0f});
+  }
+  const uint64_t after = common::ResidentSetBytes();
+  const uint64_t grown = after > before ? after - before : 0;
+  EXPECT_LT(grown, uint64_t{64} << 20) << "the outbox grew by " << grown << " bytes";
+  EXPECT_EQ(outbox.queued_rows(), kRows);
+  EXPECT_EQ(outbox.queued_bytes(), kRows * (Outbox::kQueuedRowBytes + Outbox::kQueuedEntryBytes));
+  uint64_t sent = 0;
+  for (const rpc::MirrorBatch& batch : Drain(outbox, 1 << 20)) {
+    sent += Elements(batch, {kWidth}).size();
+  }
+  EXPECT_EQ(sent, kRows);
+  EXPECT_TRUE(outbox.empty());
 }
 
 }  // namespace

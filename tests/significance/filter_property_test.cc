@@ -64,7 +64,7 @@ void ExpectConservation(const std::vector<TableShape>& shapes, const Significanc
                         Model& model) {
   for (uint32_t t = 0; t < shapes.size(); ++t) {
     for (uint64_t slot = 0; slot < shapes[t].slots; ++slot) {
-      std::span<const float> acc = filter.Acc(t, slot);
+      const std::vector<float> acc = filter.Acc(t, slot);
       for (uint32_t c = 0; c < shapes[t].width; ++c) {
         const ElementModel& e = model.At(t, slot, c);
         // Each float addition into acc rounds by at most eps/2 of a value
@@ -98,7 +98,11 @@ TEST_P(FilterProperty, ConservesUpdatesAndSendsExactlyTheSignificant) {
   std::vector<TableShape> shapes;
   const int num_tables = uniform_int(1, 3);
   for (int t = 0; t < num_tables; ++t) {
-    shapes.push_back({.width = static_cast<uint32_t>(uniform_int(1, 8)),
+    // Narrow tables (one dense block) and wide ones (sparse rows that turn
+    // dense: src/significance/accumulator_table.h).
+    const int width = chance(0.5) ? uniform_int(1, 8)
+                                  : uniform_int(AccumulatorTable::kSparseMinWidth, 160);
+    shapes.push_back({.width = static_cast<uint32_t>(width),
                       .slots = static_cast<uint64_t>(uniform_int(1, 20))});
   }
   SignificanceFilter filter(shapes, fn);
@@ -124,8 +128,10 @@ TEST_P(FilterProperty, ConservesUpdatesAndSendsExactlyTheSignificant) {
       const uint64_t slot = static_cast<uint64_t>(
           uniform_int(0, static_cast<int>(shapes[t].slots) - 1));
       std::vector<float> delta(shapes[t].width, 0.0f);
+      // Most updates of a wide row touch a few columns, some half of them.
+      const double density = shapes[t].width >= 64 && chance(0.8) ? 0.03 : 0.5;
       for (uint32_t c = 0; c < delta.size(); ++c) {
-        if (!chance(0.5)) continue;
+        if (!chance(density)) continue;
         // Log-uniform magnitudes 1e-4 .. 0.5, either sign.
         const float d = static_cast<float>((chance(0.5) ? 1 : -1) *
                                            std::pow(10.0, uniform(-4, std::log10(0.5))));
@@ -146,7 +152,7 @@ TEST_P(FilterProperty, ConservesUpdatesAndSendsExactlyTheSignificant) {
     std::vector<std::vector<std::vector<float>>> score_before(shapes.size());
     for (uint32_t t = 0; t < shapes.size(); ++t) {
       for (uint64_t slot = 0; slot < shapes[t].slots; ++slot) {
-        std::span<const float> acc = filter.Acc(t, slot);
+        const std::vector<float> acc = filter.Acc(t, slot);
         acc_before[t].emplace_back(acc.begin(), acc.end());
         score_before[t].emplace_back(shapes[t].width, 0.0f);
         fn(acc, values.Row(t, slot), score_before[t].back());
@@ -180,7 +186,7 @@ TEST_P(FilterProperty, ConservesUpdatesAndSendsExactlyTheSignificant) {
     uint64_t rows_with_acc = 0;
     for (uint32_t t = 0; t < shapes.size(); ++t) {
       for (uint64_t slot = 0; slot < shapes[t].slots; ++slot) {
-        std::span<const float> acc = filter.Acc(t, slot);
+        const std::vector<float> acc = filter.Acc(t, slot);
         std::vector<float> score_after(shapes[t].width, 0.0f);
         fn(acc, values.Row(t, slot), score_after);
         bool any = false;

@@ -69,18 +69,29 @@ RateRun MeasureRate(double mbps, double delay_ms, int connections, double second
   return run;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 // The relay must never exceed the rate (+10%). Falling short can also mean
 // that this process (sender, relay thread, sink) did not get enough CPU on a
 // shared, loaded host, so a short run is retried, up to 3 attempts in all.
+// A sanitized build copies every byte through instrumented code several
+// times slower: above 100 Mbit/s it is held to half the rate (CI measured
+// 590-625 Mbit/s under ASan on a loaded 2-core host); the optimized build
+// checks the full 90%.
 RateRun ExpectWithin10Percent(double mbps, int connections, double seconds) {
+  const double least = kSanitized && mbps > 100 ? 0.5 : 0.9;
   RateRun run;
   for (int attempt = 1; attempt <= 3; ++attempt) {
     run = MeasureRate(mbps, /*delay_ms=*/5, connections, seconds);
     EXPECT_LE(run.mbps, mbps * 1.1) << "attempt " << attempt;
-    if (run.window_s > 0.5 && run.mbps >= mbps * 0.9) return run;
+    if (run.window_s > 0.5 && run.mbps >= mbps * least) return run;
   }
-  ADD_FAILURE() << "3 attempts below 90% of " << mbps << " Mbit/s; last " << run.mbps
-                << " Mbit/s over " << run.window_s << " s";
+  ADD_FAILURE() << "3 attempts below " << least * 100 << "% of " << mbps << " Mbit/s; last "
+                << run.mbps << " Mbit/s over " << run.window_s << " s";
   return run;
 }
 
