@@ -38,6 +38,15 @@ float* PendingUpdates::TableBuffer::Append(uint64_t slot) {
   return inserted ? Append(slot) : At(it->second);
 }
 
+float* PendingUpdates::TableBuffer::Find(uint64_t slot) {
+  if (!by_slot.empty()) {
+    const uint32_t position = by_slot[slot];
+    return position == kAbsent ? nullptr : At(position);
+  }
+  auto it = index.find(slot);
+  return it == index.end() ? nullptr : At(it->second);
+}
+
 void PendingUpdates::TableBuffer::Clear() {
   for (size_t k = 0; k < used_chunks; ++k) {
     if (!by_slot.empty()) {
@@ -46,6 +55,7 @@ void PendingUpdates::TableBuffer::Clear() {
     chunks[k].slots.clear();
   }
   index.clear();
+  sparse.clear();
   num_rows = 0;
   used_chunks = 0;
 }
@@ -55,6 +65,9 @@ uint64_t PendingUpdates::TableBuffer::CapacityBytes() const {
   for (const Chunk& chunk : chunks) {
     bytes += (chunk.deltas != nullptr ? rows_per_chunk * width * sizeof(float) : 0) +
              chunk.slots.capacity() * sizeof(uint64_t);
+  }
+  for (const auto& [slot, entries] : sparse) {
+    bytes += sizeof(slot) + sizeof(entries) + entries.capacity() * sizeof(common::SparseEntry);
   }
   return bytes;
 }
@@ -102,6 +115,13 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
     } else {
       std::memcpy(dst, src, row_bytes);  // first delta of the row this clock
     }
+    if (added && !table.sparse.empty()) {  // sparse deltas came first
+      auto it = table.sparse.find(slot);
+      if (it != table.sparse.end()) {
+        for (const common::SparseEntry& e : it->second) dst[e.col] += e.value;
+        table.sparse.erase(it);
+      }
+    }
   });
 
   common::ForEachSparseRow(
@@ -109,15 +129,87 @@ void PendingUpdates::AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta,
       [&](uint64_t row, const char* entries, uint32_t count) {
         const uint64_t slot = store_->SlotOf(t, row);
         if (slot == ParameterStore::kNoSlot) return;
-        bool added;
-        float* dst = table.RowOf(slot, &added);
-        if (added) std::fill(dst, dst + width, 0.0f);
-        for (uint32_t k = 0; k < count; ++k) {
-          const common::SparseEntry entry = common::SparseEntryAt(entries, k);
-          dst[entry.col] += entry.value;
-        }
+        AddSparseRow(table, slot, entries, count);
       });
   buffer.row_deltas += n + delta.sparse_row_ids().size() / sizeof(uint64_t);
+}
+
+void PendingUpdates::AddSparseRow(TableBuffer& table, uint64_t slot, const char* entries,
+                                  uint32_t count) {
+  const uint32_t width = table.width;
+  float* dst = table.Find(slot);
+  if (dst == nullptr && width < kSparseMinWidth) {
+    bool added;
+    dst = table.RowOf(slot, &added);
+    std::fill(dst, dst + width, 0.0f);
+  }
+  if (dst != nullptr) {
+    for (uint32_t k = 0; k < count; ++k) {
+      const common::SparseEntry entry = common::SparseEntryAt(entries, k);
+      dst[entry.col] += entry.value;
+    }
+    return;
+  }
+  // Kept sparse: merged into the row's pairs, sorted by column, summing a
+  // column in arrival order (what the arena's adds do).
+  incoming_.clear();
+  for (uint32_t k = 0; k < count; ++k) incoming_.push_back(common::SparseEntryAt(entries, k));
+  auto by_col = [](const common::SparseEntry& a, const common::SparseEntry& b) {
+    return a.col < b.col;
+  };
+  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_col)) {
+    std::stable_sort(incoming_.begin(), incoming_.end(), by_col);
+  }
+  std::vector<common::SparseEntry>& held = table.sparse[slot];
+  merged_.clear();
+  auto a = held.begin();
+  auto b = incoming_.begin();
+  while (a != held.end() || b != incoming_.end()) {
+    const bool take_held = b == incoming_.end() || (a != held.end() && a->col <= b->col);
+    const common::SparseEntry next = take_held ? *a++ : *b++;
+    if (!merged_.empty() && merged_.back().col == next.col) {
+      merged_.back().value += next.value;
+    } else {
+      merged_.push_back(next);
+    }
+  }
+  if (merged_.size() * sizeof(common::SparseEntry) < size_t{width} * sizeof(float)) {
+    held.assign(merged_.begin(), merged_.end());
+    return;
+  }
+  // As large as the row: into the arena.
+  table.sparse.erase(slot);
+  bool added;
+  float* row = table.RowOf(slot, &added);
+  std::fill(row, row + width, 0.0f);
+  for (const common::SparseEntry& e : merged_) row[e.col] = e.value;
+}
+
+void PendingUpdates::ApplySparse(uint32_t table_id, const TableBuffer& table,
+                                 int64_t visible_clock, ParameterStore* store, UpdateSink* sink) {
+  if (table.sparse.empty()) return;
+  const uint32_t width = table.width;
+  expanded_rows_.clear();
+  expanded_.clear();
+  auto report = [&] {
+    if (!expanded_rows_.empty()) {
+      sink->OnRowsApplied(table_id, expanded_rows_, expanded_, visible_clock);
+    }
+    expanded_rows_.clear();
+    expanded_.clear();
+  };
+  for (const auto& [slot, entries] : table.sparse) {
+    float* dst = store->SlotData(table_id, slot);
+    for (const common::SparseEntry& e : entries) dst[e.col] += e.value;
+    if (sink == nullptr) continue;
+    // Reported as the arena's rows are: dense, a chunk's worth at a time.
+    expanded_rows_.push_back(store->RowAt(table_id, slot));
+    expanded_.resize(expanded_.size() + width, 0.0f);
+    float* row = expanded_.data() + expanded_.size() - width;
+    for (const common::SparseEntry& e : entries) row[e.col] = e.value;
+    if (expanded_rows_.size() == table.rows_per_chunk) report();
+  }
+  if (sink != nullptr) report();
 }
 
 PendingUpdates::ClockBuffer& PendingUpdates::BufferFor(int64_t clock) {
@@ -167,6 +259,7 @@ uint64_t PendingUpdates::ApplyBefore(int64_t visible_clock, ParameterStore* stor
                               visible_clock);
         }
       }
+      ApplySparse(t, table, visible_clock, store, sink);
     }
     applied += buffer.row_deltas;
     if (spares_.size() < kMaxSpareBuffers && capacity_bytes <= kMaxSpareBytes) {
@@ -185,6 +278,9 @@ uint64_t PendingUpdates::buffered_bytes() const {
     for (const TableBuffer& table : buffer.tables) {
       for (size_t k = 0; k < table.used_chunks; ++k) {
         bytes += table.chunks[k].slots.size() * table.width * sizeof(float);
+      }
+      for (const auto& [slot, entries] : table.sparse) {
+        bytes += entries.size() * sizeof(common::SparseEntry);
       }
     }
   }

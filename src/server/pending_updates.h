@@ -15,6 +15,12 @@
 // index is a dense array over the table's slots (4 bytes per owned row) for
 // tables of at most kDenseIndexMaxSlots owned rows, a hash map above.
 //
+// In a table at least kSparseMinWidth floats wide, a row that so far got only
+// sparse deltas this clock keeps them as (column, delta) pairs sorted by
+// column, until they would take as much as the row; then, or when a dense
+// delta arrives for it, it moves into the arena. A clock of count changes
+// touching a few topics of each word costs what it changes, not the table.
+//
 //   PendingUpdates pending(store.get());
 //   pending.Add(/*clock=*/3, batch);                 // after store->ValidatePush(batch)
 //   pending.ApplyBefore(/*visible_clock=*/4, store.get(), sink);  // clock 3 becomes visible
@@ -31,6 +37,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "proto/gaia.pb.h"
+#include "src/common/packing.h"
 #include "src/server/packed_values.h"
 #include "src/server/parameter_store.h"
 #include "src/server/update_sink.h"
@@ -59,7 +66,8 @@ class PendingUpdates {
   // resolved once, at Add time).
   uint64_t ApplyBefore(int64_t visible_clock, ParameterStore* store, UpdateSink* sink);
 
-  // Clocks with buffered updates, and the float bytes they hold.
+  // Clocks with buffered updates, and the bytes of deltas they hold (a
+  // sparse row: 8 per column).
   size_t buffered_clocks() const { return buffers_.size(); }
   uint64_t buffered_bytes() const;
 
@@ -85,9 +93,14 @@ class PendingUpdates {
     uint64_t num_rows = 0;
     size_t used_chunks = 0;     // chunks[0, used_chunks) hold the rows
     std::vector<Chunk> chunks;  // later ones are emptied spares
+    // Wide tables: store slot -> the row's sparse deltas, ascending columns
+    // (a slot is here or in the arena, never both).
+    absl::flat_hash_map<uint64_t, std::vector<common::SparseEntry>> sparse;
 
     // Appends the row in `slot` and returns its (uninitialized) deltas.
     float* Append(uint64_t slot);
+    // The arena deltas of `slot`, or null if it has none.
+    float* Find(uint64_t slot);
     float* At(uint64_t position) {
       return chunks[position / rows_per_chunk].deltas.get() + position % rows_per_chunk * width;
     }
@@ -104,12 +117,20 @@ class PendingUpdates {
 
   // Deltas per arena chunk (at least one row).
   static constexpr uint64_t kChunkBytes = 1 << 20;
+  // Tables at least this wide keep rows of sparse deltas sparse.
+  static constexpr uint32_t kSparseMinWidth = 64;
   // Tables with at most this many owned rows index by a dense array.
   static constexpr uint64_t kDenseIndexMaxSlots = 1 << 20;
 
   // The table's buffer in `buffer`, ready for rows.
   TableBuffer& TableIn(ClockBuffer& buffer, uint32_t table_id) const;
   void AddDelta(ClockBuffer& buffer, const rpc::TableDelta& delta, const PackedValues& values);
+  // Adds one incoming sparse row to `slot`'s deltas, kept sparse while the
+  // table is wide and the row not yet dense enough.
+  void AddSparseRow(TableBuffer& table, uint64_t slot, const char* entries, uint32_t count);
+  // Adds the table's sparse rows to `store` and reports them to `sink`.
+  void ApplySparse(uint32_t table_id, const TableBuffer& table, int64_t visible_clock,
+                   ParameterStore* store, UpdateSink* sink);
 
   // The buffer of `clock`, reusing a spare one's memory if there is one.
   ClockBuffer& BufferFor(int64_t clock);
@@ -125,6 +146,11 @@ class PendingUpdates {
   const ParameterStore* const store_;
   std::map<int64_t, ClockBuffer> buffers_;  // by clock
   std::vector<ClockBuffer> spares_;         // at most kMaxSpareBuffers
+  // Scratch: a sparse row being merged, and sparse rows expanded for a sink.
+  std::vector<common::SparseEntry> incoming_;
+  std::vector<common::SparseEntry> merged_;
+  std::vector<float> expanded_;
+  std::vector<uint64_t> expanded_rows_;
 };
 
 }  // namespace gaia::server

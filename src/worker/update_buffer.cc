@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -13,6 +14,41 @@
 #include "src/common/wire_format.h"
 
 namespace gaia::internal {
+namespace {
+
+// The TableDelta of `count` rows as sparse rows (their nonzero values as
+// (column, value) pairs), or nullopt if the pairs would take `most` bytes or
+// more. Gives up as soon as the rows so far take twice their share of
+// `most`, so dense rows cost a look at the first one.
+std::optional<std::string> SparseDelta(uint32_t table, const uint64_t* row_ids, size_t count,
+                                       const float* values, uint32_t width, uint64_t most) {
+  std::string nnz;
+  std::string entries;
+  for (size_t r = 0; r < count; ++r) {
+    const float* row = values + r * width;
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < width; ++c) {
+      if (row[c] == 0.0f) continue;
+      common::AppendPacked(&entries, common::SparseEntry{c, row[c]});
+      ++n;
+    }
+    common::AppendPacked<uint32_t>(&nnz, n);
+    const uint64_t taken = entries.size() + nnz.size();
+    if (taken >= most || taken * count >= 2 * most * (r + 1)) return std::nullopt;
+  }
+  const size_t id_bytes = count * sizeof(uint64_t);
+  std::string delta;
+  common::AppendVarintField(rpc::TableDelta::kTableIdFieldNumber, table, &delta);
+  common::AppendLengthPrefix(rpc::TableDelta::kSparseRowIdsFieldNumber, id_bytes, &delta);
+  delta.append(reinterpret_cast<const char*>(row_ids), id_bytes);
+  common::AppendLengthPrefix(rpc::TableDelta::kSparseRowNnzFieldNumber, nnz.size(), &delta);
+  delta += nnz;
+  common::AppendLengthPrefix(rpc::TableDelta::kSparseEntriesFieldNumber, entries.size(), &delta);
+  delta += entries;
+  return delta;
+}
+
+}  // namespace
 
 class UpdateBuffer::BlockPool {
  public:
@@ -220,6 +256,19 @@ grpc::ByteBuffer UpdateBuffer::EncodeBatch(
     const size_t id_bytes = piece.count * sizeof(uint64_t);
     value_bytes[i] = uint64_t{piece.count} * arena.width * sizeof(float);
     std::string& head = heads[i];
+    if (arena.width >= kSparseMinWidth) {
+      const float* values =
+          sent[piece.table]->block.data.get() + piece.begin * arena.width;
+      if (std::optional<std::string> sparse =
+              SparseDelta(piece.table, arena.row_ids.data() + piece.begin, piece.count, values,
+                          arena.width, value_bytes[i] / 2)) {
+        head = std::move(*sparse);  // the whole TableDelta, no values slice
+        value_bytes[i] = 0;
+        push_bytes += common::LengthPrefixSize(rpc::PushBatch::kTablesFieldNumber, head.size()) +
+                      head.size();
+        continue;
+      }
+    }
     common::AppendVarintField(rpc::TableDelta::kTableIdFieldNumber, piece.table, &head);
     common::AppendLengthPrefix(rpc::TableDelta::kDenseRowIdsFieldNumber, id_bytes, &head);
     head.append(reinterpret_cast<const char*>(arena.row_ids.data() + piece.begin), id_bytes);
@@ -241,6 +290,7 @@ grpc::ByteBuffer UpdateBuffer::EncodeBatch(
     head += heads[i];
     slices.emplace_back(head);
     head.clear();
+    if (value_bytes[i] == 0) continue;  // sent sparse, whole in its head
     float* values =
         sent[piece.table]->block.data.get() + piece.begin * tables_[piece.table].width;
     slices.emplace_back(

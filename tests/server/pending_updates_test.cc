@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <random>
 #include <vector>
 
 #include "src/common/packing.h"
+#include "src/common/process_memory.h"
 
 namespace gaia::server {
 namespace {
@@ -220,6 +222,157 @@ TEST(PendingUpdatesIndex, DenseAndHashedSlotsMatchAModel) {
           << "rows " << c.rows << " partitions " << c.partition_size << " row " << row;
     }
   }
+}
+
+}  // namespace
+}  // namespace gaia::server
+
+namespace gaia::server {
+namespace {
+
+// A push of sparse rows: rows[i] gets entries[i] ((column, value) pairs, in
+// any order, columns may repeat).
+rpc::PushBatch Sparse(int64_t clock, const std::vector<uint64_t>& rows,
+                      const std::vector<std::vector<common::SparseEntry>>& entries) {
+  rpc::PushBatch batch;
+  batch.set_clock(clock);
+  rpc::TableDelta* d = batch.add_tables();
+  d->set_table_id(0);
+  d->set_sparse_row_ids(Pack64(rows));
+  std::string nnz;
+  std::string packed;
+  for (const std::vector<common::SparseEntry>& row : entries) {
+    common::AppendPacked<uint32_t>(&nnz, static_cast<uint32_t>(row.size()));
+    for (const common::SparseEntry& e : row) common::AppendPacked(&packed, e);
+  }
+  d->set_sparse_row_nnz(nnz);
+  d->set_sparse_entries(packed);
+  return batch;
+}
+
+// Every row's deltas as the sink saw them, summed per clock.
+class DenseRowSink : public UpdateSink {
+ public:
+  explicit DenseRowSink(uint32_t width) : width_(width) {}
+  void OnRowsApplied(uint32_t, std::span<const uint64_t> rows, std::span<const float> deltas,
+                     int64_t clock) override {
+    EXPECT_EQ(deltas.size(), rows.size() * width_);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      std::vector<float>& sum = applied[{clock, rows[i]}];
+      if (sum.empty()) sum.assign(width_, 0.0f);
+      for (uint32_t c = 0; c < width_; ++c) sum[c] += deltas[i * width_ + c];
+      ++reports[{clock, rows[i]}];
+    }
+  }
+  void OnClockAdvanced(int64_t, bool) override {}
+  std::map<std::pair<int64_t, uint64_t>, std::vector<float>> applied;
+  std::map<std::pair<int64_t, uint64_t>, int> reports;
+
+ private:
+  const uint32_t width_;
+};
+
+// A wide table keeps rows of sparse deltas sparse until they fill half the
+// row or a dense delta arrives. Random sparse and dense pushes (small whole
+// numbers, so every sum is exact) add up, in the store and in the sink, to
+// what a plain model sums, and every row is reported once per clock.
+TEST(PendingUpdatesSparse, WideRowsOfSparseAndDenseDeltasMatchAModel) {
+  constexpr uint32_t kWidth = 96;
+  constexpr uint64_t kRows = 40;
+  common::TableSpec spec;
+  spec.name = "wide";
+  spec.rows = kRows;
+  spec.width = kWidth;
+  auto store = ParameterStore::Create({spec}, 0, 1);
+  ASSERT_TRUE(store.ok());
+  PendingUpdates pending(store->get());
+  DenseRowSink sink(kWidth);
+  std::mt19937 rng(11);
+  auto uniform = [&rng](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<float> model(kRows * kWidth, 0.0f);
+  for (int64_t clock = 0; clock < 4; ++clock) {
+    std::map<uint64_t, std::vector<float>> this_clock;
+    auto note = [&](uint64_t row, uint32_t col, float v) {
+      std::vector<float>& sum = this_clock[row];
+      if (sum.empty()) sum.assign(kWidth, 0.0f);
+      sum[col] += v;
+      model[row * kWidth + col] += v;
+    };
+    for (int push = 0; push < 30; ++push) {
+      if (uniform(0, 4) == 0) {  // a dense row
+        const uint64_t row = static_cast<uint64_t>(uniform(0, kRows - 1));
+        std::vector<float> values(kWidth);
+        for (uint32_t c = 0; c < kWidth; ++c) {
+          values[c] = static_cast<float>(uniform(-3, 3));
+          note(row, c, values[c]);
+        }
+        pending.Add(clock, Dense(clock, {row}, values));
+        continue;
+      }
+      std::vector<uint64_t> rows;
+      std::vector<std::vector<common::SparseEntry>> entries;
+      for (int r = uniform(1, 4); r > 0; --r) {
+        rows.push_back(static_cast<uint64_t>(uniform(0, kRows - 1)));
+        entries.emplace_back();
+        // Mostly a few columns; sometimes enough to fill the row.
+        const int n = uniform(0, 5) == 0 ? uniform(20, 60) : uniform(1, 4);
+        for (int k = 0; k < n; ++k) {
+          const common::SparseEntry e{static_cast<uint32_t>(uniform(0, kWidth - 1)),
+                                      static_cast<float>(uniform(-2, 2))};
+          entries.back().push_back(e);
+          note(rows.back(), e.col, e.value);
+        }
+      }
+      pending.Add(clock, Sparse(clock, rows, entries));
+    }
+    pending.ApplyBefore(clock + 1, store->get(), &sink);
+    EXPECT_EQ(pending.buffered_bytes(), 0u);
+    for (const auto& [row, sum] : this_clock) {
+      EXPECT_EQ((sink.reports[{clock + 1, row}]), 1) << "clock " << clock << " row " << row;
+      EXPECT_EQ((sink.applied[{clock + 1, row}]), sum) << "clock " << clock << " row " << row;
+    }
+    size_t reported = 0;  // rows reported for this clock
+    for (const auto& [key, count] : sink.reports) reported += key.first == clock + 1;
+    EXPECT_EQ(reported, this_clock.size()) << "clock " << clock;
+  }
+  for (uint64_t r = 0; r < kRows; ++r) {
+    std::span<const float> row = (*store)->Row(0, r);
+    ASSERT_EQ(std::vector<float>(row.begin(), row.end()),
+              std::vector<float>(model.begin() + r * kWidth, model.begin() + (r + 1) * kWidth))
+        << "row " << r;
+  }
+}
+
+// A clock of count changes touching two columns of each of 20,000 rows of
+// width 4,096: 312 MiB as dense rows, 16 bytes a row as held.
+TEST(PendingUpdatesSparse, AClockOfSparseRowsCostsWhatItChanges) {
+  constexpr uint32_t kWidth = 4096;
+  constexpr uint64_t kRows = 20000;
+  common::TableSpec spec;
+  spec.name = "wide";
+  spec.rows = kRows;
+  spec.width = kWidth;
+  auto store = ParameterStore::Create({spec}, 0, 1);
+  ASSERT_TRUE(store.ok());
+  PendingUpdates pending(store->get());
+  std::vector<uint64_t> rows;
+  std::vector<std::vector<common::SparseEntry>> entries;
+  for (uint64_t r = 0; r < kRows; ++r) {
+    rows.push_back(r);
+    const uint32_t col = static_cast<uint32_t>(r * 131 % (kWidth - 1));
+    entries.push_back({{col + 1, 1.0f}, {col, 2.0f}});
+  }
+  const rpc::PushBatch batch = Sparse(0, rows, entries);
+  const uint64_t before = common::ResidentSetBytes();
+  ASSERT_GT(before, 0u) << "/proc/self/statm unreadable";
+  pending.Add(0, batch);
+  const uint64_t after = common::ResidentSetBytes();
+  const uint64_t grown = after > before ? after - before : 0;
+  EXPECT_LT(grown, uint64_t{64} << 20) << "the buffer grew by " << grown << " bytes";
+  EXPECT_EQ(pending.buffered_bytes(), kRows * 2 * sizeof(common::SparseEntry));
+  EXPECT_EQ(pending.ApplyBefore(1, store->get(), nullptr), kRows);
+  EXPECT_EQ((*store)->Row(0, 5)[5 * 131], 2.0f);
+  EXPECT_EQ((*store)->Row(0, 5)[5 * 131 + 1], 1.0f);
 }
 
 }  // namespace

@@ -33,10 +33,29 @@ std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> Decode(
   std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> rows;
   for (const rpc::PushBatch& batch : batches) {
     for (const rpc::TableDelta& delta : batch.tables()) {
-      EXPECT_TRUE(delta.sparse_row_ids().empty());
+      const uint32_t w = widths[delta.table_id()];
+      // Only wide tables send rows sparse.
+      EXPECT_TRUE(delta.sparse_row_ids().empty() || w >= UpdateBuffer::kSparseMinWidth);
+      const std::vector<uint64_t> sparse_ids = common::Unpack<uint64_t>(delta.sparse_row_ids());
+      const std::vector<uint32_t> nnz = common::Unpack<uint32_t>(delta.sparse_row_nnz());
+      EXPECT_EQ(nnz.size(), sparse_ids.size());
+      size_t e = 0;
+      for (size_t i = 0; i < sparse_ids.size() && i < nnz.size(); ++i) {
+        auto& row = rows[{delta.table_id(), sparse_ids[i]}];
+        EXPECT_TRUE(row.empty()) << "row sent twice";
+        row.assign(w, 0.0f);
+        for (uint32_t k = 0; k < nnz[i]; ++k, ++e) {
+          EXPECT_LE((e + 1) * sizeof(common::SparseEntry), delta.sparse_entries().size());
+          if ((e + 1) * sizeof(common::SparseEntry) > delta.sparse_entries().size()) break;
+          const common::SparseEntry entry = common::SparseEntryAt(delta.sparse_entries().data(), e);
+          EXPECT_LT(entry.col, w);
+          EXPECT_NE(entry.value, 0.0f) << "a zero sent sparse";
+          if (entry.col < w) row[entry.col] += entry.value;
+        }
+      }
+      EXPECT_EQ(e * sizeof(common::SparseEntry), delta.sparse_entries().size());
       const std::vector<uint64_t> ids = common::Unpack<uint64_t>(delta.dense_row_ids());
       const std::vector<float> values = common::Unpack<float>(delta.dense_values());
-      const uint32_t w = widths[delta.table_id()];
       EXPECT_EQ(values.size(), ids.size() * w);
       for (size_t i = 0; i < ids.size(); ++i) {
         auto& row = rows[{delta.table_id(), ids[i]}];
@@ -80,6 +99,38 @@ TEST(UpdateBuffer, SparseOnlyRowIsDenseOnTheWire) {
   buffer.AddSparse(0, 42, cols, vals);
   auto rows = Decode(Parse(buffer.TakeBatches(0, 1 << 20)), {3});
   EXPECT_EQ((rows[{0, 42}]), (std::vector<float>{0, 2.5f, 0}));
+}
+
+// Rows of a wide table with a few nonzero columns (a topic model's count
+// changes) go as (column, value) pairs; rows mostly full stay dense.
+TEST(UpdateBuffer, WideRowsGoSparseWhereThatIsSmaller) {
+  constexpr uint32_t kWidth = 128;
+  UpdateBuffer buffer({kWidth, kWidth});
+  std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> want;
+  for (uint64_t r = 0; r < 50; ++r) {
+    const uint32_t cols[] = {static_cast<uint32_t>(r % kWidth), 100, 7};
+    const float vals[] = {1, -2, 3};
+    buffer.AddSparse(0, r, cols, vals);
+    std::vector<float>& row = want[{0, r}];
+    row.assign(kWidth, 0.0f);
+    for (int k = 0; k < 3; ++k) row[cols[k]] += vals[k];
+    std::vector<float> full(kWidth);
+    for (uint32_t c = 0; c < kWidth; ++c) full[c] = static_cast<float>(r + c + 1);
+    buffer.Add(1, r, full);
+    want[{1, r}] = full;
+  }
+  const std::vector<rpc::PushBatch> batches = Parse(buffer.TakeBatches(2, 1 << 20));
+  ASSERT_EQ(batches.size(), 1u);
+  for (const rpc::TableDelta& delta : batches[0].tables()) {
+    if (delta.table_id() == 0) {
+      EXPECT_TRUE(delta.dense_row_ids().empty()) << "sparse rows sent dense";
+      EXPECT_EQ(delta.sparse_row_ids().size(), 50 * sizeof(uint64_t));
+    } else {
+      EXPECT_TRUE(delta.sparse_row_ids().empty()) << "full rows sent sparse";
+      EXPECT_EQ(delta.dense_row_ids().size(), 50 * sizeof(uint64_t));
+    }
+  }
+  EXPECT_EQ(Decode(batches, {kWidth, kWidth}), want);
 }
 
 TEST(UpdateBuffer, SplitsAtMaxBatchBytesWithoutLosingRows) {
