@@ -23,6 +23,15 @@ std::string PackF(const std::vector<float>& v) {
   return out;
 }
 
+// A store of one table, rows x width, every row on this shard.
+absl::StatusOr<std::unique_ptr<ParameterStore>> OneTable(uint64_t rows, uint32_t width) {
+  common::TableSpec spec;
+  spec.name = "t";
+  spec.rows = rows;
+  spec.width = width;
+  return ParameterStore::Create({spec}, 0, 1);
+}
+
 rpc::PushBatch Dense(int64_t clock, std::vector<uint64_t> rows, std::vector<float> values) {
   rpc::PushBatch batch;
   batch.set_clock(clock);
@@ -50,11 +59,7 @@ class RecordingSink : public UpdateSink {
 class PendingUpdatesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    common::TableSpec spec;
-    spec.name = "t";
-    spec.rows = 8;
-    spec.width = 2;
-    auto store = ParameterStore::Create({spec}, 0, 1);
+    auto store = OneTable(8, 2);
     ASSERT_TRUE(store.ok());
     store_ = std::move(*store);
     pending_ = std::make_unique<PendingUpdates>(store_.get());
@@ -128,11 +133,7 @@ TEST_F(PendingUpdatesTest, AppliesSparseEntries) {
 TEST(PendingUpdatesChunks, ManyWideRowsSpanChunksAndApplyExactly) {
   constexpr uint32_t kWidth = 2048;
   constexpr uint64_t kRows = 300;
-  common::TableSpec spec;
-  spec.name = "wide";
-  spec.rows = kRows;
-  spec.width = kWidth;
-  auto store = ParameterStore::Create({spec}, 0, 1);
+  auto store = OneTable(kRows, kWidth);
   ASSERT_TRUE(store.ok());
   PendingUpdates pending(store->get());
   class CountingSink : public UpdateSink {
@@ -279,11 +280,7 @@ class DenseRowSink : public UpdateSink {
 TEST(PendingUpdatesSparse, WideRowsOfSparseAndDenseDeltasMatchAModel) {
   constexpr uint32_t kWidth = 96;
   constexpr uint64_t kRows = 40;
-  common::TableSpec spec;
-  spec.name = "wide";
-  spec.rows = kRows;
-  spec.width = kWidth;
-  auto store = ParameterStore::Create({spec}, 0, 1);
+  auto store = OneTable(kRows, kWidth);
   ASSERT_TRUE(store.ok());
   PendingUpdates pending(store->get());
   DenseRowSink sink(kWidth);
@@ -348,11 +345,7 @@ TEST(PendingUpdatesSparse, WideRowsOfSparseAndDenseDeltasMatchAModel) {
 TEST(PendingUpdatesSparse, AClockOfSparseRowsCostsWhatItChanges) {
   constexpr uint32_t kWidth = 4096;
   constexpr uint64_t kRows = 20000;
-  common::TableSpec spec;
-  spec.name = "wide";
-  spec.rows = kRows;
-  spec.width = kWidth;
-  auto store = ParameterStore::Create({spec}, 0, 1);
+  auto store = OneTable(kRows, kWidth);
   ASSERT_TRUE(store.ok());
   PendingUpdates pending(store->get());
   std::vector<uint64_t> rows;
