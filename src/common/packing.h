@@ -4,6 +4,7 @@
 #ifndef GAIA_SRC_COMMON_PACKING_H_
 #define GAIA_SRC_COMMON_PACKING_H_
 
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -71,12 +72,44 @@ inline void AddFloats(float* dst, const float* src, size_t n) {
   AddPackedFloats(dst, reinterpret_cast<const char*>(src), n);
 }
 
+// Pushes of a table at least this many floats wide may carry rows sparse:
+// the worker sends mostly-zero rows as entries (src/worker/update_buffer.h)
+// and a shard buffers them so (src/server/pending_updates.h).
+inline constexpr uint32_t kSparseRowsMinWidth = 64;
+
 // A sparse delta entry on the wire: 8 bytes, (uint32 column, float32 value).
 struct SparseEntry {
   uint32_t col;
   float value;
 };
 static_assert(sizeof(SparseEntry) == 8);
+
+// Sums `incoming` into `row` and writes the result to `*merged`: ascending
+// columns, one entry per column. `row` must already be so; `incoming` may
+// come in any column order with repeats (it is sorted in place, stably). A
+// column sums row's value first, then incoming's in their order, as adding
+// them one by one into a dense row would. Entries that cancel to 0 stay.
+inline void MergeSparseRow(const std::vector<SparseEntry>& row,
+                           std::vector<SparseEntry>& incoming,
+                           std::vector<SparseEntry>* merged) {
+  auto by_col = [](const SparseEntry& a, const SparseEntry& b) { return a.col < b.col; };
+  if (!std::is_sorted(incoming.begin(), incoming.end(), by_col)) {
+    std::stable_sort(incoming.begin(), incoming.end(), by_col);
+  }
+  merged->clear();
+  merged->reserve(row.size() + incoming.size());
+  auto a = row.begin();
+  auto b = incoming.begin();
+  while (a != row.end() || b != incoming.end()) {
+    const bool from_row = b == incoming.end() || (a != row.end() && a->col <= b->col);
+    const SparseEntry next = from_row ? *a++ : *b++;
+    if (!merged->empty() && merged->back().col == next.col) {
+      merged->back().value += next.value;
+    } else {
+      merged->push_back(next);
+    }
+  }
+}
 
 // Entry k of a row's packed entries (unaligned-safe).
 inline SparseEntry SparseEntryAt(const char* entries, size_t k) {

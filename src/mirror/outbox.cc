@@ -27,39 +27,12 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
     ++lane.rows;
     queued_bytes_ += kQueuedRowBytes;
   }
-  queued_bytes_ += kQueuedEntryBytes * MergeInto(t.entries[it->second], cols, vals);
-}
-
-size_t Outbox::MergeInto(std::vector<Entry>& row, std::span<const uint32_t> cols,
-                         std::span<const float> vals) {
   incoming_.clear();
   for (size_t i = 0; i < cols.size(); ++i) incoming_.push_back({cols[i], vals[i]});
-  auto by_col = [](const Entry& a, const Entry& b) { return a.col < b.col; };
-  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_col)) {
-    std::stable_sort(incoming_.begin(), incoming_.end(), by_col);
-  }
-  // One sorted pass over both, summing equal columns (a column may repeat in
-  // `cols`, and the row may hold it already).
-  merged_.clear();
-  merged_.reserve(row.size() + incoming_.size());
-  auto a = row.begin();
-  auto b = incoming_.begin();
-  while (a != row.end() || b != incoming_.end()) {
-    Entry next;
-    if (b == incoming_.end() || (a != row.end() && a->col <= b->col)) {
-      next = *a++;
-    } else {
-      next = *b++;
-    }
-    if (!merged_.empty() && merged_.back().col == next.col) {
-      merged_.back().value += next.value;
-    } else {
-      merged_.push_back(next);
-    }
-  }
-  const size_t added = merged_.size() - row.size();
-  row.swap(merged_);  // merged_ keeps the old buffer for the next call
-  return added;
+  std::vector<Entry>& entries = t.entries[it->second];
+  common::MergeSparseRow(entries, incoming_, &merged_);
+  queued_bytes_ += kQueuedEntryBytes * (merged_.size() - entries.size());
+  entries.swap(merged_);  // merged_ keeps the old buffer for the next call
 }
 
 void Outbox::AddClock(bool relayed, uint32_t origin, int64_t clock) {

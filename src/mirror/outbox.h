@@ -51,6 +51,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "proto/gaia.pb.h"
+#include "src/common/packing.h"
 
 namespace gaia::mirror {
 
@@ -106,10 +107,7 @@ class Outbox {
 
  private:
   // One queued column of a row: its sum so far (0 when it cancelled out).
-  struct Entry {
-    uint32_t col;
-    float value;
-  };
+  using Entry = common::SparseEntry;
   // Rows [head, rows.size()) are queued, oldest first.
   struct TableLane {
     absl::flat_hash_map<uint64_t, uint32_t> index;  // row -> position
@@ -125,10 +123,6 @@ class Outbox {
   // Moves rows of `lane` into `batch` (oldest first) until about max_bytes;
   // each table's rows are written in ascending row order.
   void PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch);
-  // Sums (cols, vals) into `row`'s sorted entries; returns the number of
-  // columns it did not hold yet.
-  size_t MergeInto(std::vector<Entry>& row, std::span<const uint32_t> cols,
-                   std::span<const float> vals);
   // Drops the packed rows [0, head) of `t` once they are most of it.
   static void Compact(TableLane& t);
   // The queue position of the oldest row still queued (order_ if none).
@@ -146,7 +140,7 @@ class Outbox {
   uint64_t order_ = 0;  // rows ever queued (first time)
   // Unreleased barriers: (id, order_ when it was sent), ascending.
   std::deque<std::pair<uint64_t, uint64_t>> barriers_;
-  // Scratch reused by MergeInto and PackLane.
+  // Scratch reused by AddRow and PackLane.
   std::vector<Entry> incoming_;
   std::vector<Entry> merged_;
   std::vector<float> dense_;

@@ -138,7 +138,7 @@ void PendingUpdates::AddSparseRow(TableBuffer& table, uint64_t slot, const char*
                                   uint32_t count) {
   const uint32_t width = table.width;
   float* dst = table.Find(slot);
-  if (dst == nullptr && width < kSparseMinWidth) {
+  if (dst == nullptr && width < common::kSparseRowsMinWidth) {
     bool added;
     dst = table.RowOf(slot, &added);
     std::fill(dst, dst + width, 0.0f);
@@ -154,25 +154,8 @@ void PendingUpdates::AddSparseRow(TableBuffer& table, uint64_t slot, const char*
   // column in arrival order (what the arena's adds do).
   incoming_.clear();
   for (uint32_t k = 0; k < count; ++k) incoming_.push_back(common::SparseEntryAt(entries, k));
-  auto by_col = [](const common::SparseEntry& a, const common::SparseEntry& b) {
-    return a.col < b.col;
-  };
-  if (!std::is_sorted(incoming_.begin(), incoming_.end(), by_col)) {
-    std::stable_sort(incoming_.begin(), incoming_.end(), by_col);
-  }
   std::vector<common::SparseEntry>& held = table.sparse[slot];
-  merged_.clear();
-  auto a = held.begin();
-  auto b = incoming_.begin();
-  while (a != held.end() || b != incoming_.end()) {
-    const bool take_held = b == incoming_.end() || (a != held.end() && a->col <= b->col);
-    const common::SparseEntry next = take_held ? *a++ : *b++;
-    if (!merged_.empty() && merged_.back().col == next.col) {
-      merged_.back().value += next.value;
-    } else {
-      merged_.push_back(next);
-    }
-  }
+  common::MergeSparseRow(held, incoming_, &merged_);
   if (merged_.size() * sizeof(common::SparseEntry) < size_t{width} * sizeof(float)) {
     held.assign(merged_.begin(), merged_.end());
     return;

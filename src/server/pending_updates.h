@@ -15,7 +15,7 @@
 // index is a dense array over the table's slots (4 bytes per owned row) for
 // tables of at most kDenseIndexMaxSlots owned rows, a hash map above.
 //
-// In a table at least kSparseMinWidth floats wide, a row that so far got only
+// In a table at least common::kSparseRowsMinWidth floats wide, a row that so far got only
 // sparse deltas this clock keeps them as (column, delta) pairs sorted by
 // column, until they would take as much as the row; then, or when a dense
 // delta arrives for it, it moves into the arena. A clock of count changes
@@ -117,8 +117,6 @@ class PendingUpdates {
 
   // Deltas per arena chunk (at least one row).
   static constexpr uint64_t kChunkBytes = 1 << 20;
-  // Tables at least this wide keep rows of sparse deltas sparse.
-  static constexpr uint32_t kSparseMinWidth = 64;
   // Tables with at most this many owned rows index by a dense array.
   static constexpr uint64_t kDenseIndexMaxSlots = 1 << 20;
 

@@ -171,7 +171,7 @@ absl::Status ShardCore::Push(uint32_t worker, const rpc::PushBatch& batch,
       // keeps its contract: they are reported before OnClockAdvanced(c + 1),
       // and a worker's clock-c rows are already coalesced (one per row; the
       // path takes dense rows only, which is what workers send for tables
-      // narrower than UpdateBuffer::kSparseMinWidth).
+      // narrower than common::kSparseRowsMinWidth).
       if (early_clock_ != batch.clock() && options_.update_sink == nullptr) {
         // The first early push of clock c: what is buffered for c goes in
         // now, and with it the memory holding it.

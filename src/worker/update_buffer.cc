@@ -256,7 +256,7 @@ grpc::ByteBuffer UpdateBuffer::EncodeBatch(
     const size_t id_bytes = piece.count * sizeof(uint64_t);
     value_bytes[i] = uint64_t{piece.count} * arena.width * sizeof(float);
     std::string& head = heads[i];
-    if (arena.width >= kSparseMinWidth) {
+    if (arena.width >= common::kSparseRowsMinWidth) {
       const float* values =
           sent[piece.table]->block.data.get() + piece.begin * arena.width;
       if (std::optional<std::string> sparse =

@@ -16,7 +16,7 @@
 // dense row, so a clock sends each touched row once. Sparse updates are added
 // into the dense row too. On the wire a batch's rows of a table go dense (the
 // arena's values, not copied), which the shard applies with one vectorizable
-// loop per row, unless the table is at least kSparseMinWidth floats wide and
+// loop per row, unless the table is at least common::kSparseRowsMinWidth floats wide and
 // the rows' nonzero (column, value) pairs take under half their dense bytes:
 // then they go as those pairs (a topic model's count changes touch a few
 // topics of each word).
@@ -51,8 +51,6 @@ class UpdateBuffer {
   // array (4 bytes per table row, allocated on first use) instead of a hash
   // map: one load per Inc instead of a hash probe.
   static constexpr uint64_t kDenseIndexMaxRows = 1 << 20;
-  // Tables at least this wide may send rows as (column, value) pairs.
-  static constexpr uint32_t kSparseMinWidth = 64;
 
   // widths[t] is the row width (floats) of table t; num_rows[t], when given,
   // its row count (enables the dense index for small tables). TakeBatches

@@ -35,7 +35,7 @@ std::map<std::pair<uint32_t, uint64_t>, std::vector<float>> Decode(
     for (const rpc::TableDelta& delta : batch.tables()) {
       const uint32_t w = widths[delta.table_id()];
       // Only wide tables send rows sparse.
-      EXPECT_TRUE(delta.sparse_row_ids().empty() || w >= UpdateBuffer::kSparseMinWidth);
+      EXPECT_TRUE(delta.sparse_row_ids().empty() || w >= common::kSparseRowsMinWidth);
       const std::vector<uint64_t> sparse_ids = common::Unpack<uint64_t>(delta.sparse_row_ids());
       const std::vector<uint32_t> nnz = common::Unpack<uint32_t>(delta.sparse_row_nnz());
       EXPECT_EQ(nnz.size(), sparse_ids.size());
