@@ -75,9 +75,13 @@ class LinkSecurity;
 // ThreadSanitizer does not see (it reported both hand-offs in the TLS tests).
 // This atomic states the same order where TSan sees it: the constructor's
 // writes come before every Visit, and every Visit before the destructor.
+// Where our own thread reads the object after its construction and before
+// gRPC has it (gRPC's ExternalCertificateVerifier::Create reads it to wrap
+// it), Publish() after that read puts the read before the destructor too.
 class PublishedToGrpc {
  public:
   PublishedToGrpc() { visits_.store(0, std::memory_order_release); }
+  void Publish() const { visits_.fetch_add(0, std::memory_order_release); }
   ~PublishedToGrpc() { (void)visits_.load(std::memory_order_acquire); }
   PublishedToGrpc(const PublishedToGrpc&) = delete;
   PublishedToGrpc& operator=(const PublishedToGrpc&) = delete;
