@@ -14,11 +14,16 @@ namespace gaia::common {
 // far below this by the worker (WorkerOptions::max_batch_bytes).
 inline constexpr int kMaxMessageBytes = 256 << 20;
 
-// Keepalive: a ping every 20 s on idle streams, and a dead peer is declared
-// after 10 s without an answer. Long-lived streams cross NATs and relays that
-// drop idle TCP connections.
+// Keepalive: a ping every 20 s, so that long-lived streams keep crossing
+// NATs and relays that drop idle TCP connections, and a dead peer is declared
+// after 120 s without an answer. The answer queues behind the data the peer
+// has already written towards us: a read reply of megabytes on a 2.2 Mbit/s
+// link (the S/S preset scaled by 0.13) takes tens of seconds, and with 10 s
+// a `baseline` worker declared its live shard dead mid-read (LDA, 5 MB reads
+// per clock). A peer that dies with its host still resets the connection at
+// once; only a silent one waits for this.
 inline constexpr int kKeepaliveTimeMs = 20000;
-inline constexpr int kKeepaliveTimeoutMs = 10000;
+inline constexpr int kKeepaliveTimeoutMs = 120000;
 
 // Receive window of the streams between workers and shards, on both ends
 // (the pushes a worker may have in flight before the shard reads them, the
