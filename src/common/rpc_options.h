@@ -20,8 +20,8 @@ inline constexpr int kMaxMessageBytes = 256 << 20;
 // has already written towards us: a read reply of megabytes on a 2.2 Mbit/s
 // link (the S/S preset scaled by 0.13) takes tens of seconds, and with 10 s
 // a `baseline` worker declared its live shard dead mid-read (LDA, 5 MB reads
-// per clock). A peer that dies with its host still resets the connection at
-// once; only a silent one waits for this.
+// per clock). A peer process that dies on a live host is reset by its kernel
+// at once; only a lost host or link waits for this.
 inline constexpr int kKeepaliveTimeMs = 20000;
 inline constexpr int kKeepaliveTimeoutMs = 120000;
 
