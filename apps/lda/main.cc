@@ -91,7 +91,8 @@ void AddFlags(CLI::App& app, Flags* flags) {
                  "clocks that only share the initial counts before the first sweep "
                  "(default: staleness + 1, the fewest after which every read of the DC "
                  "shows every worker's initial counts; in a gaia job use staleness + "
-                 "asp.ds + 1, so that the other DCs' have arrived too)")
+                 "asp.ds + 1, so that the other DCs' have arrived too; gaia_async "
+                 "holds every read past clock 0 until they have)")
       ->check(CLI::Range(int64_t{-1}, int64_t{1} << 20));
 }
 

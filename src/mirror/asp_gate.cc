@@ -17,15 +17,18 @@ AspGate::AspGate(uint32_t self, uint32_t num_dcs, int32_t ds, bool barriers)
 server::ReadGate::Hold AspGate::Check(uint32_t table_id, std::string_view packed_row_ids,
                                       int64_t shard_clock) const {
   common::ReaderMutexLock lock(&mu_);
-  if (ds_ >= 0) {
-    for (uint32_t dc = 0; dc < mirror_clocks_.size(); ++dc) {
-      if (dc == self_) continue;
-      // Reads stop once shard_clock - mirror_clock reaches ds (thesis §5.2.4).
-      // Subtracting only when the shard is ahead cannot overflow, and loses
-      // nothing: ds_ >= 1.
-      if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] >= ds_) {
-        return Hold{Hold::kClock, dc};
-      }
+  for (uint32_t dc = 0; dc < mirror_clocks_.size(); ++dc) {
+    if (dc == self_) continue;
+    if (ds_ < 0) {
+      // The start line alone (gaia_async): lockstep for the first clock.
+      if (shard_clock >= 1 && mirror_clocks_[dc] < 1) return Hold{Hold::kClock, dc};
+      continue;
+    }
+    // Reads stop once shard_clock - mirror_clock reaches ds (thesis §5.2.4).
+    // Subtracting only when the shard is ahead cannot overflow, and loses
+    // nothing: ds_ >= 1.
+    if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] >= ds_) {
+      return Hold{Hold::kClock, dc};
     }
   }
   if (blocked_.empty()) return {};

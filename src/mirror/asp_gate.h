@@ -33,8 +33,11 @@ namespace gaia::mirror {
 class AspGate final : public server::ReadGate {
  public:
   // DS bound: a read at shard clock c is held while c - mirror_clock(dc) >=
-  // ds for some other DC (so ds = 1 is lockstep); ds < 0 disables it
-  // (gaia_async). barriers=false ignores barriers.
+  // ds for some other DC (so ds = 1 is lockstep). ds < 0 (gaia_async) keeps
+  // only the start line: a read at c >= 1 is held while some other DC's
+  // mirror clock is still 0, so that every DC's clock-0 updates (an app's
+  // initial state) are in before anybody reads past clock 0; after that DCs
+  // drift freely. barriers=false ignores barriers.
   // REQUIRES: ds != 0 (it would hold every read; ValidateMirrorOptions).
   AspGate(uint32_t self, uint32_t num_dcs, int32_t ds, bool barriers);
 

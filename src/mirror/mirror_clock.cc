@@ -9,7 +9,8 @@ void MirrorClock::Cover(int64_t clock) { covered_ = std::max(covered_.value_or(c
 std::optional<int64_t> MirrorClock::TakeDue() {
   std::optional<int64_t> due = covered_;
   covered_.reset();
-  if (!enabled_) return std::nullopt;
+  if (!due || (sends_ == kFirstOnly && sent_any_)) return std::nullopt;
+  sent_any_ = true;
   return due;
 }
 

@@ -7,9 +7,12 @@
 // The sending half is a sweep round's clock: a round that the queue bound
 // stops is reopened by later clocks and then covers them too; its clock goes
 // out once all of its data is queued. After the final flush a DC sends
-// kDoneClock, so it never holds others back. gaia_async (ds < 0) sends none.
+// kDoneClock, so it never holds others back. gaia_async (ds < 0) sends only
+// its first clock: the start line, which holds every DC's reads past clock 0
+// until each DC's clock-0 updates (an app's initial state) are in
+// (AspGate).
 //
-//   MirrorClock clock(/*enabled=*/ds >= 0);
+//   MirrorClock clock(ds >= 0 ? MirrorClock::kEvery : MirrorClock::kFirstOnly);
 //   clock.Cover(7);                                  // the round covers clock 7
 //   if (std::optional<int64_t> c = clock.TakeDue()) outbox.AddClock(false, self, *c);
 //
@@ -31,8 +34,11 @@ inline constexpr int64_t kDoneClock = std::numeric_limits<int64_t>::max();
 
 class MirrorClock {
  public:
-  // Disabled (no DS bound): nothing is ever due.
-  explicit MirrorClock(bool enabled) : enabled_(enabled) {}
+  enum Sends {
+    kEvery,      // every round's clock (the DS bound)
+    kFirstOnly,  // the first round's clock, then none (the gaia_async start line)
+  };
+  explicit MirrorClock(Sends sends) : sends_(sends) {}
 
   // The open round covers `clock` as well (the largest covered clock is due).
   void Cover(int64_t clock);
@@ -42,8 +48,9 @@ class MirrorClock {
   std::optional<int64_t> covered() const { return covered_; }
 
  private:
-  const bool enabled_;
+  const Sends sends_;
   std::optional<int64_t> covered_;
+  bool sent_any_ = false;
 };
 
 // The receiving half: raises the gate's mirror clock of every origin DC

@@ -32,8 +32,9 @@ struct MirrorOptions {
   significance::ThresholdOptions threshold;
   // Mirror-clock bound DS: reads wait while this shard's clock is ds or
   // more clocks ahead of another DC's mirror clock (1: lockstep; 0 is
-  // refused, it would hold every read). < 0: no bound and no MIRROR CLOCKs
-  // are sent (gaia_async).
+  // refused, it would hold every read). < 0 (gaia_async): no bound past the
+  // start line, where reads after clock 0 wait once for every DC's first
+  // MIRROR CLOCK (AspGate), the only one sent.
   int32_t ds = 2;
   bool barriers = true;                    // false: never send or honour barriers
   // A barrier goes ahead of newly queued rows when the link's backlog would

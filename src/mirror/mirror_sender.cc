@@ -29,7 +29,7 @@ MirrorSender::MirrorSender(MirrorOptions options)
       incarnation_(NewIncarnation()),
       out_index_(OutIndex(options_)),
       schedule_(options_.threshold),
-      round_clock_(/*enabled=*/options_.ds >= 0) {
+      round_clock_(options_.ds >= 0 ? MirrorClock::kEvery : MirrorClock::kFirstOnly) {
   const std::vector<uint32_t> peers = options_.overlay.OutLinks(options_.dc);
   const std::vector<uint32_t> widths = TableWidths(options_);
   out_.reserve(peers.size());

@@ -187,6 +187,19 @@ void MirrorSender::OnWelcome(size_t index, uint64_t generation, uint64_t next_se
   common::MutexLock lock(&mu_);
   OutLink& link = out_[index];
   if (link.generation != generation || link.state == OutLink::State::kDone) return;
+  // A receiver that asks for a batch already acknowledged (and dropped
+  // here) is a restarted peer shard that lost what it had applied: number
+  // what is still held from where it expects, or it would see a gap and
+  // end every link for good, and send the mirror clocks again (in
+  // gaia_async the first one is the only one, and its start line would hold
+  // the peer's reads for good without it).
+  const uint64_t oldest_held =
+      link.unacked.empty() ? link.next_seq : link.unacked.front().batch.seq();
+  if (next_seq < oldest_held) {
+    link.next_seq = next_seq;
+    for (SentBatch& sent : link.unacked) sent.batch.set_seq(link.next_seq++);
+    link.outbox.RepeatClocks();
+  }
   // Everything below next_seq was applied by the receiver.
   while (!link.unacked.empty() && link.unacked.front().batch.seq() < next_seq) {
     link.unacked_bytes -= link.unacked.front().bytes;

@@ -36,8 +36,17 @@ void Outbox::AddRow(bool relayed, uint32_t table, uint64_t row, std::span<const 
 }
 
 void Outbox::AddClock(bool relayed, uint32_t origin, int64_t clock) {
-  int64_t& pending = clocks_[relayed ? 1 : 0][origin];
+  const int lane = relayed ? 1 : 0;
+  int64_t& pending = clocks_[lane][origin];
   pending = std::max(pending, clock);
+  int64_t& added = added_clocks_[lane][origin];
+  added = std::max(added, clock);
+}
+
+void Outbox::RepeatClocks() {
+  for (int lane = 0; lane < 2; ++lane) {
+    for (const auto& [origin, clock] : added_clocks_[lane]) AddClock(lane == 1, origin, clock);
+  }
 }
 
 void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {

@@ -78,6 +78,10 @@ class Outbox {
   // Origin `origin` reached `clock` (in the lane of its updates); a later
   // clock of the same origin replaces an unsent earlier one.
   void AddClock(bool relayed, uint32_t origin, int64_t clock);
+  // Queues again the latest clock of every origin ever added, behind what
+  // is queued: for a receiver that lost them (a restarted peer shard, met
+  // again at a reconnect). Receivers never lower a clock.
+  void RepeatClocks();
 
   // A barrier was sent for rows queued now; the batch that carries the last
   // of the rows queued so far releases it. Returns the new barrier id (1, 2,
@@ -132,6 +136,7 @@ class Outbox {
   const OutboxOptions options_;
   Lane lanes_[2];  // [0] own group, [1] relayed
   std::map<uint32_t, int64_t> clocks_[2];  // per lane: origin -> latest unsent clock
+  std::map<uint32_t, int64_t> added_clocks_[2];  // per lane: origin -> latest ever added
   uint64_t queued_bytes_ = 0;
   uint64_t last_barrier_id_ = 0;
   uint64_t packed_elements_ = 0;

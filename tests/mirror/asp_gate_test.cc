@@ -185,8 +185,19 @@ TEST(AspGate, BarrierAndClockTogether) {
   EXPECT_EQ(hold.peer, 0u);
 }
 
-TEST(AspGate, NegativeDsDisablesTheBound) {
-  AspGate gate(0, 2, -1, false);
+// gaia_async: no DS bound, only the start line. Reads past clock 0 wait
+// until every other DC's first mirror clock is in; from then on a DC may be
+// any distance ahead.
+TEST(AspGate, NegativeDsKeepsOnlyTheStartLine) {
+  AspGate gate(/*self=*/0, /*num_dcs=*/3, /*ds=*/-1, /*barriers=*/false);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 0), Hold::kNone);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kClock);
+  gate.SetMirrorClock(1, 1);
+  const Hold hold = gate.Check(0, Rows({1}), 5);
+  EXPECT_EQ(hold.kind, Hold::kClock);
+  EXPECT_EQ(hold.peer, 2u);  // dc 1 has crossed the line, dc 2 has not
+  gate.SetMirrorClock(2, 3);
+  EXPECT_EQ(KindOf(gate, 0, {1}, 1), Hold::kNone);
   EXPECT_EQ(KindOf(gate, 0, {1}, 1000000), Hold::kNone);
   EXPECT_EQ(KindOf(gate, 0, {1}, std::numeric_limits<int64_t>::max()), Hold::kNone);
 }

@@ -80,7 +80,9 @@ uint64_t TotalBarriers(const ModeRun& run) {
   return total;
 }
 
-TEST(MirrorAsync, NoBarriersNoMirrorClocksStillConverges) {
+// gaia_async: no barriers, and of the mirror clocks only the first (the
+// start line), never the done clock.
+TEST(MirrorAsync, NoBarriersOnlyTheFirstMirrorClockStillConverges) {
   const ModeRun run = RunMode(/*ds=*/-1, /*barriers=*/false, 4);
   ASSERT_EQ(run.status.size(), 2u);
   for (const auto& s : run.status) {
@@ -88,10 +90,10 @@ TEST(MirrorAsync, NoBarriersNoMirrorClocksStillConverges) {
     for (const rpc::MirrorLinkStats& link : s.links()) {
       EXPECT_EQ(link.barriers(), 0u) << "dc " << s.dc() << " peer " << link.peer_dc();
       if (!link.outgoing()) {
-        EXPECT_EQ(link.mirror_clock(), 0) << "dc " << s.dc() << " got clocks from "
-                                          << link.peer_dc();
+        EXPECT_GE(link.mirror_clock(), 1) << "dc " << s.dc() << " peer " << link.peer_dc();
+        EXPECT_LE(link.mirror_clock(), 12) << "dc " << s.dc() << " got later clocks from "
+                                           << link.peer_dc();
         EXPECT_GT(link.messages(), 0u);
-        EXPECT_EQ(link.clock_stall_s(), 0.0);
       }
     }
   }

@@ -93,6 +93,22 @@ class MirrorSenderTest : public ::testing::Test {
     links_.last().events.on_done(absl::UnavailableError(why));
   }
 
+  // gaia_async (ds < 0): connects, sends row 3 at clock 1, which must carry
+  // the mirror clock 1 (the start line), and acknowledges it.
+  void StartAsyncAndAckClockOne() {
+    mirror::MirrorOptions options = Options();
+    options.ds = -1;
+    Start(std::move(options));
+    ASSERT_NO_FATAL_FAILURE(Connect());
+    Update(3, 0.5f);
+    sender_->OnClockAdvanced(1, false);
+    const std::optional<rpc::MirrorMessage> m = PumpMessage();
+    ASSERT_TRUE(m.has_value() && m->has_batch());
+    ASSERT_EQ(m->batch().clocks_size(), 1);
+    EXPECT_EQ(m->batch().clocks(0).clock(), 1);
+    links_.last().events.on_ack(1);
+  }
+
   // Starts with one row per batch, connects, and sends rows 3 and 5 at
   // clock 1 back to back; the first is acknowledged `round_trip` later, the
   // second `drain` after that, which measures the link's capacity as the
@@ -188,16 +204,49 @@ TEST_F(MirrorSenderTest, FlushRunsUnderTheStoreLockAndQueuesEverything) {
   EXPECT_EQ(sender_->Flush(), 0u);
 }
 
-TEST_F(MirrorSenderTest, AsyncModeSendsNoMirrorClocks) {
-  mirror::MirrorOptions options = Options();
-  options.ds = -1;
-  Start(std::move(options));
-  ASSERT_NO_FATAL_FAILURE(Connect());
-  Update(3, 0.5f);
-  sender_->OnClockAdvanced(1, false);
-  const std::optional<rpc::MirrorMessage> m = PumpMessage();
+// gaia_async sends the first clock (the start line its peers wait for) and
+// no other, not even the done clock.
+TEST_F(MirrorSenderTest, AsyncModeSendsOnlyItsFirstMirrorClock) {
+  ASSERT_NO_FATAL_FAILURE(StartAsyncAndAckClockOne());
+  std::optional<rpc::MirrorMessage> m;
+  for (int64_t clock = 2; clock <= 3; ++clock) {
+    Update(3, 2.0f);
+    sender_->OnClockAdvanced(clock, /*all_done=*/clock == 3);
+    m = PumpMessage();
+    ASSERT_TRUE(m.has_value() && m->has_batch()) << "clock " << clock;
+    EXPECT_EQ(m->batch().clocks_size(), 0) << "clock " << clock;
+    EXPECT_EQ(ElementsOf(m->batch(), {kWidth}).size(), kWidth) << "clock " << clock;
+    links_.last().events.on_ack(static_cast<uint64_t>(clock));
+  }
+}
+
+// A welcome below what was acknowledged comes from a restarted peer shard:
+// what is still held goes again numbered from where it expects (not as a
+// gap it would refuse), and the last mirror clock follows, since the peer
+// lost it too. In gaia_async that is the first clock, the only one the
+// peer's start line waits for.
+TEST_F(MirrorSenderTest, ARestartedReceiverGetsHeldBatchesRenumberedAndTheClockAgain) {
+  ASSERT_NO_FATAL_FAILURE(StartAsyncAndAckClockOne());
+  Update(3, 2.0f);
+  sender_->OnClockAdvanced(2, false);
+  const std::optional<rpc::MirrorMessage> second = PumpMessage();
+  ASSERT_TRUE(second.has_value() && second->has_batch());
+  ASSERT_EQ(second->batch().seq(), 2u);
+  links_.last().events.on_done(absl::UnavailableError("peer restarted"));
+  sender_->Pump();  // ends the call, schedules the retry
+  clock_->Advance(absl::Seconds(1));
+  ASSERT_NO_FATAL_FAILURE(Connect(/*next_seq=*/1));  // a receiver that knows nothing
+
+  std::optional<rpc::MirrorMessage> m = PumpMessage();
   ASSERT_TRUE(m.has_value() && m->has_batch());
-  EXPECT_EQ(m->batch().clocks_size(), 0);
+  EXPECT_EQ(m->batch().seq(), 1u) << "the held batch keeps its old number: a gap";
+  EXPECT_EQ(ElementsOf(m->batch(), {kWidth}), ElementsOf(second->batch(), {kWidth}));
+  m = PumpMessage();
+  ASSERT_TRUE(m.has_value() && m->has_batch());
+  EXPECT_EQ(m->batch().seq(), 2u);
+  ASSERT_EQ(m->batch().clocks_size(), 1);
+  EXPECT_EQ(m->batch().clocks(0).clock(), 1);
+  EXPECT_EQ(m->batch().updates_size(), 0) << "acknowledged data is not sent again";
 }
 
 TEST_F(MirrorSenderTest, ReconnectWaitsForTheBackoffThenResendsWhatWasNotAcked) {

@@ -76,51 +76,129 @@ GeoCluster::Config RelayedConfig(const std::shared_ptr<Routes>& routes) {
   return config;
 }
 
+// Starts the relay of `cluster` with DC 1 -> DC 0 down and connects every
+// DC through it.
+absl::StatusOr<std::unique_ptr<wan::Relay>> ConnectWithDc1ToDc0Down(GeoCluster& cluster,
+                                                                    Routes& routes) {
+  absl::StatusOr<std::unique_ptr<wan::Relay>> relay = StartRelay(cluster, {0, 0}, 0);
+  if (!relay.ok()) return relay;
+  if (absl::Status s = (*relay)->SetLink(LinkName(1, 0), 0, 0); !s.ok()) return s;
+  routes.Set(0, 1, (*relay)->ports()[0]);
+  routes.Set(1, 0, (*relay)->ports()[1]);
+  cluster.ConnectPeers();
+  return relay;
+}
+
+// The largest value `clock` takes over the next second (sampled).
+int64_t MaxOverASecond(const std::atomic<int64_t>& clock) {
+  const absl::Time until = absl::Now() + absl::Seconds(1);
+  int64_t max_seen = 0;
+  while (absl::Now() < until) {
+    max_seen = std::max(max_seen, clock.load());
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return max_seen;
+}
+
+// Ten clocks of workers in both DCs, on a thread, with each DC's latest
+// clock in view.
+class WatchedWorkers {
+ public:
+  WatchedWorkers(GeoCluster& cluster, uint64_t seed) : initial(AllTableValues(cluster, 0)) {
+    work.clocks = 10;
+    work.seed = seed;
+    work.on_clock = [this](uint32_t dc, uint32_t, int64_t c) { clock[dc] = c; };
+    thread_ = std::thread([this, &cluster] { sum_ = RunWorkers(cluster, work); });
+  }
+  ~WatchedWorkers() {
+    if (thread_.joinable()) thread_.join();
+  }
+  const ModelSums& Join() {
+    thread_.join();
+    return sum_;
+  }
+
+  const ModelValues initial;
+  Workload work;
+  std::atomic<int64_t> clock[2] = {0, 0};
+
+ private:
+  ModelSums sum_;
+  std::thread thread_;
+};
+
 TEST(MirrorWan, DsBoundStallsTheDcWhoseMirrorFallsSilent) {
   auto routes = std::make_shared<Routes>();
   GeoCluster::Config config = RelayedConfig(routes);
   config.ds = 1;
   GeoCluster cluster(config);
   ASSERT_TRUE(cluster.ok());
-  absl::StatusOr<std::unique_ptr<wan::Relay>> started = StartRelay(cluster, {0, 0}, 0);
-  ASSERT_TRUE(started.ok()) << started.status();
-  std::unique_ptr<wan::Relay> relay = std::move(*started);
   // DC 1 -> DC 0 is down before anything crosses it: DC 0 never hears DC 1's
   // mirror clock.
-  ASSERT_TRUE(relay->SetLink(LinkName(1, 0), 0, 0).ok());
-  routes->Set(0, 1, relay->ports()[0]);
-  routes->Set(1, 0, relay->ports()[1]);
-  cluster.ConnectPeers();
+  absl::StatusOr<std::unique_ptr<wan::Relay>> started = ConnectWithDc1ToDc0Down(cluster, *routes);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<wan::Relay> relay = std::move(*started);
 
-  const ModelValues initial = AllTableValues(cluster, 0);
-  std::atomic<int64_t> clock[2] = {0, 0};
-  Workload work;
-  work.clocks = 10;
-  work.seed = 8;
-  work.on_clock = [&clock](uint32_t dc, uint32_t, int64_t c) { clock[dc] = c; };
-  ModelSums sum;
-  std::thread workers([&] { sum = RunWorkers(cluster, work); });
+  WatchedWorkers workers(cluster, /*seed=*/8);
+  const ModelValues& initial = workers.initial;
+  std::atomic<int64_t>* clock = workers.clock;
+  const Workload& work = workers.work;
 
   // DC 1 still hears DC 0 and gets ahead of where DC 0 must stop.
   const int64_t bound = config.ds;  // DC 0 reads only at shard clocks < ds
   EXPECT_TRUE(WaitFor([&] { return clock[1].load() > bound; }, absl::Seconds(10)));
   // DC 0 stays stalled for a while.
-  const absl::Time until = absl::Now() + absl::Seconds(1);
-  int64_t max_seen = 0;
-  while (absl::Now() < until) {
-    max_seen = std::max(max_seen, clock[0].load());
-    absl::SleepFor(absl::Milliseconds(20));
-  }
-  EXPECT_LE(max_seen, bound) << "DC 0 ran past the DS bound with DC 1 silent";
+  EXPECT_LE(MaxOverASecond(clock[0]), bound) << "DC 0 ran past the DS bound with DC 1 silent";
   EXPECT_EQ(LinkStats(cluster.mirror(0, 0).GetStatus(), 1, false).mirror_clock(), 0);
 
   ASSERT_TRUE(relay->SetLink(LinkName(1, 0), 1000, 0).ok());
-  workers.join();
+  const ModelSums& sum = workers.Join();
   EXPECT_EQ(clock[0].load(), work.clocks);
   ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
   ExpectEveryDcHas(cluster, initial, sum);
   const rpc::MirrorStatusReply status = cluster.mirror(0, 0).GetStatus();
   EXPECT_GT(LinkStats(status, 1, false).clock_stall_s(), 0.5);
+}
+
+// gaia_async: no DS bound, but a start line. With DC 1 -> DC 0 down from the
+// start, DC 0 reads nothing past clock 0 (it lacks DC 1's clock-0 updates,
+// an app's initial state); once DC 1's first clock is in, the link can go
+// down again and DC 0 runs to the end without hearing another word.
+TEST(MirrorWan, AsyncHoldsReadsOnlyAtTheStartLine) {
+  auto routes = std::make_shared<Routes>();
+  GeoCluster::Config config = RelayedConfig(routes);
+  config.ds = -1;
+  config.barriers = false;
+  GeoCluster cluster(config);
+  ASSERT_TRUE(cluster.ok());
+  absl::StatusOr<std::unique_ptr<wan::Relay>> started = ConnectWithDc1ToDc0Down(cluster, *routes);
+  ASSERT_TRUE(started.ok()) << started.status();
+  std::unique_ptr<wan::Relay> relay = std::move(*started);
+
+  WatchedWorkers workers(cluster, /*seed=*/11);
+  const ModelValues& initial = workers.initial;
+  std::atomic<int64_t>* clock = workers.clock;
+  const Workload& work = workers.work;
+
+  // DC 1 hears DC 0's first clock and runs on; DC 0 stays at the line.
+  EXPECT_TRUE(WaitFor([&] { return clock[1].load() > 1; }, absl::Seconds(10)));
+  EXPECT_LE(MaxOverASecond(clock[0]), 1)
+      << "DC 0 read past clock 0 before DC 1's first clock was in";
+
+  // The first clock crosses; then the link goes silent for good.
+  ASSERT_TRUE(relay->SetLink(LinkName(1, 0), 1000, 0).ok());
+  EXPECT_TRUE(WaitFor(
+      [&] { return LinkStats(cluster.mirror(0, 0).GetStatus(), 1, false).mirror_clock() >= 1; },
+      absl::Seconds(10)));
+  ASSERT_TRUE(relay->SetLink(LinkName(1, 0), 0, 0).ok());
+  EXPECT_TRUE(WaitFor([&] { return clock[0].load() == work.clocks; }, absl::Seconds(20)))
+      << "DC 0 stopped at clock " << clock[0].load() << " with DC 1 silent";
+
+  ASSERT_TRUE(relay->SetLink(LinkName(1, 0), 1000, 0).ok());
+  const ModelSums& sum = workers.Join();
+  ASSERT_TRUE(cluster.AwaitQuiescent(absl::Seconds(30)));
+  ExpectEveryDcHas(cluster, initial, sum);
+  EXPECT_GT(LinkStats(cluster.mirror(0, 0).GetStatus(), 1, false).clock_stall_s(), 0.5);
 }
 
 // Runs `body` (workers that wait for `release`) on a thread; Join, or the

@@ -219,6 +219,36 @@ TEST(Outbox, AClockTravelsInTheLaneOfItsUpdates) {
   EXPECT_TRUE(outbox.empty());
 }
 
+// After a reconnect the latest clock of each origin goes again, in its own
+// lane and behind what is queued, for a peer that may have restarted.
+TEST(Outbox, RepeatClocksQueuesTheLatestOfEachOriginAgain) {
+  Outbox outbox({1});
+  outbox.RepeatClocks();
+  EXPECT_TRUE(outbox.empty()) << "nothing added, nothing to repeat";
+  outbox.AddClock(false, 0, 3);
+  outbox.AddClock(false, 0, 7);
+  outbox.AddClock(true, 5, 6);
+  Drain(outbox, 1 << 20);
+  ASSERT_TRUE(outbox.empty());
+
+  outbox.AddRow(false, 0, 1, std::vector<uint32_t>{0}, std::vector<float>{1.0f});
+  outbox.RepeatClocks();
+  std::map<uint32_t, std::pair<int64_t, bool>> clocks;  // origin -> (clock, relayed)
+  bool own_clock_sent = false;  // a batch's clocks are in effect after its rows
+  for (const rpc::MirrorBatch& batch : Drain(outbox, 1 << 20)) {
+    if (batch.updates_size() > 0) {
+      EXPECT_FALSE(own_clock_sent) << "a row after the clock";
+    }
+    for (const rpc::MirrorClock& c : batch.clocks()) {
+      clocks[c.origin_dc()] = {c.clock(), batch.relayed()};
+      if (c.origin_dc() == 0) own_clock_sent = true;
+    }
+  }
+  EXPECT_EQ(clocks, (std::map<uint32_t, std::pair<int64_t, bool>>{{0, {7, false}},
+                                                                   {5, {6, true}}}));
+  EXPECT_TRUE(outbox.empty());
+}
+
 TEST(Outbox, BarriersThroughOnTheBatchThatEmptiesIt) {
   Outbox outbox({1});
   for (uint64_t row = 0; row < 10; ++row) {

@@ -87,7 +87,7 @@ TEST(SelectiveBarrier, FreshRowsAreForgottenWhenNotDue) {
 }
 
 TEST(MirrorClock, ARoundOwesTheLargestClockItCovers) {
-  MirrorClock clock(/*enabled=*/true);
+  MirrorClock clock(MirrorClock::kEvery);
   EXPECT_FALSE(clock.TakeDue().has_value());
   clock.Cover(4);
   clock.Cover(6);
@@ -96,8 +96,26 @@ TEST(MirrorClock, ARoundOwesTheLargestClockItCovers) {
   EXPECT_FALSE(clock.TakeDue().has_value()) << "taken once";
 }
 
-TEST(MirrorClock, WithoutADsBoundNothingIsDue) {
-  MirrorClock clock(/*enabled=*/false);
+TEST(MirrorClock, EveryRoundOwesItsClockUpToTheDoneClock) {
+  MirrorClock clock(MirrorClock::kEvery);
+  clock.Cover(1);
+  EXPECT_EQ(clock.TakeDue(), 1);
+  clock.Cover(2);
+  EXPECT_EQ(clock.TakeDue(), 2);
+  clock.Cover(kDoneClock);
+  EXPECT_EQ(clock.TakeDue(), kDoneClock);
+}
+
+// gaia_async: the first round's clock (the start line), then nothing, not
+// even the done clock.
+TEST(MirrorClock, WithoutADsBoundOnlyTheFirstClockIsDue) {
+  MirrorClock clock(MirrorClock::kFirstOnly);
+  EXPECT_FALSE(clock.TakeDue().has_value()) << "a round with no clock owes none";
+  clock.Cover(2);
+  clock.Cover(3);
+  EXPECT_EQ(clock.TakeDue(), 3);
+  clock.Cover(4);
+  EXPECT_FALSE(clock.TakeDue().has_value());
   clock.Cover(kDoneClock);
   EXPECT_FALSE(clock.TakeDue().has_value());
 }
