@@ -1,5 +1,6 @@
 #include "src/mirror/asp_gate.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -17,19 +18,13 @@ AspGate::AspGate(uint32_t self, uint32_t num_dcs, int32_t ds, bool barriers)
 server::ReadGate::Hold AspGate::Check(uint32_t table_id, std::string_view packed_row_ids,
                                       int64_t shard_clock) const {
   common::ReaderMutexLock lock(&mu_);
+  // The mirror clock every other DC must have reached for this read. DS
+  // bound: reads stop once shard_clock - mirror_clock reaches ds (thesis
+  // §5.2.4); with ds_ >= 1 and shard_clock >= 0 this cannot overflow. The
+  // start line alone (gaia_async): lockstep for the first clock only.
+  const int64_t needed = ds_ < 0 ? std::min<int64_t>(shard_clock, 1) : shard_clock - (ds_ - 1);
   for (uint32_t dc = 0; dc < mirror_clocks_.size(); ++dc) {
-    if (dc == self_) continue;
-    if (ds_ < 0) {
-      // The start line alone (gaia_async): lockstep for the first clock.
-      if (shard_clock >= 1 && mirror_clocks_[dc] < 1) return Hold{Hold::kClock, dc};
-      continue;
-    }
-    // Reads stop once shard_clock - mirror_clock reaches ds (thesis §5.2.4).
-    // Subtracting only when the shard is ahead cannot overflow, and loses
-    // nothing: ds_ >= 1.
-    if (mirror_clocks_[dc] < shard_clock && shard_clock - mirror_clocks_[dc] >= ds_) {
-      return Hold{Hold::kClock, dc};
-    }
+    if (dc != self_ && mirror_clocks_[dc] < needed) return Hold{Hold::kClock, dc};
   }
   if (blocked_.empty()) return {};
   const size_t n = packed_row_ids.size() / sizeof(uint64_t);

@@ -44,9 +44,8 @@ void Outbox::AddClock(bool relayed, uint32_t origin, int64_t clock) {
 }
 
 void Outbox::RepeatClocks() {
-  for (int lane = 0; lane < 2; ++lane) {
-    for (const auto& [origin, clock] : added_clocks_[lane]) AddClock(lane == 1, origin, clock);
-  }
+  // Every unsent clock is also the latest added of its origin.
+  for (int lane = 0; lane < 2; ++lane) clocks_[lane] = added_clocks_[lane];
 }
 
 void Outbox::PackLane(Lane& lane, size_t max_bytes, rpc::MirrorBatch* batch) {
